@@ -1,0 +1,48 @@
+# Tadrib — two commands: `make run` (set up and serve with demo data) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+PO_FILES := $(wildcard lms/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: setup run test lint translations-extract translations-update clean-instance
+
+## setup: install only (system packages check, virtualenv, Python packages, compiled translations)
+setup: $(VENV)/.installed $(MO_FILES)
+
+$(VENV)/.installed: pyproject.toml
+	@bash scripts/check-system.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,postgres,redis,prod]'
+	@touch $@
+
+lms/translations/%/LC_MESSAGES/messages.mo: lms/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -q -i $< -o $@
+
+## run: set up, migrate, load courses and demo data (first time), serve on 127.0.0.1:$(PORT)
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask courses sync
+	$(BIN)/flask demo load --if-empty
+	@echo "Demo accounts: instance/demo-accounts.txt"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+test: setup
+	$(BIN)/ruff check lms tests
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check lms tests
+
+## translations-extract / translations-update: after adding UI strings
+translations-extract: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k ngettext -o lms/translations/messages.pot --no-location --sort-output .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update -q -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete

@@ -1,0 +1,118 @@
+"""Tadrib: a learning-management platform for judicial training on trafficking in human beings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+
+from .config import PROJECT_ROOT, Config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _check_instance_writable(app)
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _configure_logging(app)
+    return app
+
+
+def _check_instance_writable(app: Flask) -> None:
+    probe = Path(app.instance_path) / ".write-test"
+    try:
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as error:
+        raise RuntimeError(
+            f"The instance folder {app.instance_path} is not writable ({error.strerror}). "
+            "Set LMS_INSTANCE_PATH to a writable folder."
+        ) from error
+
+
+def _init_extensions(app: Flask) -> None:
+    from .core.database import configure_sqlite
+    from .core.routes import get_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=get_locale, default_translation_directories="translations")
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import accounts, core, demo
+    from .accounts import cli as accounts_cli
+
+    app.register_blueprint(core.bp)
+    app.register_blueprint(accounts.bp)
+    app.cli.add_command(accounts_cli.cli)
+    app.cli.add_command(demo.cli)
+    # Import models so that migrations and create_all see every table.
+    from .audit import models as _audit_models  # noqa: F401
+
+
+def _register_hooks(app: Flask) -> None:
+    from flask_babel import get_locale as babel_locale
+
+    from .core.access import enforce_access
+    from .core.errors import register_error_handlers
+    from .core.security import set_security_headers
+    from .i18n import LANGUAGE_NAMES, RTL_LOCALES
+
+    from flask_babel import format_datetime
+
+    from .accounts.service import jurisdiction_name, profession_labels, role_labels
+    from .audit.labels import audit_label
+    from .core.menu import main_menu
+
+    app.jinja_env.globals.update(
+        main_menu=main_menu,
+        role_labels=role_labels,
+        profession_labels=profession_labels,
+        jurisdiction_name=lambda code: jurisdiction_name(code, str(babel_locale() or "fr")),
+        audit_label=audit_label,
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+
+    app.before_request(enforce_access)
+    app.after_request(set_security_headers)
+    register_error_handlers(app)
+
+    @app.context_processor
+    def layout_context():
+        locale = str(babel_locale() or "fr")
+        return {
+            "current_locale": locale,
+            "text_direction": "rtl" if locale in RTL_LOCALES else "ltr",
+            "language_names": LANGUAGE_NAMES,
+            "nav_next": request.full_path.rstrip("?") if request else "/",
+        }
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -1,0 +1,376 @@
+"""Sign-in, sign-out, password reset, invitations, profile, and the admin user pages."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..audit.models import AuditEvent
+from ..core.access import public, roles_required, signed_in
+from ..core.forms import safe_next_url
+from ..core.pagination import paginate
+from ..extensions import db, limiter, login_manager
+from ..i18n import _
+from . import bp, service
+from .forms import (
+    AdminUserForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    InviteLearnerForm,
+    LoginForm,
+    ProfileForm,
+    RolesForm,
+    SetPasswordForm,
+)
+from .models import User
+from .service import AccountError
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        uid, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, uid)
+    if user is None or user.session_version != version or not user.is_active or user.erased_at is not None:
+        return None
+    return user
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
+def _account_key() -> str:
+    return "login-account:" + service.normalize_email(request.form.get("email", ""))
+
+
+def _rate_limited_message() -> str:
+    return _("Too many attempts. Wait a few minutes, then try again.")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login,
+    error_message=_rate_limited_message,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
+    deduct_when=_failed_login, error_message=_rate_limited_message,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            next_url = safe_next_url(request.args.get("next"), url_for("core.home"))
+            # A new session on sign-in: nothing set before it (fixation) survives.
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            session["locale"] = user.locale
+            return redirect(next_url)
+        db.session.rollback()
+        form.password.errors.append(_("E-mail address or password incorrect."))
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        service.end_all_sessions(current_user)
+        db.session.commit()
+        locale = session.get("locale")
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"], error_message=_rate_limited_message)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(
+            _("If an account exists for this address, we have sent it a link to choose a new password."),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+def _token_page(purpose: str, token: str, template: str):
+    if service.find_valid_token(token, purpose) is None:
+        return render_template("accounts/token_invalid.html", purpose=purpose), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = service.use_token(token, purpose, form.password.data)
+        except AccountError as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            session["locale"] = user.locale
+            flash(_("Your password is saved. Welcome!"), "success")
+            return redirect(url_for("core.home"))
+    return render_template(template, form=form, token=token)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"], error_message=_rate_limited_message)
+def reset_password(token: str):
+    return _token_page(service.RESET, token, "accounts/reset.html")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["RESET_LIMIT"], methods=["POST"], error_message=_rate_limited_message)
+def accept_invitation(token: str):
+    return _token_page(service.INVITE, token, "accounts/invitation.html")
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    form = ProfileForm(obj=current_user, locale=current_user.locale)
+    password_form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        service.update_profile(
+            current_user,
+            name_latin=form.name_latin.data,
+            name_arabic=form.name_arabic.data,
+            profession=form.profession.data,
+            jurisdiction=form.jurisdiction.data,
+            gender=form.gender.data,
+            locale=form.locale.data,
+        )
+        db.session.commit()
+        session["locale"] = current_user.locale
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("accounts.profile"))
+    if request.method == "GET":
+        form.gender.data = current_user.gender or ""
+    return render_template("accounts/profile.html", form=form, password_form=password_form)
+
+
+@bp.post("/profile/password")
+@signed_in
+def change_password():
+    form = ProfileForm(obj=current_user, locale=current_user.locale, formdata=None)
+    password_form = ChangePasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        try:
+            service.change_password(current_user, password_form.current.data, password_form.password.data)
+        except AccountError as error:
+            db.session.rollback()
+            password_form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            # The change ended every session; keep this one alive with the new version.
+            login_user(current_user)
+            flash(_("Your password is changed. Other devices are signed out."), "success")
+            return redirect(url_for("accounts.profile"))
+    form.gender.data = current_user.gender or ""
+    return render_template("accounts/profile.html", form=form, password_form=password_form), 400
+
+
+@bp.get("/profile/export.json")
+@signed_in
+def export_my_data():
+    """The learner's own personal data (Law 09-08, right of access)."""
+    data = service.export_user_data(current_user)
+    response = current_app.response_class(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = "attachment; filename=tadrib-my-data.json"
+    return response
+
+
+# --- inviting learners (trainers and admins) -----------------------------------------------------
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def invite_learner():
+    form = InviteLearnerForm(locale=current_user.locale)
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(
+                form.email.data,
+                form.name_latin.data,
+                name_arabic=form.name_arabic.data,
+                profession=form.profession.data,
+                jurisdiction=form.jurisdiction.data,
+                gender=form.gender.data,
+                locale=form.locale.data,
+                roles=("learner",),
+                actor=current_user,
+            )
+            service.invite_user(user, current_user)
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("accounts.invite_learner"))
+    return render_template("accounts/invite.html", form=form)
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+@roles_required("admin")
+def admin_users():
+    query = request.args.get("q", "")[:100]
+    role = request.args.get("role", "")
+    active = request.args.get("active", "")
+    page = paginate(service.search_users(query, role, active), current_app.config["USERS_PER_PAGE"])
+    return render_template("accounts/admin_users.html", page=page, q=query, role=role, active=active)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def admin_new_user():
+    form = AdminUserForm(locale=current_user.locale)
+    if form.validate_on_submit():
+        roles = form.roles()
+        if not roles:
+            form.role_learner.errors = [_("Choose at least one role.")]
+        else:
+            try:
+                user = service.create_user(
+                    form.email.data,
+                    form.name_latin.data,
+                    name_arabic=form.name_arabic.data,
+                    profession=form.profession.data,
+                    jurisdiction=form.jurisdiction.data,
+                    gender=form.gender.data,
+                    locale=form.locale.data,
+                    roles=tuple(roles),
+                    actor=current_user,
+                )
+                service.invite_user(user, current_user)
+            except AccountError as error:
+                db.session.rollback()
+                form.email.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(_("Account created; invitation sent to %(email)s.", email=user.email), "success")
+                return redirect(url_for("accounts.admin_user", user_id=user.id))
+    return render_template("accounts/admin_new_user.html", form=form)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/admin/users/<int:user_id>")
+@roles_required("admin")
+def admin_user(user_id: int):
+    user = _user_or_404(user_id)
+    roles_form = RolesForm(
+        formdata=None, role_learner=user.is_learner, role_trainer=user.is_trainer, role_admin=user.is_admin
+    )
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "user_account", AuditEvent.object_id == str(user.id))
+        .order_by(AuditEvent.id.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "accounts/admin_user.html", user=user, roles_form=roles_form, confirm=ConfirmForm(), events=events
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/roles")
+@roles_required("admin")
+def admin_user_roles(user_id: int):
+    user = _user_or_404(user_id)
+    form = RolesForm()
+    if form.validate_on_submit():
+        try:
+            service.set_roles(user, form.roles(), current_user)
+        except AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Roles saved."), "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@roles_required("admin")
+def admin_user_active(user_id: int):
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            service.set_active(user, active, current_user)
+        except AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/invite")
+@roles_required("admin")
+def admin_user_invite(user_id: int):
+    user = _user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        service.invite_user(user, current_user)
+        db.session.commit()
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.get("/admin/audit")
+@roles_required("admin")
+def admin_audit():
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
+    action = request.args.get("action", "")[:64]
+    if action:
+        statement = statement.where(AuditEvent.action.like(f"{action}%"))
+    page = paginate(statement, 50)
+    actor_ids = {e.actor_id for e in page.items if e.actor_id}
+    actors = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    )
+    return render_template("accounts/admin_audit.html", page=page, actors=actors, action=action)

@@ -1,0 +1,383 @@
+"""Account rules: creating, inviting, authenticating users; tokens; roles. No ``request`` here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from flask import current_app, url_for
+from sqlalchemy import func, or_, select, update
+
+from ..audit.service import record
+from ..core.mail import send_mail
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..i18n import _
+from .models import GENDERS, PROFESSIONS, User, UserToken
+from .passwords import hash_password, password_problems, verify_password
+
+RESET = "reset"
+INVITE = "invite"
+
+
+class AccountError(Exception):
+    """A rule was broken; ``str(error)`` is a translated message for the user."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _load_jurisdictions(extra_path: str | None) -> tuple[dict, ...]:
+    text = resources.files("lms").joinpath("data/jurisdictions.yaml").read_text(encoding="utf-8")
+    entries = list(yaml.safe_load(text))
+    if extra_path and Path(extra_path).is_file():
+        try:
+            extra = yaml.safe_load(Path(extra_path).read_text(encoding="utf-8")) or []
+        except yaml.YAMLError:
+            current_app.logger.error("%s is not valid YAML; extra jurisdictions ignored", extra_path)
+            extra = []
+        known = {e["code"] for e in entries}
+        for entry in extra:
+            if isinstance(entry, dict) and {"code", "fr", "ar"} <= entry.keys() and entry["code"] not in known:
+                entries.append({k: str(entry[k]) for k in ("code", "fr", "ar")})
+    return tuple(entries)
+
+
+def jurisdictions() -> tuple[dict, ...]:
+    return _load_jurisdictions(str(Path(current_app.config["INSTANCE_PATH"]) / "jurisdictions.yaml"))
+
+
+def jurisdiction_name(code: str | None, locale: str) -> str:
+    for entry in jurisdictions():
+        if entry["code"] == code:
+            return entry["ar"] if locale == "ar" else entry["fr"]
+    return code or ""
+
+
+def profession_labels() -> dict[str, str]:
+    return {
+        "magistrate-judge": _("Magistrate (judge)"),
+        "magistrate-prosecutor": _("Magistrate (prosecutor)"),
+        "social-worker": _("Social worker"),
+        "clerk": _("Court clerk"),
+        "police": _("Police or gendarmerie officer"),
+        "other": _("Other"),
+    }
+
+
+def gender_labels() -> dict[str, str]:
+    return {"female": _("Woman"), "male": _("Man")}
+
+
+def role_labels() -> dict[str, str]:
+    return {"learner": _("Learner"), "trainer": _("Trainer"), "admin": _("Administrator")}
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _snapshot(user: User) -> dict:
+    return {
+        "email": user.email,
+        "roles": user.roles,
+        "is_active": user.is_active,
+        "profession": user.profession,
+        "jurisdiction": user.jurisdiction,
+    }
+
+
+def create_user(
+    email: str,
+    name_latin: str,
+    *,
+    password: str | None = None,
+    roles: tuple[str, ...] = ("learner",),
+    name_arabic: str | None = None,
+    profession: str | None = None,
+    jurisdiction: str | None = None,
+    gender: str | None = None,
+    locale: str = "fr",
+    actor: User | None = None,
+    channel: str | None = None,
+) -> User:
+    """Create a user (audited). Raises AccountError for a taken e-mail or a refused password."""
+    email = normalize_email(email)
+    if not email or "@" not in email:
+        raise AccountError(_("Enter a valid e-mail address."))
+    if get_user_by_email(email):
+        raise AccountError(_("An account with this e-mail address already exists."))
+    if password is not None:
+        problems = password_problems(password, email)
+        if problems:
+            raise AccountError(" ".join(problems))
+    if profession and profession not in PROFESSIONS:
+        raise AccountError(_("Unknown profession."))
+    if gender and gender not in GENDERS:
+        raise AccountError(_("Unknown value."))
+    user = User(
+        email=email,
+        name_latin=name_latin.strip(),
+        name_arabic=(name_arabic or "").strip() or None,
+        profession=profession or None,
+        jurisdiction=jurisdiction or None,
+        gender=gender or None,
+        locale=locale if locale in current_app.config["LANGUAGES"] else "fr",
+        password_hash=hash_password(password) if password else None,
+        is_learner="learner" in roles,
+        is_trainer="trainer" in roles,
+        is_admin="admin" in roles,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", user, after=_snapshot(user), actor=actor, channel=channel)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, else None. Rehashes when parameters changed."""
+    user = get_user_by_email(email)
+    ok, needs_rehash = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active or user.erased_at is not None:
+        return None
+    if needs_rehash:
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session cookie and remember cookie issued so far stops working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_password(user: User, password: str) -> None:
+    problems = password_problems(password, user.email)
+    if problems:
+        raise AccountError(" ".join(problems))
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+    record("user.password", user, actor=user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    ok, _rehash = verify_password(user.password_hash, current)
+    if not ok:
+        raise AccountError(_("Your current password is not correct."))
+    set_password(user, new)
+
+
+def set_roles(user: User, roles: set[str], actor: User) -> None:
+    """Change roles (audited). An admin cannot remove their own admin role (no lock-out)."""
+    before = _snapshot(user)
+    if user.id == actor.id and user.is_admin and "admin" not in roles:
+        raise AccountError(_("You cannot remove your own administrator role."))
+    user.is_learner = "learner" in roles
+    user.is_trainer = "trainer" in roles
+    user.is_admin = "admin" in roles
+    if before["roles"] != user.roles:
+        end_all_sessions(user)
+        record("user.roles", user, before={"roles": before["roles"]}, after={"roles": user.roles}, actor=actor)
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    if user.id == actor.id and not active:
+        raise AccountError(_("You cannot deactivate your own account."))
+    if user.is_active != active:
+        user.is_active = active
+        end_all_sessions(user)
+        record(
+            "user.activate" if active else "user.deactivate",
+            user,
+            before={"is_active": not active},
+            after={"is_active": active},
+            actor=actor,
+        )
+
+
+def update_profile(user: User, **fields) -> None:
+    allowed = ("name_latin", "name_arabic", "profession", "jurisdiction", "gender", "locale")
+    before = {k: getattr(user, k) for k in allowed}
+    for key in allowed:
+        if key in fields:
+            value = fields[key]
+            value = value.strip() if isinstance(value, str) else value
+            setattr(user, key, value or (None if key not in ("name_latin", "locale") else getattr(user, key)))
+    after = {k: getattr(user, k) for k in allowed}
+    if before != after:
+        record("user.profile", user, before=before, after=after, actor=user)
+
+
+def search_users(query: str = "", role: str = "", active: str = ""):
+    """A select statement for the admin list; the query is matched against e-mail and both names."""
+    statement = select(User).order_by(User.name_latin, User.id)
+    query = (query or "").strip()
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(
+            or_(
+                User.email.like(pattern),
+                func.lower(User.name_latin).like(pattern),
+                User.name_arabic.like(f"%{query}%"),
+            )
+        )
+    if role in ("learner", "trainer", "admin"):
+        statement = statement.where(getattr(User, f"is_{role}").is_(True))
+    if active == "yes":
+        statement = statement.where(User.is_active.is_(True))
+    elif active == "no":
+        statement = statement.where(User.is_active.is_(False))
+    return statement
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: User, purpose: str) -> str:
+    """A new random token (returned once, stored hashed). Earlier unused tokens of the purpose die."""
+    config = current_app.config
+    lifetime = (
+        timedelta(hours=config["RESET_TOKEN_HOURS"])
+        if purpose == RESET
+        else timedelta(days=config["INVITE_TOKEN_DAYS"])
+    )
+    now = utcnow()
+    db.session.execute(
+        update(UserToken)
+        .where(UserToken.user_id == user.id, UserToken.purpose == purpose, UserToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    db.session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_hash_token(raw), expires_at=now + lifetime))
+    return raw
+
+
+def find_valid_token(raw: str, purpose: str) -> UserToken | None:
+    if not raw or len(raw) > 100:
+        return None
+    token = db.session.scalar(
+        select(UserToken).where(UserToken.token_hash == _hash_token(raw), UserToken.purpose == purpose)
+    )
+    if token is None or token.used_at is not None or token.expires_at < utcnow():
+        return None
+    if not token.user.is_active or token.user.erased_at is not None:
+        return None
+    return token
+
+
+def use_token(raw: str, purpose: str, password: str) -> User:
+    """Set the password with a token, once. Two concurrent uses: exactly one wins (conditional UPDATE)."""
+    token = find_valid_token(raw, purpose)
+    if token is None:
+        raise AccountError(_("This link is invalid or has expired. Ask for a new one."))
+    user = token.user
+    problems = password_problems(password, user.email)
+    if problems:
+        raise AccountError(" ".join(problems))
+    claimed = db.session.execute(
+        update(UserToken).where(UserToken.id == token.id, UserToken.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise AccountError(_("This link is invalid or has expired. Ask for a new one."))
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+    record("user.invite_accepted" if purpose == INVITE else "user.password_reset", user, actor=user)
+    return user
+
+
+def _absolute(endpoint: str, **values) -> str:
+    from flask import has_request_context
+
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link if an active account exists; say nothing either way (no enumeration)."""
+    user = get_user_by_email(email)
+    if user is None or not user.is_active or user.erased_at is not None:
+        return
+    raw = issue_token(user, RESET)
+    send_mail(
+        user.email,
+        _subject("reset", user.locale),
+        "accounts/email/reset",
+        locale=user.locale,
+        user=user,
+        link=_absolute("accounts.reset_password", token=raw),
+        hours=current_app.config["RESET_TOKEN_HOURS"],
+    )
+
+
+def invite_user(user: User, inviter: User | None) -> None:
+    """E-mail ``user`` a link to set their password and join."""
+    raw = issue_token(user, INVITE)
+    record("user.invite", user, actor=inviter)
+    send_mail(
+        user.email,
+        _subject("invite", user.locale),
+        "accounts/email/invite",
+        locale=user.locale,
+        user=user,
+        inviter=inviter,
+        link=_absolute("accounts.accept_invitation", token=raw),
+        days=current_app.config["INVITE_TOKEN_DAYS"],
+    )
+
+
+def _subject(kind: str, locale: str) -> str:
+    from flask_babel import force_locale
+
+    with force_locale(locale):
+        if kind == "reset":
+            return _("Reset your Tadrib password")
+        return _("You are invited to Tadrib")
+
+
+def export_user_data(user: User) -> dict:
+    """Everything Tadrib holds about the person (Law 09-08, right of access). Domains add their parts."""
+    from ..audit.models import AuditEvent
+
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "user_account", AuditEvent.object_id == str(user.id))
+    ).all()
+    data = {
+        "account": {
+            "email": user.email,
+            "name_latin": user.name_latin,
+            "name_arabic": user.name_arabic,
+            "profession": user.profession,
+            "jurisdiction": user.jurisdiction,
+            "gender": user.gender,
+            "locale": user.locale,
+            "roles": user.roles,
+            "created_at": user.created_at,
+            "last_login_at": user.last_login_at,
+        },
+        "account_history": [{"at": e.created_at, "action": e.action} for e in events],
+    }
+    for contribute in EXPORT_CONTRIBUTORS:
+        data.update(contribute(user))
+    return data
+
+
+#: Other domains append functions ``(user) -> dict`` here to add their data to the export.
+EXPORT_CONTRIBUTORS: list = []

@@ -1,0 +1,1 @@
+"""Append-only audit log. Written in the same transaction as the change it records."""

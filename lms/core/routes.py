@@ -1,0 +1,73 @@
+"""Core pages: home, health check, language switch."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from ..extensions import csrf, db, limiter
+from ..i18n import _
+from . import bp
+from .access import public
+from .forms import safe_next_url
+
+
+@bp.get("/")
+@public
+def home():
+    if current_user.is_authenticated:
+        # Each domain contributes its own home panel; the learner's dashboard lives in content.
+        if "content.dashboard" in current_app.view_functions:
+            return redirect(url_for("content.dashboard"))
+    return render_template("core/home.html")
+
+
+@bp.get("/healthz")
+@public
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except Exception:  # any driver error means "not healthy"
+        db.session.rollback()
+        return jsonify(status="error", db="unreachable"), 503
+    return jsonify(status="ok", db="ok")
+
+
+@bp.post("/language")
+@public
+def set_language():
+    code = request.form.get("lang", "")
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+        if current_user.is_authenticated and current_user.locale != code:
+            current_user.locale = code
+            db.session.commit()
+    return redirect(safe_next_url(request.form.get("next"), url_for("core.home")))
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template("core/privacy.html")
+
+
+def get_locale() -> str:
+    """The user's preference, else the session's choice, else Accept-Language, else French."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work: French unless force_locale says otherwise
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    try:
+        if current_user and current_user.is_authenticated and current_user.locale in languages:
+            return current_user.locale
+    except Exception:  # user loading failed (database down): fall back to the session
+        pass
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+__all__ = ["bp", "csrf", "get_locale"]

@@ -1,0 +1,19 @@
+/* Tadrib: progressive enhancement only. Every page works without this file. */
+(function () {
+  "use strict";
+  // Confirm destructive actions declared with data-confirm.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      return;
+    }
+    // A second click while the first submission travels is ignored (the server is idempotent anyway).
+    if ((form.getAttribute("method") || "").toLowerCase() === "post" && !form.hasAttribute("data-multi")) {
+      if (form.dataset.submitted === "1") { event.preventDefault(); return; }
+      form.dataset.submitted = "1";
+      window.setTimeout(function () { form.dataset.submitted = ""; }, 8000);
+    }
+  });
+})();

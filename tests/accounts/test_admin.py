@@ -1,0 +1,165 @@
+from sqlalchemy import select, text
+
+from lms.accounts.models import User
+from lms.audit.models import AuditEvent
+from tests.conftest import PASSWORD
+
+
+def _admin(client, make_user):
+    admin = make_user(roles=("admin",), email="admin@example.org", name_latin="Admin")
+    client.login("admin@example.org")
+    return admin
+
+
+def test_user_list_search_and_pagination(client, make_user):
+    _admin(client, make_user)
+    for i in range(30):
+        make_user(email=f"learner{i:02d}@example.org", name_latin=f"Learner {i:02d}")
+    make_user(email="arabic@example.org", name_latin="Karim", name_arabic="كريم الإدريسي")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "32 accounts" in page and 'rel="next"' in page
+    assert "Learner 29" not in page
+    assert "Learner 29" in client.get("/admin/users?page=2").get_data(as_text=True)
+    found = client.get("/admin/users?q=الإدريسي").get_data(as_text=True)
+    assert "arabic@example.org" in found and "learner01" not in found
+    # SQL metacharacters are just text.
+    assert client.get("/admin/users?q=%27%20OR%201%3D1--").status_code == 200
+    assert client.get("/admin/users?page=-4&role=nonsense").status_code == 200
+
+
+def test_role_change_is_audited_and_ends_sessions(app, client, make_user, db):
+    _admin(client, make_user)
+    target = make_user(email="t@example.org")
+    target_client = type(client)(app.test_client())
+    target_client.login("t@example.org")
+    response = client.post_form(f"/admin/users/{target.id}/roles", {"role_learner": "y", "role_trainer": "y"})
+    assert response.status_code == 302
+    user = db.session.get(User, target.id)
+    assert user.roles == ["learner", "trainer"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.roles"))
+    assert event.before == {"roles": ["learner"]} and event.after == {"roles": ["learner", "trainer"]}
+    assert event.actor_id is not None
+    # New roles take effect at next sign-in: the old session ends.
+    assert target_client.get("/profile").status_code == 302
+
+
+def test_admin_cannot_remove_own_admin_role(client, make_user, db):
+    admin = _admin(client, make_user)
+    client.post_form(f"/admin/users/{admin.id}/roles", {"role_learner": "y"})
+    assert db.session.get(User, admin.id).is_admin
+
+
+def test_deactivate_and_reactivate(client, make_user, db):
+    _admin(client, make_user)
+    target = make_user(email="t@example.org")
+    client.post_form(f"/admin/users/{target.id}/active", {"active": "0"})
+    assert not db.session.get(User, target.id).is_active
+    client.post_form(f"/admin/users/{target.id}/active", {"active": "1"})
+    db.session.expire_all()
+    assert db.session.get(User, target.id).is_active
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(target.id))).all()
+    assert "user.deactivate" in actions and "user.activate" in actions
+
+
+def test_admin_creates_account_with_invitation(app, client, make_user, db):
+    _admin(client, make_user)
+    response = client.post_form(
+        "/admin/users/new",
+        {"email": "new.trainer@example.org", "name_latin": "Nouveau", "role_trainer": "y", "locale": "fr",
+         "gender": "", "profession": "magistrate-judge", "jurisdiction": "rabat"},
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "new.trainer@example.org"))
+    assert user.roles == ["trainer"]
+    duplicate = client.post_form(
+        "/admin/users/new", {"email": "NEW.trainer@example.org", "name_latin": "Again", "role_learner": "y", "locale": "fr", "gender": ""}
+    )
+    assert duplicate.status_code == 200
+    assert "already exists" in duplicate.get_data(as_text=True)
+
+
+def test_bad_form_input_gets_clear_errors_not_500(client, make_user):
+    _admin(client, make_user)
+    response = client.post_form(
+        "/admin/users/new",
+        {"email": "not-an-email", "name_latin": "", "profession": "astronaut", "jurisdiction": "atlantis", "locale": "xx"},
+    )
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_audit_log_is_append_only(db, make_user):
+    make_user()
+    event = db.session.scalar(select(AuditEvent))
+    import pytest
+    from sqlalchemy.exc import DatabaseError
+
+    with pytest.raises(DatabaseError):
+        db.session.execute(text("UPDATE audit_event SET action = 'tampered' WHERE id = :id"), {"id": event.id})
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(DatabaseError):
+        db.session.execute(text("DELETE FROM audit_event"))
+    db.session.rollback()
+
+
+def test_audit_page_lists_events(client, make_user):
+    _admin(client, make_user)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Account created" in page
+
+
+def test_profile_update_and_export(client, make_user):
+    make_user(email="me@example.org")
+    client.login("me@example.org")
+    response = client.post_form(
+        "/profile",
+        {"name_latin": "Meryem C.", "name_arabic": "مريم", "profession": "social-worker", "jurisdiction": "fes",
+         "gender": "female", "locale": "ar"},
+    )
+    assert response.status_code == 302
+    page = client.get("/profile").get_data(as_text=True)
+    assert 'dir="rtl"' in page
+    data = client.get("/profile/export.json").get_json()
+    assert data["account"]["name_arabic"] == "مريم" and data["account"]["gender"] == "female"
+
+
+def test_change_password(client, make_user):
+    make_user(email="me@example.org")
+    client.login("me@example.org")
+    bad = client.post_form("/profile/password", {"pw-current": "wrong one!!", "pw-password": "new password here", "pw-confirm": "new password here"})
+    assert bad.status_code == 400
+    ok = client.post_form("/profile/password", {"pw-current": PASSWORD, "pw-password": "new password here", "pw-confirm": "new password here"})
+    assert ok.status_code == 302
+    # This session survives the change.
+    assert client.get("/profile").status_code == 200
+    client.logout()
+    assert client.login("me@example.org", "new password here").status_code == 302
+
+
+def test_create_admin_cli(runner, db):
+    result = runner.invoke(
+        args=["users", "create-admin", "--email", "Boss@Example.org", "--name", "Boss", "--password", "a long admin password"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "boss@example.org"))
+    assert user.is_admin
+    again = runner.invoke(args=["users", "create-admin", "--email", "boss@example.org", "--name", "B", "--password", "a long admin password"])
+    assert again.exit_code != 0 and "already exists" in again.output
+    weak = runner.invoke(args=["users", "create-admin", "--email", "w@example.org", "--name", "W", "--password", "short"])
+    assert weak.exit_code != 0
+
+
+def test_demo_load(app, runner, db, monkeypatch):
+    monkeypatch.setenv("LMS_DEMO_PASSWORD", "demo password 2026")
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    from pathlib import Path
+
+    lines = (Path(app.instance_path) / "demo-accounts.txt").read_text(encoding="utf-8").splitlines()
+    roles = [line.split("\t")[0] for line in lines]
+    assert roles.count("admin") == 1 and roles.count("trainer") == 2 and roles.count("learner") >= 12
+    users = db.session.scalars(select(User)).all()
+    assert any(u.name_arabic for u in users) and len({u.jurisdiction for u in users}) >= 5
+    second = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "not empty" in second.output

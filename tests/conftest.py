@@ -1,0 +1,199 @@
+"""Test fixtures: one isolated database per test (SQLite by default, PostgreSQL with TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from lms import create_app
+from lms.config import TestConfig
+from lms.extensions import db as _db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _upgrade(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """A database migrated once per session: a SQLite file to copy, or the PostgreSQL test database."""
+    base = tmp_path_factory.mktemp("db-template")
+    if TEST_DATABASE_URL:
+        engine = create_engine(TEST_DATABASE_URL)
+        _drop_everything(engine)
+        app = create_app(TestConfig(TEST_DATABASE_URL, str(base / "instance")))
+        _upgrade(app)
+        yield TEST_DATABASE_URL
+        # A test run leaves no tables behind in that database.
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        _drop_everything(engine)
+        engine.dispose()
+    else:
+        path = base / "template.sqlite3"
+        app = create_app(TestConfig(f"sqlite:///{path}", str(base / "instance")))
+        _upgrade(app)
+        with app.app_context():
+            _db.engine.dispose()
+        yield path
+
+
+def _drop_everything(engine) -> None:
+    with engine.begin() as conn:
+        for table in inspect(conn).get_table_names():
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        conn.execute(text("DROP FUNCTION IF EXISTS audit_event_append_only() CASCADE"))
+
+
+def _truncate_all(app) -> None:
+    with app.app_context():
+        _db.session.remove()
+        names = [t.name for t in _db.metadata.sorted_tables]
+        with _db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(migrated_template, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(migrated_template, path)
+        url = f"sqlite:///{path}"
+    app = create_app(TestConfig(url, str(instance)))
+    from lms.extensions import limiter
+
+    limiter.reset()
+    yield app
+    if TEST_DATABASE_URL:
+        _truncate_all(app)
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+
+
+class _IsolatedClient:
+    """Runs each request outside the test's app context, as a real server would.
+
+    Flask reuses an app context a test has pushed, and with it ``g`` (where Flask-Login and Flask-WTF
+    cache the user and the CSRF token) and the database session: requests from two "browsers" would
+    share them. Each request here runs in an empty ``contextvars`` context instead; the test's own
+    session is committed first, so the app sees the test's data and SQLite holds no lock for it.
+    """
+
+    def __init__(self, flask_client):
+        self._client = flask_client
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if name not in ("get", "post", "put", "delete", "patch", "head", "open"):
+            return attr
+
+        def call(*args, **kwargs):
+            from flask import has_app_context
+
+            if has_app_context():
+                _db.session.commit()
+            return contextvars.Context().run(attr, *args, **kwargs)
+
+        return call
+
+
+class Client:
+    """A test client that knows how to fetch a CSRF token like a browser would."""
+
+    def __init__(self, flask_client):
+        self.raw = _IsolatedClient(flask_client)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+    def csrf(self) -> str:
+        page = self.raw.get("/privacy").get_data(as_text=True)
+        match = CSRF_RE.search(page)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post_form(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        return self.raw.post(url, data=data, **kwargs)
+
+    def login(self, email, password="correct horse battery", remember=False):
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self.post_form("/login", data)
+
+    def logout(self):
+        return self.post_form("/logout")
+
+
+@pytest.fixture
+def client(app):
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: ``make_user(roles=("trainer",), email=...)`` -> committed User with password PASSWORD."""
+    from lms.accounts import service
+
+    counter = {"n": 0}
+
+    def factory(roles=("learner",), email=None, password=PASSWORD, **fields):
+        counter["n"] += 1
+        from contextlib import nullcontext
+
+        from flask import has_app_context
+
+        # Share the test's app context (and so its database session) when it has one pushed.
+        with nullcontext() if has_app_context() else app.app_context():
+            user = service.create_user(
+                email or f"user{counter['n']}@example.org",
+                fields.pop("name_latin", f"User {counter['n']}"),
+                password=password,
+                roles=tuple(roles),
+                **fields,
+            )
+            _db.session.commit()
+            _db.session.refresh(user)
+            _db.session.expunge(user)
+            return user
+
+    return factory
+
+
+def outbox(app) -> list[Path]:
+    folder = Path(app.config["INSTANCE_PATH"]) / "outbox"
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
