@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 lms/translations/%/LC_MESSAGES/messages.mo: lms/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 ## run: set up, migrate, load courses and demo data (first time), serve on 127.0.0.1:$(PORT)
 run: setup
@@ -42,7 +42,7 @@ lint: setup
 
 ## translations-extract / translations-update: after adding UI strings
 translations-extract: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k ngettext -o lms/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o lms/translations/messages.pot --no-location --sort-output .
 
 translations-update: translations-extract
-	$(BIN)/pybabel update -q -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete

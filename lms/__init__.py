@@ -64,30 +64,32 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, core, demo
+    from . import accounts, content, core, demo
     from .accounts import cli as accounts_cli
+    from .content import cli as content_cli
 
     app.register_blueprint(core.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(content.bp)
     app.cli.add_command(accounts_cli.cli)
+    app.cli.add_command(content_cli.cli)
     app.cli.add_command(demo.cli)
     # Import models so that migrations and create_all see every table.
     from .audit import models as _audit_models  # noqa: F401
+    from .content import models as _content_models  # noqa: F401
 
 
 def _register_hooks(app: Flask) -> None:
-    from flask_babel import get_locale as babel_locale
-
-    from .core.access import enforce_access
-    from .core.errors import register_error_handlers
-    from .core.security import set_security_headers
-    from .i18n import LANGUAGE_NAMES, RTL_LOCALES
-
     from flask_babel import format_datetime
+    from flask_babel import get_locale as babel_locale
 
     from .accounts.service import jurisdiction_name, profession_labels, role_labels
     from .audit.labels import audit_label
+    from .core.access import enforce_access
+    from .core.errors import register_error_handlers
     from .core.menu import main_menu
+    from .core.security import set_security_headers
+    from .i18n import LANGUAGE_NAMES, RTL_LOCALES
 
     app.jinja_env.globals.update(
         main_menu=main_menu,
@@ -95,6 +97,7 @@ def _register_hooks(app: Flask) -> None:
         profession_labels=profession_labels,
         jurisdiction_name=lambda code: jurisdiction_name(code, str(babel_locale() or "fr")),
         audit_label=audit_label,
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
 

@@ -55,8 +55,16 @@ def load_demo(size: str = "small") -> list[tuple[str, str, str]]:
             return None
         password = _password()
         user = accounts.create_user(
-            email, latin, password=password, roles=roles, name_arabic=arabic, profession=profession,
-            jurisdiction=jurisdiction, gender=gender, locale=locale, channel="cli",
+            email,
+            latin,
+            password=password,
+            roles=roles,
+            name_arabic=arabic,
+            profession=profession,
+            jurisdiction=jurisdiction,
+            gender=gender,
+            locale=locale,
+            channel="cli",
         )
         created.append((role, email, password))
         return user
@@ -67,8 +75,15 @@ def load_demo(size: str = "small") -> list[tuple[str, str, str]]:
     for index, (latin, arabic, profession, jurisdiction, gender) in enumerate(LEARNERS, start=1):
         kind = "magistrat" if profession.startswith("magistrate") else "social"
         add(
-            "learner", f"{kind}{index}@tadrib.demo", latin, arabic, profession, jurisdiction, gender,
-            roles=("learner",), locale="ar" if index % 3 == 0 else "fr",
+            "learner",
+            f"{kind}{index}@tadrib.demo",
+            latin,
+            arabic,
+            profession,
+            jurisdiction,
+            gender,
+            roles=("learner",),
+            locale="ar" if index % 3 == 0 else "fr",
         )
     db.session.flush()
     for extend in DEMO_EXTENSIONS:
@@ -76,8 +91,49 @@ def load_demo(size: str = "small") -> list[tuple[str, str, str]]:
     return created
 
 
+def _demo_progress(size: str) -> None:
+    """Some learners have started their track: a few modules read, some completed."""
+    from datetime import timedelta
+
+    from .content.models import Course, Module, ModuleProgress
+    from .core.timeutil import utcnow
+
+    courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.is_archived.is_(False)))}
+    if not courses:
+        return
+    modules = {
+        slug: db.session.scalars(
+            select(Module).where(Module.course_id == c.id, Module.is_archived.is_(False)).order_by(Module.position)
+        ).all()
+        for slug, c in courses.items()
+    }
+    now = utcnow()
+    learners = db.session.scalars(select(User).where(User.email.like("%@tadrib.demo"), User.is_learner.is_(True))).all()
+    for index, user in enumerate(learners):
+        slug = "palermo-magistrates" if (user.profession or "").startswith("magistrate") else "victim-identification"
+        track = modules.get(slug, [])
+        done = index % (len(track) + 1) if track else 0
+        for position, module in enumerate(track[: done + 1]):
+            if db.session.scalar(
+                select(ModuleProgress.id).where(
+                    ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id
+                )
+            ):
+                continue
+            seen = now - timedelta(days=20 - position * 2, hours=index)
+            db.session.add(
+                ModuleProgress(
+                    user_id=user.id,
+                    module_id=module.id,
+                    first_viewed_at=seen,
+                    last_viewed_at=seen,
+                    completed_at=seen + timedelta(minutes=40) if position < done else None,
+                )
+            )
+
+
 #: Other domains append ``(size) -> None`` functions that add their demo data (courses, cohorts...).
-DEMO_EXTENSIONS: list = []
+DEMO_EXTENSIONS: list = [_demo_progress]
 
 
 def write_accounts_file(created: list[tuple[str, str, str]]) -> Path:

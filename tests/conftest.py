@@ -153,7 +153,10 @@ class Client:
 
 @pytest.fixture
 def client(app):
-    return Client(app.test_client())
+    flask_client = app.test_client()
+    # Assertions read English messages (the source language); French and Arabic have their own tests.
+    flask_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return Client(flask_client)
 
 
 @pytest.fixture
@@ -173,6 +176,7 @@ def make_user(app):
 
     def factory(roles=("learner",), email=None, password=PASSWORD, **fields):
         counter["n"] += 1
+        fields.setdefault("locale", "en")
         from contextlib import nullcontext
 
         from flask import has_app_context
@@ -197,3 +201,43 @@ def make_user(app):
 def outbox(app) -> list[Path]:
     folder = Path(app.config["INSTANCE_PATH"]) / "outbox"
     return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+@pytest.fixture
+def courses(app, db):
+    """The shipped courses, synced into the test database."""
+    from lms.content.sync import sync_courses
+
+    sync_courses(app.config["COURSES_PATH"])
+    _db.session.commit()
+    return app.config["COURSES_PATH"]
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            self.statements.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(db):
+    return lambda: QueryCounter(_db.engine)

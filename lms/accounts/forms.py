@@ -68,7 +68,9 @@ class ProfileForm(BaseForm):
 
 
 class AdminUserForm(ProfileForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
     role_learner = BooleanField(_l("Learner"), default=True)
     role_trainer = BooleanField(_l("Trainer"))
     role_admin = BooleanField(_l("Administrator"))
@@ -79,7 +81,9 @@ class AdminUserForm(ProfileForm):
 
 
 class InviteLearnerForm(ProfileForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
     submit = SubmitField(_l("Send the invitation"))
 
 

@@ -58,12 +58,17 @@ def _rate_limited_message() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login,
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    methods=["POST"],
+    deduct_when=_failed_login,
     error_message=_rate_limited_message,
 )
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
-    deduct_when=_failed_login, error_message=_rate_limited_message,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_failed_login,
+    error_message=_rate_limited_message,
 )
 def login():
     if current_user.is_authenticated:
@@ -370,7 +375,5 @@ def admin_audit():
         statement = statement.where(AuditEvent.action.like(f"{action}%"))
     page = paginate(statement, 50)
     actor_ids = {e.actor_id for e in page.items if e.actor_id}
-    actors = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    )
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     return render_template("accounts/admin_audit.html", page=page, actors=actors, action=action)

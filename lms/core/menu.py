@@ -25,7 +25,5 @@ def main_menu() -> list[dict]:
             continue
         if roles and not any(current_user.has_role(role) for role in roles):
             continue
-        items.append(
-            {"url": url_for(endpoint), "label": label, "active": request.endpoint == endpoint}
-        )
+        items.append({"url": url_for(endpoint), "label": label, "active": request.endpoint == endpoint})
     return items

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
 from ..extensions import csrf, db, limiter
-from ..i18n import _
 from . import bp
 from .access import public
 from .forms import safe_next_url
@@ -62,7 +70,7 @@ def get_locale() -> str:
     try:
         if current_user and current_user.is_authenticated and current_user.locale in languages:
             return current_user.locale
-    except Exception:  # user loading failed (database down): fall back to the session
+    except Exception:  # noqa: S110 - user loading failed (database down): fall back to the session
         pass
     chosen = session.get("locale")
     if chosen in languages:

@@ -65,14 +65,22 @@ def test_admin_creates_account_with_invitation(app, client, make_user, db):
     _admin(client, make_user)
     response = client.post_form(
         "/admin/users/new",
-        {"email": "new.trainer@example.org", "name_latin": "Nouveau", "role_trainer": "y", "locale": "fr",
-         "gender": "", "profession": "magistrate-judge", "jurisdiction": "rabat"},
+        {
+            "email": "new.trainer@example.org",
+            "name_latin": "Nouveau",
+            "role_trainer": "y",
+            "locale": "fr",
+            "gender": "",
+            "profession": "magistrate-judge",
+            "jurisdiction": "rabat",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "new.trainer@example.org"))
     assert user.roles == ["trainer"]
     duplicate = client.post_form(
-        "/admin/users/new", {"email": "NEW.trainer@example.org", "name_latin": "Again", "role_learner": "y", "locale": "fr", "gender": ""}
+        "/admin/users/new",
+        {"email": "NEW.trainer@example.org", "name_latin": "Again", "role_learner": "y", "locale": "fr", "gender": ""},
     )
     assert duplicate.status_code == 200
     assert "already exists" in duplicate.get_data(as_text=True)
@@ -82,7 +90,13 @@ def test_bad_form_input_gets_clear_errors_not_500(client, make_user):
     _admin(client, make_user)
     response = client.post_form(
         "/admin/users/new",
-        {"email": "not-an-email", "name_latin": "", "profession": "astronaut", "jurisdiction": "atlantis", "locale": "xx"},
+        {
+            "email": "not-an-email",
+            "name_latin": "",
+            "profession": "astronaut",
+            "jurisdiction": "atlantis",
+            "locale": "xx",
+        },
     )
     assert response.status_code == 200
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
@@ -114,8 +128,14 @@ def test_profile_update_and_export(client, make_user):
     client.login("me@example.org")
     response = client.post_form(
         "/profile",
-        {"name_latin": "Meryem C.", "name_arabic": "مريم", "profession": "social-worker", "jurisdiction": "fes",
-         "gender": "female", "locale": "ar"},
+        {
+            "name_latin": "Meryem C.",
+            "name_arabic": "مريم",
+            "profession": "social-worker",
+            "jurisdiction": "fes",
+            "gender": "female",
+            "locale": "ar",
+        },
     )
     assert response.status_code == 302
     page = client.get("/profile").get_data(as_text=True)
@@ -127,9 +147,15 @@ def test_profile_update_and_export(client, make_user):
 def test_change_password(client, make_user):
     make_user(email="me@example.org")
     client.login("me@example.org")
-    bad = client.post_form("/profile/password", {"pw-current": "wrong one!!", "pw-password": "new password here", "pw-confirm": "new password here"})
+    bad = client.post_form(
+        "/profile/password",
+        {"pw-current": "wrong one!!", "pw-password": "new password here", "pw-confirm": "new password here"},
+    )
     assert bad.status_code == 400
-    ok = client.post_form("/profile/password", {"pw-current": PASSWORD, "pw-password": "new password here", "pw-confirm": "new password here"})
+    ok = client.post_form(
+        "/profile/password",
+        {"pw-current": PASSWORD, "pw-password": "new password here", "pw-confirm": "new password here"},
+    )
     assert ok.status_code == 302
     # This session survives the change.
     assert client.get("/profile").status_code == 200
@@ -139,14 +165,36 @@ def test_change_password(client, make_user):
 
 def test_create_admin_cli(runner, db):
     result = runner.invoke(
-        args=["users", "create-admin", "--email", "Boss@Example.org", "--name", "Boss", "--password", "a long admin password"]
+        args=[
+            "users",
+            "create-admin",
+            "--email",
+            "Boss@Example.org",
+            "--name",
+            "Boss",
+            "--password",
+            "a long admin password",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "boss@example.org"))
     assert user.is_admin
-    again = runner.invoke(args=["users", "create-admin", "--email", "boss@example.org", "--name", "B", "--password", "a long admin password"])
-    assert again.exit_code != 0 and "already exists" in again.output
-    weak = runner.invoke(args=["users", "create-admin", "--email", "w@example.org", "--name", "W", "--password", "short"])
+    again = runner.invoke(
+        args=[
+            "users",
+            "create-admin",
+            "--email",
+            "boss@example.org",
+            "--name",
+            "B",
+            "--password",
+            "a long admin password",
+        ]
+    )
+    assert again.exit_code != 0 and "existe déjà" in again.output  # CLI speaks French by default
+    weak = runner.invoke(
+        args=["users", "create-admin", "--email", "w@example.org", "--name", "W", "--password", "short"]
+    )
     assert weak.exit_code != 0
 
 

@@ -68,19 +68,30 @@ def test_placeholders_kept(locale):
 def test_missing_translation_is_detected(tmp_path):
     """The check above really fails on an untranslated message (it is not a test that cannot fail)."""
     po = tmp_path / "messages.po"
-    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Sign in"\nmsgstr ""\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Sign in"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
     with open(po, "rb") as handle:
         catalog = read_po(handle)
     assert not catalog.get("Sign in").string
 
 
 def _pages(admin_id: int) -> list[str]:
-    return ["/", "/privacy", "/profile", "/invite", "/admin/users", f"/admin/users/{admin_id}", "/admin/users/new",
-            "/admin/audit"]
+    return [
+        "/",
+        "/privacy",
+        "/profile",
+        "/invite",
+        "/admin/users",
+        f"/admin/users/{admin_id}",
+        "/admin/users/new",
+        "/admin/audit",
+    ]
 
 
 @pytest.mark.parametrize("locale,direction", [("fr", "ltr"), ("ar", "rtl"), ("en", "ltr")])
-def test_every_page_renders_in_each_language(client, make_user, locale, direction, app):
+def test_every_page_renders_in_each_language(client, make_user, locale, direction, app, courses):
     admin = make_user(roles=("admin", "trainer", "learner"), email="admin@example.org")
     anonymous_pages = ["/", "/login", "/password/forgot", "/privacy", "/nope-404"]
     client.post_form("/language", {"lang": locale})
@@ -91,9 +102,14 @@ def test_every_page_renders_in_each_language(client, make_user, locale, directio
         assert f'<html lang="{locale}" dir="{direction}">' in html, url
     client.login("admin@example.org")
     client.post_form("/language", {"lang": locale})
-    pages = _pages(admin.id) + [rule.rule for rule in app.url_map.iter_rules()
-                               if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"]
-    for url in sorted(set(pages) - {"/login"}):
+    pages = _pages(admin.id) + [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+    ]
+    pages += ["/courses/palermo-magistrates", "/courses/palermo-magistrates/definition",
+              "/admin/courses/palermo-magistrates/definition/preview"]
+    for url in sorted(set(pages) - {"/login", "/"}):  # both redirect a signed-in user
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         if response.mimetype == "text/html":

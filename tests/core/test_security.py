@@ -46,9 +46,7 @@ def test_csrf_expired_token_keeps_input_for_same_origin(client, make_user):
 def test_csrf_cross_site_post_gets_no_resubmit_form(client, make_user):
     make_user(email="me@example.org")
     client.login("me@example.org")
-    response = client.raw.post(
-        "/profile", data={"name_latin": "Evil"}, headers={"Origin": "https://evil.example"}
-    )
+    response = client.raw.post("/profile", data={"name_latin": "Evil"}, headers={"Origin": "https://evil.example"})
     assert response.status_code == 400
     assert "Evil" not in response.get_data(as_text=True)
 

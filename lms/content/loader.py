@@ -1,0 +1,614 @@
+"""Reading and validating ``courses/``. Pure: touches no database, needs no app.
+
+``load_courses(root)`` returns the parsed courses and every problem found, each as ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.markdown import heading_ids
+from .yamllines import LineDict, LineList, YamlError, load, shift_lines
+
+REQUIRED_LOCALES = ("fr", "ar")
+LOCALES = ("fr", "ar", "en")
+PROFESSIONS = ("magistrate-judge", "magistrate-prosecutor", "social-worker", "clerk", "police", "other")
+QUESTION_TYPES = ("single", "multiple", "truefalse", "matching", "short", "essay")
+GRADING = ("highest", "average", "first", "last")
+REVIEW = ("score", "answers", "explanations")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MODULE_DIR_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: bump when rendering changes, so that the next sync re-renders every module
+RENDER_VERSION = "1"
+
+UNSAFE_PATTERNS = [
+    (
+        re.compile(r"<\s*(script|iframe|object|embed|style|link|meta|form|input|button|svg|math|base)\b", re.I),
+        "unsafe HTML: <{0}> is not allowed in content",
+    ),
+    (re.compile(r"<[^>]*\son[a-z]+\s*=", re.I), "unsafe HTML: event-handler attributes are not allowed"),
+    (re.compile(r"(javascript|vbscript)\s*:", re.I), "unsafe link: {0}: URLs are not allowed"),
+    (re.compile(r"data\s*:\s*text/html", re.I), "unsafe link: data:text/html is not allowed"),
+]
+LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+REF_LINK_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
+MODULE_LINK_RE = re.compile(r"^\.\./(\d{2}-[a-z0-9-]+)/?(?:#(.+))?$")
+
+
+@dataclass
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class LocaleText:
+    locale: str
+    title: str
+    minutes: int
+    objectives: list[str]
+    body: str
+    path: Path
+    body_line: int
+
+
+@dataclass
+class ModuleSource:
+    slug: str
+    folder: str
+    position: int
+    texts: dict[str, LocaleText] = field(default_factory=dict)
+    quiz: dict | None = None
+    source_hash: str = ""
+    quiz_hash: str | None = None
+
+
+@dataclass
+class CourseSource:
+    slug: str
+    title: dict
+    summary: dict
+    audience: list[str]
+    hours: float
+    completion: dict
+    modules: list[ModuleSource] = field(default_factory=list)
+    source_hash: str = ""
+
+
+class _Report:
+    def __init__(self, base: Path):
+        self.base = base
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        try:
+            shown = str(path.relative_to(self.base))
+        except ValueError:
+            shown = str(path)
+        self.problems.append(Problem(shown, max(int(line or 1), 1), message))
+
+
+def _sha(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _line(container, key=None) -> int:
+    if isinstance(container, LineDict):
+        return container.line_of(key) if key is not None else container.line
+    if isinstance(container, LineList):
+        return container.line
+    return 1
+
+
+def _texts(report, path, container, key, required=True) -> dict:
+    """A per-locale text mapping with fr and ar (en optional)."""
+    value = container.get(key) if isinstance(container, dict) else None
+    line = _line(container, key)
+    if value is None:
+        if required:
+            report.add(path, line, f"'{key}' is required (with 'fr' and 'ar')")
+        return {}
+    if not isinstance(value, dict):
+        report.add(path, line, f"'{key}' must map locales to texts, e.g. {{fr: ..., ar: ...}}")
+        return {}
+    result = {}
+    for locale, text in value.items():
+        if locale not in LOCALES:
+            report.add(path, _line(value, locale), f"'{key}': unknown locale '{locale}' (use fr, ar, en)")
+        elif not isinstance(text, (str, int, float)) or not str(text).strip():
+            report.add(path, _line(value, locale), f"'{key}.{locale}' must be a non-empty text")
+        else:
+            result[locale] = str(text).strip()
+    for locale in REQUIRED_LOCALES:
+        if locale not in value:
+            report.add(path, line, f"'{key}' is missing the '{locale}' text")
+    return result
+
+
+# --- course.yaml ------------------------------------------------------------------------------
+
+
+def _read_yaml(report, path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        report.add(path, 1, "the file is not UTF-8 text")
+        return None, b""
+    try:
+        return load(text), text.encode("utf-8")
+    except YamlError as error:
+        report.add(path, error.line, error.message)
+        return None, text.encode("utf-8")
+
+
+def _completion(report, path, data) -> dict:
+    rule = data.get("completion", {}) if isinstance(data, dict) else {}
+    line = _line(data, "completion")
+    if not isinstance(rule, dict):
+        report.add(path, line, "'completion' must be a mapping (modules, quizzes_passed, attendance_percent)")
+        return {"modules": "all", "quizzes_passed": "all", "attendance_percent": 0}
+    result = {}
+    for key in ("modules", "quizzes_passed"):
+        value = rule.get(key, "all")
+        if value != "all" and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            report.add(path, _line(rule, key), f"'completion.{key}' must be 'all' or a whole number")
+            value = "all"
+        result[key] = value
+    percent = rule.get("attendance_percent", 0)
+    if not isinstance(percent, (int, float)) or isinstance(percent, bool) or not 0 <= percent <= 100:
+        report.add(path, _line(rule, "attendance_percent"), "'completion.attendance_percent' must be 0 to 100")
+        percent = 0
+    result["attendance_percent"] = percent
+    for key in rule:
+        if key not in ("modules", "quizzes_passed", "attendance_percent"):
+            report.add(path, _line(rule, key), f"'completion': unknown key '{key}'")
+    return result
+
+
+def _load_course_meta(report, folder: Path) -> CourseSource | None:
+    path = folder / "course.yaml"
+    if not path.exists():
+        report.add(path, 1, "course.yaml is missing")
+        return None
+    data, raw = _read_yaml(report, path)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        report.add(path, 1, "course.yaml must be a mapping")
+        return None
+    known = {"title", "summary", "audience", "hours", "completion"}
+    for key in data:
+        if key not in known:
+            report.add(path, data.line_of(key), f"unknown key '{key}'")
+    title = _texts(report, path, data, "title")
+    summary = _texts(report, path, data, "summary")
+    audience = data.get("audience", [])
+    if not isinstance(audience, list) or not audience:
+        report.add(path, _line(data, "audience"), "'audience' must list at least one profession")
+        audience = []
+    for index, profession in enumerate(audience):
+        if profession not in PROFESSIONS:
+            line = audience.item_lines[index] if isinstance(audience, LineList) else _line(data, "audience")
+            report.add(path, line, f"unknown profession '{profession}' (use one of: {', '.join(PROFESSIONS)})")
+    hours = data.get("hours")
+    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 < hours <= 1000:
+        report.add(path, _line(data, "hours"), "'hours' must be a positive number")
+        hours = 0
+    completion = _completion(report, path, data)
+    return CourseSource(
+        slug=folder.name,
+        title=title,
+        summary=summary,
+        audience=[p for p in audience if p in PROFESSIONS],
+        hours=float(hours),
+        completion=completion,
+        source_hash=_sha(raw),
+    )
+
+
+# --- module files -----------------------------------------------------------------------------
+
+
+def _split_front_matter(report, path: Path, text: str):
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        report.add(path, 1, "the file must start with front matter between '---' lines")
+        return None, text, 1
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            front = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1 :])
+            return front, body, index + 2
+    report.add(path, 1, "front matter is not closed by a '---' line")
+    return None, text, 1
+
+
+def _load_locale(report, path: Path, locale: str) -> LocaleText | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        report.add(path, 1, "the file is not UTF-8 text")
+        return None
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    front, body, body_line = _split_front_matter(report, path, text)
+    if front is None:
+        return None
+    try:
+        meta = load(front)
+    except YamlError as error:
+        report.add(path, error.line + 1, error.message)
+        return None
+    if not isinstance(meta, dict):
+        report.add(path, 2, "front matter must be a mapping (title, minutes, objectives)")
+        return None
+    shift_lines(meta, 1)
+    for key in meta:
+        if key not in ("title", "minutes", "objectives"):
+            report.add(path, meta.line_of(key), f"unknown front matter key '{key}'")
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        report.add(path, meta.line_of("title"), "'title' is required")
+        title = ""
+    minutes = meta.get("minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 600:
+        report.add(path, meta.line_of("minutes"), "'minutes' must be a whole number from 1 to 600")
+        minutes = 0
+    objectives = meta.get("objectives")
+    if (
+        not isinstance(objectives, list)
+        or not objectives
+        or not all(isinstance(o, str) and o.strip() for o in objectives)
+    ):
+        report.add(path, meta.line_of("objectives"), "'objectives' must list at least one learning objective")
+        objectives = []
+    if not body.strip():
+        report.add(path, body_line, "the module has no body text")
+    _check_unsafe(report, path, body, body_line)
+    return LocaleText(locale, title.strip(), minutes, [o.strip() for o in objectives], body, path, body_line)
+
+
+def _check_unsafe(report, path: Path, body: str, first_line: int) -> None:
+    for offset, line in enumerate(body.split("\n")):
+        for pattern, message in UNSAFE_PATTERNS:
+            match = pattern.search(line)
+            if match:
+                report.add(path, first_line + offset, message.format(*(match.groups() or ("",))))
+
+
+def _check_links(report, course_folder: Path, module: ModuleSource, anchors: dict) -> None:
+    for locale, text in module.texts.items():
+        own = anchors.get((module.folder, locale), set())
+        for offset, line in enumerate(text.body.split("\n")):
+            targets = LINK_RE.findall(line) + REF_LINK_RE.findall(line)
+            for href in targets:
+                lineno = text.body_line + offset
+                if href.startswith(("http://", "https://", "mailto:")):
+                    continue
+                if href.startswith("#"):
+                    if href[1:] not in own and not href.startswith("#fn"):
+                        report.add(text.path, lineno, f"broken link: no heading with anchor '{href}' in this file")
+                    continue
+                match = MODULE_LINK_RE.match(href)
+                if not match:
+                    if not any(p.pattern for p, _m in UNSAFE_PATTERNS if p.search(href)):
+                        report.add(
+                            text.path,
+                            lineno,
+                            f"broken link '{href}': link to a module as ../NN-slug/ or to a full http(s) URL",
+                        )
+                    continue
+                folder, anchor = match.groups()
+                if not (course_folder / folder).is_dir():
+                    report.add(text.path, lineno, f"broken link: module '{folder}' does not exist in this course")
+                elif anchor:
+                    target = anchors.get((folder, locale)) or anchors.get((folder, "fr"), set())
+                    if anchor not in target:
+                        report.add(text.path, lineno, f"broken link: '{folder}' has no heading with anchor '#{anchor}'")
+
+
+def _load_module(report, folder: Path, position: int, slug: str) -> ModuleSource:
+    module = ModuleSource(slug=slug, folder=folder.name, position=position)
+    raw_parts = [RENDER_VERSION]
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.suffix == ".md":
+            locale = path.stem
+            if locale not in LOCALES:
+                report.add(path, 1, f"unknown locale file '{path.name}' (use fr.md, ar.md, en.md)")
+                continue
+            text = _load_locale(report, path, locale)
+            if text is not None:
+                module.texts[locale] = text
+                raw_parts.append(f"{locale}:{text.title}:{text.minutes}:{text.objectives}:{text.body}")
+        elif path.name == "quiz.yaml":
+            module.quiz = _load_quiz(report, path)
+            if module.quiz is not None:
+                module.quiz_hash = _sha(json.dumps(module.quiz, sort_keys=True, ensure_ascii=False))
+        elif path.is_file():
+            report.add(path, 1, f"unexpected file '{path.name}' in a module folder")
+    for locale in REQUIRED_LOCALES:
+        if not (folder / f"{locale}.md").exists():
+            report.add(folder / f"{locale}.md", 1, f"the module has no {locale}.md ({locale} is required)")
+    module.source_hash = _sha(*raw_parts)
+    return module
+
+
+# --- quiz.yaml --------------------------------------------------------------------------------
+
+QUIZ_DEFAULTS = {
+    "pass_mark": 70,
+    "max_attempts": 0,
+    "grading": "highest",
+    "shuffle_questions": False,
+    "shuffle_options": False,
+    "draw": None,
+    "time_limit_minutes": None,
+    "grace_minutes": 2,
+    "review": "explanations",
+}
+
+
+def _load_quiz(report, path: Path) -> dict | None:
+    data, _raw = _read_yaml(report, path)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        report.add(path, 1, "quiz.yaml must be a mapping")
+        return None
+    start = len(report.problems)
+    settings = dict(QUIZ_DEFAULTS)
+    for key in data:
+        if key not in QUIZ_DEFAULTS and key not in ("title", "questions"):
+            report.add(path, data.line_of(key), f"unknown key '{key}'")
+    for key in QUIZ_DEFAULTS:
+        if key not in data:
+            continue
+        value, line = data[key], data.line_of(key)
+        ok = True
+        if key == "pass_mark":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 100
+        elif key in ("max_attempts", "grace_minutes"):
+            ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000
+        elif key in ("draw", "time_limit_minutes"):
+            ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000)
+        elif key in ("shuffle_questions", "shuffle_options"):
+            ok = isinstance(value, bool)
+        elif key == "grading":
+            ok = value in GRADING
+        elif key == "review":
+            ok = value in REVIEW
+        if not ok:
+            hint = {
+                "pass_mark": "a percent from 0 to 100",
+                "grading": " | ".join(GRADING),
+                "review": " | ".join(REVIEW),
+                "shuffle_questions": "true or false",
+                "shuffle_options": "true or false",
+            }.get(key, "a whole number (or null)")
+            report.add(path, line, f"'{key}' must be {hint}")
+        else:
+            settings[key] = value
+    title = _texts(report, path, data, "title")
+    questions_data = data.get("questions")
+    if not isinstance(questions_data, list) or not questions_data:
+        report.add(path, _line(data, "questions"), "'questions' must list at least one question")
+        return None
+    questions, seen = [], {}
+    for index, q in enumerate(questions_data):
+        line = questions_data.item_lines[index] if isinstance(questions_data, LineList) else 1
+        if not isinstance(q, dict):
+            report.add(path, line, "each question must be a mapping")
+            continue
+        question = _question(report, path, q)
+        if question is None:
+            continue
+        if question["id"] in seen:
+            report.add(
+                path,
+                q.line_of("id"),
+                f"duplicate question id '{question['id']}' (first at line {seen[question['id']]})",
+            )
+            continue
+        seen[question["id"]] = q.line_of("id")
+        questions.append(question)
+    if settings["draw"] is not None and settings["draw"] > len(questions_data):
+        report.add(
+            path, data.line_of("draw"), f"'draw' is {settings['draw']} but the quiz has {len(questions_data)} questions"
+        )
+    if len(report.problems) > start:
+        return None
+    return {"title": title, "settings": settings, "questions": questions}
+
+
+def _question(report, path: Path, q: LineDict) -> dict | None:
+    qid = q.get("id")
+    if not isinstance(qid, str) or not ID_RE.match(qid):
+        report.add(path, q.line_of("id"), "each question needs an 'id' (letters, digits, - and _)")
+        return None
+    qtype = q.get("type")
+    if qtype not in QUESTION_TYPES:
+        report.add(path, q.line_of("type"), f"question '{qid}': 'type' must be one of {', '.join(QUESTION_TYPES)}")
+        return None
+    allowed = {
+        "id",
+        "type",
+        "points",
+        "prompt",
+        "explanation",
+        "options",
+        "answer",
+        "choices",
+        "items",
+        "answers",
+        "rubric",
+    }
+    for key in q:
+        if key not in allowed:
+            report.add(path, q.line_of(key), f"question '{qid}': unknown key '{key}'")
+    points = q.get("points", 1)
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or not 0 < points <= 100:
+        report.add(path, q.line_of("points"), f"question '{qid}': 'points' must be a positive number")
+        points = 1
+    result = {
+        "id": qid,
+        "type": qtype,
+        "points": points,
+        "prompt": _texts(report, path, q, "prompt"),
+        "explanation": _texts(report, path, q, "explanation"),
+    }
+    if qtype in ("single", "multiple"):
+        options = _choices(report, path, q, "options", qid)
+        correct = [o for o in options if o.get("correct")]
+        if options and qtype == "single" and len(correct) != 1:
+            report.add(
+                path,
+                q.line_of("options"),
+                f"question '{qid}': a single-choice question needs exactly one correct option (has {len(correct)})",
+            )
+        if options and qtype == "multiple" and not correct:
+            report.add(
+                path,
+                q.line_of("options"),
+                f"question '{qid}': a multiple-response question needs at least one correct option",
+            )
+        if len(options) == 1:
+            report.add(path, q.line_of("options"), f"question '{qid}': give at least two options")
+        result["options"] = options
+    elif qtype == "truefalse":
+        answer = q.get("answer")
+        if not isinstance(answer, bool):
+            report.add(path, q.line_of("answer"), f"question '{qid}': 'answer' must be true or false")
+        result["answer"] = bool(answer)
+    elif qtype == "matching":
+        choices = _choices(report, path, q, "choices", qid, allow_correct=False)
+        items = _choices(report, path, q, "items", qid, allow_correct=False, needs_match=True)
+        choice_ids = {c["id"] for c in choices}
+        items_data = q.get("items") if isinstance(q.get("items"), list) else []
+        for item, raw in zip(items, items_data, strict=False):
+            if item.get("match") not in choice_ids:
+                line = raw.line_of("match") if isinstance(raw, LineDict) else q.line_of("items")
+                report.add(
+                    path,
+                    line,
+                    f"question '{qid}': item '{item['id']}' matches '{item.get('match')}', which is not a choice id",
+                )
+        if items and len(items) < 2:
+            report.add(path, q.line_of("items"), f"question '{qid}': a matching question needs at least two items")
+        result["choices"], result["items"] = choices, items
+    elif qtype == "short":
+        answers = q.get("answers")
+        clean = {}
+        if not isinstance(answers, dict):
+            report.add(
+                path, q.line_of("answers"), f"question '{qid}': 'answers' must map locales to lists of accepted answers"
+            )
+        else:
+            for locale, values in answers.items():
+                if locale not in LOCALES or not isinstance(values, list) or not values:
+                    report.add(
+                        path, answers.line_of(locale), f"question '{qid}': answers.{locale} must be a non-empty list"
+                    )
+                    continue
+                clean[locale] = [str(v) for v in values]
+            for locale in REQUIRED_LOCALES:
+                if locale not in answers:
+                    report.add(path, q.line_of("answers"), f"question '{qid}': 'answers' is missing '{locale}'")
+        result["answers"] = clean
+    elif qtype == "essay":
+        result["rubric"] = _texts(report, path, q, "rubric")
+    return result
+
+
+def _choices(report, path, q, key, qid, allow_correct=True, needs_match=False) -> list[dict]:
+    raw = q.get(key)
+    if not isinstance(raw, list) or not raw:
+        report.add(path, q.line_of(key), f"question '{qid}': '{key}' must be a non-empty list")
+        return []
+    result, seen = [], set()
+    for index, entry in enumerate(raw):
+        line = raw.item_lines[index] if isinstance(raw, LineList) else q.line_of(key)
+        if not isinstance(entry, dict):
+            report.add(path, line, f"question '{qid}': each entry of '{key}' must be a mapping with id and text")
+            continue
+        eid = entry.get("id")
+        if not isinstance(eid, (str, int)) or not ID_RE.match(str(eid)):
+            report.add(path, line, f"question '{qid}': each entry of '{key}' needs an 'id'")
+            continue
+        eid = str(eid)
+        if eid in seen:
+            report.add(path, line, f"question '{qid}': duplicate id '{eid}' in '{key}'")
+            continue
+        seen.add(eid)
+        item = {"id": eid, "text": _texts(report, path, entry, "text")}
+        if allow_correct:
+            correct = entry.get("correct", False)
+            if not isinstance(correct, bool):
+                report.add(path, entry.line_of("correct"), f"question '{qid}': 'correct' must be true or false")
+            item["correct"] = correct is True
+        if needs_match:
+            item["match"] = str(entry.get("match")) if entry.get("match") is not None else None
+        if "feedback" in entry:
+            item["feedback"] = _texts(report, path, entry, "feedback", required=False)
+        result.append(item)
+    return result
+
+
+# --- the tree ---------------------------------------------------------------------------------
+
+
+def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
+    """Parse and validate every course under ``root``; all problems at once."""
+    root = Path(root).resolve()
+    report = _Report(root.parent)
+    if not root.is_dir():
+        report.add(root, 1, "no such folder")
+        return [], report.problems
+    courses = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        if not SLUG_RE.match(folder.name):
+            report.add(folder, 1, f"course folder '{folder.name}' must be a slug (a-z, 0-9, -)")
+            continue
+        course = _load_course_meta(report, folder)
+        modules, seen_slugs, seen_positions = [], {}, {}
+        for module_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            match = MODULE_DIR_RE.match(module_dir.name)
+            if not match:
+                report.add(
+                    module_dir, 1, f"module folder '{module_dir.name}' must be named NN-slug (e.g. 01-introduction)"
+                )
+                continue
+            position, slug = int(match.group(1)), match.group(2)
+            if slug in seen_slugs:
+                report.add(module_dir, 1, f"duplicate module slug '{slug}' (also {seen_slugs[slug]})")
+                _load_module(report, module_dir, position, slug)  # still report its own problems
+                continue
+            if position in seen_positions:
+                report.add(module_dir, 1, f"duplicate module number {position:02d} (also {seen_positions[position]})")
+            seen_slugs[slug] = module_dir.name
+            seen_positions[position] = module_dir.name
+            modules.append(_load_module(report, module_dir, position, slug))
+        if not modules:
+            report.add(folder, 1, "the course has no module folder")
+        anchors = {(m.folder, locale): heading_ids(text.body) for m in modules for locale, text in m.texts.items()}
+        for module in modules:
+            _check_links(report, folder, module, anchors)
+        if course is not None:
+            course.modules = modules
+            courses.append(course)
+    if not courses and not report.problems:
+        report.add(root, 1, "no course folder found")
+    return courses, report.problems

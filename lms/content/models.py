@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.timeutil import utcnow
+from ..extensions import db
+
+
+class Course(db.Model):
+    """A course loaded from ``courses/<slug>/course.yaml``."""
+
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: per-locale texts: {"fr": ..., "ar": ..., "en": ...}
+    title: Mapped[dict] = mapped_column(JSON)
+    summary: Mapped[dict] = mapped_column(JSON)
+    #: professions the course is open to
+    audience: Mapped[list] = mapped_column(JSON)
+    hours: Mapped[float]
+    #: default completion rule {"modules": "all"|n, "quizzes_passed": "all"|n, "attendance_percent": n}
+    completion: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.position", lazy="raise_on_sql"
+    )
+
+    def text(self, field: str, locale: str) -> str:
+        values = getattr(self, field) or {}
+        return values.get(locale) or values.get("fr") or ""
+
+
+class Module(db.Model):
+    __tablename__ = "module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int]
+    #: reading time in minutes (from the French front matter)
+    minutes: Mapped[int]
+    #: locales this version has, e.g. ["ar", "en", "fr"]
+    locales: Mapped[list] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    #: a module removed from courses/ is archived with its progress, never deleted
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+
+class ModuleText(db.Model):
+    """One locale of one module, rendered to sanitised HTML once per content version."""
+
+    __tablename__ = "module_text"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(300))
+    objectives: Mapped[list] = mapped_column(JSON)
+    body_html: Mapped[str] = mapped_column(Text)
+    toc_html: Mapped[str] = mapped_column(Text)
+    words: Mapped[int]
+
+    __table_args__ = (UniqueConstraint("module_id", "locale"),)
+
+
+class QuizVersion(db.Model):
+    """A module's quiz as loaded at one sync. A changed quiz gets a new row; attempts keep theirs."""
+
+    __tablename__ = "quiz_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), index=True)
+    version: Mapped[int]
+    source_hash: Mapped[str] = mapped_column(String(64))
+    #: {"title": {...}, "settings": {...}, "questions": [...]} as validated by the loader
+    definition: Mapped[dict] = mapped_column(JSON)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    module: Mapped[Module] = relationship()
+
+    __table_args__ = (UniqueConstraint("module_id", "version"),)
+
+
+class ModuleProgress(db.Model):
+    __tablename__ = "module_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), index=True)
+    first_viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id"),
+        Index("ix_module_progress_user_last_viewed", "user_id", "last_viewed_at"),
+    )
+
+
+class SyncRun(db.Model):
+    """A sync that changed something (a sync with no change writes nothing)."""
+
+    __tablename__ = "sync_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: {"courses": {...}, "modules": {...}, "quizzes": {...}} counts of created/updated/archived
+    summary: Mapped[dict] = mapped_column(JSON)
+    source_path: Mapped[str] = mapped_column(String(500))

@@ -1,0 +1,167 @@
+"""Learner pages (catalogue, course, module, progress) and the admin courses page."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.forms import ConfirmForm
+from ..core.access import roles_required, signed_in
+from ..core.database import writes_on_get
+from ..extensions import db
+from ..i18n import _
+from . import bp, service
+from .loader import load_courses
+from .models import Course, Module, ModuleText, QuizVersion, SyncRun
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _open_course(course_slug: str) -> Course:
+    course = service.course_by_slug(course_slug)
+    if course is None or (course.is_archived and not current_user.is_admin):
+        abort(404)
+    if not service.can_open(current_user, course):
+        abort(403)
+    return course
+
+
+@bp.get("/learn")
+@signed_in
+def dashboard():
+    courses = service.catalogue(current_user, _locale())
+    in_progress = [c for c in courses if c.started and c.percent < 100]
+    finished = [c for c in courses if c.total and c.percent == 100]
+    not_started = [c for c in courses if not c.started]
+    return render_template(
+        "content/dashboard.html", in_progress=in_progress, finished=finished, not_started=not_started
+    )
+
+
+@bp.get("/courses")
+@signed_in
+def catalogue():
+    return render_template("content/catalogue.html", courses=service.catalogue(current_user, _locale()))
+
+
+@bp.get("/courses/<course_slug>")
+@signed_in
+def course(course_slug: str):
+    course = _open_course(course_slug)
+    progress = service.course_progress(current_user, course, _locale())
+    return render_template("content/course.html", course=course, progress=progress)
+
+
+@bp.get("/courses/<course_slug>/<module_slug>")
+@signed_in
+@writes_on_get
+def module(course_slug: str, module_slug: str):
+    course = _open_course(course_slug)
+    progress = service.course_progress(current_user, course, _locale())
+    index = next((i for i, m in enumerate(progress.modules) if m.slug == module_slug), None)
+    if index is None:
+        abort(404)
+    row = progress.modules[index]
+    text, fallback = service.module_text(row.id, _locale())
+    if text is None:
+        abort(404)
+    state = service.record_view(current_user.id, row.id)
+    db.session.commit()
+    quiz = service.current_quiz(row.id) if row.has_quiz else None
+    return render_template(
+        "content/module.html",
+        course=course,
+        progress=progress,
+        row=row,
+        position=index + 1,
+        text=text,
+        fallback=fallback,
+        completed=state.completed_at is not None,
+        previous=progress.modules[index - 1] if index > 0 else None,
+        next=progress.modules[index + 1] if index + 1 < len(progress.modules) else None,
+        quiz=quiz,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/courses/<course_slug>/<module_slug>/complete")
+@signed_in
+def complete(course_slug: str, module_slug: str):
+    course = _open_course(course_slug)
+    module = db.session.scalar(
+        select(Module).where(Module.course_id == course.id, Module.slug == module_slug, Module.is_archived.is_(False))
+    )
+    if module is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        done = request.form.get("completed", "1") == "1"
+        service.set_completed(current_user.id, module.id, done)
+        db.session.commit()
+        if done:
+            flash(_("Module marked as complete."), "success")
+            following = db.session.scalar(
+                select(Module.slug)
+                .where(Module.course_id == course.id, Module.position > module.position, Module.is_archived.is_(False))
+                .order_by(Module.position)
+                .limit(1)
+            )
+            if following and request.form.get("go") == "next":
+                return redirect(url_for("content.module", course_slug=course.slug, module_slug=following))
+        else:
+            flash(_("Module marked as not complete."), "info")
+    return redirect(url_for("content.module", course_slug=course.slug, module_slug=module.slug))
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+@bp.get("/admin/courses")
+@roles_required("admin")
+def admin_courses():
+    courses = db.session.scalars(select(Course).order_by(Course.is_archived, Course.slug)).all()
+    modules = db.session.scalars(select(Module).order_by(Module.course_id, Module.position)).all()
+    quiz_versions = dict(
+        db.session.execute(
+            select(QuizVersion.module_id, func.max(QuizVersion.version)).group_by(QuizVersion.module_id)
+        ).all()
+    )
+    words = {}
+    for module_id, locale, count in db.session.execute(
+        select(ModuleText.module_id, ModuleText.locale, ModuleText.words)
+    ):
+        words.setdefault(module_id, {})[locale] = count
+    by_course: dict[int, list[Module]] = {}
+    for module in modules:
+        by_course.setdefault(module.course_id, []).append(module)
+    last_sync = db.session.scalar(select(SyncRun).order_by(SyncRun.id.desc()).limit(1))
+    _sources, problems = load_courses(current_app.config["COURSES_PATH"])
+    return render_template(
+        "content/admin_courses.html",
+        courses=courses,
+        by_course=by_course,
+        quiz_versions=quiz_versions,
+        words=words,
+        last_sync=last_sync,
+        problems=problems,
+    )
+
+
+@bp.get("/admin/courses/<course_slug>/<module_slug>/preview")
+@roles_required("admin", "trainer")
+def preview(course_slug: str, module_slug: str):
+    course = service.course_by_slug(course_slug)
+    if course is None:
+        abort(404)
+    module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug))
+    if module is None:
+        abort(404)
+    locale = request.args.get("lang", _locale())
+    if locale not in module.locales:
+        locale = "fr"
+    text = db.session.scalar(select(ModuleText).where(ModuleText.module_id == module.id, ModuleText.locale == locale))
+    return render_template("content/preview.html", course=course, module=module, text=text, locale=locale)

@@ -1,0 +1,143 @@
+"""Markdown to safe HTML: Python-Markdown with the extensions legal text needs, then an nh3 allow-list."""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+from markdown.extensions.toc import slugify_unicode
+from markupsafe import Markup
+
+EXTENSIONS = ["tables", "footnotes", "admonition", "def_list", "toc", "sane_lists", "abbr"]
+EXTENSION_CONFIGS = {
+    "toc": {"slugify": slugify_unicode, "toc_depth": "2-3", "permalink": False},
+    "footnotes": {"BACKLINK_TEXT": "↩"},
+}
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "ins",
+    "sup",
+    "sub",
+    "small",
+    "mark",
+    "abbr",
+    "code",
+    "pre",
+    "kbd",
+    "blockquote",
+    "q",
+    "cite",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "table",
+    "caption",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "div",
+    "span",
+    "bdi",
+    "bdo",
+    "nav",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "lang", "dir", "title"},
+    "a": {"href"},
+    "th": {"scope", "colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "ol": {"start"},
+    "abbr": {"title"},
+}
+#: classes Python-Markdown produces that the stylesheet knows; anything else is dropped
+ALLOWED_CLASSES = {
+    "admonition",
+    "admonition-title",
+    "law",
+    "case",
+    "key",
+    "note",
+    "warning",
+    "tip",
+    "toc",
+    "footnote",
+    "footnote-ref",
+    "footnote-backref",
+}
+ID_RE = re.compile(r"^[\w\-:.]{1,120}$", re.UNICODE)
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "class":
+        kept = [c for c in value.split() if c in ALLOWED_CLASSES]
+        return " ".join(kept) or None
+    if attribute == "id":
+        return value if ID_RE.match(value) else None
+    if attribute == "dir":
+        return value if value in ("ltr", "rtl", "auto") else None
+    return value
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str, rewrite_href=None) -> tuple[Markup, Markup]:
+    """Render ``text`` and return ``(body_html, toc_html)``, both sanitised.
+
+    ``rewrite_href(href) -> href`` may map relative links (e.g. to another module) before sanitising.
+    """
+    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+    body = md.convert(text)
+    toc = getattr(md, "toc", "")
+    if rewrite_href is not None:
+        body = re.sub(r'href="([^"]*)"', lambda m: f'href="{rewrite_href(m.group(1))}"', body)
+    # Both strings went through the nh3 allow-list just above: safe to mark as HTML.
+    return Markup(sanitize_html(body)), Markup(sanitize_html(toc))  # noqa: S704
+
+
+def heading_ids(text: str) -> set[str]:
+    """The anchors the renderer gives to the headings of ``text`` (for link checking)."""
+    md = markdown.Markdown(extensions=["toc"], extension_configs={"toc": {"slugify": slugify_unicode}})
+    md.convert(text)
+    ids = set()
+
+    def walk(tokens):
+        for token in tokens:
+            ids.add(token["id"])
+            walk(token.get("children", []))
+
+    walk(getattr(md, "toc_tokens", []))
+    return ids

@@ -1,0 +1,47 @@
+"""The shipped course material meets the programme's minimums (issue: the course material)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lms.content.loader import load_courses
+
+ROOT = Path(__file__).resolve().parents[2]
+COURSES, PROBLEMS = load_courses(ROOT / "courses")
+MODULES = [(c.slug, m) for c in COURSES for m in c.modules]
+
+
+def test_material_loads_without_problems():
+    assert PROBLEMS == []
+    assert {c.slug: len(c.modules) for c in COURSES} == {"palermo-magistrates": 6, "victim-identification": 5}
+
+
+def test_tracks_target_their_audiences():
+    audience = {c.slug: set(c.audience) for c in COURSES}
+    assert audience["palermo-magistrates"] == {"magistrate-judge", "magistrate-prosecutor"}
+    assert audience["victim-identification"] == {"social-worker"}
+
+
+@pytest.mark.parametrize("course,module", MODULES, ids=[f"{c}/{m.slug}" for c, m in MODULES])
+def test_module_minimums(course, module):
+    for locale in ("fr", "ar"):
+        text = module.texts[locale]
+        words = len(text.body.split())
+        assert 1200 <= words <= 2500, f"{locale}: {words} words"
+        assert "!!! law" in text.body, f"{locale}: no quoted law block"
+        assert re.search(r'!!! case "[^"]*(fictif|fictive|متخيلة|افتراضية|خيالية)', text.body), (
+            f"{locale}: no fictional case"
+        )
+        assert "!!! key" in text.body, f"{locale}: no key points"
+        assert len(text.objectives) >= 3
+    quiz = module.quiz
+    assert quiz is not None, "no quiz"
+    questions = quiz["questions"]
+    assert len(questions) >= 8
+    for question in questions:
+        assert question["explanation"].get("fr") and question["explanation"].get("ar"), question["id"]
+    types = {q["type"] for q in questions}
+    assert {"single", "multiple", "truefalse", "matching"} <= types, types
+    scenarios = [q for q in questions if len(q["prompt"]["fr"].split()) >= 25 or q["type"] == "matching"]
+    assert len(scenarios) >= 2, "fewer than two scenario questions"
