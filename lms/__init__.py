@@ -64,19 +64,24 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, content, core, demo
+    from . import accounts, content, core, demo, quizzes
     from .accounts import cli as accounts_cli
     from .content import cli as content_cli
 
     app.register_blueprint(core.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(content.bp)
+    app.register_blueprint(quizzes.bp)
     app.cli.add_command(accounts_cli.cli)
     app.cli.add_command(content_cli.cli)
     app.cli.add_command(demo.cli)
     # Import models so that migrations and create_all see every table.
     from .audit import models as _audit_models  # noqa: F401
     from .content import models as _content_models  # noqa: F401
+    from .quizzes import display as quiz_display
+    from .quizzes import models as _quiz_models  # noqa: F401
+
+    quiz_display.register(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -107,8 +107,11 @@ def test_every_page_renders_in_each_language(client, make_user, locale, directio
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
     ]
-    pages += ["/courses/palermo-magistrates", "/courses/palermo-magistrates/definition",
-              "/admin/courses/palermo-magistrates/definition/preview"]
+    pages += [
+        "/courses/palermo-magistrates",
+        "/courses/palermo-magistrates/definition",
+        "/admin/courses/palermo-magistrates/definition/preview",
+    ]
     for url in sorted(set(pages) - {"/login", "/"}):  # both redirect a signed-in user
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)

@@ -1,0 +1,61 @@
+"""Template helpers for quizzes: texts in the reader's language, describing responses."""
+
+from __future__ import annotations
+
+from flask_babel import get_locale
+
+from ..i18n import _
+from .grading import option_order, score_question
+
+
+def qtext(texts: dict | None) -> str:
+    texts = texts or {}
+    return texts.get(str(get_locale() or "fr")) or texts.get("fr") or next(iter(texts.values()), "")
+
+
+def right_response(question: dict):
+    kind = question["type"]
+    if kind == "single":
+        return next((o["id"] for o in question["options"] if o.get("correct")), None)
+    if kind == "multiple":
+        return [o["id"] for o in question["options"] if o.get("correct")]
+    if kind == "truefalse":
+        return question["answer"]
+    if kind == "matching":
+        return {item["id"]: item["match"] for item in question["items"]}
+    if kind == "short":
+        answers = question.get("answers", {})
+        values = answers.get(str(get_locale() or "fr")) or answers.get("fr") or []
+        return values[0] if values else ""
+    return None
+
+
+def describe_response(question: dict, response) -> str:
+    if response is None or response == "" or response == [] or response == {}:
+        return ""
+    kind = question["type"]
+    if kind in ("single", "multiple"):
+        texts = {o["id"]: qtext(o["text"]) for o in question["options"]}
+        chosen = response if isinstance(response, list) else [response]
+        return " · ".join(texts.get(c, "?") for c in chosen)
+    if kind == "truefalse":
+        return _("True") if response is True else _("False")
+    if kind == "matching":
+        choices = {c["id"]: qtext(c["text"]) for c in question["choices"]}
+        return " · ".join(
+            f"{qtext(item['text'])} → {choices.get(response.get(item['id']), '—')}" for item in question["items"]
+        )
+    return str(response)
+
+
+def register(app) -> None:
+    from flask_babel import format_time
+
+    app.jinja_env.globals.update(
+        qtext=qtext,
+        option_order=option_order,
+        score_question=score_question,
+        describe_response=describe_response,
+        right_response=right_response,
+    )
+    app.jinja_env.filters["time"] = lambda value: format_time(value, "short") if value else ""

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..content.models import QuizVersion
+from ..core.timeutil import utcnow
+from ..extensions import db
+
+IN_PROGRESS = "in_progress"
+SUBMITTED = "submitted"
+
+
+class Attempt(db.Model):
+    """One attempt at a quiz. Pinned to the quiz version it started on; immutable once submitted."""
+
+    __tablename__ = "quiz_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: the module the quiz belongs to: attempts count across the quiz's versions
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), index=True)
+    quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_version.id"), index=True)
+    number: Mapped[int]
+    #: seeds the question draw and the shuffling, so a reload shows the same order
+    seed: Mapped[int]
+    #: question ids in the order shown
+    question_ids: Mapped[list] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default=IN_PROGRESS)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: time limit end (null: no limit); answers saved after deadline + grace are refused
+    deadline_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    #: how it ended: learner, timeout
+    finished_by: Mapped[str | None] = mapped_column(String(16))
+    points: Mapped[float | None]
+    max_points: Mapped[float | None]
+    percent: Mapped[float | None]
+    is_passed: Mapped[bool | None]
+    #: an essay awaits a trainer's grade
+    is_pending: Mapped[bool] = mapped_column(default=False)
+
+    quiz_version: Mapped[QuizVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="attempt", lazy="raise_on_sql")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id", "number"),
+        # At most one open attempt per person and quiz: two tabs pressing "start" get the same one.
+        Index(
+            "uq_quiz_attempt_open",
+            "user_id",
+            "module_id",
+            unique=True,
+            sqlite_where=text("state = 'in_progress'"),
+            postgresql_where=text("state = 'in_progress'"),
+        ),
+    )
+
+
+class Answer(db.Model):
+    """The learner's latest response to one question of an attempt, saved as they go."""
+
+    __tablename__ = "quiz_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict | list | str | bool | None] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: set at grading (automatic) or by a trainer (essay, override)
+    points: Mapped[float | None]
+    manual_points: Mapped[float | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)

@@ -1,0 +1,234 @@
+"""Attempts: start, save as the learner goes, submit once, finish when time is up.
+
+Every rule that protects a learner's answers lives here: an answer is saved on the server at once; a
+submitted attempt never changes; a double submission yields one graded attempt; answers saved after
+the time limit (plus grace) are refused; an attempt left open past its time is finished with what was
+saved in time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..content.models import QuizVersion
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..i18n import _
+from . import grading
+from .models import IN_PROGRESS, SUBMITTED, Answer, Attempt
+
+
+class QuizError(Exception):
+    """A rule refused the action; ``str(error)`` is a translated message."""
+
+
+def settings(version: QuizVersion) -> dict:
+    return version.definition["settings"]
+
+
+def questions_by_id(version: QuizVersion) -> dict[str, dict]:
+    return {q["id"]: q for q in version.definition["questions"]}
+
+
+def attempt_questions(attempt: Attempt) -> list[dict]:
+    by_id = questions_by_id(attempt.quiz_version)
+    return [by_id[qid] for qid in attempt.question_ids if qid in by_id]
+
+
+def user_attempts(user_id: int, module_id: int) -> list[Attempt]:
+    return db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id).order_by(Attempt.number)
+    ).all()
+
+
+def open_attempt(user_id: int, module_id: int) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id, Attempt.state == IN_PROGRESS)
+    )
+
+
+def _deadline_passed(attempt: Attempt, now: datetime) -> bool:
+    if attempt.deadline_at is None:
+        return False
+    grace = timedelta(minutes=settings(attempt.quiz_version).get("grace_minutes", 0))
+    return now > attempt.deadline_at + grace
+
+
+def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = None) -> Attempt:
+    """Resume the open attempt, or start a new one on ``version`` if attempts remain."""
+    now = now or utcnow()
+    current = open_attempt(user_id, version.module_id)
+    if current is not None:
+        if _deadline_passed(current, now):
+            finish_attempt(current, now, by="timeout")
+        else:
+            return current
+    quiz = settings(version)
+    count = db.session.scalar(
+        select(func.count(Attempt.id)).where(Attempt.user_id == user_id, Attempt.module_id == version.module_id)
+    )
+    if quiz["max_attempts"] and count >= quiz["max_attempts"]:
+        raise QuizError(_("You have used all your attempts at this quiz."))
+    seed = secrets.randbelow(2**31)
+    attempt = Attempt(
+        user_id=user_id,
+        module_id=version.module_id,
+        quiz_version_id=version.id,
+        number=count + 1,
+        seed=seed,
+        question_ids=grading.draw_questions(
+            version.definition["questions"], seed, quiz["shuffle_questions"], quiz["draw"]
+        ),
+        state=IN_PROGRESS,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=quiz["time_limit_minutes"]) if quiz["time_limit_minutes"] else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # Another tab started one at the same moment: use it.
+        existing = open_attempt(user_id, version.module_id)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None) -> datetime:
+    """Save the given responses (question id -> response). Returns the save time.
+
+    Refused once the attempt is submitted or its time (plus grace) is over.
+    """
+    now = now or utcnow()
+    if attempt.state != IN_PROGRESS:
+        raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
+    if _deadline_passed(attempt, now):
+        finish_attempt(attempt, now, by="timeout")
+        raise QuizError(_("The time for this attempt is over. It was submitted with the answers saved in time."))
+    allowed = set(attempt.question_ids)
+    existing = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    for qid, response in responses.items():
+        if qid not in allowed:
+            continue
+        answer = existing.get(qid)
+        if answer is None:
+            db.session.add(Answer(attempt_id=attempt.id, question_id=qid, response=response, saved_at=now))
+        elif answer.response != response:
+            answer.response = response
+            answer.saved_at = now
+    return now
+
+
+def last_saved_at(attempt_id: int) -> datetime | None:
+    return db.session.scalar(select(func.max(Answer.saved_at)).where(Answer.attempt_id == attempt_id))
+
+
+def responses_of(attempt_id: int) -> dict:
+    return {
+        a.question_id: a.response for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
+    }
+
+
+def finish_attempt(attempt: Attempt, now: datetime | None = None, by: str = "learner") -> bool:
+    """Submit and grade, exactly once. Returns False when the attempt was already submitted.
+
+    The state change is a conditional UPDATE, so two tabs, a double click or a replayed POST race on
+    the database and exactly one of them grades the attempt, on SQLite and PostgreSQL alike.
+    """
+    now = now or utcnow()
+    claimed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.state == IN_PROGRESS)
+        .values(state=SUBMITTED, submitted_at=now, finished_by=by)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(attempt)
+        return False
+    db.session.refresh(attempt)
+    _grade(attempt)
+    return True
+
+
+def _grade(attempt: Attempt) -> None:
+    questions = attempt_questions(attempt)
+    answers = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    responses = {qid: a.response for qid, a in answers.items()}
+    manual = {qid: a.manual_points for qid, a in answers.items() if a.manual_points is not None}
+    for question in questions:
+        answer = answers.get(question["id"])
+        if answer is not None:
+            answer.points = grading.score_question(question, answer.response, answer.manual_points).points
+    result = grading.score(questions, responses, manual)
+    attempt.points, attempt.max_points = result.points, result.max_points
+    attempt.percent = result.percent
+    attempt.is_pending = result.pending
+    attempt.is_passed = None if result.pending else result.percent >= settings(attempt.quiz_version)["pass_mark"]
+
+
+def finish_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Finish an open attempt whose time is over (the learner closed the page, for example)."""
+    now = now or utcnow()
+    if attempt.state == IN_PROGRESS and _deadline_passed(attempt, now):
+        return finish_attempt(attempt, now, by="timeout")
+    return False
+
+
+@dataclass
+class QuizStanding:
+    attempts: list[Attempt]
+    grade: float | None
+    is_passed: bool
+    attempts_left: int | None
+
+
+def standing(user_id: int, version: QuizVersion) -> QuizStanding:
+    attempts = user_attempts(user_id, version.module_id)
+    quiz = settings(version)
+    done = [a for a in attempts if a.state == SUBMITTED and not a.is_pending and a.percent is not None]
+    grade = grading.final_grade([a.percent for a in done], quiz["grading"])
+    left = None if not quiz["max_attempts"] else max(quiz["max_attempts"] - len(attempts), 0)
+    return QuizStanding(attempts, grade, grade is not None and grade >= quiz["pass_mark"], left)
+
+
+def parse_form(questions: list[dict], form) -> dict:
+    """Responses from a submitted form, for the questions shown on that page only."""
+    responses = {}
+    for question in questions:
+        qid, kind, name = question["id"], question["type"], f"q-{question['id']}"
+        if kind == "single":
+            value = form.get(name)
+            valid = {o["id"] for o in question["options"]}
+            responses[qid] = value if value in valid else None
+        elif kind == "multiple":
+            valid = {o["id"] for o in question["options"]}
+            responses[qid] = sorted(v for v in form.getlist(name) if v in valid)
+        elif kind == "truefalse":
+            value = form.get(name)
+            responses[qid] = {"true": True, "false": False}.get(value)
+        elif kind == "matching":
+            valid = {c["id"] for c in question["choices"]}
+            pairs = {}
+            for item in question["items"]:
+                value = form.get(f"{name}-{item['id']}")
+                if value in valid:
+                    pairs[item["id"]] = value
+            responses[qid] = pairs
+        elif kind in ("short", "essay"):
+            limit = 300 if kind == "short" else 20000
+            responses[qid] = (form.get(name) or "")[:limit]
+    return responses
+
+
+def is_answered(question: dict, response) -> bool:
+    if response is None or response == "" or response == [] or response == {}:
+        return False
+    if question["type"] == "matching":
+        return len(response) == len(question["items"])
+    return True

@@ -1,0 +1,284 @@
+"""Attempts end to end through the browser client: no answer lost, one grade per attempt, time limits."""
+
+import re
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.content.models import Module, QuizVersion
+from lms.quizzes import service
+from lms.quizzes.models import Answer, Attempt
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def judge(make_user):
+    return make_user(email="judge@example.org", profession="magistrate-judge")
+
+
+def _quiz(db, slug="definition"):
+    module = db.session.scalar(select(Module).where(Module.slug == slug))
+    return db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
+
+
+def _start(client, quiz):
+    response = client.post_form(f"/quizzes/{quiz.id}/start")
+    assert response.status_code == 302
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def _right_form(questions):
+    data = {"shown": [q["id"] for q in questions]}
+    for q in questions:
+        name = f"q-{q['id']}"
+        if q["type"] == "single":
+            data[name] = next(o["id"] for o in q["options"] if o["correct"])
+        elif q["type"] == "multiple":
+            data[name] = [o["id"] for o in q["options"] if o["correct"]]
+        elif q["type"] == "truefalse":
+            data[name] = "true" if q["answer"] else "false"
+        elif q["type"] == "matching":
+            for item in q["items"]:
+                data[f"{name}-{item['id']}"] = item["match"]
+        elif q["type"] == "short":
+            data[name] = q["answers"]["fr"][0]
+    return data
+
+
+def test_take_and_pass_quiz(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    assert client.get(f"/quizzes/{quiz.id}").status_code == 200
+    attempt_id = _start(client, quiz)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert page.count('class="question"') == len(quiz.definition["questions"])
+    data = _right_form(quiz.definition["questions"])
+    data["action"] = "summary"
+    assert client.post_form(f"/attempts/{attempt_id}/save", data).status_code == 302
+    summary = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert "Every question is answered" in summary
+    done = client.post_form(f"/attempts/{attempt_id}/submit")
+    assert done.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "100.0 %" in result and "Passed" in result
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.is_passed and attempt.percent == 100
+
+
+def test_answers_survive_reload_and_a_new_session(app, client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
+    right = next(o["id"] for o in question["options"] if o["correct"])
+    response = client.post_form(
+        f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right}
+    )
+    assert response.status_code == 200 and response.get_json()["ok"]
+    # Another device: a new browser, signed in again, resumes the same attempt with the answer.
+    other = type(client)(app.test_client())
+    other.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    other.login("judge@example.org")
+    assert _start(other, quiz) == attempt_id
+    page = other.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert re.search(rf'name="q-{question["id"]}" value="{right}"\s+checked', page)
+    assert "Saved at" in page
+
+
+def test_shuffle_is_stable_across_reloads(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    second = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    order = lambda html: re.findall(r'name="shown" value="([^"]+)"', html)  # noqa: E731
+    assert order(first) == order(second) and len(order(first)) > 1
+
+
+def test_double_submission_gives_one_graded_attempt(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    token = client.csrf()
+    first = client.raw.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    replay = client.raw.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token}, follow_redirects=True)
+    assert first.status_code == 302 and replay.status_code == 200
+    assert "already submitted" in replay.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Attempt.id))) == 1
+    # A submitted attempt cannot be changed.
+    late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": "x"})
+    assert late.status_code == 409
+
+
+def test_concurrent_submissions_grade_once(app, judge, courses, db):
+    """Two threads submit the same attempt at the same moment: one grades, the other is told."""
+    quiz = _quiz(db)
+    attempt = service.start_attempt(judge.id, quiz)
+    db.session.flush()
+    attempt_id = attempt.id
+    db.session.commit()
+    db.session.close()  # the test itself holds no transaction while the threads race
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def submit():
+        with app.app_context():
+            from lms.extensions import db as _db
+
+            row = _db.session.get(Attempt, attempt_id)
+            _ = row.quiz_version.definition
+            _db.session.commit()  # end the read transaction: both threads now race on the UPDATE
+            barrier.wait()
+            outcomes.append(service.finish_attempt(row))
+            _db.session.commit()
+            _db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == [False, True]
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt_id).state == "submitted"
+
+
+def test_two_tabs_starting_share_one_attempt(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    assert _start(client, quiz) == _start(client, quiz)
+    assert db.session.scalar(select(func.count(Attempt.id))) == 1
+
+
+def test_max_attempts(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    for _ in range(quiz.definition["settings"]["max_attempts"]):
+        attempt_id = _start(client, quiz)
+        client.post_form(f"/attempts/{attempt_id}/submit")
+    refused = client.post_form(f"/quizzes/{quiz.id}/start", follow_redirects=True)
+    assert "used all your attempts" in refused.get_data(as_text=True)
+
+
+def test_time_limit_enforced_by_server(client, judge, courses, db):
+    quiz = _quiz(db)
+    quiz.definition = {
+        **quiz.definition,
+        "settings": {**quiz.definition["settings"], "time_limit_minutes": 10, "grace_minutes": 1},
+    }
+    db.session.commit()
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
+    right = next(o["id"] for o in question["options"] if o["correct"])
+    client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right})
+    # The clock moves past the deadline and the grace period: the learner left the page open.
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.started_at -= timedelta(minutes=30)
+    attempt.deadline_at -= timedelta(minutes=30)
+    db.session.commit()
+    late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": "zz"})
+    assert late.status_code == 409
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.state == "submitted" and attempt.finished_by == "timeout"
+    answer = db.session.scalar(select(Answer).where(Answer.attempt_id == attempt_id))
+    assert answer.response == right and answer.points == question["points"]
+    assert attempt.points == question["points"]
+
+
+def test_overdue_attempt_is_finished_automatically_on_any_visit(client, judge, courses, db):
+    quiz = _quiz(db)
+    quiz.definition = {
+        **quiz.definition,
+        "settings": {**quiz.definition["settings"], "time_limit_minutes": 5, "grace_minutes": 0},
+    }
+    db.session.commit()
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
+    right = next(o["id"] for o in question["options"] if o["correct"])
+    client.post_form(f"/attempts/{attempt_id}/save", {"shown": question["id"], f"q-{question['id']}": right})
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.deadline_at -= timedelta(minutes=10)
+    db.session.commit()
+    assert client.get(f"/quizzes/{quiz.id}").status_code == 200
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.state == "submitted" and attempt.points == question["points"]
+
+
+def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, db, tmp_path, runner):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    tree = tmp_path / "courses"
+    shutil.copytree(ROOT / "courses", tree)
+    path = tree / "palermo-magistrates" / "02-definition" / "quiz.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("pass_mark: 70", "pass_mark: 90"), encoding="utf-8")
+    assert runner.invoke(args=["courses", "sync", str(tree)]).exit_code == 0
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.quiz_version_id == quiz.id
+    assert client.get(f"/attempts/{attempt_id}").status_code == 200
+    client.post_form(f"/attempts/{attempt_id}/save", {**_right_form(quiz.definition["questions"]), "action": "save"})
+    client.post_form(f"/attempts/{attempt_id}/submit")
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.is_passed and attempt.quiz_version.definition["settings"]["pass_mark"] == 70
+
+
+def test_one_question_per_page_without_javascript(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    page = client.get(f"/attempts/{attempt_id}?view=one").get_data(as_text=True)
+    assert page.count('class="question"') == 1
+    shown = re.search(r'name="shown" value="([^"]+)"', page).group(1)
+    response = client.post_form(f"/attempts/{attempt_id}/save", {"shown": shown, "page": "1", "action": "next"})
+    assert response.headers["Location"].endswith("page=2")
+
+
+def test_other_learners_cannot_see_an_attempt(app, client, judge, make_user, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    make_user(email="other@example.org", profession="magistrate-judge")
+    other = type(client)(app.test_client())
+    other.login("other@example.org")
+    for url in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/summary", f"/attempts/{attempt_id}/result"):
+        assert other.get(url).status_code == 404
+    assert other.post_form(f"/attempts/{attempt_id}/submit").status_code == 404
+
+
+def test_social_worker_cannot_take_magistrates_quiz(client, make_user, courses, db):
+    make_user(email="sw@example.org", profession="social-worker")
+    client.login("sw@example.org")
+    quiz = _quiz(db)
+    assert client.get(f"/quizzes/{quiz.id}").status_code == 403
+    assert client.post_form(f"/quizzes/{quiz.id}/start").status_code == 403
+
+
+def test_review_policy_score_only(client, judge, courses, db):
+    quiz = _quiz(db)
+    quiz.definition = {**quiz.definition, "settings": {**quiz.definition["settings"], "review": "score"}}
+    db.session.commit()
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    client.post_form(f"/attempts/{attempt_id}/submit")
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Right answer" not in page
+
+
+def test_arabic_quiz_page(client, judge, courses, db):
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    client.post_form("/language", {"lang": "ar"})
+    attempt_id = _start(client, quiz)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert 'dir="rtl"' in page and quiz.definition["questions"][0]["prompt"]["ar"][:20] in page
