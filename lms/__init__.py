@@ -64,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, content, core, demo, quizzes
+    from . import accounts, cohorts, content, core, demo, quizzes
     from .accounts import cli as accounts_cli
     from .content import cli as content_cli
 
@@ -72,20 +72,25 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(content.bp)
     app.register_blueprint(quizzes.bp)
+    app.register_blueprint(cohorts.bp)
     app.cli.add_command(accounts_cli.cli)
     app.cli.add_command(content_cli.cli)
     app.cli.add_command(demo.cli)
     # Import models so that migrations and create_all see every table.
     from .audit import models as _audit_models  # noqa: F401
+    from .cohorts import models as _cohort_models  # noqa: F401
+    from .cohorts.service import ensure_enrolled_access
     from .content import models as _content_models  # noqa: F401
     from .quizzes import display as quiz_display
     from .quizzes import models as _quiz_models  # noqa: F401
+
+    ensure_enrolled_access()
 
     quiz_display.register(app)
 
 
 def _register_hooks(app: Flask) -> None:
-    from flask_babel import format_datetime
+    from flask_babel import format_date, format_datetime
     from flask_babel import get_locale as babel_locale
 
     from .accounts.service import jurisdiction_name, profession_labels, role_labels
@@ -105,6 +110,7 @@ def _register_hooks(app: Flask) -> None:
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
 
     app.before_request(enforce_access)
     app.after_request(set_security_headers)

@@ -9,6 +9,7 @@ from ..i18n import _l
 MENU = [
     ("content.dashboard", _l("My training"), None),
     ("content.catalogue", _l("Courses"), None),
+    ("cohorts.checkin_page", _l("Check in"), ("learner",)),
     ("cohorts.trainer_home", _l("My cohorts"), ("trainer", "admin")),
     ("accounts.invite_learner", _l("Invite"), ("trainer",)),
     ("content.admin_courses", _l("Course content"), ("admin",)),

@@ -1,0 +1,7 @@
+"""Cohorts, enrolment (CSV/XLSX import), workshop sessions, attendance and self check-in."""
+
+from flask import Blueprint
+
+bp = Blueprint("cohorts", __name__)
+
+from . import routes  # noqa: E402,F401

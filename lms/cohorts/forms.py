@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..core.forms import BaseForm
+from ..i18n import _, _l
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CohortForm(BaseForm):
+    course = SelectField(_l("Course"), coerce=int)
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    start_date = DateField(_l("Start date"), validators=[DataRequired()])
+    end_date = DateField(_l("End date"), validators=[DataRequired()])
+    mode = SelectField(_l("Mode"))
+    jurisdiction = SelectField(_l("Jurisdiction (court of appeal)"), validators=[Optional()])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    language = SelectField(_l("Language of printed documents"))
+    trainers = MultiCheckboxField(_l("Trainers"), coerce=int)
+    require_modules = BooleanField(_l("All modules must be completed"), default=True)
+    require_quizzes = BooleanField(_l("All quizzes must be passed"), default=True)
+    attendance_percent = IntegerField(
+        _l("Minimum attendance (%)"), validators=[Optional(), NumberRange(min=0, max=100)], default=80
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, courses=(), trainers=(), jurisdictions=(), locale="fr", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course.choices = [(c.id, c.text("title", locale)) for c in courses]
+        self.trainers.choices = [(t.id, t.name_latin) for t in trainers]
+        self.mode.choices = [("in_person", _("In person")), ("online", _("Online")), ("blended", _("Blended"))]
+        key = "ar" if locale == "ar" else "fr"
+        self.jurisdiction.choices = [("", _("— Not applicable —"))] + [(j["code"], j[key]) for j in jurisdictions]
+        self.language.choices = [("fr", "Français"), ("ar", "العربية")]
+
+
+class SessionForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    start = TimeField(_l("Start time"), validators=[DataRequired()])
+    end = TimeField(_l("End time"), validators=[DataRequired()])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    modules = MultiCheckboxField(_l("Modules covered"))
+    late_after_minutes = IntegerField(
+        _l("Late after (minutes)"), validators=[Optional(), NumberRange(min=0, max=240)], default=15
+    )
+    submit = SubmitField(_l("Save the session"))
+
+
+class ImportForm(BaseForm):
+    file = FileField(
+        _l("Spreadsheet (CSV or XLSX)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx", "txt"], _l("Send a .csv or .xlsx file."))],
+    )
+    submit = SubmitField(_l("Preview"))
+
+
+class WalkInForm(BaseForm):
+    name_latin = StringField(_l("Name (Latin script)"), validators=[DataRequired(), Length(max=120)])
+    name_arabic = StringField(_l("Name (Arabic script)"), validators=[Optional(), Length(max=120)])
+    profession = SelectField(_l("Profession"), validators=[Optional()])
+    jurisdiction = SelectField(_l("Jurisdiction (court of appeal)"), validators=[Optional()])
+    email = EmailField(_l("E-mail address (optional)"), validators=[Optional(), Email(check_deliverability=False)])
+    submit = SubmitField(_l("Add and enrol"))
+
+
+class CheckinForm(BaseForm):
+    code = StringField(_l("Code shown on the screen"), validators=[DataRequired(), Length(max=20)])
+    session = StringField(validators=[Optional(), Length(max=12)])
+    submit = SubmitField(_l("Check in"))

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..content.models import Course
+from ..core.timeutil import utcnow
+from ..extensions import db
+
+MODES = ("in_person", "online", "blended")
+STATUSES = ("present", "late", "excused", "absent")
+METHODS = ("trainer", "checkin", "paper")
+
+cohort_trainer = Table(
+    "cohort_trainer",
+    db.metadata,
+    Column("cohort_id", Integer, ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Cohort(db.Model):
+    """A group of learners following one course together, with its trainers and workshop sessions."""
+
+    __tablename__ = "cohort"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    jurisdiction: Mapped[str | None] = mapped_column(String(40))
+    city: Mapped[str | None] = mapped_column(String(100))
+    venue: Mapped[str | None] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16), default="in_person")
+    #: language of printed material (sign-in sheets, certificates)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    #: the course's completion rule, possibly overridden: {"modules", "quizzes_passed", "attendance_percent"}
+    completion: Mapped[dict] = mapped_column(JSON)
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship()
+    trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by="User.name_latin")
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: manual, import, walk-in
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+
+
+class WorkshopSession(db.Model):
+    """An in-person (or online) workshop slot of a cohort. Times are stored in UTC."""
+
+    __tablename__ = "workshop_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(200))
+    #: module slugs covered
+    modules: Mapped[list] = mapped_column(JSON, default=list)
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: per-session secret from which check-in codes are derived (no in-memory state)
+    checkin_secret: Mapped[str] = mapped_column(String(64))
+    is_checkin_open: Mapped[bool] = mapped_column(default=False)
+    #: arriving this many minutes after the start counts as late
+    late_after_minutes: Mapped[int] = mapped_column(default=15)
+
+    cohort: Mapped[Cohort] = relationship()
+    trainer: Mapped[User | None] = relationship()
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("workshop_session.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    #: trainer, checkin or paper
+    method: Mapped[str] = mapped_column(String(10), default="trainer")
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)

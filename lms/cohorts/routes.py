@@ -1,0 +1,666 @@
+"""Trainer pages for cohorts, sessions and attendance; the learner's check-in page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts import service as accounts
+from ..accounts.forms import ConfirmForm, InviteLearnerForm
+from ..accounts.models import User
+from ..content.models import Course, Module
+from ..core.access import roles_required, signed_in
+from ..core.timeutil import utcnow
+from ..extensions import db, limiter
+from ..i18n import _
+from . import bp, checkin, service
+from .forms import CheckinForm, CohortForm, ImportForm, SessionForm, WalkInForm
+from .importing import ImportFileError, neutralize_cell, parse_enrolment_file
+from .models import STATUSES, Cohort, WorkshopSession
+from .service import CohortError
+
+IMPORT_ERRORS = {
+    "encoding": lambda: _('The file is not UTF-8 text. In Excel, save it as "CSV UTF-8" or as .xlsx.'),
+    "empty": lambda: _("The file is empty."),
+    "header": lambda: _("The first row must name the columns, with at least an e-mail and a name column."),
+    "xlsx": lambda: _("This .xlsx file cannot be read. Open it in Excel and save it again."),
+    "binary": lambda: _("This file is not a spreadsheet. Send a .csv or .xlsx file."),
+    "too_many": lambda: _("The file has too many rows (at most 2,000)."),
+}
+ROW_ERRORS = {
+    "email": lambda: _("invalid e-mail address"),
+    "name": lambda: _("name missing"),
+    "name_long": lambda: _("name too long"),
+    "profession": lambda: _("unknown profession"),
+    "jurisdiction": lambda: _("unknown jurisdiction"),
+    "gender": lambda: _("unknown gender"),
+}
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _cohort(cohort_id: int) -> Cohort:
+    """The cohort, if the current user manages it (one place for the object-level rule)."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    if not service.can_manage(current_user, cohort):
+        abort(403)
+    return cohort
+
+
+def _session(session_id: int) -> WorkshopSession:
+    session = db.session.get(WorkshopSession, session_id)
+    if session is None:
+        abort(404)
+    if not service.can_manage(current_user, session.cohort):
+        abort(403)
+    return session
+
+
+def _trainer_choices():
+    return db.session.scalars(
+        select(User).where(User.is_trainer.is_(True), User.is_active.is_(True)).order_by(User.name_latin)
+    ).all()
+
+
+# --- cohorts -------------------------------------------------------------------------------------
+
+
+@bp.get("/trainer")
+@roles_required("trainer", "admin")
+def trainer_home():
+    cohorts = service.cohorts_for(current_user)
+    counts = service.enrolment_counts([c.id for c in cohorts])
+    return render_template("cohorts/home.html", cohorts=cohorts, counts=counts)
+
+
+def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
+    courses = db.session.scalars(select(Course).where(Course.is_archived.is_(False)).order_by(Course.slug)).all()
+    form = CohortForm(
+        obj=cohort,
+        courses=courses,
+        trainers=_trainer_choices(),
+        jurisdictions=accounts.jurisdictions(),
+        locale=_locale(),
+    )
+    if request.method == "GET":
+        if cohort is not None:
+            form.course.data = cohort.course_id
+            form.trainers.data = [t.id for t in cohort.trainers]
+            form.require_modules.data = cohort.completion.get("modules") == "all"
+            form.require_quizzes.data = cohort.completion.get("quizzes_passed") == "all"
+            form.attendance_percent.data = cohort.completion.get("attendance_percent", 0)
+        elif current_user.is_trainer:
+            form.trainers.data = [current_user.id]
+    return form
+
+
+def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
+    course = db.session.get(Course, form.course.data)
+    if course is None:
+        form.course.errors = [_("Choose a course.")]
+        return None
+    trainer_ids = set(form.trainers.data or [])
+    if not current_user.is_admin:
+        trainer_ids.add(current_user.id)  # a trainer cannot create a cohort they would not manage
+    trainers = db.session.scalars(select(User).where(User.id.in_(trainer_ids), User.is_trainer.is_(True))).all()
+    try:
+        return service.save_cohort(
+            cohort,
+            current_user,
+            course=course,
+            trainers=trainers,
+            title=form.title.data.strip(),
+            start_date=form.start_date.data,
+            end_date=form.end_date.data,
+            mode=form.mode.data,
+            jurisdiction=form.jurisdiction.data or None,
+            city=(form.city.data or "").strip() or None,
+            venue=(form.venue.data or "").strip() or None,
+            language=form.language.data,
+            completion={
+                "modules": "all" if form.require_modules.data else 0,
+                "quizzes_passed": "all" if form.require_quizzes.data else 0,
+                "attendance_percent": form.attendance_percent.data or 0,
+            },
+        )
+    except CohortError as error:
+        db.session.rollback()
+        form.end_date.errors = [str(error)]
+        return None
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def new_cohort():
+    form = _cohort_form()
+    if form.validate_on_submit():
+        cohort = _save_cohort_from(form, None)
+        if cohort is not None:
+            db.session.commit()
+            flash(_("Cohort created."), "success")
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    return render_template("cohorts/form.html", form=form, cohort=None)
+
+
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def edit_cohort(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    form = _cohort_form(cohort)
+    if form.validate_on_submit():
+        if _save_cohort_from(form, cohort) is not None:
+            db.session.commit()
+            flash(_("Cohort saved."), "success")
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    return render_template("cohorts/form.html", form=form, cohort=cohort)
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@roles_required("trainer", "admin")
+def detail(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    sessions, rows, info = service.attendance_report(cohort)
+    return render_template(
+        "cohorts/detail.html",
+        cohort=cohort,
+        sessions=sessions,
+        rows=rows,
+        info=info,
+        enrol_form=InviteLearnerForm(locale=_locale()),
+        walk_in_form=_walk_in_form(),
+        confirm=ConfirmForm(),
+        local=service.utc_to_local,
+        now=utcnow(),
+    )
+
+
+def _walk_in_form() -> WalkInForm:
+    form = WalkInForm(prefix="walkin")
+    form.profession.choices = [("", _("— Choose —"))] + list(accounts.profession_labels().items())
+    key = "ar" if _locale() == "ar" else "fr"
+    form.jurisdiction.choices = [("", _("— Not applicable —"))] + [
+        (j["code"], j[key]) for j in accounts.jurisdictions()
+    ]
+    return form
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrol")
+@roles_required("trainer", "admin")
+def enrol(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    form = InviteLearnerForm(locale=_locale())
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#enrol")
+    user = accounts.get_user_by_email(form.email.data)
+    try:
+        if user is None:
+            user = accounts.create_user(
+                form.email.data,
+                form.name_latin.data,
+                name_arabic=form.name_arabic.data,
+                profession=form.profession.data,
+                jurisdiction=form.jurisdiction.data,
+                gender=form.gender.data,
+                locale=form.locale.data,
+                actor=current_user,
+            )
+            accounts.invite_user(user, current_user)
+        added = service.enrol(cohort, user, current_user)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#enrol")
+    db.session.commit()
+    flash(
+        _("%(name)s is enrolled.", name=user.name_latin)
+        if added
+        else _("%(name)s was already enrolled.", name=user.name_latin),
+        "success" if added else "info",
+    )
+    return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/unenrol/<int:user_id>")
+@roles_required("trainer", "admin")
+def unenrol(cohort_id: int, user_id: int):
+    cohort = _cohort(cohort_id)
+    if ConfirmForm().validate_on_submit():
+        service.unenrol(cohort, user_id, current_user)
+        db.session.commit()
+        flash(_("Enrolment removed. The person's attendance and results are kept."), "info")
+    return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/walk-in")
+@roles_required("trainer", "admin")
+def walk_in(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    form = _walk_in_form()
+    if form.validate_on_submit():
+        try:
+            user = service.add_walk_in(
+                cohort,
+                current_user,
+                name_latin=form.name_latin.data,
+                name_arabic=form.name_arabic.data or "",
+                profession=form.profession.data or None,
+                jurisdiction=form.jurisdiction.data or None,
+                email=form.email.data or "",
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added to the cohort.", name=user.name_latin), "success")
+    else:
+        flash(_("Enter at least the person's name."), "error")
+    return redirect(
+        request.form.get("next")
+        if (request.form.get("next") or "").startswith("/sessions/")
+        else url_for("cohorts.detail", cohort_id=cohort.id)
+    )
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def _imports_folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@bp.route("/cohorts/<int:cohort_id>/import", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def import_people(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    form = ImportForm()
+    rows, token, problem = None, None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        try:
+            rows = service.classify_rows(
+                cohort, parse_enrolment_file(upload.filename or "", data, list(accounts.jurisdictions()))
+            )
+        except ImportFileError as error:
+            problem = IMPORT_ERRORS[str(error.args[0])]()
+        else:
+            # Nothing is written to the database until the trainer confirms; the file waits here.
+            token = secrets.token_urlsafe(16)
+            suffix = ".xlsx" if data[:2] == b"PK" else ".csv"
+            (_imports_folder() / f"{cohort.id}-{current_user.id}-{token}{suffix}").write_bytes(data)
+    return render_template(
+        "cohorts/import.html",
+        cohort=cohort,
+        form=form,
+        rows=rows,
+        token=token,
+        problem=problem,
+        row_errors=ROW_ERRORS,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/import/confirm")
+@roles_required("trainer", "admin")
+def confirm_import(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = request.form.get("token", "")
+    matches = [
+        p
+        for p in _imports_folder().glob(f"{cohort.id}-{current_user.id}-*")
+        if p.stem.split("-", 2)[-1] == token and token
+    ]
+    if not matches:
+        flash(_("This preview has expired: send the file again."), "warning")
+        return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
+    path = matches[0]
+    rows = parse_enrolment_file(path.name, path.read_bytes(), list(accounts.jurisdictions()))
+    counts = service.import_rows(cohort, rows, current_user)
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    flash(
+        _(
+            "Import done: %(created)d new accounts invited, %(enrolled)d people enrolled, "
+            "%(unchanged)d already enrolled, %(skipped)d rows skipped.",
+            **counts,
+        ),
+        "success",
+    )
+    return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+def _session_form(cohort: Cohort, session: WorkshopSession | None = None) -> SessionForm:
+    form = SessionForm()
+    modules = db.session.scalars(
+        select(Module)
+        .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+        .order_by(Module.position)
+    ).all()
+    form.modules.choices = [(m.slug, f"{m.position}. {m.slug}") for m in modules]
+    if request.method == "GET" and session is not None:
+        start, end = service.utc_to_local(session.starts_at), service.utc_to_local(session.ends_at)
+        form.title.data, form.day.data, form.start.data, form.end.data = (
+            session.title,
+            start.date(),
+            start.time(),
+            end.time(),
+        )
+        form.place.data, form.modules.data = session.place, session.modules
+        form.late_after_minutes.data = session.late_after_minutes
+    elif request.method == "GET":
+        form.place.data = cohort.venue
+    return form
+
+
+@bp.route("/cohorts/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def edit_session(cohort_id: int | None = None, session_id: int | None = None):
+    session = _session(session_id) if session_id else None
+    cohort = session.cohort if session else _cohort(cohort_id)
+    form = _session_form(cohort, session)
+    if form.validate_on_submit():
+        try:
+            service.save_session(
+                cohort,
+                session,
+                current_user,
+                title=form.title.data.strip(),
+                day=form.day.data,
+                start=form.start.data,
+                end=form.end.data,
+                place=(form.place.data or "").strip(),
+                modules=form.modules.data or [],
+                late_after_minutes=form.late_after_minutes.data or 0,
+                trainer_id=current_user.id if current_user.is_trainer else None,
+            )
+        except CohortError as error:
+            db.session.rollback()
+            form.end.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(_("Session saved."), "success")
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    return render_template("cohorts/session_form.html", form=form, cohort=cohort, session=session)
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+@roles_required("trainer", "admin")
+def calendar(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    body = service.ics_calendar(cohort, url_for("cohorts.detail", cohort_id=cohort.id, _external=True))
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f"attachment; filename=cohort-{cohort.id}.ics"},
+    )
+
+
+# --- attendance --------------------------------------------------------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def attendance(session_id: int):
+    session = _session(session_id)
+    people = service.learners(session.cohort)
+    paper = request.values.get("paper") == "1"
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        enrolled_ids = {u.id for u in people}
+        changed = 0
+        for user in people:
+            status = request.form.get(f"status-{user.id}")
+            if status in STATUSES:
+                changed += service.record_attendance(
+                    session,
+                    user.id,
+                    status,
+                    current_user,
+                    note=request.form.get(f"note-{user.id}"),
+                    method="paper" if paper else "trainer",
+                    enrolled_ids=enrolled_ids,
+                )
+        db.session.commit()
+        flash(ngettext_changes(changed), "success")
+        return redirect(url_for("cohorts.attendance", session_id=session.id, paper="1" if paper else None))
+    query = (request.args.get("q") or "").strip()
+    if query:
+        folded = query.casefold()
+        people = [u for u in people if folded in u.name_latin.casefold() or folded in (u.name_arabic or "")]
+    return render_template(
+        "cohorts/attendance.html",
+        session=session,
+        cohort=session.cohort,
+        people=people,
+        marks=service.attendance_of(session),
+        statuses=STATUSES,
+        paper=paper,
+        q=query,
+        form=ConfirmForm(),
+        walk_in_form=_walk_in_form(),
+        local=service.utc_to_local,
+    )
+
+
+def ngettext_changes(count: int) -> str:
+    from ..i18n import ngettext
+
+    return ngettext("%(num)d change saved.", "%(num)d changes saved.", count)
+
+
+@bp.post("/sessions/<int:session_id>/attendance/<int:user_id>")
+@roles_required("trainer", "admin")
+def mark_one(session_id: int, user_id: int):
+    """One tap on the tablet (JavaScript): save one person's status and note at once."""
+    session = _session(session_id)
+    try:
+        service.record_attendance(
+            session,
+            user_id,
+            request.form.get("status", ""),
+            current_user,
+            note=request.form.get("note"),
+            method="paper" if request.form.get("paper") == "1" else "trainer",
+        )
+    except CohortError as error:
+        db.session.rollback()
+        return jsonify(ok=False, message=str(error)), 400
+    db.session.commit()
+    return jsonify(ok=True, message=_("Saved"))
+
+
+@bp.post("/sessions/<int:session_id>/attendance/all-present")
+@roles_required("trainer", "admin")
+def all_present(session_id: int):
+    session = _session(session_id)
+    if ConfirmForm().validate_on_submit():
+        changed = service.mark_all_present(session, current_user)
+        db.session.commit()
+        flash(ngettext_changes(changed), "success")
+    return redirect(url_for("cohorts.attendance", session_id=session.id))
+
+
+@bp.get("/sessions/<int:session_id>/sheet.pdf")
+@roles_required("trainer", "admin")
+def sign_in_sheet(session_id: int):
+    from ..core.pdf import html_to_pdf
+
+    session = _session(session_id)
+    cohort = session.cohort
+    with force_locale(cohort.language):
+        html = render_template(
+            "cohorts/sheet.html",
+            session=session,
+            cohort=cohort,
+            people=service.learners(cohort),
+            local=service.utc_to_local,
+            locale=cohort.language,
+        )
+    pdf = html_to_pdf(html)
+    return current_app.response_class(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=sign-in-sheet-{session.id}.pdf"},
+    )
+
+
+# --- self check-in ------------------------------------------------------------------------------------
+
+
+@bp.get("/sessions/<int:session_id>/checkin-screen")
+@roles_required("trainer", "admin")
+def checkin_screen(session_id: int):
+    import segno
+
+    session = _session(session_id)
+    now = utcnow()
+    available = service.checkin_available(session, now)
+    code = checkin.current_code(session.checkin_secret, now) if available else None
+    qr = None
+    if code:
+        link = url_for("cohorts.checkin_page", code=code, s=session.id, _external=True)
+        qr = segno.make(link, error="m").svg_inline(scale=6, dark="#1c2430", light="#ffffff", omitsize=True)
+    return render_template(
+        "cohorts/checkin_screen.html",
+        session=session,
+        code=code,
+        qr=qr,
+        available=available,
+        refresh=checkin.seconds_left(now) if available else 30,
+        form=ConfirmForm(),
+        window=service.checkin_window(session),
+        local=service.utc_to_local,
+    )
+
+
+@bp.post("/sessions/<int:session_id>/checkin-toggle")
+@roles_required("trainer", "admin")
+def checkin_toggle(session_id: int):
+    session = _session(session_id)
+    if ConfirmForm().validate_on_submit():
+        service.set_checkin_open(session, request.form.get("open") == "1", current_user)
+        db.session.commit()
+    return redirect(url_for("cohorts.checkin_screen", session_id=session.id))
+
+
+def _checkin_key() -> str:
+    return f"checkin:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@signed_in
+@limiter.limit("10 per minute", methods=["POST"], key_func=_checkin_key)
+def checkin_page():
+    form = CheckinForm()
+    if request.method == "GET":
+        form.code.data = request.args.get("code", "")[:20]
+        form.session.data = request.args.get("s", "")[:12]
+    if form.validate_on_submit():
+        session_id = int(form.session.data) if (form.session.data or "").isdigit() else None
+        try:
+            session, status = service.check_in(current_user, form.code.data, session_id=session_id)
+        except CohortError as error:
+            db.session.rollback()
+            form.code.errors = [str(error)]
+        else:
+            db.session.commit()
+            message = _("You are checked in: present.") if status == "present" else _("You are checked in: late.")
+            flash(message, "success")
+            return redirect(url_for("cohorts.checkin_page"))
+    return render_template("cohorts/checkin.html", form=form)
+
+
+# --- reports ----------------------------------------------------------------------------------------------
+
+
+def _report_table(cohort: Cohort):
+    sessions, rows, info = service.attendance_report(cohort)
+    labels = {"present": _("present"), "late": _("late"), "excused": _("excused"), "absent": _("absent")}
+    header = (
+        [_("Name"), _("Name (Arabic script)"), _("E-mail address")]
+        + [f"{s.title} ({service.utc_to_local(s.starts_at):%Y-%m-%d})" for s in sessions]
+        + [_("Attendance (%)"), _("Below the threshold")]
+    )
+    table = []
+    for row in rows:
+        marks = info["marks"].get(row.user.id, {})
+        table.append(
+            [row.user.name_latin, row.user.name_arabic or "", row.user.email]
+            + [labels.get(marks.get(s.id, ""), "") if s.id in info["held"] or s.id in marks else "" for s in sessions]
+            + ["" if row.percent is None else row.percent, _("yes") if row.below else ""]
+        )
+    return header, [[neutralize_cell(cell) for cell in line] for line in table]
+
+
+@bp.get("/cohorts/<int:cohort_id>/attendance.csv")
+@roles_required("trainer", "admin")
+def attendance_csv(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    header, table = _report_table(cohort)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([neutralize_cell(h) for h in header])
+    writer.writerows(table)
+    # A BOM so that Excel opens the Arabic names as UTF-8.
+    body = "\ufeff" + buffer.getvalue()
+    return current_app.response_class(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.csv"},
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/attendance.xlsx")
+@roles_required("trainer", "admin")
+def attendance_xlsx(cohort_id: int):
+    from openpyxl import Workbook
+
+    cohort = _cohort(cohort_id)
+    header, table = _report_table(cohort)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Attendance"
+    sheet.append([neutralize_cell(h) for h in header])
+    for line in table:
+        sheet.append(line)
+    if _locale() == "ar":
+        sheet.sheet_view.rightToLeft = True
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return current_app.response_class(
+        buffer.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.xlsx"},
+    )
