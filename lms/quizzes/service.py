@@ -232,3 +232,47 @@ def is_answered(question: dict, response) -> bool:
     if question["type"] == "matching":
         return len(response) == len(question["items"])
     return True
+
+
+def override_points(attempt: Attempt, question_id: str, points: float | None, reason: str, actor) -> None:
+    """A trainer grades an essay or overrides a question's points (audited), then the attempt is regraded."""
+    from ..audit.service import record
+
+    if attempt.state != SUBMITTED:
+        raise QuizError(_("Only a submitted attempt can be graded."))
+    question = questions_by_id(attempt.quiz_version).get(question_id)
+    if question is None or question_id not in attempt.question_ids:
+        raise QuizError(_("This question is not part of the attempt."))
+    if not reason.strip():
+        raise QuizError(_("Give a reason for the change."))
+    maximum = float(question.get("points", 1))
+    if points is not None and not 0 <= points <= maximum:
+        raise QuizError(_("Points must be between 0 and %(max)s.", max=maximum))
+    answer = db.session.scalar(select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question_id))
+    if answer is None:
+        answer = Answer(attempt_id=attempt.id, question_id=question_id, response=None)
+        db.session.add(answer)
+        db.session.flush()
+    before = {"points": answer.points, "manual_points": answer.manual_points, "percent": attempt.percent}
+    answer.manual_points = points
+    answer.comment = reason.strip()[:2000]
+    _grade(attempt)
+    record(
+        "quiz.override",
+        ("quiz_attempt", attempt.id),
+        before=before,
+        after={"question": question_id, "manual_points": points, "reason": answer.comment, "percent": attempt.percent},
+        actor=actor,
+    )
+
+
+def regrade(attempt: Attempt, actor) -> None:
+    from ..audit.service import record
+
+    before = {"percent": attempt.percent}
+    _grade(attempt)
+    record("quiz.regrade", ("quiz_attempt", attempt.id), before=before, after={"percent": attempt.percent}, actor=actor)
+
+
+def answers_of(attempt_id: int) -> dict[str, Answer]:
+    return {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
