@@ -4,6 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("cohorts", __name__)
 
-from . import routes  # noqa: E402,F401
-
-from . import results  # noqa: E402,F401
+from . import (
+    results,  # noqa: E402,F401
+    routes,  # noqa: E402,F401
+)
