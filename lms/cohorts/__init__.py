@@ -4,7 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cohorts", __name__)
 
-from . import (
-    results,  # noqa: E402,F401
-    routes,  # noqa: E402,F401
-)
+from . import results, routes  # noqa: E402,F401
