@@ -64,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, cohorts, content, core, demo, quizzes
+    from . import accounts, certificates, cohorts, content, core, demo, quizzes
     from .accounts import cli as accounts_cli
     from .content import cli as content_cli
 
@@ -73,11 +73,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(content.bp)
     app.register_blueprint(quizzes.bp)
     app.register_blueprint(cohorts.bp)
+    app.register_blueprint(certificates.bp)
     app.cli.add_command(accounts_cli.cli)
     app.cli.add_command(content_cli.cli)
+    app.cli.add_command(certificates.cli.cli)
+    from .quizzes import cli as quizzes_cli
+
+    app.cli.add_command(quizzes_cli.cli)
     app.cli.add_command(demo.cli)
     # Import models so that migrations and create_all see every table.
     from .audit import models as _audit_models  # noqa: F401
+    from .certificates import models as _certificate_models  # noqa: F401
     from .cohorts import models as _cohort_models  # noqa: F401
     from .cohorts.service import ensure_enrolled_access
     from .content import models as _content_models  # noqa: F401

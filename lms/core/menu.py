@@ -9,6 +9,7 @@ from ..i18n import _l
 MENU = [
     ("content.dashboard", _l("My training"), None),
     ("content.catalogue", _l("Courses"), None),
+    ("certificates.mine", _l("My certificates"), ("learner",)),
     ("cohorts.checkin_page", _l("Check in"), ("learner",)),
     ("cohorts.trainer_home", _l("My cohorts"), ("trainer", "admin")),
     ("accounts.invite_learner", _l("Invite"), ("trainer",)),

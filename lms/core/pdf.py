@@ -3,22 +3,24 @@ and a URL fetcher that serves only the app's own static files (a user-supplied U
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 _LOCK = threading.Lock()
-_FONT_CONFIG = None
+_FONT_CONFIG: dict = {"pid": None, "config": None}
 STATIC = (Path(__file__).resolve().parent.parent / "static").resolve()
 
 
 def font_config():
-    global _FONT_CONFIG
+    """The process's one FontConfiguration (made again in a forked worker: Pango state is per process)."""
+    pid = os.getpid()
     with _LOCK:
-        if _FONT_CONFIG is None:
+        if _FONT_CONFIG["pid"] != pid:
             from weasyprint.text.fonts import FontConfiguration
 
-            _FONT_CONFIG = FontConfiguration()
-        return _FONT_CONFIG
+            _FONT_CONFIG.update(pid=pid, config=FontConfiguration())
+        return _FONT_CONFIG["config"]
 
 
 def static_only_fetcher():

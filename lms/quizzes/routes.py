@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_time, get_locale
 from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm
 from ..content import service as content
 from ..content.models import Module, QuizVersion
-from ..core.access import signed_in
+from ..core.access import roles_required, signed_in
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -229,3 +229,19 @@ def result(attempt_id: int):
         now=utcnow(),
         locale=str(get_locale()),
     )
+
+
+@bp.get("/quizzes/<int:quiz_id>/export.gift")
+@roles_required("trainer", "admin")
+def export_gift(quiz_id: int):
+    """The quiz as a Moodle GIFT file (both languages in multilang spans)."""
+    from .gift import export_gift as to_gift
+
+    version = db.session.get(QuizVersion, quiz_id)
+    if version is None:
+        abort(404)
+    module = _module_for(version)
+    body = to_gift(version.definition)
+    response = current_app.response_class(body, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f"attachment; filename={module.slug}-v{version.version}.gift"
+    return response

@@ -1,0 +1,210 @@
+"""Learner's certificates, the trainer's cohort certificates page, downloads, public verification."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.forms import ConfirmForm
+from ..accounts.models import User
+from ..cohorts import service as cohorts
+from ..cohorts.models import Cohort, Enrolment
+from ..core.access import public, roles_required, signed_in
+from ..extensions import db, limiter
+from ..i18n import _
+from . import bp, service
+from .models import Certificate
+
+
+def reason_labels() -> dict[str, str]:
+    return {
+        "error": _("issued in error or with wrong details"),
+        "fraud": _("obtained by fraud"),
+        "withdrawn": _("withdrawn by the issuing body"),
+        "other": _("other reason"),
+    }
+
+
+@bp.get("/certificates")
+@signed_in
+def mine():
+    enrolments = db.session.scalars(
+        select(Cohort)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(Enrolment.user_id == current_user.id)
+        .order_by(Cohort.start_date.desc())
+    ).all()
+    rows = []
+    for cohort in enrolments:
+        status = service.cohort_eligibility(cohort).get(current_user.id)
+        rows.append((cohort, status, service.live_certificate(current_user.id, cohort.id)))
+    return render_template("certificates/mine.html", rows=rows, describe=service.describe_missing)
+
+
+@bp.get("/certificates/<serial>.pdf")
+@signed_in
+def download(serial: str):
+    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+    if certificate is None or not service.can_download(current_user, certificate):
+        abort(404)
+    data = service.pdf_bytes(certificate)
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename=certificate-{certificate.serial}.pdf"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/cohorts/<int:cohort_id>/certificates")
+@roles_required("trainer", "admin")
+def cohort_certificates(cohort_id: int):
+    cohort = _managed(cohort_id)
+    statuses = service.cohort_eligibility(cohort)
+    certificates = {
+        c.user_id: c
+        for c in db.session.scalars(
+            select(Certificate).where(Certificate.cohort_id == cohort.id).order_by(Certificate.id)
+        )
+    }
+    revoked = db.session.scalars(
+        select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_not(None))
+    ).all()
+    live = {uid: c for uid, c in certificates.items() if c.revoked_at is None}
+    return render_template(
+        "certificates/cohort.html",
+        cohort=cohort,
+        people=cohorts.learners(cohort),
+        statuses=statuses,
+        live=live,
+        revoked=revoked,
+        describe=service.describe_missing,
+        form=ConfirmForm(),
+        reasons=reason_labels(),
+    )
+
+
+def _managed(cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    if not cohorts.can_manage(current_user, cohort):
+        abort(403)
+    return cohort
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/issue")
+@roles_required("trainer", "admin")
+def issue(cohort_id: int):
+    cohort = _managed(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user_id = request.form.get("user", type=int)
+    if user_id:
+        user = db.session.get(User, user_id)
+        if user is None:
+            abort(404)
+        try:
+            certificate, created = service.issue(cohort, user, current_user)
+        except service.CertificateError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("Certificate %(serial)s issued.", serial=certificate.serial)
+                if created
+                else _("Certificate %(serial)s was already issued.", serial=certificate.serial),
+                "success",
+            )
+    else:
+        counts = service.issue_all(cohort, current_user)
+        db.session.commit()
+        flash(
+            _(
+                "%(issued)d certificates issued, %(existing)d already issued, "
+                "%(not_eligible)d learners not yet eligible.",
+                **counts,
+            ),
+            "success",
+        )
+    return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort.id))
+
+
+def _certificate_of(cohort: Cohort, certificate_id: int) -> Certificate:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.cohort_id != cohort.id:
+        abort(404)
+    return certificate
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke")
+@roles_required("trainer", "admin")
+def revoke(cohort_id: int, certificate_id: int):
+    cohort = _managed(cohort_id)
+    certificate = _certificate_of(cohort, certificate_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("reissue") == "1":
+            new = service.reissue(certificate, current_user)
+            flash(_("Certificate revoked and reissued as %(serial)s.", serial=new.serial), "success")
+        else:
+            service.revoke(certificate, request.form.get("reason", ""), current_user)
+            flash(_("Certificate %(serial)s revoked.", serial=certificate.serial), "success")
+    except service.CertificateError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort.id))
+
+
+# --- public verification ---------------------------------------------------------------------------
+
+
+def _verification(certificate: Certificate | None) -> dict:
+    if certificate is None:
+        return {"status": "unknown"}
+    printed = certificate.printed
+    data = {
+        "status": "revoked" if certificate.revoked_at else "valid",
+        "serial": certificate.serial,
+        "name_latin": printed["name_latin"],
+        "name_arabic": printed.get("name_arabic") or "",
+        "course_title": printed["course_title"],
+        "hours": printed["hours"],
+        "start_date": printed["start_date"],
+        "end_date": printed["end_date"],
+        "place": printed["place"],
+        "issuer": printed["issuer"],
+        "issued_on": printed["issued_on"],
+    }
+    if certificate.revoked_at:
+        data["revoked_on"] = certificate.revoked_at.date().isoformat()
+        data["revocation_reason"] = certificate.revoked_reason
+    return data
+
+
+@bp.get("/verify")
+@public
+@limiter.limit("30 per minute")
+def verify():
+    code = request.args.get("code", "").strip()
+    if code:
+        return redirect(
+            url_for("certificates.verify_code", code=service.normalize_code(code)[: service.CODE_LENGTH] or "-")
+        )
+    return render_template("certificates/verify.html", result=None, code="")
+
+
+@bp.get("/verify/<code>")
+@public
+@limiter.limit("30 per minute")
+def verify_code(code: str):
+    # One indexed lookup whatever the code: a known and an unknown code cost the same.
+    result = _verification(service.find_by_code(code))
+    wants_json = request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json"
+    if wants_json:
+        return jsonify(result), 200 if result["status"] != "unknown" else 404
+    status = 200 if result["status"] != "unknown" else 404
+    return render_template("certificates/verify.html", result=result, code=code, reasons=reason_labels()), status

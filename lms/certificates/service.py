@@ -1,0 +1,333 @@
+"""Issuing, storing, verifying and revoking certificates. No ``request`` here.
+
+A certificate is rendered once, when it is issued, and the PDF is stored in the instance folder; a
+download serves the stored file, re-rendered only when the template has changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from sqlalchemy import func, select
+
+from ..accounts.models import User
+from ..audit.service import record
+from ..cohorts import service as cohorts
+from ..cohorts.models import Cohort
+from ..content.models import Module, ModuleProgress, QuizVersion
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..i18n import _
+from ..quizzes.grading import final_grade
+from ..quizzes.models import SUBMITTED, Attempt
+from .eligibility import Eligibility, Record, eligibility
+from .models import REVOCATION_REASONS, Certificate
+
+#: Crockford's base32: no I, L, O, U; 16 characters carry 80 random bits
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "certificates"
+
+
+class CertificateError(Exception):
+    """A rule refused the action; ``str(error)`` is a translated message."""
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(typed: str) -> str:
+    """Accept what people type: lower case, spaces, dashes, and O/I/L for 0/1/1 (Crockford)."""
+    cleaned = "".join(ch for ch in (typed or "").upper() if ch.isalnum())
+    return cleaned.replace("O", "0").replace("I", "1").replace("L", "1")[: CODE_LENGTH + 4]
+
+
+def template_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ("certificate.html", "certificate.css"):
+        path = TEMPLATES / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# --- eligibility ----------------------------------------------------------------------------------
+
+
+def cohort_records(cohort: Cohort) -> dict[int, Record]:
+    """Every enrolled learner's record, in a fixed number of queries whatever the cohort size."""
+    people = cohorts.learners(cohort)
+    user_ids = [u.id for u in people]
+    modules = db.session.scalars(
+        select(Module.id).where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+    ).all()
+    quizzes = (
+        {
+            q.module_id: q
+            for q in db.session.scalars(
+                select(QuizVersion).where(QuizVersion.module_id.in_(modules), QuizVersion.is_current.is_(True))
+            )
+        }
+        if modules
+        else {}
+    )
+    completed = (
+        dict(
+            db.session.execute(
+                select(ModuleProgress.user_id, func.count(ModuleProgress.id))
+                .where(
+                    ModuleProgress.user_id.in_(user_ids),
+                    ModuleProgress.module_id.in_(modules),
+                    ModuleProgress.completed_at.is_not(None),
+                )
+                .group_by(ModuleProgress.user_id)
+            ).all()
+        )
+        if user_ids and modules
+        else {}
+    )
+    percents: dict[tuple[int, int], list[float]] = {}
+    if user_ids and quizzes:
+        for user_id, module_id, percent in db.session.execute(
+            select(Attempt.user_id, Attempt.module_id, Attempt.percent)
+            .where(
+                Attempt.user_id.in_(user_ids),
+                Attempt.module_id.in_(list(quizzes)),
+                Attempt.state == SUBMITTED,
+                Attempt.is_pending.is_(False),
+            )
+            .order_by(Attempt.number)
+        ):
+            percents.setdefault((user_id, module_id), []).append(percent or 0.0)
+    passed: dict[int, int] = {}
+    for (user_id, module_id), values in percents.items():
+        quiz = quizzes[module_id]
+        settings = quiz.definition["settings"]
+        grade = final_grade(values, settings["grading"])
+        if grade is not None and grade >= settings["pass_mark"]:
+            passed[user_id] = passed.get(user_id, 0) + 1
+    _sessions, rows, _info = cohorts.attendance_report(cohort)
+    attendance = {row.user.id: row.percent for row in rows}
+    return {
+        uid: Record(len(modules), completed.get(uid, 0), len(quizzes), passed.get(uid, 0), attendance.get(uid))
+        for uid in user_ids
+    }
+
+
+def cohort_eligibility(cohort: Cohort) -> dict[int, Eligibility]:
+    counts_attendance = cohort.mode != "online"
+    return {uid: eligibility(cohort.completion, rec, counts_attendance) for uid, rec in cohort_records(cohort).items()}
+
+
+def describe_missing(item) -> str:
+    code, values = item
+    if code == "modules":
+        return _("modules completed: %(have)d of %(need)d required", **values)
+    if code == "quizzes":
+        return _("quizzes passed: %(have)d of %(need)d required", **values)
+    return _("attendance %(have)d %% of %(need)d %% required", **values)
+
+
+# --- issuing ---------------------------------------------------------------------------------------
+
+
+def live_certificate(user_id: int, cohort_id: int) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user_id, Certificate.cohort_id == cohort_id, Certificate.revoked_at.is_(None)
+        )
+    )
+
+
+def _localized_date(value: date, locale: str) -> str:
+    with force_locale(locale):
+        return format_date(value, "long")
+
+
+def _printed(cohort: Cohort, user: User, issued: date) -> dict:
+    from ..accounts.service import jurisdiction_name
+
+    course = cohort.course
+    place = cohort.city or jurisdiction_name(cohort.jurisdiction, "fr") or ""
+    place_ar = (
+        jurisdiction_name(cohort.jurisdiction, "ar") if cohort.jurisdiction and not cohort.city else (cohort.city or "")
+    )
+    issuer = {}
+    for locale in ("fr", "ar"):
+        with force_locale(locale):
+            issuer[locale] = str(_("Ministry of Justice — Judicial training programme"))
+    return {
+        "name_latin": user.name_latin,
+        "name_arabic": user.name_arabic or "",
+        "course_title": {k: v for k, v in course.title.items() if k in ("fr", "ar", "en")},
+        "hours": course.hours,
+        "start_date": {loc: _localized_date(cohort.start_date, loc) for loc in ("fr", "ar")},
+        "end_date": {loc: _localized_date(cohort.end_date, loc) for loc in ("fr", "ar")},
+        "place": {"fr": place, "ar": place_ar or place},
+        "trainers": [{"fr": t.name_latin, "ar": t.name_arabic or t.name_latin} for t in cohort.trainers],
+        "issuer": issuer,
+        "issued_on": {loc: _localized_date(issued, loc) for loc in ("fr", "ar")},
+    }
+
+
+def labels() -> dict[str, dict[str, str]]:
+    result = {}
+    for locale in ("fr", "ar"):
+        with force_locale(locale):
+            result[locale] = {
+                "title": str(_("Training certificate")),
+                "awarded_to": str(_("awarded to")),
+                "for_course": str(_("for completing the training course")),
+                "duration": str(_("Duration")),
+                "hours": str(_("hours")),
+                "period": str(_("Period")),
+                "from": str(_("from")),
+                "to": str(_("to")),
+                "place": str(_("Place")),
+                "trainers": str(_("Trainers")),
+                "issued_by": str(_("Issued by")),
+                "issued_on": str(_("Issued on")),
+                "serial": str(_("Serial number")),
+                "code": str(_("Verification code")),
+                "verify": str(_("Verify")),
+            }
+    return result
+
+
+def verify_url(code: str) -> str:
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for("certificates.verify_code", code=code, _external=True)
+    return current_app.config["BASE_URL"].rstrip("/") + current_app.url_map.bind("localhost").build(
+        "certificates.verify_code", {"code": code}
+    )
+
+
+def _storage() -> Path:
+    folder = Path(current_app.instance_path) / "certificates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def render_and_store(certificate: Certificate) -> bytes:
+    from .pdf import render_certificate_pdf
+
+    context = dict(certificate.printed)
+    context.update(
+        serial=certificate.serial,
+        verification_code=certificate.code,
+        verify_url=verify_url(certificate.code),
+        labels=labels(),
+    )
+    pdf = render_certificate_pdf(context)
+    path = _storage() / f"{certificate.serial}.pdf"
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(pdf)
+    temporary.replace(path)  # atomic: a reader never sees half a file
+    certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    certificate.template_hash = template_hash()
+    return pdf
+
+
+def pdf_bytes(certificate: Certificate) -> bytes:
+    """The stored PDF; rendered again only if missing, altered, or made with an older template."""
+    path = _storage() / f"{certificate.serial}.pdf"
+    if path.exists() and certificate.template_hash == template_hash():
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == certificate.pdf_sha256:
+            return data
+    data = render_and_store(certificate)
+    db.session.commit()
+    return data
+
+
+def issue(cohort: Cohort, user: User, actor, *, check: bool = True) -> tuple[Certificate, bool]:
+    """Issue (and render) the certificate; returns ``(certificate, created)``. Issuing twice returns the
+    same certificate. Raises CertificateError when the learner is not eligible."""
+    existing = live_certificate(user.id, cohort.id)
+    if existing is not None:
+        return existing, False
+    if check:
+        status = cohort_eligibility(cohort).get(user.id)
+        if status is None:
+            raise CertificateError(_("This person is not enrolled in the cohort."))
+        if not status.eligible:
+            raise CertificateError(
+                _("Not yet eligible: %(reasons)s.", reasons="; ".join(describe_missing(m) for m in status.missing))
+            )
+    today = utcnow().date()
+    certificate = Certificate(
+        user_id=user.id,
+        cohort_id=cohort.id,
+        course_id=cohort.course_id,
+        serial=f"TMP-{secrets.token_hex(8)}",
+        code=new_code(),
+        issued_by_id=getattr(actor, "id", None),
+        printed=_printed(cohort, user, today),
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    certificate.serial = f"TDR-{today.year}-{certificate.id:06d}"
+    render_and_store(certificate)
+    record("certificate.issue", certificate, after={"serial": certificate.serial, "user": user.id}, actor=actor)
+    return certificate, True
+
+
+def issue_all(cohort: Cohort, actor, progress=None) -> dict:
+    statuses = cohort_eligibility(cohort)
+    people = {u.id: u for u in cohorts.learners(cohort)}
+    counts = {"issued": 0, "existing": 0, "not_eligible": 0}
+    for user_id, status in statuses.items():
+        if not status.eligible:
+            counts["not_eligible"] += 1
+        else:
+            _certificate, created = issue(cohort, people[user_id], actor, check=False)
+            counts["issued" if created else "existing"] += 1
+        if progress is not None:
+            progress(1)
+    return counts
+
+
+def revoke(certificate: Certificate, reason: str, actor) -> None:
+    if reason not in REVOCATION_REASONS:
+        raise CertificateError(_("Choose a reason."))
+    if certificate.revoked_at is not None:
+        return
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    certificate.revoked_by_id = getattr(actor, "id", None)
+    record(
+        "certificate.revoke",
+        certificate,
+        before={"revoked": False},
+        after={"revoked": True, "reason": reason},
+        actor=actor,
+    )
+
+
+def reissue(certificate: Certificate, actor) -> Certificate:
+    """Revoke (reason: error) and issue a new certificate with the learner's current details."""
+    revoke(certificate, "error", actor)
+    db.session.flush()
+    cohort = db.session.get(Cohort, certificate.cohort_id)
+    user = db.session.get(User, certificate.user_id)
+    new, _created = issue(cohort, user, actor, check=False)
+    return new
+
+
+def find_by_code(typed: str) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.code == normalize_code(typed)[:CODE_LENGTH]))
+
+
+def can_download(user, certificate: Certificate) -> bool:
+    if user.is_admin or certificate.user_id == user.id:
+        return True
+    cohort = db.session.get(Cohort, certificate.cohort_id)
+    return cohort is not None and cohorts.can_manage(user, cohort)

@@ -1,0 +1,232 @@
+"""Certificates end to end: eligibility, idempotent issue, access, verification, revocation."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.accounts.models import User
+from lms.audit.models import AuditEvent
+from lms.certificates import service
+from lms.certificates.eligibility import Record, eligibility
+from lms.certificates.models import Certificate
+from lms.cohorts import service as cohorts
+from lms.cohorts.models import Attendance, WorkshopSession
+from lms.content.models import Course, Module, ModuleProgress, QuizVersion
+from lms.quizzes.models import Attempt
+
+RULE = {"modules": "all", "quizzes_passed": "all", "attendance_percent": 80}
+
+
+def test_eligibility_cases():
+    assert eligibility(RULE, Record(6, 6, 6, 6, 100.0)).eligible
+    missing = eligibility(RULE, Record(6, 5, 6, 4, 62.0)).missing
+    assert missing == [
+        ("modules", {"have": 5, "need": 6}),
+        ("quizzes", {"have": 4, "need": 6}),
+        ("attendance", {"have": 62, "need": 80}),
+    ]
+    assert not eligibility(RULE, Record(6, 6, 6, 6, None)).eligible  # no session attended yet
+    assert eligibility(RULE, Record(6, 6, 6, 6, None), counts_attendance=False).eligible  # online cohort
+    assert eligibility({"modules": 3, "quizzes_passed": 0, "attendance_percent": 0}, Record(6, 3, 6, 0, None)).eligible
+    assert eligibility(
+        {"modules": 10, "quizzes_passed": "all", "attendance_percent": 0}, Record(2, 2, 0, 0, None)
+    ).eligible
+
+
+@pytest.fixture
+def world(app, db, courses, make_user):
+    trainer = make_user(
+        roles=("trainer",), email="trainer@example.org", name_latin="Youssef El Amrani", name_arabic="يوسف العمراني"
+    )
+    learner = make_user(
+        email="judge@example.org",
+        profession="magistrate-judge",
+        name_latin="Karim Idrissi",
+        name_arabic="كريم الإدريسي",
+    )
+    course = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
+    cohort = cohorts.save_cohort(
+        None,
+        db.session.get(User, trainer.id),
+        course=course,
+        trainers=[db.session.get(User, trainer.id)],
+        title="Rabat 2027",
+        start_date=date(2027, 1, 10),
+        end_date=date(2027, 1, 12),
+        mode="in_person",
+        city="Rabat",
+        language="fr",
+    )
+    cohorts.enrol(cohort, db.session.get(User, learner.id), None)
+    db.session.commit()
+    return trainer, learner, cohort
+
+
+def _complete_everything(db, user_id, cohort):
+    modules = db.session.scalars(select(Module).where(Module.course_id == cohort.course_id)).all()
+    for module in modules:
+        db.session.add(ModuleProgress(user_id=user_id, module_id=module.id, completed_at=datetime.utcnow()))
+        quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
+        db.session.add(
+            Attempt(
+                user_id=user_id,
+                module_id=module.id,
+                quiz_version_id=quiz.id,
+                number=1,
+                seed=1,
+                question_ids=[],
+                state="submitted",
+                points=10,
+                max_points=10,
+                percent=100.0,
+                is_passed=True,
+            )
+        )
+    session = WorkshopSession(
+        cohort_id=cohort.id,
+        title="J1",
+        starts_at=datetime.utcnow() - timedelta(days=1),
+        ends_at=datetime.utcnow() - timedelta(hours=20),
+        checkin_secret="x" * 64,
+        modules=[],
+    )
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(Attendance(session_id=session.id, user_id=user_id, status="present"))
+    db.session.commit()
+
+
+def test_not_eligible_learner_sees_why(client, world):
+    _trainer, _learner, _cohort = world
+    client.login("judge@example.org")
+    page = client.get("/certificates").get_data(as_text=True)
+    assert "modules completed: 0 of 6 required" in page and "attendance 0 % of 80 % required" in page
+
+
+def test_issue_is_idempotent_and_audited(client, db, world):
+    trainer, learner, cohort = world
+    _complete_everything(db, learner.id, cohort)
+    client.login("trainer@example.org")
+    page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
+    assert "eligible" in page
+    client.post_form(f"/cohorts/{cohort.id}/certificates/issue", {"user": learner.id})
+    client.post_form(f"/cohorts/{cohort.id}/certificates/issue", {"user": learner.id})
+    client.post_form(f"/cohorts/{cohort.id}/certificates/issue")
+    assert db.session.scalar(select(func.count(Certificate.id))) == 1
+    certificate = db.session.scalar(select(Certificate))
+    assert certificate.serial.startswith("TDR-") and len(certificate.code) == 16
+    assert certificate.printed["name_arabic"] == "كريم الإدريسي" and certificate.printed["hours"] == 18
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "certificate.issue")) == 1
+
+
+def test_not_eligible_cannot_be_issued(client, db, world):
+    _trainer, learner, cohort = world
+    client.login("trainer@example.org")
+    response = client.post_form(f"/cohorts/{cohort.id}/certificates/issue", {"user": learner.id}, follow_redirects=True)
+    assert "Not yet eligible" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Certificate.id))) == 0
+
+
+def test_download_access(app, client, db, world, make_user):
+    trainer, learner, cohort = world
+    _complete_everything(db, learner.id, cohort)
+    certificate, _created = service.issue(cohort, db.session.get(User, learner.id), None)
+    db.session.commit()
+    url = f"/certificates/{certificate.serial}.pdf"
+    client.login("judge@example.org")
+    response = client.get(url)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    client.logout()
+    make_user(email="other@example.org")
+    client.login("other@example.org")
+    assert client.get(url).status_code == 404
+    client.logout()
+    make_user(roles=("trainer",), email="t2@example.org")
+    client.login("t2@example.org")
+    assert client.get(url).status_code == 404
+    client.logout()
+    client.login("trainer@example.org")
+    assert client.get(url).status_code == 200
+    client.logout()
+    assert client.get(url).status_code == 302  # anonymous: sign in first
+
+
+def test_stored_pdf_served_without_rendering_again(app, db, world, monkeypatch):
+    _trainer, learner, cohort = world
+    _complete_everything(db, learner.id, cohort)
+    certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None)
+    db.session.commit()
+    from lms.certificates import pdf
+
+    calls = []
+    original = pdf.render_certificate_pdf
+    monkeypatch.setattr(pdf, "render_certificate_pdf", lambda ctx: calls.append(1) or original(ctx))
+    first = service.pdf_bytes(certificate)
+    assert calls == [] and first.startswith(b"%PDF")
+    monkeypatch.setattr(service, "template_hash", lambda: "changed")
+    service.pdf_bytes(certificate)
+    assert calls == [1]
+
+
+def test_verification_valid_revoked_unknown(client, db, world):
+    trainer, learner, cohort = world
+    _complete_everything(db, learner.id, cohort)
+    certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None)
+    db.session.commit()
+    page = client.get(f"/verify/{certificate.grouped_code.lower()}")
+    html = page.get_data(as_text=True)
+    assert (
+        page.status_code == 200
+        and "Valid certificate" in html
+        and "كريم الإدريسي" in html
+        and certificate.serial in html
+    )
+    assert "judge@example.org" not in html
+    data = client.get(f"/verify/{certificate.code}?format=json").get_json()
+    assert data["status"] == "valid" and data["name_latin"] == "Karim Idrissi" and "email" not in data
+    assert client.get("/verify?code=" + certificate.grouped_code).status_code == 302
+    unknown = client.get("/verify/AAAA-BBBB-CCCC-DDDD")
+    assert unknown.status_code == 404 and "No certificate has this code" in unknown.get_data(as_text=True)
+    client.login("trainer@example.org")
+    client.post_form(f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke", {"reason": "fraud"})
+    client.logout()
+    revoked = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Revoked certificate" in revoked and "obtained by fraud" in revoked
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.revoke")).after["reason"]
+        == "fraud"
+    )
+
+
+def test_reissue_gives_a_new_code(client, db, world):
+    trainer, learner, cohort = world
+    _complete_everything(db, learner.id, cohort)
+    old, _ = service.issue(cohort, db.session.get(User, learner.id), None)
+    db.session.commit()
+    client.login("trainer@example.org")
+    client.post_form(f"/cohorts/{cohort.id}/certificates/{old.id}/revoke", {"reissue": "1"})
+    certificates = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
+    assert len(certificates) == 2 and certificates[0].revoked_at and certificates[1].revoked_at is None
+    assert certificates[0].code != certificates[1].code
+
+
+def test_verification_is_rate_limited(client):
+    statuses = [client.get("/verify/AAAA").status_code for _ in range(32)]
+    assert statuses[-1] == 429
+
+
+def test_cli_issue_with_progress(runner, db, world):
+    _trainer, learner, cohort = world
+    _complete_everything(db, learner.id, cohort)
+    result = runner.invoke(args=["certificates", "issue", "--cohort", str(cohort.id)])
+    assert result.exit_code == 0 and "1 issued" in result.output
+    again = runner.invoke(args=["certificates", "issue", "--cohort", str(cohort.id)])
+    assert "0 issued, 1 already issued" in again.output
+    assert runner.invoke(args=["certificates", "issue", "--cohort", "999"]).exit_code != 0
+
+
+def test_code_normalisation():
+    assert service.normalize_code(" k7qf-3mzp x2da-9wrt ") == "K7QF3MZPX2DA9WRT"
+    assert service.normalize_code("O1IL") == "0111"
+    assert all(c in service.CODE_ALPHABET for c in service.new_code())

@@ -1,0 +1,540 @@
+"""Moodle GIFT and Aiken import, GIFT export, and ``flask quizzes import-gift|export-gift``."""
+
+import shutil
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lms.config import PROJECT_ROOT
+from lms.content.loader import load_courses
+from lms.quizzes.cli import cli
+from lms.quizzes.gift import export_gift, parse_aiken, parse_gift, read_gift
+
+SAMPLE = Path(__file__).parent / "data" / "sample.gift"
+COURSES = PROJECT_ROOT / "courses"
+SHIPPED = sorted(COURSES.glob("*/*/quiz.yaml"))
+
+
+def one(text, locale="fr"):
+    questions, problems = parse_gift(text, locale)
+    assert problems == []
+    assert len(questions) == 1
+    return questions[0]
+
+
+# --- each type -------------------------------------------------------------------------------
+
+
+def test_single_choice_with_title_feedback_and_explanation():
+    q = one("::Palermo year::En quelle année ?{~1998#Trop tôt. =2000#Oui. ~2003 ####Résolution 55/25.}")
+    assert q["id"] == "palermo-year"
+    assert q["type"] == "single"
+    assert q["points"] == 1
+    assert q["prompt"] == {"fr": "En quelle année ?"}
+    assert q["explanation"] == {"fr": "Résolution 55/25."}
+    assert q["options"] == [
+        {"id": "a", "text": {"fr": "1998"}, "correct": False, "feedback": {"fr": "Trop tôt."}},
+        {"id": "b", "text": {"fr": "2000"}, "correct": True, "feedback": {"fr": "Oui."}},
+        {"id": "c", "text": {"fr": "2003"}, "correct": False},
+    ]
+
+
+def test_multiple_choice_weights():
+    q = one("Lesquels sont des moyens ?{~%50%La tromperie ~%50%La force ~%-100%L'hébergement ~%0%Le but}")
+    assert q["type"] == "multiple"
+    assert [o["correct"] for o in q["options"]] == [True, True, False, False]
+    assert q["options"][0]["text"] == {"fr": "La tromperie"}
+
+
+def test_multiple_choice_unequal_weights_are_a_warning():
+    result = read_gift("Q ?{~%70%a ~%30%b ~%-100%c}")
+    assert result.problems == []
+    assert [o["correct"] for o in result.questions[0]["options"]] == [True, True, False]
+    assert "equal share" in result.warnings[0][1]
+
+
+@pytest.mark.parametrize(
+    ("block", "answer"), [("{T}", True), ("{TRUE}", True), ("{F}", False), ("{FALSE}", False), ("{false}", False)]
+)
+def test_truefalse(block, answer):
+    q = one(f"Le consentement est indifférent.{block}")
+    assert q["type"] == "truefalse"
+    assert q["answer"] is answer
+
+
+def test_truefalse_feedback_cannot_be_kept_and_says_so():
+    result = read_gift("Vrai ?{T#faux, relisez#exact####Article 3 b).}")
+    assert result.questions[0]["answer"] is True
+    assert result.questions[0]["explanation"] == {"fr": "Article 3 b)."}
+    assert result.warnings and "true/false" in result.warnings[0][1]
+
+
+def test_matching_builds_choices_from_distinct_right_hand_sides():
+    q = one(
+        "::m::Classez :{\n"
+        "  =Recrutée par une voisine -> Acte\n"
+        "  =Promesse d'un emploi -> Moyen\n"
+        "  =Hébergée dans la boutique -> Acte\n"
+        "  = -> But d'exploitation\n"
+        "}"
+    )
+    assert q["type"] == "matching"
+    assert q["choices"] == [
+        {"id": "c1", "text": {"fr": "Acte"}},
+        {"id": "c2", "text": {"fr": "Moyen"}},
+        {"id": "c3", "text": {"fr": "But d'exploitation"}},
+    ]
+    assert [(i["id"], i["text"]["fr"], i["match"]) for i in q["items"]] == [
+        ("i1", "Recrutée par une voisine", "c1"),
+        ("i2", "Promesse d'un emploi", "c2"),
+        ("i3", "Hébergée dans la boutique", "c1"),
+    ]
+
+
+def test_short_answer_accepts_every_answer():
+    q = one("Numéro de la loi ?{=27-14 =27.14 =%100%loi 27-14}")
+    assert q["type"] == "short"
+    assert q["answers"] == {"fr": ["27-14", "27.14", "loi 27-14"]}
+
+
+def test_short_answer_with_zero_weight_is_not_accepted():
+    result = read_gift("Âge ?{=18 =%0%21#Non}")
+    assert result.questions[0]["answers"] == {"fr": ["18"]}
+    assert "not accepted" in result.warnings[0][1]
+
+
+def test_essay():
+    q = one("::cas::Analysez le cas.{}")
+    assert q["type"] == "essay"
+    assert q["rubric"] == {}
+    assert one("Analysez.{####Éléments attendus : l'acte.}")["explanation"] == {"fr": "Éléments attendus : l'acte."}
+
+
+def test_missing_word_is_a_single_choice_with_a_blank():
+    q = one("Le Protocole a été adopté en {~1998 =2000} à New York.")
+    assert q["type"] == "single"
+    assert q["prompt"] == {"fr": "Le Protocole a été adopté en _____ à New York."}
+
+
+def test_points_default_to_one_and_ids_are_generated():
+    questions, problems = parse_gift("Premier ?{T}\n\n::Deuxième question::Deuxième ?{F}\n\nTroisième ?{T}")
+    assert problems == []
+    assert [q["id"] for q in questions] == ["q1", "deuxieme-question", "q3"]
+    assert {q["points"] for q in questions} == {1}
+
+
+def test_duplicate_titles_get_distinct_ids():
+    result = read_gift("::Q::Un ?{T}\n\n::Q::Deux ?{F}")
+    assert [q["id"] for q in result.questions] == ["Q", "Q-2"]
+    assert "already used" in result.warnings[0][1]
+
+
+# --- syntax ----------------------------------------------------------------------------------
+
+
+def test_escapes():
+    q = one(r"::esc::Que vaut \{a\} \= b \~ c \# d \: e \\ f ?{=oui \= vrai#bien \# sûr ~non\~jamais}")
+    assert q["prompt"] == {"fr": r"Que vaut {a} = b ~ c # d : e \ f ?"}
+    assert q["options"][0]["text"] == {"fr": "oui = vrai"}
+    assert q["options"][0]["feedback"] == {"fr": "bien # sûr"}
+    assert q["options"][1]["text"] == {"fr": "non~jamais"}
+    assert one(r"Deux lignes :\nla seconde.{T}")["prompt"] == {"fr": "Deux lignes :\nla seconde."}
+
+
+def test_comments_categories_and_format_prefixes():
+    text = (
+        "// question: 12  name: Switch category\n"
+        "$CATEGORY: $course$/top/Traite\n"
+        "\n"
+        "// question: 13  name: html\n"
+        "::h::[html]<p>Texte <b>gras</b> &amp; suite</p><p>Second paragraphe</p>{\n"
+        "  =<p>Oui</p>\n"
+        "  ~<p>Non</p>\n"
+        "}\n"
+        "\n"
+        "::m::[markdown]Un *texte*{T}\n"
+        "\n"
+        "::p::[plain]Texte <b>brut</b>{T}\n"
+    )
+    result = read_gift(text)
+    assert result.problems == []
+    html_q, markdown_q, plain_q = result.questions
+    assert html_q["prompt"] == {"fr": "Texte gras & suite\n\nSecond paragraphe"}
+    assert html_q["options"][0]["text"] == {"fr": "Oui"}
+    assert markdown_q["prompt"] == {"fr": "Un *texte*"}
+    assert plain_q["prompt"] == {"fr": "Texte <b>brut</b>"}
+    # quiz.yaml has no key for a category: they come back beside the questions
+    assert "category" not in html_q
+    assert result.categories == {"h": "$course$/top/Traite", "m": "$course$/top/Traite", "p": "$course$/top/Traite"}
+    assert result.lines == {"h": 5, "m": 10, "p": 12}
+
+
+def test_multilang_spans_and_mlang_blocks():
+    q = one(
+        '::ml::[html]<p><span lang="fr" class="multilang">Quelle loi ?</span>'
+        '<span lang="ar" class="multilang">أي قانون؟</span></p>{\n'
+        r'  =<span lang\="fr" class\="multilang">Loi 27-14</span><span lang\="ar" class\="multilang">القانون 27.14</span>'
+        "\n"
+        "  ~\\{mlang fr\\}Loi 103-13\\{mlang\\}\\{mlang ar\\}القانون 103.13\\{mlang\\}\n"
+        "}"
+    )
+    assert q["prompt"] == {"fr": "Quelle loi ?", "ar": "أي قانون؟"}
+    assert q["options"][0]["text"] == {"fr": "Loi 27-14", "ar": "القانون 27.14"}
+    assert q["options"][1]["text"] == {"fr": "Loi 103-13", "ar": "القانون 103.13"}
+
+
+def test_plain_text_goes_to_the_chosen_locale():
+    q = one("ما هو رقم القانون؟{=27.14}", locale="ar")
+    assert q["prompt"] == {"ar": "ما هو رقم القانون؟"}
+    assert q["answers"] == {"ar": ["27.14"]}
+
+
+def test_unsupported_types_are_reported_with_their_line():
+    text = (
+        "// numeric\n"
+        "::n::En quelle année ?{#2000:1}\n"
+        "\n"
+        "::ok::Vrai ?{T}\n"
+        "\n"
+        "::cloze1::Le Protocole date de {1:SHORTANSWER:=2000} .\n"
+        "\n"
+        "::cloze2::Acte {=a ~b} et moyen {=c ~d}.\n"
+        "\n"
+        "::d::Une simple description, sans réponse.\n"
+    )
+    questions, problems = parse_gift(text)
+    assert [q["id"] for q in questions] == ["ok"]
+    assert problems[0] == (2, "unsupported question type: numeric")
+    assert [line for line, _ in problems] == [2, 6, 8, 10]
+    assert problems[1][1].startswith("unsupported question type: cloze")
+    assert problems[2][1].startswith("unsupported question type: cloze")
+    assert problems[3][1].startswith("unsupported question type: description")
+
+
+def test_malformed_questions_are_reported():
+    text = "Deux bonnes ?{=a =b ~c}\n\nAucune bonne ?{~%-50%a ~b}\n\nUne seule ?{=a}x{\n\nPas fermé ?{=a ~b\n"
+    questions, problems = parse_gift(text)
+    assert questions == []
+    assert [line for line, _ in problems] == [1, 3, 5, 7]
+    assert "exactly one right answer" in problems[0][1]
+
+
+def test_sample_moodle_export():
+    result = read_gift(SAMPLE.read_text(encoding="utf-8"))
+    assert result.problems == []
+    assert {q["type"] for q in result.questions} == {"single", "multiple", "truefalse", "matching", "short", "essay"}
+    by_id = {q["id"]: q for q in result.questions}
+    assert by_id["elements-constitutifs"]["options"][1] == {
+        "id": "b",
+        "text": {"fr": "Trois : l'acte, le moyen et le but d'exploitation"},
+        "correct": True,
+        "feedback": {"fr": "Exact."},
+    }
+    assert by_id["age-de-l-enfant"]["answers"] == {"fr": ["18", "18 ans", "dix-huit"]}
+    assert by_id["loi-27-14"]["prompt"]["ar"] == "ما هو القانون المغربي الذي يجرم الاتجار بالبشر؟"
+    assert result.categories["analyse-de-cas"].endswith("Module 2 - Enfants")
+    assert len(result.warnings) == 2  # a true/false feedback, an answer weighted 0%
+
+
+# --- Aiken -----------------------------------------------------------------------------------
+
+
+def test_aiken():
+    text = (
+        "En quelle année le Protocole a-t-il été adopté ?\n"
+        "A. 1998\n"
+        "B. 2000\n"
+        "C) 2003\n"
+        "ANSWER: B\n"
+        "\n"
+        "Quelle loi marocaine réprime la traite ?\n"
+        "A. 103-13\n"
+        "B. 27-14\n"
+        "ANSWER: B\n"
+    )
+    questions, problems = parse_aiken(text)
+    assert problems == []
+    assert [q["id"] for q in questions] == ["q1", "q2"]
+    first = questions[0]
+    assert first["type"] == "single"
+    assert first["prompt"] == {"fr": "En quelle année le Protocole a-t-il été adopté ?"}
+    assert [(o["id"], o["text"]["fr"], o["correct"]) for o in first["options"]] == [
+        ("a", "1998", False),
+        ("b", "2000", True),
+        ("c", "2003", False),
+    ]
+
+
+def test_aiken_problems():
+    text = "Sans réponse ?\nA. oui\nB. non\n\nMauvaise lettre ?\nA. oui\nB. non\nANSWER: D\n"
+    questions, problems = parse_aiken(text)
+    assert questions == []
+    assert problems[0] == (1, "the question has no 'ANSWER:' line after its options")
+    assert problems[1][0] == 5 and "ANSWER: D" in problems[1][1]
+
+
+# --- export and round trip -------------------------------------------------------------------
+
+
+@cache
+def shipped_quizzes():
+    courses, problems = load_courses(COURSES)
+    assert problems == []
+    return {str(COURSES / c.slug / m.folder / "quiz.yaml"): m.quiz for c in courses for m in c.modules if m.quiz}
+
+
+def comparable(question):
+    """What a round trip keeps; matching is compared by text pairs (choice ids may be regenerated)."""
+    q = {k: question[k] for k in ("id", "type", "points", "prompt", "explanation")}
+    kind = question["type"]
+    if kind in ("single", "multiple"):
+        q["options"] = [(o["id"], o["text"], o["correct"], o.get("feedback")) for o in question["options"]]
+    elif kind == "truefalse":
+        q["answer"] = question["answer"]
+    elif kind == "matching":
+        choices = {c["id"]: c["text"] for c in question["choices"]}
+        q["pairs"] = [(i["id"], i["text"], choices[i["match"]]) for i in question["items"]]
+        q["choices"] = sorted(sorted(t.items()) for t in choices.values())
+    elif kind == "short":
+        q["answers"] = question["answers"]
+    else:
+        q["rubric"] = question["rubric"]
+    return q
+
+
+def test_every_shipped_quiz_is_found():
+    assert len(SHIPPED) == 11
+    assert set(shipped_quizzes()) == {str(p) for p in SHIPPED}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_round_trip_of_shipped_quizzes(path):
+    quiz = shipped_quizzes()[str(path)]
+    text = export_gift(quiz)
+    questions, problems = parse_gift(text)
+    assert problems == []
+    assert [comparable(q) for q in questions] == [comparable(q) for q in quiz["questions"]]
+    assert questions == quiz["questions"]  # even the choice ids and order come back
+
+
+EDGE_QUIZ = {
+    "title": {"fr": "Cas limites", "ar": "حالات"},
+    "questions": [
+        {
+            "id": "Essay_1",
+            "type": "essay",
+            "points": 2.5,
+            "prompt": {
+                "fr": "Analysez : {a} = b ~ c # d \\ e -> f\nSeconde ligne & <b>pas du HTML</b> &amp; // ::",
+                "ar": "حلل الحالة",
+                "en": "Analyse the case",
+            },
+            "explanation": {"fr": "####x", "ar": "ص"},
+            "rubric": {"fr": "Acte\nMoyen", "ar": "الفعل"},
+        },
+        {
+            "id": "weights",
+            "type": "multiple",
+            "points": 3,
+            "prompt": {"fr": "Lesquels ?", "ar": "أيها؟"},
+            "explanation": {"fr": "E", "ar": "ه"},
+            "options": [
+                {
+                    "id": "yes",
+                    "text": {"fr": "%50% oui", "ar": "نعم"},
+                    "correct": True,
+                    "feedback": {"fr": "#1", "ar": "ج"},
+                },
+                {"id": "no", "text": {"fr": "non", "ar": "لا"}, "correct": False},
+                {"id": "maybe", "text": {"fr": "T", "ar": "ربما"}, "correct": True},
+            ],
+        },
+        {
+            "id": "pairs",
+            "type": "matching",
+            "points": 1,
+            "prompt": {"fr": "Associez", "ar": "اربط"},
+            "explanation": {"fr": "E", "ar": "ه"},
+            "choices": [
+                {"id": "act", "text": {"fr": "Acte", "ar": "الفعل"}},
+                {"id": "means", "text": {"fr": "Moyen -> x", "ar": "الوسيلة"}},
+                {"id": "unused", "text": {"fr": "Autre", "ar": "آخر"}},
+            ],
+            "items": [
+                {"id": "x1", "text": {"fr": "Promesse", "ar": "وعد"}, "match": "means"},
+                {"id": "x2", "text": {"fr": "Recrutement", "ar": "تجنيد"}, "match": "act"},
+            ],
+        },
+        {
+            "id": "short",
+            "type": "short",
+            "points": 1,
+            "prompt": {"fr": "Loi ?", "ar": "القانون؟"},
+            "explanation": {"fr": "E", "ar": "ه"},
+            "answers": {"fr": ["27-14", "a=b #1 %5%"], "ar": ["27.14", "27-14"], "en": ["Law 27-14"]},
+        },
+    ],
+}
+
+
+def test_round_trip_keeps_points_rubrics_feedback_ids_and_special_characters():
+    questions, problems = parse_gift(export_gift(EDGE_QUIZ))
+    assert problems == []
+    assert questions == EDGE_QUIZ["questions"]
+
+
+def test_export_is_moodle_gift():
+    text = export_gift(EDGE_QUIZ)
+    assert "::weights::[html]" in text
+    assert (
+        r'<span lang\="fr" class\="multilang">Lesquels ?</span><span lang\="ar" class\="multilang">أيها؟</span>' in text
+    )
+    assert "\t~%50%" in text and "\t~%-100%" in text  # weights scored as Tadrib does
+    assert r'#<span lang\="fr" class\="multilang">\#1</span>' in text  # option feedback
+    assert "\t####" in text  # general feedback
+    assert r"Analysez \: \{a\} \= b \~ c \# d \\ e -&gt; f<br>Seconde ligne &amp; &lt;b&gt;" in text
+    assert "\t=%100%a\\=b \\#1 %5%" in text  # short answers stay plain text for Moodle's grading
+    assert '// tadrib: {"points": 2.5, "rubric": {"fr": "Acte\\nMoyen", "ar": "الفعل"}}' in text
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def courses_copy(app, tmp_path):
+    root = tmp_path / "courses"
+    shutil.copytree(COURSES, root)
+    app.config["COURSES_PATH"] = str(root)
+    return root
+
+
+def quiz_data(path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_cli_import_appends_then_validates(runner, courses_copy):
+    quiz = courses_copy / "palermo-magistrates" / "02-definition" / "quiz.yaml"
+    before = quiz.read_text(encoding="utf-8")
+    result = runner.invoke(
+        cli, ["import-gift", str(SAMPLE), "--course", "palermo-magistrates", "--module", "definition"]
+    )
+    # French-only questions: written, then the check asks for Arabic
+    assert result.exit_code == 1, result.output
+    assert "8 questions added to courses/palermo-magistrates/02-definition/quiz.yaml" in result.output
+    assert "quiz.yaml:" in result.output and "missing the 'ar' text" in result.output
+    assert "Translate the imported texts into Arabic" in result.output
+    text = quiz.read_text(encoding="utf-8")
+    assert text.startswith(before.rstrip())  # the hand-written part is untouched
+    data = quiz_data(quiz)
+    ids = [q["id"] for q in data["questions"]]
+    assert ids[-8:] == [q["id"] for q in parse_gift(SAMPLE.read_text(encoding="utf-8"))[0]]
+    assert data["questions"][-8]["options"][1] == {
+        "id": "b",
+        "correct": True,
+        "text": {"fr": "Trois : l'acte, le moyen et le but d'exploitation"},
+        "feedback": {"fr": "Exact."},
+    }
+    assert data["questions"][-1]["prompt"]["ar"] == "ما هو القانون المغربي الذي يجرم الاتجار بالبشر؟"
+
+
+def test_cli_import_of_a_bilingual_file_is_valid(runner, courses_copy, tmp_path):
+    source = shipped_quizzes()[str(COURSES / "palermo-magistrates" / "01-palermo-protocol" / "quiz.yaml")]
+    gift = tmp_path / "export.gift"
+    gift.write_text(export_gift(source), encoding="utf-8")
+    result = runner.invoke(
+        cli, ["import-gift", str(gift), "--course", "victim-identification", "--module", "indicators", "--replace"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "The quiz is valid" in result.output
+    courses, problems = load_courses(courses_copy)
+    assert problems == []
+    module = next(m for c in courses for m in c.modules if m.folder == "02-indicators")
+    assert module.quiz["questions"] == source["questions"]
+    assert module.quiz["title"]["fr"].startswith("Quiz")  # the quiz's own settings are kept
+
+
+def test_cli_import_creates_a_missing_quiz(runner, courses_copy, tmp_path):
+    quiz = courses_copy / "victim-identification" / "05-referral-care" / "quiz.yaml"
+    quiz.unlink()
+    gift = tmp_path / "one.gift"
+    gift.write_text(export_gift({"questions": EDGE_QUIZ["questions"][1:2]}), encoding="utf-8")
+    result = runner.invoke(
+        cli, ["import-gift", str(gift), "--course", "victim-identification", "--module", "referral-care"]
+    )
+    assert result.exit_code == 0, result.output
+    data = quiz_data(quiz)
+    assert data["title"]["fr"].startswith("Quiz : ") and data["title"]["ar"].startswith("اختبار: ")
+    assert data["pass_mark"] == 70 and data["review"] == "explanations"
+    assert [q["id"] for q in data["questions"]] == ["weights"]
+
+
+def test_cli_import_rewrites_a_quiz_whose_questions_are_not_last(runner, courses_copy, tmp_path):
+    quiz = courses_copy / "palermo-magistrates" / "04-legal-framework" / "quiz.yaml"
+    data = quiz_data(quiz)
+    reordered = {"questions": data.pop("questions"), **data}
+    quiz.write_text(yaml.safe_dump(reordered, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    gift = tmp_path / "one.gift"
+    gift.write_text(export_gift({"questions": EDGE_QUIZ["questions"][3:]}), encoding="utf-8")
+    args = ["import-gift", str(gift), "--course", "palermo-magistrates", "--module", "legal-framework"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    after = quiz_data(quiz)
+    assert after["questions"] == reordered["questions"] + [after["questions"][-1]]
+    assert after["questions"][-1]["answers"] == EDGE_QUIZ["questions"][3]["answers"]
+    assert {k: v for k, v in after.items() if k != "questions"} == data
+
+
+def test_cli_bad_file_writes_nothing(runner, courses_copy, tmp_path):
+    quiz = courses_copy / "palermo-magistrates" / "02-definition" / "quiz.yaml"
+    before = quiz.read_bytes()
+    bad = tmp_path / "bad.gift"
+    bad.write_text("::ok::Vrai ?{T}\n\n// numérique\n::n::En quelle année ?{#2000}\n", encoding="utf-8")
+    result = runner.invoke(cli, ["import-gift", str(bad), "--course", "palermo-magistrates", "--module", "definition"])
+    assert result.exit_code == 1
+    assert f"{bad}:4: unsupported question type: numeric" in result.output
+    assert quiz.read_bytes() == before
+
+
+def test_cli_refuses_duplicate_ids(runner, courses_copy, tmp_path):
+    quiz = courses_copy / "palermo-magistrates" / "01-palermo-protocol" / "quiz.yaml"
+    before = quiz.read_bytes()
+    gift = tmp_path / "dup.gift"
+    gift.write_text("::adoption::Déjà là ?{T}\n", encoding="utf-8")
+    result = runner.invoke(
+        cli, ["import-gift", str(gift), "--course", "palermo-magistrates", "--module", "palermo-protocol"]
+    )
+    assert result.exit_code == 1
+    assert f"{gift}:1: question id 'adoption' is already in" in result.output
+    assert quiz.read_bytes() == before
+
+
+def test_cli_import_aiken(runner, courses_copy, tmp_path):
+    aiken = tmp_path / "quiz.txt"
+    aiken.write_text("Quelle loi ?\nA. 103-13\nB. 27-14\nANSWER: B\n", encoding="utf-8")
+    args = ["import-gift", str(aiken), "--aiken", "--course", "palermo-magistrates", "--module", "forms"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1  # no Arabic, no explanation: written, and the check says so
+    assert "'explanation' is required" in result.output
+    questions = quiz_data(courses_copy / "palermo-magistrates" / "03-forms" / "quiz.yaml")["questions"]
+    assert questions[-1]["id"] == "q1" and questions[-1]["options"][1]["correct"] is True
+
+
+def test_cli_unknown_module(runner, courses_copy):
+    result = runner.invoke(cli, ["import-gift", str(SAMPLE), "--course", "palermo-magistrates", "--module", "nope"])
+    assert result.exit_code == 1
+    assert "has no module 'nope'" in result.output
+
+
+def test_cli_export(runner, courses_copy, tmp_path):
+    result = runner.invoke(cli, ["export-gift", "--course", "palermo-magistrates", "--module", "definition"])
+    assert result.exit_code == 0, result.output
+    quiz = shipped_quizzes()[str(COURSES / "palermo-magistrates" / "02-definition" / "quiz.yaml")]
+    assert parse_gift(result.output)[0] == quiz["questions"]
+    target = tmp_path / "out.gift"
+    result = runner.invoke(
+        cli, ["export-gift", "--course", "palermo-magistrates", "--module", "definition", "-o", str(target)]
+    )
+    assert result.exit_code == 0
+    assert target.read_text(encoding="utf-8") == export_gift(quiz)
