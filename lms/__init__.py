@@ -64,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, certificates, cohorts, content, core, demo, quizzes
+    from . import accounts, certificates, cohorts, content, core, demo, quizzes, reports
     from .accounts import cli as accounts_cli
     from .content import cli as content_cli
 
@@ -74,9 +74,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes.bp)
     app.register_blueprint(cohorts.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(reports.bp)
     app.cli.add_command(accounts_cli.cli)
     app.cli.add_command(content_cli.cli)
     app.cli.add_command(certificates.cli.cli)
+    app.cli.add_command(reports.cli.cli)
     from .quizzes import cli as quizzes_cli
 
     app.cli.add_command(quizzes_cli.cli)

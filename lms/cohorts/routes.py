@@ -85,14 +85,6 @@ def _trainer_choices():
 # --- cohorts -------------------------------------------------------------------------------------
 
 
-@bp.get("/trainer")
-@roles_required("trainer", "admin")
-def trainer_home():
-    cohorts = service.cohorts_for(current_user)
-    counts = service.enrolment_counts([c.id for c in cohorts])
-    return render_template("cohorts/home.html", cohorts=cohorts, counts=counts)
-
-
 def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
     courses = db.session.scalars(select(Course).where(Course.is_archived.is_(False)).order_by(Course.slug)).all()
     form = CohortForm(

@@ -11,7 +11,7 @@ MENU = [
     ("content.catalogue", _l("Courses"), None),
     ("certificates.mine", _l("My certificates"), ("learner",)),
     ("cohorts.checkin_page", _l("Check in"), ("learner",)),
-    ("cohorts.trainer_home", _l("My cohorts"), ("trainer", "admin")),
+    ("reports.trainer_home", _l("My cohorts"), ("trainer", "admin")),
     ("accounts.invite_learner", _l("Invite"), ("trainer",)),
     ("content.admin_courses", _l("Course content"), ("admin",)),
     ("accounts.admin_users", _l("Users"), ("admin",)),

@@ -1,0 +1,7 @@
+"""Trainer dashboards, programme indicators, exports and charts."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from . import cli, routes  # noqa: E402,F401

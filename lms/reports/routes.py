@@ -1,0 +1,359 @@
+"""Trainer home, cohort dashboard, learner detail, programme report (HTML, PDF, CSV, XLSX)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, render_template, request
+from flask_babel import force_locale, format_date, get_locale
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts import service as accounts
+from ..cohorts import service as cohorts
+from ..cohorts.models import Cohort, Enrolment
+from ..core.access import roles_required
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..i18n import _
+from . import bp, charts, exports, service
+
+
+def _rtl() -> bool:
+    return str(get_locale() or "fr") == "ar"
+
+
+def _managed(cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    if not cohorts.can_manage(current_user, cohort):
+        abort(403)
+    return cohort
+
+
+@bp.get("/trainer")
+@roles_required("trainer", "admin")
+def trainer_home():
+    cohort_list = cohorts.cohorts_for(current_user)
+    return render_template(
+        "reports/trainer_home.html", cohorts=cohort_list, overview=service.trainer_overview(cohort_list)
+    )
+
+
+FLAG_LABELS = {
+    "behind": lambda: _("behind on modules"),
+    "failing": lambda: _("failing a quiz"),
+    "attendance": lambda: _("below the attendance threshold"),
+}
+
+
+@bp.get("/cohorts/<int:cohort_id>/dashboard")
+@roles_required("trainer", "admin")
+def cohort_dashboard(cohort_id: int):
+    cohort = _managed(cohort_id)
+    board = service.cohort_dashboard(cohort)
+    rows = board.rows
+    profession = request.args.get("profession", "")
+    jurisdiction = request.args.get("jurisdiction", "")
+    status = request.args.get("status", "")
+    if profession:
+        rows = [r for r in rows if r.user.profession == profession]
+    if jurisdiction:
+        rows = [r for r in rows if r.user.jurisdiction == jurisdiction]
+    if status == "help":
+        rows = [r for r in rows if r.flags]
+    elif status == "eligible":
+        rows = [r for r in rows if r.eligible and not r.certificate]
+    elif status == "certified":
+        rows = [r for r in rows if r.certificate]
+    sort = request.args.get("sort", "name")
+    if sort == "progress":
+        rows = sorted(rows, key=lambda r: (-r.completed, r.user.name_latin))
+    elif sort == "attendance":
+        rows = sorted(rows, key=lambda r: (r.attendance is None, r.attendance or 0))
+    rtl = _rtl()
+    completion = service.completion_over_time(board)
+    completion_chart = charts.line_chart(
+        [(format_date(d, "short"), v) for d, v in completion],
+        _("Learners who completed every module, in percent"),
+        rtl=rtl,
+    )
+    attendance_points = []
+    for session in board.sessions:
+        counts = board.attendance_info["per_session"][session.id]
+        if session.id in board.attendance_info["held"]:
+            attendance_points.append((session.title, counts["present"] + counts["late"]))
+    attendance_chart = charts.bar_chart(
+        attendance_points, _("Learners present per session"), rtl=rtl, maximum=max(len(board.rows), 1)
+    )
+    score_charts = []
+    for module in board.modules:
+        if module.id not in board.quizzes:
+            continue
+        values = [
+            r.quizzes[module.id]["grade"]
+            for r in board.rows
+            if module.id in r.quizzes and r.quizzes[module.id]["grade"] is not None
+        ]
+        if values:
+            score_charts.append(
+                (module, values, charts.histogram(values, _("Distribution of grades, in percent"), rtl=rtl))
+            )
+    return render_template(
+        "reports/cohort_dashboard.html",
+        cohort=cohort,
+        board=board,
+        rows=rows,
+        flag_labels=FLAG_LABELS,
+        completion=completion,
+        completion_chart=completion_chart,
+        attendance_points=attendance_points,
+        attendance_chart=attendance_chart,
+        score_charts=score_charts,
+        profession=profession,
+        jurisdiction=jurisdiction,
+        status=status,
+        sort=sort,
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
+@roles_required("trainer", "admin")
+def learner_detail(cohort_id: int, user_id: int):
+    cohort = _managed(cohort_id)
+    enrolled = db.session.scalar(
+        select(Enrolment.id).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id)
+    )
+    if enrolled is None:
+        abort(404)
+    board = service.cohort_dashboard(cohort)
+    row = next(r for r in board.rows if r.user.id == user_id)
+    from ..quizzes.models import Attempt
+
+    attempts = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.module_id.in_([m.id for m in board.modules]))
+        .order_by(Attempt.module_id, Attempt.number)
+    ).all()
+    marks = board.attendance_info["marks"].get(user_id, {})
+    return render_template(
+        "reports/learner.html",
+        cohort=cohort,
+        board=board,
+        row=row,
+        attempts=attempts,
+        marks=marks,
+        flag_labels=FLAG_LABELS,
+    )
+
+
+def _results_table(board):
+    header = [
+        _("Name"),
+        _("Name (Arabic script)"),
+        _("E-mail address"),
+        _("Profession"),
+        _("Jurisdiction"),
+        _("Modules completed"),
+    ]
+    header += [f"{_('Quiz')} {m.position}" for m in board.modules if m.id in board.quizzes]
+    header += [_("Attendance (%)"), _("Certificate")]
+    table = []
+    for r in board.rows:
+        line = [
+            r.user.name_latin,
+            r.user.name_arabic or "",
+            r.user.email,
+            r.user.profession or "",
+            r.user.jurisdiction or "",
+            r.completed,
+        ]
+        line += [
+            "" if r.quizzes.get(m.id, {}).get("grade") is None else r.quizzes[m.id]["grade"]
+            for m in board.modules
+            if m.id in board.quizzes
+        ]
+        line += ["" if r.attendance is None else r.attendance, r.certificate.serial if r.certificate else ""]
+        table.append(line)
+    return header, table
+
+
+@bp.get("/cohorts/<int:cohort_id>/results.<fmt>")
+@roles_required("trainer", "admin")
+def cohort_results_export(cohort_id: int, fmt: str):
+    cohort = _managed(cohort_id)
+    board = service.cohort_dashboard(cohort)
+    header, table = _results_table(board)
+    name = f"results-cohort-{cohort.id}"
+    if fmt == "csv":
+        return current_app.response_class(
+            exports.to_csv(header, table),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
+    if fmt == "xlsx":
+        data = exports.to_xlsx([(str(_("Results")), header, table)], rtl=_rtl())
+        return current_app.response_class(
+            data,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+        )
+    abort(404)
+
+
+# --- programme report -----------------------------------------------------------------------------
+
+
+def _parse_filters(args) -> service.ProgrammeFilters:
+    today = utcnow().date()
+
+    def day(name, default):
+        try:
+            return date.fromisoformat(args.get(name, "")) if args.get(name) else default
+        except ValueError:
+            return default
+
+    start = day("from", date(today.year, 1, 1))
+    end = day("to", today)
+    if end < start:
+        start, end = end, start
+    return service.ProgrammeFilters(
+        start=start,
+        end=end,
+        course_id=args.get("course", type=int),
+        cohort_id=args.get("cohort", type=int),
+        jurisdiction=args.get("jurisdiction") or None,
+        profession=args.get("profession") or None,
+    )
+
+
+def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[str, object]]:
+    def pct(value):
+        return "—" if value is None else f"{value} %"
+
+    return [
+        (_("Cohorts"), indicators["cohorts"]),
+        (_("People enrolled"), service.mask(indicators["enrolled"], masked)),
+        (_("People trained (all modules completed)"), service.mask(indicators["trained"], masked)),
+        (_("People certified"), service.mask(indicators["certified"], masked)),
+        (_("Workshop sessions held"), indicators["sessions_held"]),
+        (_("Attendance rate"), pct(indicators["attendance_rate"])),
+        (_("Quiz pass rate"), pct(indicators["quiz_pass_rate"])),
+        (_("Average quiz score"), pct(indicators["average_score"])),
+    ]
+
+
+def breakdown_label(kind: str, key: str, locale: str) -> str:
+    if key == "not-stated":
+        return str(_("not stated"))
+    if kind == "profession":
+        return str(accounts.profession_labels().get(key, key))
+    if kind == "gender":
+        return str(accounts.gender_labels().get(key, key))
+    return accounts.jurisdiction_name(key, locale)
+
+
+def _report_context(filters, masked: bool, locale: str) -> dict:
+    indicators = service.programme_indicators(filters)
+    sections = []
+    for kind, title in (
+        ("profession", _("By profession")),
+        ("jurisdiction", _("By jurisdiction")),
+        ("gender", _("By gender")),
+    ):
+        table = indicators[f"by_{kind}"]
+        sections.append(
+            (
+                kind,
+                title,
+                [
+                    (breakdown_label(kind, key, locale), {k: service.mask(v, masked) for k, v in cell.items()})
+                    for key, cell in table.items()
+                ],
+            )
+        )
+    return {
+        "indicators": indicators,
+        "rows": indicator_rows(indicators, masked, locale),
+        "sections": sections,
+        "filters": filters,
+        "masked": masked,
+    }
+
+
+@bp.get("/reports/programme")
+@roles_required("admin")
+def programme():
+    filters = _parse_filters(request.args)
+    masked = request.args.get("mask") == "1"
+    fmt = request.args.get("format", "html")
+    locale = str(get_locale() or "fr")
+    if fmt in ("csv", "xlsx"):
+        return _programme_file(filters, masked, fmt, locale)
+    if fmt == "pdf":
+        return current_app.response_class(
+            programme_pdf(filters, masked),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": "attachment; filename=programme-report.pdf"},
+        )
+    context = _report_context(filters, masked, locale)
+    rtl = _rtl()
+    context["profession_chart"] = charts.bar_chart(
+        [
+            (label, cell["enrolled"] if isinstance(cell["enrolled"], int) else 0)
+            for label, cell in context["sections"][0][2]
+        ],
+        _("People enrolled by profession"),
+        rtl=rtl,
+    )
+    return render_template(
+        "reports/programme.html",
+        courses=service.course_choices(),
+        jurisdictions=accounts.jurisdictions(),
+        professions=accounts.profession_labels(),
+        cohorts=db.session.scalars(select(Cohort).order_by(Cohort.title)).all(),
+        **context,
+    )
+
+
+def programme_table(filters, masked: bool, locale: str) -> tuple[list, list[list]]:
+    context = _report_context(filters, masked, locale)
+    header = [_("Indicator"), _("Value")]
+    rows = [[label, value] for label, value in context["rows"]]
+    for _kind, title, table in context["sections"]:
+        rows.append(["", ""])
+        rows.append([str(title), f"{_('enrolled')} / {_('trained')} / {_('certified')}"])
+        for label, cell in table:
+            rows.append([label, f"{cell['enrolled']} / {cell['trained']} / {cell['certified']}"])
+    return header, rows
+
+
+def _programme_file(filters, masked, fmt, locale):
+    header, rows = programme_table(filters, masked, locale)
+    name = f"programme-{filters.start}-{filters.end}"
+    if fmt == "csv":
+        return current_app.response_class(
+            exports.to_csv(header, rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
+    data = exports.to_xlsx([(str(_("Indicators")), header, rows)], rtl=locale == "ar")
+    return current_app.response_class(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+    )
+
+
+def programme_pdf(filters, masked: bool) -> bytes:
+    """The report in French and Arabic, side by side page after page."""
+    from ..core.pdf import html_to_pdf
+
+    parts = {}
+    for locale in ("fr", "ar"):
+        with force_locale(locale):
+            parts[locale] = _report_context(filters, masked, locale)
+            parts[locale]["period"] = (format_date(filters.start, "long"), format_date(filters.end, "long"))
+    html = render_template("reports/programme_pdf.html", parts=parts)
+    return html_to_pdf(html)

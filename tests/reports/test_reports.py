@@ -1,0 +1,277 @@
+"""Dashboards and programme indicators: arithmetic, query-count invariance, masking, access."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from lms.accounts.models import User
+from lms.certificates.models import Certificate
+from lms.cohorts import service as cohorts
+from lms.cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
+from lms.content.models import Course, Module, ModuleProgress, QuizVersion
+from lms.quizzes.models import Attempt
+from lms.reports import service
+from lms.reports.charts import bar_chart, histogram, line_chart
+
+NOW = datetime(2027, 2, 1, 12, 0)
+
+
+def _bulk_learners(db, cohort, n, start=0, **fields):
+    rows = [
+        {
+            "email": f"bulk{start + i}@example.org",
+            "name_latin": f"Learner {start + i:04d}",
+            "locale": "fr",
+            "is_learner": True,
+            "is_trainer": False,
+            "is_admin": False,
+            "is_active": True,
+            "session_version": 1,
+            "created_at": NOW,
+            "profession": fields.get("profession", "magistrate-judge"),
+            "jurisdiction": fields.get("jurisdiction", "rabat"),
+            "gender": fields.get("gender"),
+        }
+        for i in range(n)
+    ]
+    db.session.execute(insert(User), rows)
+    ids = db.session.scalars(select(User.id).where(User.email.in_([r["email"] for r in rows]))).all()
+    db.session.execute(
+        insert(Enrolment),
+        [{"cohort_id": cohort.id, "user_id": uid, "enrolled_at": NOW, "source": "import"} for uid in ids],
+    )
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def setting(app, db, courses, make_user):
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    course = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
+    cohort = cohorts.save_cohort(
+        None,
+        db.session.get(User, trainer.id),
+        course=course,
+        trainers=[db.session.get(User, trainer.id)],
+        title="Fès 2027",
+        start_date=date(2027, 1, 1),
+        end_date=date(2027, 3, 1),
+        mode="in_person",
+        language="fr",
+    )
+    db.session.commit()
+    return trainer, cohort, course
+
+
+def test_indicator_arithmetic_hand_computed(db, setting):
+    """Six people: 4 judges (2 women, 1 man, 1 not stated), 2 social workers (women) from another court.
+    Hand count: trained = 2 (all six modules), certified = 1; 2 sessions held, attendance 7/(12-1)."""
+    _trainer, cohort, course = setting
+    judges = _bulk_learners(db, cohort, 2, 0, gender="female")
+    judges += _bulk_learners(db, cohort, 1, 2, gender="male")
+    judges += _bulk_learners(db, cohort, 1, 3)
+    workers = _bulk_learners(db, cohort, 2, 4, gender="female", profession="social-worker", jurisdiction="fes")
+    everyone = judges + workers
+    modules = db.session.scalars(select(Module).where(Module.course_id == course.id).order_by(Module.position)).all()
+    for uid in (judges[0], workers[0]):  # completed everything
+        for m in modules:
+            db.session.add(ModuleProgress(user_id=uid, module_id=m.id, completed_at=NOW - timedelta(days=3)))
+    for m in modules[:3]:  # half-way
+        db.session.add(ModuleProgress(user_id=judges[1], module_id=m.id, completed_at=NOW - timedelta(days=3)))
+    s1 = WorkshopSession(
+        cohort_id=cohort.id,
+        title="J1",
+        starts_at=NOW - timedelta(days=10),
+        ends_at=NOW - timedelta(days=10, hours=-3),
+        checkin_secret="a" * 64,
+        modules=[],
+    )
+    s2 = WorkshopSession(
+        cohort_id=cohort.id,
+        title="J2",
+        starts_at=NOW - timedelta(days=5),
+        ends_at=NOW - timedelta(days=5, hours=-3),
+        checkin_secret="b" * 64,
+        modules=[],
+    )
+    s3 = WorkshopSession(
+        cohort_id=cohort.id,
+        title="J3",
+        starts_at=NOW + timedelta(days=5),
+        ends_at=NOW + timedelta(days=5, hours=3),
+        checkin_secret="c" * 64,
+        modules=[],
+    )
+    db.session.add_all([s1, s2, s3])
+    db.session.flush()
+    statuses = {
+        s1.id: ["present", "present", "late", "absent", "present", "excused"],
+        s2.id: ["present", "late", "present", "absent", "absent", "absent"],
+    }
+    for sid, marks in statuses.items():
+        for uid, status in zip(everyone, marks, strict=True):
+            db.session.add(Attendance(session_id=sid, user_id=uid, status=status))
+    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == modules[0].id, QuizVersion.is_current))
+    for uid, percent in ((judges[0], 90.0), (judges[1], 50.0), (workers[0], 70.0)):
+        db.session.add(
+            Attempt(
+                user_id=uid,
+                module_id=modules[0].id,
+                quiz_version_id=quiz.id,
+                number=1,
+                seed=1,
+                question_ids=[],
+                state="submitted",
+                submitted_at=NOW - timedelta(days=2),
+                percent=percent,
+                points=percent,
+                max_points=100,
+            )
+        )
+    db.session.add(
+        Certificate(
+            user_id=judges[0], cohort_id=cohort.id, course_id=course.id, serial="TDR-1", code="A" * 16, printed={}
+        )
+    )
+    db.session.commit()
+    result = service.programme_indicators(service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31)), now=NOW)
+    assert (result["enrolled"], result["trained"], result["certified"]) == (6, 2, 1)
+    assert result["sessions_held"] == 2
+    assert result["attendance_rate"] == round(100 * 7 / 11, 1)
+    assert result["quiz_pass_rate"] == round(100 * 2 / 3, 1) and result["average_score"] == 70.0
+    assert result["by_profession"] == {
+        "magistrate-judge": {"enrolled": 4, "trained": 1, "certified": 1},
+        "social-worker": {"enrolled": 2, "trained": 1, "certified": 0},
+    }
+    assert result["by_gender"] == {
+        "female": {"enrolled": 4, "trained": 2, "certified": 1},
+        "male": {"enrolled": 1, "trained": 0, "certified": 0},
+        "not-stated": {"enrolled": 1, "trained": 0, "certified": 0},
+    }
+    assert result["by_jurisdiction"]["fes"]["enrolled"] == 2
+    only_fes = service.programme_indicators(
+        service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31), jurisdiction="fes"), now=NOW
+    )
+    assert (only_fes["enrolled"], only_fes["trained"]) == (2, 1)
+    outside = service.programme_indicators(service.ProgrammeFilters(date(2026, 1, 1), date(2026, 6, 30)), now=NOW)
+    assert outside["enrolled"] == 0 and outside["attendance_rate"] is None
+
+
+def test_masking_small_cells():
+    assert service.mask(3, True) == "<5" and service.mask(0, True) == 0 and service.mask(7, True) == 7
+    assert service.mask(3, False) == 3
+
+
+def _count(count_queries, fn):
+    with count_queries() as counter:
+        fn()
+    return counter.count
+
+
+def test_query_count_does_not_grow_with_learners(db, setting, count_queries, client):
+    """10 learners and 1,000 learners cost the same number of queries (dashboard and programme report)."""
+    _trainer, cohort, course = setting
+    modules = db.session.scalars(select(Module).where(Module.course_id == course.id)).all()
+
+    def populate(ids):
+        db.session.execute(
+            insert(ModuleProgress),
+            [
+                {
+                    "user_id": uid,
+                    "module_id": modules[i % len(modules)].id,
+                    "first_viewed_at": NOW,
+                    "last_viewed_at": NOW,
+                    "completed_at": NOW if i % 2 else None,
+                }
+                for i, uid in enumerate(ids)
+            ],
+        )
+        db.session.commit()
+
+    populate(_bulk_learners(db, cohort, 10))
+    filters = service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31))
+    client.login("trainer@example.org")
+    small = (
+        _count(count_queries, lambda: service.cohort_dashboard(db.session.get(Cohort, cohort.id), NOW)),
+        _count(count_queries, lambda: service.programme_indicators(filters, NOW)),
+        _count(count_queries, lambda: client.get(f"/cohorts/{cohort.id}/dashboard")),
+    )
+    populate(_bulk_learners(db, cohort, 990, start=10))
+    large = (
+        _count(count_queries, lambda: service.cohort_dashboard(db.session.get(Cohort, cohort.id), NOW)),
+        _count(count_queries, lambda: service.programme_indicators(filters, NOW)),
+        _count(count_queries, lambda: client.get(f"/cohorts/{cohort.id}/dashboard")),
+    )
+    assert small == large, (small, large)
+
+
+def test_dashboard_pages_and_exports(client, db, setting):
+    _trainer, cohort, _course = setting
+    _bulk_learners(db, cohort, 3)
+    client.login("trainer@example.org")
+    page = client.get(f"/cohorts/{cohort.id}/dashboard").get_data(as_text=True)
+    assert "Who needs help" in page and "<svg" in page and "Learner 0001" in page
+    assert client.get(f"/cohorts/{cohort.id}/dashboard?status=help&sort=attendance&profession=clerk").status_code == 200
+    uid = db.session.scalar(select(User.id).where(User.email == "bulk0@example.org"))
+    assert client.get(f"/cohorts/{cohort.id}/learners/{uid}").status_code == 200
+    csv_data = client.get(f"/cohorts/{cohort.id}/results.csv").data.decode("utf-8-sig")
+    assert "Learner 0002" in csv_data
+    assert client.get(f"/cohorts/{cohort.id}/results.xlsx").data[:2] == b"PK"
+    assert client.get(f"/cohorts/{cohort.id}/results.pdf").status_code == 404
+    home = client.get("/trainer").get_data(as_text=True)
+    assert "Fès 2027" in home
+
+
+def test_trainer_never_sees_another_trainers_cohort(client, db, setting, make_user):
+    _trainer, cohort, _course = setting
+    ids = _bulk_learners(db, cohort, 2)
+    make_user(roles=("trainer",), email="other@example.org")
+    client.login("other@example.org")
+    assert "Fès 2027" not in client.get("/trainer").get_data(as_text=True)
+    for url in (
+        f"/cohorts/{cohort.id}/dashboard",
+        f"/cohorts/{cohort.id}/learners/{ids[0]}",
+        f"/cohorts/{cohort.id}/results.csv",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.get("/reports/programme").status_code == 403
+
+
+def test_programme_report_formats_and_masking(client, db, setting, make_user, runner, tmp_path):
+    _trainer, cohort, _course = setting
+    _bulk_learners(db, cohort, 3)
+    make_user(roles=("admin",), email="admin@example.org")
+    client.login("admin@example.org")
+    page = client.get("/reports/programme?from=2027-01-01&to=2027-12-31").get_data(as_text=True)
+    assert "People enrolled" in page and ">3<" in page
+    masked = client.get("/reports/programme?from=2027-01-01&to=2027-12-31&mask=1").get_data(as_text=True)
+    assert "&lt;5" in masked
+    assert client.get("/reports/programme?from=2027-01-01&to=2027-12-31&format=csv").data.startswith(b"\xef\xbb\xbf")
+    assert client.get("/reports/programme?format=xlsx").data[:2] == b"PK"
+    pdf = client.get("/reports/programme?from=2027-01-01&to=2027-12-31&format=pdf")
+    assert pdf.data.startswith(b"%PDF")
+    assert client.get("/reports/programme?from=garbage&to=2027-13-45").status_code == 200
+    out = tmp_path / "report.csv"
+    result = runner.invoke(
+        args=["reports", "programme", "--from", "2027-01-01", "--to", "2027-12-31", "--format", "csv", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3" in out.read_text(encoding="utf-8-sig")
+    bad = runner.invoke(args=["reports", "programme", "--from", "2027-13-01", "--to", "2027-12-31"])
+    assert bad.exit_code != 0
+
+
+def test_charts_escape_and_mirror():
+    svg = str(bar_chart([("<script>x</script>", 3), ("B", 5)], "Title & more", rtl=True))
+    assert (
+        "<script>" not in svg
+        and "&lt;script&gt;" in svg
+        and 'role="img"' in svg
+        and "<title>Title &amp; more</title>" in svg
+    )
+    ltr, rtl = str(bar_chart([("A", 1)], "t")), str(bar_chart([("A", 1)], "t", rtl=True))
+    assert 'text-anchor="start"' in ltr and 'text-anchor="end"' in rtl
+    assert str(histogram([10, 95, 100, 0], "h")).count("<rect") == 10
+    assert "<polyline" in str(line_chart([("a", 0), ("b", 50)], "l"))
