@@ -136,5 +136,7 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

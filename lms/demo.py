@@ -132,8 +132,361 @@ def _demo_progress(size: str) -> None:
             )
 
 
+def _demo_cohorts(size: str) -> None:
+    """A finished cohort (attendance taken, quizzes passed, certificates issued) and a running one."""
+    import secrets as _secrets
+    from datetime import datetime, timedelta
+
+    from .certificates import service as certificates
+    from .cohorts import service as cohorts
+    from .cohorts.models import Attendance, Cohort, WorkshopSession
+    from .content.models import Course, Module, ModuleProgress, QuizVersion
+    from .core.timeutil import utcnow
+    from .quizzes.models import Attempt
+
+    if db.session.scalar(select(func.count(Cohort.id))):
+        return
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    if "palermo-magistrates" not in courses or "victim-identification" not in courses:
+        return
+    trainers = db.session.scalars(select(User).where(User.is_trainer.is_(True)).order_by(User.id)).all()
+    magistrates = db.session.scalars(
+        select(User).where(User.email.like("magistrat%@tadrib.demo")).order_by(User.id)
+    ).all()
+    workers = db.session.scalars(select(User).where(User.email.like("social%@tadrib.demo")).order_by(User.id)).all()
+    now = utcnow()
+    today = now.date()
+
+    def session(cohort, title, start, hours=3):
+        item = WorkshopSession(
+            cohort_id=cohort.id,
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            place=cohort.venue,
+            modules=[],
+            checkin_secret=_secrets.token_hex(32),
+            trainer_id=cohort.trainers[0].id,
+        )
+        db.session.add(item)
+        db.session.flush()
+        return item
+
+    # 1. Finished: Rabat, magistrates.
+    finished = cohorts.save_cohort(
+        None,
+        None,
+        course=courses["palermo-magistrates"],
+        trainers=trainers[:2],
+        title="Rabat — magistrats, session d'automne",
+        start_date=today - timedelta(days=75),
+        end_date=today - timedelta(days=45),
+        mode="blended",
+        jurisdiction="rabat",
+        city="Rabat",
+        venue="Institut supérieur de la magistrature",
+        language="fr",
+    )
+    for user in magistrates:
+        cohorts.enrol(finished, user, None, source="import")
+    modules = db.session.scalars(
+        select(Module).where(Module.course_id == finished.course_id).order_by(Module.position)
+    ).all()
+    quizzes = {q.module_id: q for q in db.session.scalars(select(QuizVersion).where(QuizVersion.is_current.is_(True)))}
+    sessions = [
+        session(
+            finished,
+            f"Atelier {i + 1}",
+            datetime.combine(finished.start_date + timedelta(days=7 * i), datetime.min.time()) + timedelta(hours=8),
+        )
+        for i in range(3)
+    ]
+    for index, user in enumerate(magistrates):
+        complete = index % 5 != 4  # one in five did not finish
+        for position, module in enumerate(modules):
+            if not complete and position >= 3:
+                break
+            at = datetime.combine(finished.start_date, datetime.min.time()) + timedelta(
+                days=4 * position + 1, hours=index
+            )
+            existing = db.session.scalar(
+                select(ModuleProgress).where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id)
+            )
+            if existing is None:
+                db.session.add(
+                    ModuleProgress(
+                        user_id=user.id,
+                        module_id=module.id,
+                        first_viewed_at=at,
+                        last_viewed_at=at,
+                        completed_at=at + timedelta(hours=1),
+                    )
+                )
+            else:
+                existing.completed_at = existing.completed_at or at + timedelta(hours=1)
+            quiz = quizzes.get(module.id)
+            if quiz is not None:
+                percent = 60.0 + (index * 7 + position * 5) % 40
+                db.session.add(
+                    Attempt(
+                        user_id=user.id,
+                        module_id=module.id,
+                        quiz_version_id=quiz.id,
+                        number=1,
+                        seed=index,
+                        question_ids=[q["id"] for q in quiz.definition["questions"]],
+                        state="submitted",
+                        started_at=at,
+                        submitted_at=at + timedelta(minutes=20),
+                        finished_by="learner",
+                        points=percent,
+                        max_points=100,
+                        percent=percent,
+                        is_passed=percent >= quiz.definition["settings"]["pass_mark"],
+                    )
+                )
+        for number, item in enumerate(sessions):
+            status = "absent" if (index + number) % 6 == 5 else ("late" if (index + number) % 4 == 3 else "present")
+            db.session.add(
+                Attendance(
+                    session_id=item.id,
+                    user_id=user.id,
+                    status=status,
+                    method="trainer",
+                    marked_by_id=trainers[0].id,
+                    marked_at=item.starts_at,
+                )
+            )
+    db.session.flush()
+    certificates.issue_all(finished, trainers[0])
+
+    # 2. Running: Casablanca, social workers; one session done, one today (check-in open), one next week.
+    running = cohorts.save_cohort(
+        None,
+        None,
+        course=courses["victim-identification"],
+        trainers=trainers[1:2] or trainers[:1],
+        title="Casablanca — assistantes sociales des cellules",
+        start_date=today - timedelta(days=10),
+        end_date=today + timedelta(days=30),
+        mode="in_person",
+        jurisdiction="casablanca",
+        city="Casablanca",
+        venue="Cour d'appel de Casablanca, salle de formation",
+        language="ar",
+    )
+    for user in workers:
+        cohorts.enrol(running, user, None, source="import")
+    past = session(
+        running,
+        "الحصة 1: فهم الاتجار بالبشر",
+        datetime.combine(today - timedelta(days=7), datetime.min.time()) + timedelta(hours=9),
+    )
+    current = session(running, "الحصة 2: المؤشرات", now - timedelta(minutes=30), hours=4)
+    current.is_checkin_open = True
+    session(
+        running,
+        "الحصة 3: الاستقبال والإنصات",
+        datetime.combine(today + timedelta(days=7), datetime.min.time()) + timedelta(hours=9),
+    )
+    for index, user in enumerate(workers):
+        db.session.add(
+            Attendance(
+                session_id=past.id,
+                user_id=user.id,
+                status="present" if index % 3 else "excused",
+                method="paper",
+                marked_by_id=running.trainers[0].id,
+                marked_at=past.starts_at,
+            )
+        )
+    if size == "large":
+        _demo_large(courses, trainers)
+
+
+def _demo_large(courses, trainers) -> None:
+    """Thousands of learners in dozens of cohorts, with progress, attempts and attendance (bulk inserts)."""
+    import random
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from .accounts.service import jurisdictions
+    from .cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession, cohort_trainer
+    from .content.models import Module, ModuleProgress, QuizVersion
+    from .quizzes.models import Attempt
+
+    rng = random.Random(2027)  # noqa: S311 - demo data
+    codes = [j["code"] for j in jurisdictions()]
+    first = [
+        "Amine",
+        "Yasmine",
+        "Hamza",
+        "Salma",
+        "Youssef",
+        "Imane",
+        "Mehdi",
+        "Khadija",
+        "Anas",
+        "Hajar",
+        "Omar",
+        "Meryem",
+        "Reda",
+        "Sara",
+        "Ayoub",
+        "Nora",
+        "Ilyas",
+        "Loubna",
+        "Adil",
+        "Siham",
+    ]
+    last = [
+        "Alaoui",
+        "Bennani",
+        "Tazi",
+        "Idrissi",
+        "El Fassi",
+        "Berrada",
+        "Chraibi",
+        "Lahlou",
+        "Kettani",
+        "Amrani",
+        "Bouzidi",
+        "Sqalli",
+        "Ouazzani",
+        "Benjelloun",
+        "Filali",
+        "Naciri",
+    ]
+    modules = {
+        slug: db.session.scalars(select(Module).where(Module.course_id == c.id).order_by(Module.position)).all()
+        for slug, c in courses.items()
+    }
+    quizzes = {q.module_id: q for q in db.session.scalars(select(QuizVersion).where(QuizVersion.is_current.is_(True)))}
+    base = datetime(2026, 1, 5, 8, 0)
+    for number in range(40):
+        slug = "palermo-magistrates" if number % 3 else "victim-identification"
+        course = courses[slug]
+        start = (base + timedelta(days=9 * number)).date()
+        result = db.session.execute(
+            insert(Cohort).values(
+                course_id=course.id,
+                title=f"Cohorte {number + 1:02d} — {codes[number % len(codes)]}",
+                start_date=start,
+                end_date=start + timedelta(days=40),
+                jurisdiction=codes[number % len(codes)],
+                city=None,
+                venue=None,
+                mode="in_person",
+                language="fr" if number % 2 else "ar",
+                completion=dict(course.completion),
+                is_archived=False,
+                created_at=base,
+            )
+        )
+        cohort_id = result.inserted_primary_key[0]
+        db.session.execute(
+            insert(cohort_trainer).values(cohort_id=cohort_id, user_id=trainers[number % len(trainers)].id)
+        )
+        people = []
+        for i in range(60):
+            profession = (
+                "social-worker"
+                if slug == "victim-identification"
+                else rng.choice(["magistrate-judge", "magistrate-prosecutor"])
+            )
+            people.append(
+                {
+                    "email": f"large-{number:02d}-{i:03d}@tadrib.demo",
+                    "name_latin": f"{rng.choice(first)} {rng.choice(last)}",
+                    "locale": "fr",
+                    "profession": profession,
+                    "jurisdiction": codes[(number + i) % len(codes)],
+                    "gender": rng.choice(["female", "male", None]),
+                    "is_learner": True,
+                    "is_trainer": False,
+                    "is_admin": False,
+                    "is_active": True,
+                    "session_version": 1,
+                    "created_at": base,
+                }
+            )
+        db.session.execute(insert(User), people)
+        ids = db.session.scalars(select(User.id).where(User.email.like(f"large-{number:02d}-%"))).all()
+        db.session.execute(
+            insert(Enrolment),
+            [{"cohort_id": cohort_id, "user_id": uid, "enrolled_at": base, "source": "import"} for uid in ids],
+        )
+        session_ids = []
+        for s in range(3):
+            when = datetime.combine(start + timedelta(days=7 * s), datetime.min.time()) + timedelta(hours=8)
+            session_ids.append(
+                db.session.execute(
+                    insert(WorkshopSession).values(
+                        cohort_id=cohort_id,
+                        title=f"Séance {s + 1}",
+                        starts_at=when,
+                        ends_at=when + timedelta(hours=3),
+                        modules=[],
+                        checkin_secret=f"{cohort_id:08d}{s}".ljust(64, "x"),
+                        is_checkin_open=False,
+                        late_after_minutes=15,
+                    )
+                ).inserted_primary_key[0]
+            )
+        progress, attempts, marks = [], [], []
+        for uid in ids:
+            done = rng.randint(0, len(modules[slug]))
+            for position, module in enumerate(modules[slug][:done]):
+                at = datetime.combine(start, datetime.min.time()) + timedelta(days=position * 5 + 1)
+                progress.append(
+                    {
+                        "user_id": uid,
+                        "module_id": module.id,
+                        "first_viewed_at": at,
+                        "last_viewed_at": at,
+                        "completed_at": at,
+                    }
+                )
+                quiz = quizzes.get(module.id)
+                if quiz is not None:
+                    percent = float(rng.randint(35, 100))
+                    attempts.append(
+                        {
+                            "user_id": uid,
+                            "module_id": module.id,
+                            "quiz_version_id": quiz.id,
+                            "number": 1,
+                            "seed": 1,
+                            "question_ids": [],
+                            "state": "submitted",
+                            "started_at": at,
+                            "submitted_at": at,
+                            "finished_by": "learner",
+                            "points": percent,
+                            "max_points": 100,
+                            "percent": percent,
+                            "is_passed": percent >= 70,
+                            "is_pending": False,
+                        }
+                    )
+            for sid in session_ids:
+                marks.append(
+                    {
+                        "session_id": sid,
+                        "user_id": uid,
+                        "method": "trainer",
+                        "status": rng.choices(["present", "late", "excused", "absent"], [70, 10, 5, 15])[0],
+                        "marked_at": base,
+                    }
+                )
+        for table, rows in ((ModuleProgress, progress), (Attempt, attempts), (Attendance, marks)):
+            if rows:
+                db.session.execute(insert(table), rows)
+
+
 #: Other domains append ``(size) -> None`` functions that add their demo data (courses, cohorts...).
-DEMO_EXTENSIONS: list = [_demo_progress]
+DEMO_EXTENSIONS: list = [_demo_progress, _demo_cohorts]
 
 
 def write_accounts_file(created: list[tuple[str, str, str]]) -> Path:

@@ -30,7 +30,8 @@ def bar_chart(
     top = maximum or max([v for _l, v in rows] + [1])
     area = width - label_w - value_w
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" direction="ltr" '
+        f'role="img" '
         f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>'
     ]
     for index, (label, value) in enumerate(rows):
@@ -65,7 +66,8 @@ def histogram(values: list[float], title: str, *, bins: int = 10, rtl: bool = Fa
     top = max(counts + [1])
     slot = (width - left - 10) / bins
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" direction="ltr" '
+        f'role="img" '
         f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>'
         f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{PALETTE["grid"]}"/>'
     ]
@@ -99,7 +101,8 @@ def line_chart(
         y = base - (base - 20) * float(value) / (maximum or 1)
         coords.append((x, y))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" direction="ltr" '
+        f'role="img" '
         f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>'
         f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="{PALETTE["grid"]}"/>'
         f'<line x1="{left}" y1="20" x2="{width - right}" y2="20" stroke="{PALETTE["grid"]}" stroke-dasharray="4 4"/>'
@@ -113,8 +116,9 @@ def line_chart(
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE["bar2"]}"/>')
         muted = PALETTE["muted"]
         for (x, _y), (label, _v) in ((coords[0], points[0]), (coords[-1], points[-1])):
+            anchor = "start" if x < width / 2 else "end"  # keep the end labels inside the drawing
             parts.append(
-                f'<text x="{x:.1f}" y="{base + 18}" text-anchor="middle" font-size="11" fill="{muted}">'
+                f'<text x="{x:.1f}" y="{base + 18}" text-anchor="{anchor}" font-size="11" fill="{muted}">'
                 f"{escape(label)}</text>"
             )
     parts.append("</svg>")
