@@ -1,0 +1,222 @@
+"""The authorisation matrix, generated from the app's URL map.
+
+Every rule is requested as anonymous, a learner, another cohort's learner, a trainer, another cohort's
+trainer and an admin, and the status is checked against the access class declared below. A new route
+that is not listed here fails the test: its access must be thought about and written down.
+"""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.certificates import service as certificates
+from lms.cohorts import service as cohorts
+from lms.cohorts.models import WorkshopSession
+from lms.content.models import Course, Module, QuizVersion
+from lms.quizzes import service as quizzes
+
+ROLES = ("anonymous", "learner", "other_learner", "trainer", "other_trainer", "admin")
+
+# access class -> roles that must get in (others get 302/401 when anonymous, else 403 or 404)
+CLASSES = {
+    "public": set(ROLES),
+    "signed_in": set(ROLES) - {"anonymous"},
+    "own_attempt": {"learner"},
+    "course_quiz": {"learner", "trainer", "other_trainer", "admin"},
+    "trainer": {"trainer", "other_trainer", "admin"},
+    "cohort": {"trainer", "admin"},
+    "certificate_file": {"learner", "trainer", "admin"},
+    "admin": {"admin"},
+    "learner_pages": set(ROLES) - {"anonymous"},
+}
+ENDPOINTS = {
+    "static": "public",
+    "core.home": "public",
+    "core.healthz": "public",
+    "core.privacy": "public",
+    "core.set_language": "public",
+    "accounts.login": "public",
+    "accounts.forgot_password": "public",
+    "accounts.reset_password": "public",
+    "accounts.accept_invitation": "public",
+    "certificates.verify": "public",
+    "certificates.verify_code": "public",
+    "accounts.logout": "signed_in",
+    "accounts.profile": "signed_in",
+    "accounts.change_password": "signed_in",
+    "accounts.export_my_data": "signed_in",
+    "content.dashboard": "signed_in",
+    "content.catalogue": "signed_in",
+    "certificates.mine": "signed_in",
+    "cohorts.checkin_page": "signed_in",
+    "content.course": "course_quiz",
+    "content.module": "course_quiz",
+    "content.complete": "course_quiz",
+    "quizzes.quiz": "course_quiz",
+    "quizzes.start": "course_quiz",
+    "quizzes.attempt": "own_attempt",
+    "quizzes.autosave": "own_attempt",
+    "quizzes.save": "own_attempt",
+    "quizzes.summary": "own_attempt",
+    "quizzes.submit": "own_attempt",
+    "quizzes.result": "own_attempt",
+    "accounts.invite_learner": "trainer",
+    "reports.trainer_home": "trainer",
+    "cohorts.new_cohort": "trainer",
+    "quizzes.export_gift": "trainer",
+    "content.preview": "trainer",
+    "cohorts.detail": "cohort",
+    "cohorts.edit_cohort": "cohort",
+    "cohorts.enrol": "cohort",
+    "cohorts.unenrol": "cohort",
+    "cohorts.walk_in": "cohort",
+    "cohorts.import_people": "cohort",
+    "cohorts.confirm_import": "cohort",
+    "cohorts.edit_session": "cohort",
+    "cohorts.calendar": "cohort",
+    "cohorts.attendance": "cohort",
+    "cohorts.mark_one": "cohort",
+    "cohorts.all_present": "cohort",
+    "cohorts.sign_in_sheet": "cohort",
+    "cohorts.checkin_screen": "cohort",
+    "cohorts.checkin_toggle": "cohort",
+    "cohorts.attendance_csv": "cohort",
+    "cohorts.attendance_xlsx": "cohort",
+    "cohorts.results": "cohort",
+    "cohorts.attempt_review": "cohort",
+    "cohorts.item_stats": "cohort",
+    "certificates.cohort_certificates": "cohort",
+    "certificates.issue": "cohort",
+    "certificates.revoke": "cohort",
+    "reports.cohort_dashboard": "cohort",
+    "reports.learner_detail": "cohort",
+    "reports.cohort_results_export": "cohort",
+    "certificates.download": "certificate_file",
+    "accounts.admin_users": "admin",
+    "accounts.admin_new_user": "admin",
+    "accounts.admin_user": "admin",
+    "accounts.admin_user_roles": "admin",
+    "accounts.admin_user_active": "admin",
+    "accounts.admin_user_invite": "admin",
+    "accounts.admin_audit": "admin",
+    "content.admin_courses": "admin",
+    "reports.programme": "admin",
+}
+
+
+@pytest.fixture
+def world(app, db, courses, make_user):
+    users = {
+        "learner": make_user(email="learner@example.org", profession="magistrate-judge", name_latin="Learner"),
+        "other_learner": make_user(email="other@example.org", profession="social-worker"),
+        "trainer": make_user(roles=("trainer",), email="trainer@example.org"),
+        "other_trainer": make_user(roles=("trainer",), email="trainer2@example.org"),
+        "admin": make_user(roles=("admin",), email="admin@example.org"),
+    }
+    get = lambda role: db.session.get(User, users[role].id)  # noqa: E731
+    magistrates = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
+    workers = db.session.scalar(select(Course).where(Course.slug == "victim-identification"))
+    cohort_a = cohorts.save_cohort(
+        None,
+        None,
+        course=magistrates,
+        trainers=[get("trainer")],
+        title="A",
+        mode="in_person",
+        start_date=date(2027, 1, 1),
+        end_date=date(2027, 2, 1),
+        language="fr",
+    )
+    cohort_b = cohorts.save_cohort(
+        None,
+        None,
+        course=workers,
+        trainers=[get("other_trainer")],
+        title="B",
+        mode="in_person",
+        start_date=date(2027, 1, 1),
+        end_date=date(2027, 2, 1),
+        language="fr",
+    )
+    cohorts.enrol(cohort_a, get("learner"), None)
+    cohorts.enrol(cohort_b, get("other_learner"), None)
+    session = WorkshopSession(
+        cohort_id=cohort_a.id,
+        title="S",
+        starts_at=datetime.utcnow() + timedelta(days=1),
+        ends_at=datetime.utcnow() + timedelta(days=1, hours=2),
+        checkin_secret="k" * 64,
+        modules=[],
+    )
+    db.session.add(session)
+    module = db.session.scalar(select(Module).where(Module.slug == "definition"))
+    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
+    attempt = quizzes.start_attempt(users["learner"].id, quiz)
+    db.session.flush()
+    certificate, _created = certificates.issue(cohort_a, get("learner"), None, check=False)
+    db.session.commit()
+    values = {
+        "cohort_id": cohort_a.id,
+        "session_id": session.id,
+        "attempt_id": attempt.id,
+        "quiz_id": quiz.id,
+        "user_id": users["learner"].id,
+        "course_slug": "palermo-magistrates",
+        "module_slug": "definition",
+        "certificate_id": certificate.id,
+        "serial": certificate.serial,
+        "code": certificate.code,
+        "token": "x" * 20,
+        "fmt": "csv",
+        "filename": "tadrib.css",
+    }
+    return users, values
+
+
+def _url(rule, values):
+    _domain, path = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)
+    return path
+
+
+def test_every_route_has_an_expected_access_class(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ENDPOINTS) == set(), "new routes need an entry in the authorisation matrix"
+    assert set(ENDPOINTS) - endpoints == set(), "the matrix lists routes that no longer exist"
+
+
+def test_authorisation_matrix(app, world):
+    users, values = world
+    from tests.conftest import Client
+
+    failures, checked = [], 0
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+    for role in ROLES:
+        client = Client(app.test_client())
+        client.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        if role != "anonymous":
+            assert client.login(users[role].email).status_code == 302, role
+        token = client.csrf()
+        for rule in rules:
+            if rule.endpoint in ("accounts.logout",):
+                continue  # would end the session for the rest of the loop; covered by the login tests
+            allowed = role in CLASSES[ENDPOINTS[rule.endpoint]]
+            url = _url(rule, values)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                if method == "GET":
+                    response = client.raw.get(url)
+                else:
+                    response = client.raw.post(url, data={"csrf_token": token})
+                status = response.status_code
+                checked += 1
+                if status >= 500:
+                    failures.append((role, method, url, status))
+                elif allowed and status in (401, 403):
+                    failures.append((role, method, url, status, "refused but should be allowed"))
+                elif not allowed:
+                    expected = {302, 401} if role == "anonymous" else {403, 404}
+                    if status not in expected:
+                        failures.append((role, method, url, status, f"expected {sorted(expected)}"))
+    assert failures == [], "\n".join(map(str, failures))
+    assert checked > 400
