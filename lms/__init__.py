@@ -79,7 +79,10 @@ def _register_blueprints(app: Flask) -> None:
     app.cli.add_command(content_cli.cli)
     app.cli.add_command(certificates.cli.cli)
     app.cli.add_command(reports.cli.cli)
+    from .core.backup import backup_command
     from .quizzes import cli as quizzes_cli
+
+    app.cli.add_command(backup_command)
 
     app.cli.add_command(quizzes_cli.cli)
     app.cli.add_command(demo.cli)
@@ -140,3 +143,43 @@ def _configure_logging(app: Flask) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if app.config.get("REQUEST_LOG"):
+        _request_log(app)
+
+
+def _request_log(app: Flask) -> None:
+    """One JSON line per request: time, method, path, status, duration, user id. No query strings, no
+    form data, no names: nothing personal beyond the numeric user id."""
+    import json
+    import time
+
+    from flask import g
+    from flask_login import current_user
+
+    logger = logging.getLogger("tadrib.requests")
+
+    @app.before_request
+    def _start_timer():
+        g._started = time.perf_counter()
+
+    @app.after_request
+    def _log(response):
+        started = getattr(g, "_started", None)
+        user_id = None
+        try:
+            user_id = current_user.id if current_user.is_authenticated else None
+        except Exception:  # noqa: S110 - logging must never break a response
+            pass
+        logger.info(
+            json.dumps(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+                    "user": user_id,
+                    "endpoint": request.endpoint,
+                }
+            )
+        )
+        return response

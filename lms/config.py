@@ -106,6 +106,8 @@ class Config:
     BASE_URL = _env("LMS_BASE_URL", "http://127.0.0.1:5000")
 
     COURSES_PATH = _env("LMS_COURSES_PATH", str(PROJECT_ROOT / "courses"))
+    #: one JSON line per request on the "tadrib.requests" logger
+    REQUEST_LOG = _env_bool("LMS_REQUEST_LOG", True)
     USERS_PER_PAGE = 25
 
     def __init__(self) -> None:
@@ -118,6 +120,7 @@ class Config:
 
 class TestConfig(Config):
     __test__ = False  # not a pytest test class
+    REQUEST_LOG = False
 
     TESTING = True
     # Fast hashing in tests; the production parameters are tested separately.

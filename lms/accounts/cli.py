@@ -25,3 +25,32 @@ def create_admin(email: str, name_latin: str, password: str) -> None:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Administrator {user.email} created (id {user.id}).")
+
+
+@cli.command("export-data")
+@click.argument("email")
+@with_appcontext
+def export_data(email: str) -> None:
+    """Print everything Tadrib holds about a person, as JSON (Law 09-08, right of access)."""
+    import json
+
+    user = service.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    click.echo(json.dumps(service.export_user_data(user), ensure_ascii=False, indent=2, default=str))
+
+
+@cli.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def erase(email: str, yes: bool) -> None:
+    """Erase a person's identity (Law 09-08). Anonymised statistics and certificate verification remain."""
+    user = service.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    if not yes:
+        click.confirm(f"Erase {user.email} ({user.name_latin})? This cannot be undone", abort=True)
+    service.erase_user(user, actor=None)
+    db.session.commit()
+    click.echo(f"Erased account {user.id}.")

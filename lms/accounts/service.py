@@ -381,3 +381,24 @@ def export_user_data(user: User) -> dict:
 
 #: Other domains append functions ``(user) -> dict`` here to add their data to the export.
 EXPORT_CONTRIBUTORS: list = []
+
+
+#: Other domains append ``(user) -> None`` functions that erase what they hold about the person.
+ERASERS: list = []
+
+
+def erase_user(user: User, actor) -> None:
+    """Remove a person's identity; keep what anonymised statistics need (profession, jurisdiction, gender,
+    progress, attempts, attendance) and what a certificate verification must still show."""
+    before = {"email": user.email}
+    for erase in ERASERS:
+        erase(user)
+    user.email = f"erased-{user.id}@erased.invalid"
+    user.name_latin = f"Erased person {user.id}"
+    user.name_arabic = None
+    user.password_hash = None
+    user.is_active = False
+    user.erased_at = utcnow()
+    end_all_sessions(user)
+    db.session.execute(UserToken.__table__.delete().where(UserToken.user_id == user.id))
+    record("user.erase", user, before={"had_email": bool(before["email"])}, after={"erased": True}, actor=actor)

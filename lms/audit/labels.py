@@ -12,6 +12,20 @@ LABELS = {
     "user.activate": _l("Account reactivated"),
     "user.deactivate": _l("Account deactivated"),
     "user.profile": _l("Profile updated"),
+    "user.erase": _l("Personal data erased"),
+    "user.merge": _l("Walk-in record merged"),
+    "cohort.create": _l("Cohort created"),
+    "cohort.update": _l("Cohort changed"),
+    "cohort.enrol": _l("Learner enrolled"),
+    "cohort.unenrol": _l("Enrolment removed"),
+    "session.save": _l("Session saved"),
+    "session.checkin_open": _l("Check-in opened"),
+    "session.checkin_close": _l("Check-in closed"),
+    "attendance.mark": _l("Attendance recorded"),
+    "quiz.override": _l("Grade changed by a trainer"),
+    "quiz.regrade": _l("Attempt regraded"),
+    "certificate.issue": _l("Certificate issued"),
+    "certificate.revoke": _l("Certificate revoked"),
 }
 
 

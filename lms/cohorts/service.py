@@ -498,12 +498,39 @@ def enrolment_counts(cohort_ids: list[int]) -> dict[int, int]:
     )
 
 
+def _erase_attendance_notes(user) -> None:
+    """Notes written about a person may identify them: erased with the person."""
+    from sqlalchemy import update
+
+    db.session.execute(update(Attendance).where(Attendance.user_id == user.id).values(note=None))
+
+
+def _export_cohort_data(user) -> dict:
+    rows = db.session.execute(
+        select(Cohort.title, WorkshopSession.title, WorkshopSession.starts_at, Attendance.status, Attendance.note)
+        .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+        .join(Cohort, Cohort.id == WorkshopSession.cohort_id)
+        .where(Attendance.user_id == user.id)
+    ).all()
+    cohorts_ = db.session.scalars(
+        select(Cohort.title).join(Enrolment, Enrolment.cohort_id == Cohort.id).where(Enrolment.user_id == user.id)
+    ).all()
+    return {
+        "cohorts": list(cohorts_),
+        "attendance": [{"cohort": c, "session": s, "starts_at": t, "status": st, "note": n} for c, s, t, st, n in rows],
+    }
+
+
 def ensure_enrolled_access() -> None:
     """Enrolled learners open their cohort's course even when it is not meant for their profession."""
     from ..content import service as content
 
     if is_enrolled_in_course not in content.ACCESS_GRANTERS:
         content.ACCESS_GRANTERS.append(is_enrolled_in_course)
+    if _erase_attendance_notes not in accounts.ERASERS:
+        accounts.ERASERS.append(_erase_attendance_notes)
+    if _export_cohort_data not in accounts.EXPORT_CONTRIBUTORS:
+        accounts.EXPORT_CONTRIBUTORS.append(_export_cohort_data)
 
 
 __all__ = ["CohortError", "IntegrityError"]
