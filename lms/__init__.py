@@ -123,7 +123,10 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
 
+    from .accounts.routes import require_two_factor
+
     app.before_request(enforce_access)
+    app.before_request(require_two_factor)
     app.after_request(set_security_headers)
     register_error_handlers(app)
 

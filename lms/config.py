@@ -90,6 +90,13 @@ class Config:
     ARGON2_MEMORY_COST = _env_int("LMS_ARGON2_MEMORY_KIB", 19456)
     ARGON2_PARALLELISM = _env_int("LMS_ARGON2_PARALLELISM", 1)
 
+    #: roles that must sign in with a one-time code as well (empty: nobody is forced)
+    REQUIRE_TOTP_ROLES = (
+        tuple(r for r in (_env("LMS_REQUIRE_TOTP_ROLES", "trainer,admin") or "").split(",") if r.strip())
+        if _env_bool("LMS_REQUIRE_TOTP", True)
+        else ()
+    )
+
     RESET_TOKEN_HOURS = _env_int("LMS_RESET_TOKEN_HOURS", 1)
     INVITE_TOKEN_DAYS = _env_int("LMS_INVITE_TOKEN_DAYS", 14)
 
@@ -121,6 +128,7 @@ class Config:
 class TestConfig(Config):
     __test__ = False  # not a pytest test class
     REQUEST_LOG = False
+    REQUIRE_TOTP_ROLES = ()  # the two-factor tests switch it on
 
     TESTING = True
     # Fast hashing in tests; the production parameters are tested separately.

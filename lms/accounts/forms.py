@@ -97,6 +97,11 @@ class RolesForm(BaseForm):
         return {role for role in ("learner", "trainer", "admin") if getattr(self, f"role_{role}").data}
 
 
+class TotpForm(BaseForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+    submit = SubmitField(_l("Continue"))
+
+
 class ConfirmForm(BaseForm):
     """A form with nothing but its CSRF token, for POST-only actions (logout, deactivate, resend)."""
 

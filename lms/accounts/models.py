@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.timeutil import utcnow
@@ -45,6 +45,13 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     #: set when the person's data was erased on request (Law 09-08); the row stays for statistics
     erased_at: Mapped[datetime | None]
+    #: time-based one-time passwords (RFC 6238): base32 secret, set once confirmed
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    #: the last 30-second step accepted, so a code cannot be replayed
+    totp_last_step: Mapped[int | None]
+    #: sha256 hashes of the unused recovery codes
+    recovery_codes: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_user_account_name_latin", "name_latin"),)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -14,7 +15,7 @@ from ..core.forms import safe_next_url
 from ..core.pagination import paginate
 from ..extensions import db, limiter, login_manager
 from ..i18n import _
-from . import bp, service
+from . import bp, service, totp
 from .forms import (
     AdminUserForm,
     ChangePasswordForm,
@@ -25,6 +26,7 @@ from .forms import (
     ProfileForm,
     RolesForm,
     SetPasswordForm,
+    TotpForm,
 )
 from .models import User
 from .service import AccountError
@@ -82,6 +84,13 @@ def login():
             next_url = safe_next_url(request.args.get("next"), url_for("core.home"))
             # A new session on sign-in: nothing set before it (fixation) survives.
             session.clear()
+            if user.totp_enabled_at:
+                # The password was right; the one-time code decides.
+                session["totp_user"] = user.get_id()
+                session["totp_started"] = int(time.time())
+                session["totp_remember"] = bool(form.remember.data)
+                session["totp_next"] = next_url
+                return redirect(url_for("accounts.login_code"))
             login_user(user, remember=form.remember.data)
             session["locale"] = user.locale
             return redirect(next_url)
@@ -91,6 +100,135 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("accounts/login.html", form=form), status
+
+
+TOTP_PENDING_SECONDS = 300
+
+
+def _pending_totp_user() -> User | None:
+    started = session.get("totp_started", 0)
+    if not session.get("totp_user") or time.time() - started > TOTP_PENDING_SECONDS:
+        return None
+    return load_user(session["totp_user"])
+
+
+def _totp_key() -> str:
+    return "totp:" + str(session.get("totp_user", request.remote_addr))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_totp_key,
+    deduct_when=_failed_login,
+    error_message=_rate_limited_message,
+)
+def login_code():
+    user = _pending_totp_user()
+    if user is None:
+        flash(_("Sign in again: the sign-in took too long."), "warning")
+        return redirect(url_for("accounts.login"))
+    form = TotpForm()
+    status = 200
+    if form.validate_on_submit():
+        if totp.verify(user, form.code.data):
+            remember, next_url = session.get("totp_remember", False), session.get("totp_next", "/")
+            db.session.commit()
+            session.clear()
+            login_user(user, remember=remember)
+            session["locale"] = user.locale
+            return redirect(safe_next_url(next_url, url_for("core.home")))
+        db.session.commit()
+        form.code.errors.append(_("This code is not valid. Type the current code from your app, or a recovery code."))
+        status = 401
+    return render_template("accounts/login_code.html", form=form), status
+
+
+@bp.route("/profile/two-factor", methods=["GET", "POST"])
+@signed_in
+def two_factor():
+    """Set up (or see) two-factor sign-in. Trainers and admins must set it up before anything else."""
+    import segno
+
+    form = TotpForm()
+    if current_user.totp_enabled_at:
+        return render_template(
+            "accounts/two_factor.html",
+            enabled=True,
+            form=ConfirmForm(),
+            required=totp.needs_totp(current_user, current_app.config["REQUIRE_TOTP_ROLES"]),
+        )
+    secret = session.get("totp_pending_secret") or totp.new_secret()
+    session["totp_pending_secret"] = secret
+    if form.validate_on_submit():
+        codes = totp.enable(current_user, secret, form.code.data)
+        if codes:
+            session.pop("totp_pending_secret", None)
+            db.session.commit()
+            return render_template("accounts/recovery_codes.html", codes=codes)
+        form.code.errors.append(_("This code is not valid. Check the time on your phone and type the current code."))
+    uri = totp.provisioning_uri(secret, current_user.email)
+    qr = segno.make(uri, error="m").svg_inline(scale=5, omitsize=True)
+    return render_template(
+        "accounts/two_factor.html",
+        enabled=False,
+        form=form,
+        qr=qr,
+        secret=secret,
+        required=totp.needs_totp(current_user, current_app.config["REQUIRE_TOTP_ROLES"]),
+    )
+
+
+@bp.post("/profile/two-factor/disable")
+@signed_in
+def two_factor_disable():
+    if ConfirmForm().validate_on_submit():
+        if totp.needs_totp(current_user, current_app.config["REQUIRE_TOTP_ROLES"]):
+            flash(_("Two-factor sign-in is required for your role."), "error")
+        else:
+            totp.disable(current_user, current_user)
+            db.session.commit()
+            flash(_("Two-factor sign-in is off."), "info")
+    return redirect(url_for("accounts.two_factor"))
+
+
+@bp.post("/admin/users/<int:user_id>/two-factor-reset")
+@roles_required("admin")
+def admin_totp_reset(user_id: int):
+    """A lost phone: the admin switches two-factor off; the person sets it up again at next sign-in."""
+    user = _user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        totp.disable(user, current_user)
+        service.end_all_sessions(user)
+        db.session.commit()
+        flash(_("Two-factor sign-in reset for %(email)s.", email=user.email), "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+TOTP_EXEMPT = {
+    "accounts.two_factor",
+    "accounts.logout",
+    "accounts.login_code",
+    "core.set_language",
+    "core.healthz",
+    "static",
+    "core.privacy",
+}
+
+
+def require_two_factor():
+    """Trainers and admins without two-factor sign-in are sent to set it up before anything else."""
+    roles = current_app.config.get("REQUIRE_TOTP_ROLES") or ()
+    if not roles or request.endpoint in TOTP_EXEMPT or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and not current_user.totp_enabled_at and totp.needs_totp(current_user, roles):
+        if request.method == "GET":
+            flash(_("Your role requires two-factor sign-in: set it up to continue."), "warning")
+            return redirect(url_for("accounts.two_factor"))
+        abort(403)
+    return None
 
 
 @bp.post("/logout")

@@ -32,6 +32,10 @@ CLASSES = {
     "learner_pages": set(ROLES) - {"anonymous"},
 }
 ENDPOINTS = {
+    "accounts.login_code": "public",
+    "accounts.two_factor": "signed_in",
+    "accounts.two_factor_disable": "signed_in",
+    "accounts.admin_totp_reset": "admin",
     "static": "public",
     "core.home": "public",
     "core.healthz": "public",
@@ -101,6 +105,7 @@ ENDPOINTS = {
     "accounts.admin_user_active": "admin",
     "accounts.admin_user_invite": "admin",
     "accounts.admin_audit": "admin",
+    "accounts.admin_totp_reset": "admin",
     "content.admin_courses": "admin",
     "reports.programme": "admin",
 }
