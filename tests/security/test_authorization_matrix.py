@@ -105,7 +105,6 @@ ENDPOINTS = {
     "accounts.admin_user_active": "admin",
     "accounts.admin_user_invite": "admin",
     "accounts.admin_audit": "admin",
-    "accounts.admin_totp_reset": "admin",
     "content.admin_courses": "admin",
     "reports.programme": "admin",
 }
