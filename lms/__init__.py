@@ -171,7 +171,7 @@ def _request_log(app: Flask) -> None:
         user_id = None
         try:
             user_id = current_user.id if current_user.is_authenticated else None
-        except Exception:  # noqa: S110 - logging must never break a response
+        except Exception:  # noqa: S110 - logging must never break a response  # nosec B110
             pass
         logger.info(
             json.dumps(

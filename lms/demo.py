@@ -316,7 +316,7 @@ def _demo_large(courses, trainers) -> None:
     from .content.models import Module, ModuleProgress, QuizVersion
     from .quizzes.models import Attempt
 
-    rng = random.Random(2027)  # noqa: S311 - demo data
+    rng = random.Random(2027)  # noqa: S311 - demo data  # nosec B311
     codes = [j["code"] for j in jurisdictions()]
     first = [
         "Amine",

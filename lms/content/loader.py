@@ -350,7 +350,7 @@ def _load_module(report, folder: Path, position: int, slug: str) -> ModuleSource
 # --- quiz.yaml --------------------------------------------------------------------------------
 
 QUIZ_DEFAULTS = {
-    "pass_mark": 70,
+    "pass_mark": 70,  # nosec B105 - a quiz setting, not a password
     "max_attempts": 0,
     "grading": "highest",
     "shuffle_questions": False,
@@ -393,7 +393,7 @@ def _load_quiz(report, path: Path) -> dict | None:
             ok = value in REVIEW
         if not ok:
             hint = {
-                "pass_mark": "a percent from 0 to 100",
+                "pass_mark": "a percent from 0 to 100",  # nosec B105 - a quiz setting, not a password
                 "grading": " | ".join(GRADING),
                 "review": " | ".join(REVIEW),
                 "shuffle_questions": "true or false",

@@ -65,7 +65,7 @@ class YamlError(Exception):
 def load(text: str, line_offset: int = 0):
     """Parse YAML; raise YamlError(line, message) with the line in the file (offset for front matter)."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset

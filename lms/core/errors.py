@@ -67,7 +67,7 @@ def handle_db_unavailable(error: Exception):
 
     try:
         db.session.rollback()
-    except Exception:  # noqa: S110 - the connection is gone: nothing to roll back
+    except Exception:  # noqa: S110 - the connection is gone: nothing to roll back  # nosec B110
         pass
     # Render the error page as for a visitor: loading the user would hit the database again.
     g._login_user = current_app.login_manager.anonymous_user()

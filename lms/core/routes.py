@@ -70,7 +70,7 @@ def get_locale() -> str:
     try:
         if current_user and current_user.is_authenticated and current_user.locale in languages:
             return current_user.locale
-    except Exception:  # noqa: S110 - user loading failed (database down): fall back to the session
+    except Exception:  # noqa: S110 - user loading failed (database down): fall back to the session  # nosec B110
         pass
     chosen = session.get("locale")
     if chosen in languages:

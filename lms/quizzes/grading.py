@@ -126,7 +126,7 @@ def final_grade(percents: list[float], method: str) -> float | None:
 
 def draw_questions(questions: list[dict], seed: int, shuffle: bool, draw: int | None) -> list[str]:
     """The ids of the questions an attempt shows, in order: seeded, so a reload shows the same order."""
-    rng = random.Random(seed)  # noqa: S311 - an order, not a secret
+    rng = random.Random(seed)  # noqa: S311 - an order, not a secret  # nosec B311
     ids = [q["id"] for q in questions]
     if draw is not None and draw < len(ids):
         ids = rng.sample(ids, draw)
@@ -141,7 +141,7 @@ def draw_questions(questions: list[dict], seed: int, shuffle: bool, draw: int | 
 def option_order(option_ids: list[str], seed: int, question_id: str, shuffle: bool) -> list[str]:
     if not shuffle:
         return list(option_ids)
-    rng = random.Random(f"{seed}:{question_id}")  # noqa: S311 - an order, not a secret
+    rng = random.Random(f"{seed}:{question_id}")  # noqa: S311 - an order, not a secret  # nosec B311
     ids = list(option_ids)
     rng.shuffle(ids)
     return ids
