@@ -67,12 +67,14 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
     modules = db.session.scalars(
         select(Module.id).where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
     ).all()
+    # A pre-test is diagnostic: it never counts among the quizzes to pass.
     quizzes = (
         {
             q.module_id: q
             for q in db.session.scalars(
                 select(QuizVersion).where(QuizVersion.module_id.in_(modules), QuizVersion.is_current.is_(True))
             )
+            if q.definition["settings"].get("role", "graded") != "pretest"
         }
         if modules
         else {}

@@ -20,6 +20,7 @@ PROFESSIONS = ("magistrate-judge", "magistrate-prosecutor", "social-worker", "cl
 QUESTION_TYPES = ("single", "multiple", "truefalse", "matching", "short", "essay")
 GRADING = ("highest", "average", "first", "last")
 REVIEW = ("score", "answers", "explanations")
+ROLES = ("graded", "pretest", "posttest")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_DIR_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -359,6 +360,8 @@ QUIZ_DEFAULTS = {
     "time_limit_minutes": None,
     "grace_minutes": 2,
     "review": "explanations",
+    #: graded (default), pretest (diagnostic, before the course) or posttest (same objectives, after it)
+    "role": "graded",
 }
 
 
@@ -391,11 +394,14 @@ def _load_quiz(report, path: Path) -> dict | None:
             ok = value in GRADING
         elif key == "review":
             ok = value in REVIEW
+        elif key == "role":
+            ok = value in ROLES
         if not ok:
             hint = {
                 "pass_mark": "a percent from 0 to 100",  # nosec B105 - a quiz setting, not a password
                 "grading": " | ".join(GRADING),
                 "review": " | ".join(REVIEW),
+                "role": " | ".join(ROLES),
                 "shuffle_questions": "true or false",
                 "shuffle_options": "true or false",
             }.get(key, "a whole number (or null)")

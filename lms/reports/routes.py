@@ -241,6 +241,10 @@ def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[st
         (_("Attendance rate"), pct(indicators["attendance_rate"])),
         (_("Quiz pass rate"), pct(indicators["quiz_pass_rate"])),
         (_("Average quiz score"), pct(indicators["average_score"])),
+        (
+            _("Average pre/post-test gain (points)"),
+            "—" if indicators["average_gain"] is None else f"{indicators['average_gain']:+.1f}",
+        ),
     ]
 
 

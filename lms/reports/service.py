@@ -30,6 +30,8 @@ class LearnerRow:
     completed: int = 0
     completed_at: datetime | None = None
     attendance: float | None = None
+    #: post-test grade minus pre-test grade, when the course has both and the learner took both
+    gain: float | None = None
     certificate: Certificate | None = None
     eligible: bool = False
     flags: list = field(default_factory=list)  # "behind", "failing", "attendance"
@@ -47,6 +49,21 @@ class CohortDashboard:
     @property
     def needs_help(self) -> list[LearnerRow]:
         return [r for r in self.rows if r.flags]
+
+    @property
+    def average_gain(self) -> float | None:
+        gains = [r.gain for r in self.rows if r.gain is not None]
+        return round(sum(gains) / len(gains), 1) if gains else None
+
+    def module_with_role(self, role: str):
+        return next(
+            (
+                m
+                for m in self.modules
+                if m.id in self.quizzes and self.quizzes[m.id].definition["settings"].get("role") == role
+            ),
+            None,
+        )
 
 
 def cohort_dashboard(cohort: Cohort, now: datetime | None = None) -> CohortDashboard:
@@ -102,6 +119,13 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None) -> CohortDashb
                 "open": any(s == IN_PROGRESS for s, _p, _x in attempts),
                 "exhausted": bool(settings["max_attempts"]) and len(attempts) >= settings["max_attempts"],
             }
+    pre = next((mid for mid, q in quizzes.items() if q.definition["settings"].get("role") == "pretest"), None)
+    post = next((mid for mid, q in quizzes.items() if q.definition["settings"].get("role") == "posttest"), None)
+    if pre and post:
+        for row in rows.values():
+            before, after = row.quizzes.get(pre, {}).get("grade"), row.quizzes.get(post, {}).get("grade")
+            if before is not None and after is not None:
+                row.gain = round(after - before, 1)
     sessions, attendance_rows, info = cohorts.attendance_report(cohort, now)
     for item in attendance_rows:
         rows[item.user.id].attendance = item.percent
@@ -118,7 +142,7 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None) -> CohortDashb
         row.eligible = statuses.get(row.user.id).eligible if row.user.id in statuses else False
         if modules and row.completed / len(modules) + 0.2 < elapsed:
             row.flags.append("behind")
-        if any(not q["passed"] and q["attempts"] and not q["open"] for q in row.quizzes.values()):
+        if any(not q["passed"] and q["attempts"] and not q["open"] and mid != pre for mid, q in row.quizzes.items()):
             row.flags.append("failing")
         if cohort.mode != "online" and row.attendance is not None and row.attendance < threshold:
             row.flags.append("attendance")
@@ -357,16 +381,33 @@ def programme_indicators(filters: ProgrammeFilters, now: datetime | None = None)
         .group_by(Attempt.user_id, Attempt.module_id)
         .subquery()
     )
-    pass_marks = {
-        q.module_id: q.definition["settings"]["pass_mark"]
-        for q in db.session.scalars(select(QuizVersion).where(QuizVersion.is_current.is_(True)))
-    }
-    per_module = db.session.execute(select(best.c.module_id, best.c.best)).all()
+    current = db.session.scalars(select(QuizVersion).where(QuizVersion.is_current.is_(True))).all()
+    pass_marks = {q.module_id: q.definition["settings"]["pass_mark"] for q in current}
+    pretests = {q.module_id for q in current if q.definition["settings"].get("role") == "pretest"}
+    per_module = [
+        (module_id, value)
+        for module_id, value in db.session.execute(select(best.c.module_id, best.c.best))
+        if pass_marks.get(module_id) is not None and module_id not in pretests
+    ]
     quiz_pairs = len(per_module)
     quiz_passed = sum(
         1 for module_id, value in per_module if value is not None and value >= pass_marks.get(module_id, 70)
     )
     average = round(sum(v or 0 for _m, v in per_module) / quiz_pairs, 1) if quiz_pairs else None
+
+    # Pre/post-test gain: for each person who took both tests of their course, post grade minus pre grade.
+    roles = {q.module_id: q.definition["settings"].get("role", "graded") for q in current}
+    firsts: dict[tuple[int, str], float] = {}
+    for user_id, module_id, value in db.session.execute(select(best.c.user_id, best.c.module_id, best.c.best)):
+        role = roles.get(module_id)
+        if role in ("pretest", "posttest") and value is not None:
+            firsts[(user_id, role)] = value
+    gains = [
+        firsts[(uid, "posttest")] - firsts[(uid, "pretest")]
+        for uid, role in firsts
+        if role == "pretest" and (uid, "posttest") in firsts
+    ]
+    average_gain = round(sum(gains) / len(gains), 1) if gains else None
 
     def breakdown(key: str) -> dict:
         table: dict = {}
@@ -393,6 +434,8 @@ def programme_indicators(filters: ProgrammeFilters, now: datetime | None = None)
         "quiz_pass_rate": round(100.0 * quiz_passed / quiz_pairs, 1) if quiz_pairs else None,
         "average_score": average,
         "quiz_results": quiz_pairs,
+        "average_gain": average_gain,
+        "gain_people": len(gains),
     }
 
 

@@ -101,7 +101,7 @@ def test_not_eligible_learner_sees_why(client, world):
     _trainer, _learner, _cohort = world
     client.login("judge@example.org")
     page = client.get("/certificates").get_data(as_text=True)
-    assert "modules completed: 0 of 6 required" in page and "attendance 0 % of 80 % required" in page
+    assert "modules completed: 0 of 8 required" in page and "attendance 0 % of 80 % required" in page
 
 
 def test_issue_is_idempotent_and_audited(client, db, world):
@@ -230,3 +230,10 @@ def test_code_normalisation():
     assert service.normalize_code(" k7qf-3mzp x2da-9wrt ") == "K7QF3MZPX2DA9WRT"
     assert service.normalize_code("O1IL") == "0111"
     assert all(c in service.CODE_ALPHABET for c in service.new_code())
+
+
+def test_pre_test_does_not_count_for_the_certificate(db, world):
+    _trainer, learner, cohort = world
+    records = service.cohort_records(cohort)
+    # 8 modules (with the pre-test and the post-test), 7 quizzes to pass: the pre-test is not one of them.
+    assert records[learner.id].modules_total == 8 and records[learner.id].quizzes_total == 7

@@ -9,12 +9,35 @@ from lms.content.loader import load_courses
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSES, PROBLEMS = load_courses(ROOT / "courses")
-MODULES = [(c.slug, m) for c in COURSES for m in c.modules]
+MODULES = [
+    (c.slug, m)
+    for c in COURSES
+    for m in c.modules
+    if not (m.quiz and m.quiz["settings"]["role"] in ("pretest", "posttest"))
+]
+
+
+ASSESSMENTS = ("pretest", "posttest")
+
+
+def _role(module):
+    return module.quiz["settings"]["role"] if module.quiz else "graded"
 
 
 def test_material_loads_without_problems():
     assert PROBLEMS == []
-    assert {c.slug: len(c.modules) for c in COURSES} == {"palermo-magistrates": 6, "victim-identification": 5}
+    lessons = {c.slug: len([m for m in c.modules if _role(m) not in ASSESSMENTS]) for c in COURSES}
+    assert lessons == {"palermo-magistrates": 6, "victim-identification": 5}
+
+
+@pytest.mark.parametrize("course", COURSES, ids=[c.slug for c in COURSES])
+def test_each_track_has_a_pre_test_and_a_post_test_with_the_same_questions(course):
+    pre = [m for m in course.modules if _role(m) == "pretest"]
+    post = [m for m in course.modules if _role(m) == "posttest"]
+    assert len(pre) == len(post) == 1
+    assert [q["id"] for q in pre[0].quiz["questions"]] == [q["id"] for q in post[0].quiz["questions"]]
+    assert pre[0].position < min(m.position for m in course.modules if _role(m) == "graded")
+    assert post[0].position > max(m.position for m in course.modules if _role(m) == "graded")
 
 
 def test_tracks_target_their_audiences():

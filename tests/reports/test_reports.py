@@ -112,12 +112,12 @@ def test_indicator_arithmetic_hand_computed(db, setting):
     for sid, marks in statuses.items():
         for uid, status in zip(everyone, marks, strict=True):
             db.session.add(Attendance(session_id=sid, user_id=uid, status=status))
-    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == modules[0].id, QuizVersion.is_current))
+    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == modules[1].id, QuizVersion.is_current))
     for uid, percent in ((judges[0], 90.0), (judges[1], 50.0), (workers[0], 70.0)):
         db.session.add(
             Attempt(
                 user_id=uid,
-                module_id=modules[0].id,
+                module_id=modules[1].id,
                 quiz_version_id=quiz.id,
                 number=1,
                 seed=1,
@@ -275,3 +275,38 @@ def test_charts_escape_and_mirror():
     assert 'text-anchor="start"' in ltr and 'text-anchor="end"' in rtl
     assert str(histogram([10, 95, 100, 0], "h")).count("<rect") == 10
     assert "<polyline" in str(line_chart([("a", 0), ("b", 50)], "l"))
+
+
+def test_pre_post_gain(db, setting):
+    _trainer, cohort, course = setting
+    ids = _bulk_learners(db, cohort, 2)
+    modules = {m.slug: m for m in db.session.scalars(select(Module).where(Module.course_id == course.id))}
+    tests = {role: modules[slug] for role, slug in (("pre", "pre-test"), ("post", "post-test"))}
+    for uid, (before, after) in zip(ids, ((40.0, 80.0), (50.0, 70.0)), strict=True):
+        for role, percent in (("pre", before), ("post", after)):
+            module = tests[role]
+            quiz = db.session.scalar(
+                select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current)
+            )
+            db.session.add(
+                Attempt(
+                    user_id=uid,
+                    module_id=module.id,
+                    quiz_version_id=quiz.id,
+                    number=1,
+                    seed=1,
+                    question_ids=[],
+                    state="submitted",
+                    submitted_at=NOW - timedelta(days=1),
+                    percent=percent,
+                    points=percent,
+                    max_points=100,
+                )
+            )
+    db.session.commit()
+    board = service.cohort_dashboard(db.session.get(Cohort, cohort.id), NOW)
+    assert sorted(r.gain for r in board.rows) == [20.0, 40.0] and board.average_gain == 30.0
+    result = service.programme_indicators(service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31)), now=NOW)
+    assert result["average_gain"] == 30.0 and result["gain_people"] == 2
+    # The pre-test never counts among the quizzes passed, nor in the pass rate.
+    assert result["quiz_results"] == 2
