@@ -41,6 +41,9 @@ class Attempt(db.Model):
     is_passed: Mapped[bool | None]
     #: an essay awaits a trainer's grade
     is_pending: Mapped[bool] = mapped_column(default=False)
+    #: the highest save sequence number seen: a save that arrives late (an older autosave still in flight
+    #: when a newer save landed) is ignored instead of overwriting newer answers
+    save_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     quiz_version: Mapped[QuizVersion] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", lazy="raise_on_sql")

@@ -121,7 +121,8 @@ def attempt(attempt_id: int):
 def _save_from_form(attempt: Attempt):
     by_id = service.questions_by_id(attempt.quiz_version)
     shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
-    return service.save_answers(attempt, service.parse_form(shown, request.form))
+    seq = request.form.get("seq", type=int)
+    return service.save_answers(attempt, service.parse_form(shown, request.form), seq=seq)
 
 
 @bp.post("/attempts/<int:attempt_id>/save")

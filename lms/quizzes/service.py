@@ -100,10 +100,11 @@ def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = Non
     return attempt
 
 
-def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None) -> datetime:
+def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None, seq: int | None = None) -> datetime:
     """Save the given responses (question id -> response). Returns the save time.
 
-    Refused once the attempt is submitted or its time (plus grace) is over.
+    Refused once the attempt is submitted or its time (plus grace) is over. ``seq`` is the browser's save
+    counter: a save older than one already stored is ignored (it would overwrite newer answers).
     """
     now = now or utcnow()
     if attempt.state != IN_PROGRESS:
@@ -111,6 +112,15 @@ def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None)
     if _deadline_passed(attempt, now):
         finish_attempt(attempt, now, by="timeout")
         raise QuizError(_("The time for this attempt is over. It was submitted with the answers saved in time."))
+    if seq is not None:
+        claimed = db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id, Attempt.save_seq <= seq)
+            .values(save_seq=seq)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            return now  # a newer save already landed: this late one changes nothing
     allowed = set(attempt.question_ids)
     existing = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
     for qid, response in responses.items():

@@ -9,10 +9,18 @@
   var timer = null;
   var inFlight = false;
   var again = false;
+  // Every save carries a higher number; the server ignores one that arrives after a newer one.
+  var seqField = form.querySelector("[data-seq]");
+  function nextSeq() {
+    var value = (parseInt(seqField.value, 10) || 0) + 1;
+    seqField.value = String(value);
+    return value;
+  }
 
   function send() {
     if (inFlight) { again = true; return; }
     inFlight = true;
+    nextSeq();
     var data = new FormData(form);
     data.delete("action");
     fetch(url, { method: "POST", body: data, credentials: "same-origin",
@@ -38,6 +46,8 @@
   }
 
   form.addEventListener("change", function () { window.clearTimeout(timer); send(); });
+  // The page's own buttons (Save, Next, Review) also save: number them after any autosave sent so far.
+  form.addEventListener("submit", function () { window.clearTimeout(timer); nextSeq(); });
   form.addEventListener("input", function (event) {
     if (event.target.tagName === "TEXTAREA" || event.target.type === "text") {
       window.clearTimeout(timer);

@@ -282,3 +282,20 @@ def test_arabic_quiz_page(client, judge, courses, db):
     attempt_id = _start(client, quiz)
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert 'dir="rtl"' in page and quiz.definition["questions"][0]["prompt"]["ar"][:20] in page
+
+
+def test_a_late_autosave_never_overwrites_a_newer_save(client, judge, courses, db):
+    """An autosave still in flight when the learner pressed Save arrives last: it is ignored."""
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
+    right = next(o["id"] for o in question["options"] if o["correct"])
+    wrong = next(o["id"] for o in question["options"] if not o["correct"])
+    name = f"q-{question['id']}"
+    client.post_form(f"/attempts/{attempt_id}/save", {"shown": question["id"], name: right, "seq": "2", "action": "save"})
+    late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "1"})
+    assert late.status_code == 200
+    assert service.responses_of(attempt_id)[question["id"]] == right
+    newer = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "3"})
+    assert newer.status_code == 200 and service.responses_of(attempt_id)[question["id"]] == wrong

@@ -1,0 +1,422 @@
+"""Real-browser journeys, each in French (left to right) and Arabic (right to left).
+
+Every journey switches the language with the header switcher and checks <html dir>; each step is
+photographed under tests/e2e/screenshots/<test>-<step>-<lang>.png.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from .conftest import LANGS, new_context, require_browser, sign_in, switch_language
+
+require_browser()
+
+from playwright.sync_api import expect  # noqa: E402
+
+COURSE, MODULE = "palermo-magistrates", "definition"
+
+langs = pytest.mark.parametrize("lang", LANGS)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def right_answer(question: dict, lang: str):
+    """The response that earns every point, as the form expects it."""
+    kind = question["type"]
+    if kind == "single":
+        return next(o["id"] for o in question["options"] if o.get("correct"))
+    if kind == "multiple":
+        return {o["id"] for o in question["options"] if o.get("correct")}
+    if kind == "truefalse":
+        return "true" if question["answer"] else "false"
+    if kind == "matching":
+        return {item["id"]: item["match"] for item in question["items"]}
+    if kind == "short":
+        answers = question["answers"]
+        return (answers.get(lang) or answers["fr"])[0]
+    raise AssertionError(f"no automatic right answer for a {kind} question")
+
+
+class AutosaveWatch:
+    """Counts the page's autosave requests, to wait until none is in flight."""
+
+    def __init__(self, page):
+        self.pending = 0
+        self.sent = 0
+        self.last_event = time.monotonic()
+        page.on("request", self._start)
+        page.on("requestfinished", self._end)
+        page.on("requestfailed", self._end)
+
+    def _start(self, request):
+        if request.url.endswith("/autosave"):
+            self.pending += 1
+            self.sent += 1
+            self.last_event = time.monotonic()
+
+    def _end(self, request):
+        if request.url.endswith("/autosave"):
+            self.pending -= 1
+            self.last_event = time.monotonic()
+
+    def wait_idle(self, page, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pending or time.monotonic() - self.last_event < quiet:
+            assert time.monotonic() < deadline, "autosave requests still in flight"
+            page.wait_for_timeout(50)
+
+
+def answer_with_mouse(page, question: dict, lang: str) -> None:
+    qid, kind = question["id"], question["type"]
+    name = f"q-{qid}"
+    box = page.locator(f"#question-{qid}")
+    right = right_answer(question, lang)
+    if kind in ("single", "truefalse"):
+        box.locator(f'input[name="{name}"][value="{right}"]').check()
+    elif kind == "multiple":
+        for option in question["options"]:
+            checkbox = box.locator(f'input[name="{name}"][value="{option["id"]}"]')
+            checkbox.set_checked(option["id"] in right)
+    elif kind == "matching":
+        for item_id, choice in right.items():
+            box.locator(f"#{name}-{item_id}").select_option(choice)
+    elif kind == "short":
+        box.locator(f"#{name}").fill(right)
+    else:
+        raise AssertionError(kind)
+
+
+def focused(page) -> dict:
+    """What has the keyboard focus (read only: the test never clicks)."""
+    return page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          if (!el) return {tag: ""};
+          return {
+            tag: el.tagName.toLowerCase(), type: el.type || "", name: el.name || "", value: el.value || "",
+            checked: !!el.checked, id: el.id || "", cls: el.className || "",
+            inQuiz: !!el.closest("form.quiz-form"),
+            selected: el.tagName === "SELECT" ? el.selectedIndex : -1,
+            options: el.tagName === "SELECT" ? Array.from(el.options).map(o => o.value) : [],
+            ring: (() => {
+              const style = getComputedStyle(el);
+              return (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+                || style.boxShadow !== "none";
+            })(),
+          };
+        }"""
+    )
+
+
+def tab_until(page, predicate, limit: int = 80, key: str = "Tab") -> dict:
+    for _ in range(limit):
+        page.keyboard.press(key)
+        info = focused(page)
+        if predicate(info):
+            return info
+    raise AssertionError(f"{key} never reached the expected element (last focus: {focused(page)})")
+
+
+def answer_focused_with_keyboard(page, info: dict, questions: dict, lang: str) -> None:
+    """Answer the control that has the focus, with keys only, if it belongs to a question."""
+    name = info["name"]
+    if not name.startswith("q-"):
+        return
+    if info["tag"] == "select":
+        qid, item_id = next(
+            (q, name[len(f"q-{q}-") :]) for q in questions if name.startswith(f"q-{q}-") and q != name[2:]
+        )
+        target = right_answer(questions[qid], lang)[item_id]
+        steps = info["options"].index(target) - info["selected"]
+        for _ in range(abs(steps)):
+            page.keyboard.press("ArrowDown" if steps > 0 else "ArrowUp")
+        assert focused(page)["value"] == target, f"{name}: arrow keys did not choose {target}"
+        return
+    question = questions[name[2:]]
+    right = right_answer(question, lang)
+    if info["type"] == "radio":
+        if not info["checked"]:
+            page.keyboard.press("Space")
+        for _ in range(len(question.get("options", [])) + 2):
+            now = focused(page)
+            if now["value"] == right:
+                break
+            page.keyboard.press("ArrowDown")  # moves to the next radio of the group and checks it
+        now = focused(page)
+        assert now["value"] == right and now["checked"], f"{name}: arrow keys did not check {right}"
+    elif info["type"] == "checkbox":
+        if (info["value"] in right) != info["checked"]:
+            page.keyboard.press("Space")
+        assert focused(page)["checked"] == (info["value"] in right)
+    elif info["type"] == "text":
+        page.keyboard.type(right)
+
+
+# --- journeys -----------------------------------------------------------------------------------------
+
+
+@langs
+def test_learner_accepts_invitation(lang, page, browser, live_server, shot):
+    """An admin creates a learner in the UI; the learner opens the mailed link, sets a password, is signed in."""
+    invitee = f"invitee-{lang}@e2e.example.org"
+    sign_in(page, live_server.people["admin"])
+    switch_language(page, lang)
+    page.goto("/admin/users/new")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    page.fill("#email", invitee)
+    page.fill("#name_latin", f"Salma Tazi {lang.upper()}")
+    page.fill("#name_arabic", "سلمى التازي")
+    page.select_option("#profession", "magistrate-judge")
+    page.select_option("#jurisdiction", "casablanca")
+    page.check('input[name="gender"][value="female"]')
+    page.select_option("#locale", lang)
+    expect(page.locator("#role_learner")).to_be_checked()
+    shot(page, "new-user-form")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/users/\d+$"))
+    expect(page.locator(".flash-success")).to_contain_text(invitee)
+    shot(page, "user-created")
+
+    link = live_server.invitation_link(invitee)
+    assert link.startswith(live_server.url + "/invitation/"), link
+
+    guest_context = new_context(browser, live_server, "fr")
+    try:
+        guest = guest_context.new_page()
+        guest.goto(link)
+        switch_language(guest, lang)
+        expect(guest).to_have_url(link)
+        shot(guest, "invitation")
+        guest.fill("#password", "une phrase longue et secrète")
+        guest.fill("#confirm", "une phrase longue et secrète")
+        with guest.expect_navigation():
+            guest.locator("main form button[type=submit]").click()
+        expect(guest).to_have_url(re.compile(r"/learn$"))
+        expect(guest.locator("header .who")).to_have_text(f"Salma Tazi {lang.upper()}")
+        expect(guest.locator(".flash-success")).to_be_visible()
+        expect(guest.locator("html")).to_have_attribute("lang", lang)
+        expect(guest.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+        # A magistrate sees the magistrates' track.
+        expect(guest.locator(f'.course-card a[href="/courses/{COURSE}"]')).to_be_visible()
+        shot(guest, "signed-in")
+        # The link works once.
+        response = guest.goto(link)
+        assert response.status == 404
+    finally:
+        guest_context.close()
+
+
+@langs
+def test_learner_reads_and_completes_module(lang, page, live_server, shot):
+    modules = live_server.module_slugs(COURSE)
+    following = modules[modules.index(MODULE) + 1]
+    learner = live_server.make_user("learner", profession="magistrate-judge")
+    sign_in(page, learner)
+    switch_language(page, lang)
+    page.goto("/learn")
+    card = page.locator(".course-card", has=page.locator(f'a[href="/courses/{COURSE}"]'))
+    expect(card.locator("progress")).to_have_attribute("value", "0")
+    shot(page, "dashboard-before")
+
+    page.goto(f"/courses/{COURSE}/{MODULE}")
+    article = page.locator("article.module-text")
+    expect(article).to_have_attribute("lang", lang)
+    expect(article).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    expect(article.locator("h1")).to_be_visible()
+    expect(page.locator(".module-actions")).to_be_visible()
+    shot(page, "module")
+
+    with page.expect_navigation():
+        page.locator(".module-actions form button[type=submit]").click()
+    # "Mark as complete and continue" leads to the next module, with a confirmation.
+    expect(page).to_have_url(re.compile(rf"/courses/{COURSE}/{following}$"))
+    expect(page.locator(".flash-success")).to_be_visible()
+    shot(page, "completed")
+
+    page.goto(f"/courses/{COURSE}")
+    item = page.locator(".module-item", has=page.locator(f'a[href="/courses/{COURSE}/{MODULE}"]'))
+    expect(item).to_have_class(re.compile(r"\bstatus-done\b"))
+    shot(page, "course")
+
+    page.goto("/learn")
+    expected = str(round(100 / len(modules)))
+    in_progress = page.locator("section[aria-labelledby=h-progress]")
+    expect(in_progress.locator("progress")).to_have_attribute("value", expected)
+    expect(in_progress.locator(f'a.button[href="/courses/{COURSE}/{following}"]')).to_be_visible()
+    shot(page, "dashboard-after")
+
+
+@langs
+def test_learner_passes_module_quiz(lang, page, live_server, shot):
+    quiz_id, definition = live_server.quiz_definition(COURSE, MODULE)
+    questions = {q["id"]: q for q in definition["questions"]}
+    learner = live_server.make_user("learner", profession="magistrate-judge")
+    sign_in(page, learner)
+    switch_language(page, lang)
+
+    page.goto(f"/courses/{COURSE}/{MODULE}")
+    with page.expect_navigation():
+        page.locator('.module-actions a[href*="/quizzes/"]').click()
+    expect(page).to_have_url(re.compile(rf"/quizzes/{quiz_id}$"))
+    shot(page, "quiz")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    watch = AutosaveWatch(page)
+    status = page.locator("[data-save-status]")
+    before = status.inner_text().strip()
+    shot(page, "attempt")
+
+    shown = page.locator("fieldset.question").evaluate_all("els => els.map(e => e.id.slice('question-'.length))")
+    assert sorted(shown) == sorted(questions), "the attempt does not show every question of the quiz"
+    for number, qid in enumerate(shown):
+        answer_with_mouse(page, questions[qid], lang)
+        if number == 0:
+            expect(status).not_to_have_text(before)
+            expect(status).not_to_have_class(re.compile("save-error"))
+            assert status.inner_text().strip(), "the save status went blank"
+            shot(page, "first-answer-saved")
+    watch.wait_idle(page)
+    assert watch.sent >= len(shown), "fewer autosaves than answers"
+    expect(status).not_to_have_class(re.compile("save-error"))
+    shot(page, "answered")
+
+    with page.expect_navigation():
+        page.locator("button[name=action][value=summary]").click()
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
+    expect(page.locator("main .flash-success")).to_be_visible()
+    expect(page.locator(".summary-list li.unanswered")).to_have_count(0)
+    expect(page.locator(".summary-list li.answered")).to_have_count(len(questions))
+    shot(page, "summary")
+
+    with page.expect_navigation():
+        page.locator('main form[action$="/submit"] button[type=submit]').click()
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
+    expect(page.locator(".result.passed strong")).to_have_text(re.compile(r"^100(\.0)?\s*%$"))
+    expect(page.locator("section.review.wrong")).to_have_count(0)
+    shot(page, "result")
+
+
+@langs
+def test_keyboard_only_quiz(lang, page, live_server, shot):
+    """Start, answer every question and submit with Tab, Space, arrow keys and Enter: no mouse."""
+    quiz_id, definition = live_server.quiz_definition(COURSE, MODULE)
+    questions = {q["id"]: q for q in definition["questions"]}
+    learner = live_server.make_user("learner", profession="magistrate-judge")
+    sign_in(page, learner)
+    switch_language(page, lang)
+
+    page.goto(f"/quizzes/{quiz_id}")
+    tab_until(
+        page,
+        lambda f: (
+            f["tag"] == "button"
+            and "/start"
+            in (page.evaluate("() => document.activeElement.form && document.activeElement.form.action") or "")
+        ),
+    )
+    shot(page, "start-focused")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    watch = AutosaveWatch(page)
+
+    # The first Tab reaches the skip link, which takes the focus to <main>.
+    page.keyboard.press("Tab")
+    assert "skip-link" in focused(page)["cls"]
+    expect(page.locator(".skip-link")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "main"
+
+    answered: set[str] = set()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        if info["tag"] == "button" and info["value"] == "summary":
+            break
+        assert info["ring"], f"no visible focus indicator on {info}"
+        if info["inQuiz"] and info["name"].startswith("q-"):
+            answer_focused_with_keyboard(page, info, questions, lang)
+            answered.add(info["name"])
+            if len(answered) == 1:
+                shot(page, "first-question-answered")
+    else:
+        raise AssertionError("Tab never reached the 'Review and submit' button")
+    watch.wait_idle(page)
+    shot(page, "all-answered")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
+    expect(page.locator(".summary-list li.unanswered")).to_have_count(0)
+
+    tab_until(
+        page,
+        lambda f: (
+            f["tag"] == "button"
+            and f["type"] == "submit"
+            and not f["inQuiz"]
+            and page.evaluate("() => (document.activeElement.form.action || '').endsWith('/submit')")
+        ),
+    )
+    shot(page, "submit-focused")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
+    expect(page.locator(".result.passed strong")).to_have_text(re.compile(r"^100(\.0)?\s*%$"))
+    shot(page, "result")
+
+
+@langs
+def test_admin_searches_and_changes_roles(lang, page, live_server, shot):
+    magistrate = live_server.people["magistrate"]
+    sign_in(page, live_server.people["admin"])
+    switch_language(page, lang)
+    with page.expect_navigation():
+        page.locator('nav.main-nav a[href="/admin/users"]').click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    rows = page.locator("main table tbody tr")
+    assert rows.count() >= 4
+    expect(page.locator("main table")).to_contain_text(magistrate.name)
+    shot(page, "users")
+
+    page.fill("#q", "يوسف")  # "Youssef", in Arabic script
+    with page.expect_navigation():
+        page.press("#q", "Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q=%D9%8A%D9%88%D8%B3%D9%81"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(magistrate.name)
+    expect(rows.first.locator('span[lang="ar"]')).to_have_text("يوسف بناني")
+    expect(page.locator("#q")).to_have_value("يوسف")
+    shot(page, "search-arabic")
+
+    with page.expect_navigation():
+        rows.first.locator(f'a[href="/admin/users/{magistrate.id}"]').click()
+    expect(page.locator("main h1")).to_contain_text(magistrate.name)
+    roles_form = page.locator('form[action$="/roles"]')
+    trainer_box = roles_form.locator("#role_trainer")
+    expect(roles_form.locator("#role_learner")).to_be_checked()
+    was_trainer = trainer_box.is_checked()
+    history = page.locator("ul.events li")
+    events_before = history.count()
+    shot(page, "user")
+
+    trainer_box.set_checked(not was_trainer)
+    with page.expect_navigation():
+        roles_form.locator("button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"/admin/users/{magistrate.id}$"))
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(trainer_box).to_be_checked(checked=not was_trainer)
+    expect(roles_form.locator("#role_learner")).to_be_checked()
+    assert history.count() > events_before or events_before >= 20, "the role change is not in the history"
+    shot(page, "roles-saved")
+
+    page.goto("/admin/users?role=trainer")
+    listed = page.locator(f'main table a[href="/admin/users/{magistrate.id}"]')
+    expect(listed).to_have_count(0 if was_trainer else 1)
+    shot(page, "trainers")
