@@ -46,3 +46,17 @@ translations-extract: setup
 
 translations-update: translations-extract
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
+
+.PHONY: bench load
+
+## bench: HTTP ratios to hello world (wrk), certificates against their floor, dashboard at 10 and 2,000 learners
+bench: setup
+	@status=0; \
+	$(BIN)/python bench/http_bench.py || status=1; \
+	$(BIN)/python bench/cert_bench.py --n 253 || status=1; \
+	$(BIN)/python bench/dashboard_bench.py || status=1; \
+	exit $$status
+
+## load: 100 learners and a trainer for 60 s, on PostgreSQL (2 instances) then SQLite; fails on any loss or error
+load: setup
+	$(BIN)/python bench/load.py

@@ -20,6 +20,9 @@ def create_app(config: Config | None = None) -> Flask:
         static_folder="static",
     )
     app.config.from_object(config)
+    # Templates keep their indentation for people; pages lose it for the wire (smaller on slow links).
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _check_instance_writable(app)
 

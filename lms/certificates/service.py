@@ -114,7 +114,7 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
         grade = final_grade(values, settings["grading"])
         if grade is not None and grade >= settings["pass_mark"]:
             passed[user_id] = passed.get(user_id, 0) + 1
-    _sessions, rows, _info = cohorts.attendance_report(cohort)
+    _sessions, rows, _info = cohorts.attendance_report(cohort, people=people, with_marks=False)
     attendance = {row.user.id: row.percent for row in rows}
     return {
         uid: Record(len(modules), completed.get(uid, 0), len(quizzes), passed.get(uid, 0), attendance.get(uid))

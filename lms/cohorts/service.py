@@ -425,31 +425,48 @@ class LearnerAttendance:
     below: bool
 
 
-def attendance_report(cohort: Cohort, now: datetime | None = None) -> tuple[list, list[LearnerAttendance], dict]:
+def attendance_report(
+    cohort: Cohort, now: datetime | None = None, people: list[User] | None = None, with_marks: bool = True
+) -> tuple[list, list[LearnerAttendance], dict]:
     """Per session and per learner: attended (present or late) over the sessions held, excused ones
     left out of the count. Three queries whatever the cohort size."""
     now = now or utcnow()
     sessions = sessions_of(cohort)
     held_ids = [s.id for s in sessions if s.starts_at <= now]
-    people = learners(cohort)
-    marks = db.session.execute(
-        select(Attendance.session_id, Attendance.user_id, Attendance.status)
+    people = learners(cohort) if people is None else people
+    per_session = {s.id: {status: 0 for status in STATUSES} for s in sessions}
+    for session_id, status, count in db.session.execute(
+        select(Attendance.session_id, Attendance.status, func.count(Attendance.id))
         .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
         .where(WorkshopSession.cohort_id == cohort.id)
-    ).all()
+        .group_by(Attendance.session_id, Attendance.status)
+    ):
+        per_session[session_id][status] += count
+    # Per learner, counted in SQL over the sessions held: a few rows per person, not one per mark.
+    marked: dict[int, dict[str, int]] = {}
+    if held_ids:
+        for user_id, status, count in db.session.execute(
+            select(Attendance.user_id, Attendance.status, func.count(Attendance.id))
+            .where(Attendance.session_id.in_(held_ids))
+            .group_by(Attendance.user_id, Attendance.status)
+        ):
+            marked.setdefault(user_id, {})[status] = count
     by_user: dict[int, dict[int, str]] = {}
-    per_session = {s.id: {status: 0 for status in STATUSES} for s in sessions}
-    for session_id, user_id, status in marks:
-        by_user.setdefault(user_id, {})[session_id] = status
-        per_session[session_id][status] += 1
+    if with_marks:
+        for session_id, user_id, status in db.session.execute(
+            select(Attendance.session_id, Attendance.user_id, Attendance.status)
+            .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+            .where(WorkshopSession.cohort_id == cohort.id)
+        ):
+            by_user.setdefault(user_id, {})[session_id] = status
     threshold = float(cohort.completion.get("attendance_percent") or 0)
+    held = len(held_ids)
     rows = []
     for user in people:
-        statuses = by_user.get(user.id, {})
         counts = {status: 0 for status in STATUSES}
-        for sid in held_ids:
-            counts[statuses.get(sid, "absent")] += 1
-        counted = len(held_ids) - counts["excused"]
+        counts.update(marked.get(user.id, {}))
+        counts["absent"] += held - sum(counts.values())  # no mark for a session held counts as absent
+        counted = held - counts["excused"]
         percent = round(100.0 * (counts["present"] + counts["late"]) / counted, 1) if counted > 0 else None
         rows.append(LearnerAttendance(user, counts, percent, percent is not None and percent < threshold))
     return sessions, rows, {"per_session": per_session, "held": set(held_ids), "threshold": threshold, "marks": by_user}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -9,7 +11,7 @@ from sqlalchemy import func, select
 
 from ..accounts.forms import ConfirmForm
 from ..core.access import roles_required, signed_in
-from ..core.database import writes_on_get
+from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
 from . import bp, service
@@ -56,9 +58,12 @@ def course(course_slug: str):
     return render_template("content/course.html", course=course, progress=progress)
 
 
+#: a module opened again within this time is not written again (most page views then write nothing)
+VIEW_RECORD_INTERVAL = timedelta(minutes=10)
+
+
 @bp.get("/courses/<course_slug>/<module_slug>")
 @signed_in
-@writes_on_get
 def module(course_slug: str, module_slug: str):
     course = _open_course(course_slug)
     progress = service.course_progress(current_user, course, _locale())
@@ -69,10 +74,7 @@ def module(course_slug: str, module_slug: str):
     text, fallback = service.module_text(row.id, _locale())
     if text is None:
         abort(404)
-    state = service.record_view(current_user.id, row.id)
-    db.session.commit()
-    quiz = service.current_quiz(row.id) if row.has_quiz else None
-    return render_template(
+    page = render_template(
         "content/module.html",
         course=course,
         progress=progress,
@@ -80,12 +82,20 @@ def module(course_slug: str, module_slug: str):
         position=index + 1,
         text=text,
         fallback=fallback,
-        completed=state.completed_at is not None,
+        completed=row.completed_at is not None,
         previous=progress.modules[index - 1] if index > 0 else None,
         next=progress.modules[index + 1] if index + 1 < len(progress.modules) else None,
-        quiz=quiz,
+        quiz_id=row.quiz_id,
         form=ConfirmForm(),
     )
+    if row.viewed_at is None or utcnow() - row.viewed_at > VIEW_RECORD_INTERVAL:
+        # The read transaction ends before the write begins: a short write of its own, after rendering,
+        # whose first statement is the write (SQLite then waits for the lock instead of failing).
+        user_id = current_user.id
+        db.session.rollback()
+        service.record_view(user_id, row.id)
+        db.session.commit()
+    return page
 
 
 @bp.post("/courses/<course_slug>/<module_slug>/complete")

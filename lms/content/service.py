@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased
 
 from ..core.timeutil import utcnow
@@ -38,7 +37,12 @@ class ModuleRow:
     locales: list
     viewed_at: object
     completed_at: object
-    has_quiz: bool
+    #: the current quiz version's id, if the module has a quiz
+    quiz_id: int | None
+
+    @property
+    def has_quiz(self) -> bool:
+        return self.quiz_id is not None
 
     @property
     def status(self) -> str:
@@ -81,42 +85,55 @@ class CourseProgress:
         return next((m for m in self.modules if not m.completed_at), None)
 
 
-def _progress_rows(user_id: int, locale: str, course_ids: list[int] | None = None):
-    """One query: every live module of the given courses with its title and this user's progress."""
-    text = aliased(ModuleText)
-    fallback = aliased(ModuleText)
-    progress = aliased(ModuleProgress)
-    quiz = aliased(QuizVersion)
-    statement = (
-        select(
-            Module.course_id,
-            Module.id,
-            Module.slug,
-            Module.position,
-            Module.minutes,
-            Module.locales,
-            text.title,
-            fallback.title,
-            progress.last_viewed_at,
-            progress.completed_at,
-            quiz.id,
-        )
-        .join(Course, Course.id == Module.course_id)
-        .outerjoin(text, and_(text.module_id == Module.id, text.locale == locale))
-        .outerjoin(fallback, and_(fallback.module_id == Module.id, fallback.locale == "fr"))
-        .outerjoin(progress, and_(progress.module_id == Module.id, progress.user_id == user_id))
-        .outerjoin(quiz, and_(quiz.module_id == Module.id, quiz.is_current.is_(True)))
-        .where(Module.is_archived.is_(False), Course.is_archived.is_(False))
-        .order_by(Module.course_id, Module.position)
-    )
-    if course_ids is not None:
-        statement = statement.where(Module.course_id.in_(course_ids))
-    grouped: dict[int, list[ModuleRow]] = {}
-    for row in db.session.execute(statement):
-        grouped.setdefault(row[0], []).append(
-            ModuleRow(
-                row[1], row[2], row[3], row[4], row[6] or row[7] or row[2], row[5], row[8], row[9], row[10] is not None
+_PROGRESS_STATEMENT = None
+
+
+def _progress_statement():
+    """Built once: bound parameters make SQLAlchemy's compiled cache hit on every page view."""
+    global _PROGRESS_STATEMENT
+    if _PROGRESS_STATEMENT is None:
+        text = aliased(ModuleText)
+        fallback = aliased(ModuleText)
+        progress = aliased(ModuleProgress)
+        quiz = aliased(QuizVersion)
+        _PROGRESS_STATEMENT = (
+            select(
+                Module.course_id,
+                Module.id,
+                Module.slug,
+                Module.position,
+                Module.minutes,
+                Module.locales,
+                text.title,
+                fallback.title,
+                progress.last_viewed_at,
+                progress.completed_at,
+                quiz.id,
             )
+            .join(Course, Course.id == Module.course_id)
+            .outerjoin(text, and_(text.module_id == Module.id, text.locale == bindparam("locale")))
+            .outerjoin(fallback, and_(fallback.module_id == Module.id, fallback.locale == "fr"))
+            .outerjoin(progress, and_(progress.module_id == Module.id, progress.user_id == bindparam("user_id")))
+            .outerjoin(quiz, and_(quiz.module_id == Module.id, quiz.is_current.is_(True)))
+            .where(
+                Module.is_archived.is_(False),
+                Course.is_archived.is_(False),
+                Module.course_id.in_(bindparam("course_ids", expanding=True)),
+            )
+            .order_by(Module.course_id, Module.position)
+        )
+    return _PROGRESS_STATEMENT
+
+
+def _progress_rows(user_id: int, locale: str, course_ids: list[int]):
+    """One query: every live module of the given courses with its title and this user's progress."""
+    grouped: dict[int, list[ModuleRow]] = {}
+    if not course_ids:
+        return grouped
+    rows = db.session.execute(_progress_statement(), {"locale": locale, "user_id": user_id, "course_ids": course_ids})
+    for row in rows:
+        grouped.setdefault(row[0], []).append(
+            ModuleRow(row[1], row[2], row[3], row[4], row[6] or row[7] or row[2], row[5], row[8], row[9], row[10])
         )
     return grouped
 
@@ -153,29 +170,32 @@ def module_text(module_id: int, locale: str) -> tuple[ModuleText | None, bool]:
     return texts.get("fr"), True
 
 
-def record_view(user_id: int, module_id: int) -> ModuleProgress:
-    """First and last viewed times; safe when two tabs open the same module at once."""
+def record_view(user_id: int, module_id: int) -> None:
+    """First and last viewed times, in one statement (an upsert): safe when two tabs open the module at
+    once, and on SQLite the write lock is taken by the first statement (no read-then-write upgrade)."""
     now = utcnow()
-    progress = db.session.scalar(
+    table = ModuleProgress.__table__
+    values = {"user_id": user_id, "module_id": module_id, "first_viewed_at": now, "last_viewed_at": now}
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.module_id], set_={"last_viewed_at": now}
+    )
+    db.session.execute(statement)
+
+
+def _progress(user_id: int, module_id: int) -> ModuleProgress | None:
+    return db.session.scalar(
         select(ModuleProgress).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id)
     )
-    if progress is not None:
-        progress.last_viewed_at = now
-        return progress
-    try:
-        with db.session.begin_nested():
-            progress = ModuleProgress(user_id=user_id, module_id=module_id, first_viewed_at=now, last_viewed_at=now)
-            db.session.add(progress)
-    except IntegrityError:
-        progress = db.session.scalar(
-            select(ModuleProgress).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id)
-        )
-        progress.last_viewed_at = now
-    return progress
 
 
 def set_completed(user_id: int, module_id: int, completed: bool) -> ModuleProgress:
-    progress = record_view(user_id, module_id)
+    record_view(user_id, module_id)
+    progress = _progress(user_id, module_id)
     if completed and progress.completed_at is None:
         progress.completed_at = utcnow()
     elif not completed:

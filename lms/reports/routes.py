@@ -72,6 +72,12 @@ def cohort_dashboard(cohort_id: int):
         rows = sorted(rows, key=lambda r: (-r.completed, r.user.name_latin))
     elif sort == "attendance":
         rows = sorted(rows, key=lambda r: (r.attendance is None, r.attendance or 0))
+    # The matrix shows 50 learners a page: a 2,000-learner cohort stays a light page.
+    per_page = 50
+    pages = max((len(rows) + per_page - 1) // per_page, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    total_rows = len(rows)
+    rows = rows[(page - 1) * per_page : page * per_page]
     rtl = _rtl()
     completion = service.completion_over_time(board)
     completion_chart = charts.line_chart(
@@ -115,6 +121,9 @@ def cohort_dashboard(cohort_id: int):
         jurisdiction=jurisdiction,
         status=status,
         sort=sort,
+        page=page,
+        pages=pages,
+        total_rows=total_rows,
     )
 
 
@@ -127,7 +136,7 @@ def learner_detail(cohort_id: int, user_id: int):
     )
     if enrolled is None:
         abort(404)
-    board = service.cohort_dashboard(cohort)
+    board = service.cohort_dashboard(cohort, with_marks=True)
     row = next(r for r in board.rows if r.user.id == user_id)
     from ..quizzes.models import Attempt
 

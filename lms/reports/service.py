@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select
 
 from ..accounts.models import User
-from ..certificates import service as certificates
+from ..certificates.eligibility import Record, eligibility
 from ..certificates.models import Certificate
 from ..cohorts import service as cohorts
 from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
@@ -66,7 +66,7 @@ class CohortDashboard:
         )
 
 
-def cohort_dashboard(cohort: Cohort, now: datetime | None = None) -> CohortDashboard:
+def cohort_dashboard(cohort: Cohort, now: datetime | None = None, with_marks: bool = False) -> CohortDashboard:
     now = now or utcnow()
     people = cohorts.learners(cohort)
     ids = [u.id for u in people]
@@ -126,7 +126,7 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None) -> CohortDashb
             before, after = row.quizzes.get(pre, {}).get("grade"), row.quizzes.get(post, {}).get("grade")
             if before is not None and after is not None:
                 row.gain = round(after - before, 1)
-    sessions, attendance_rows, info = cohorts.attendance_report(cohort, now)
+    sessions, attendance_rows, info = cohorts.attendance_report(cohort, now, people, with_marks=with_marks)
     for item in attendance_rows:
         rows[item.user.id].attendance = item.percent
     for certificate in db.session.scalars(
@@ -134,12 +134,21 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None) -> CohortDashb
     ):
         if certificate.user_id in rows:
             rows[certificate.user_id].certificate = certificate
-    statuses = certificates.cohort_eligibility(cohort)
+    # Eligibility from what is already loaded (the same pure rule the certificates use): no second pass.
+    graded = [mid for mid, q in quizzes.items() if q.definition["settings"].get("role", "graded") != "pretest"]
+    counts_attendance = cohort.mode != "online"
     span = max((cohort.end_date - cohort.start_date).days, 1)
     elapsed = min(max((now.date() - cohort.start_date).days / span, 0.0), 1.0)
     threshold = info["threshold"]
     for row in rows.values():
-        row.eligible = statuses.get(row.user.id).eligible if row.user.id in statuses else False
+        record = Record(
+            len(modules),
+            row.completed,
+            len(graded),
+            sum(1 for mid in graded if row.quizzes.get(mid, {}).get("passed")),
+            row.attendance,
+        )
+        row.eligible = eligibility(cohort.completion, record, counts_attendance).eligible
         if modules and row.completed / len(modules) + 0.2 < elapsed:
             row.flags.append("behind")
         if any(not q["passed"] and q["attempts"] and not q["open"] and mid != pre for mid, q in row.quizzes.items()):

@@ -16,4 +16,12 @@
       window.setTimeout(function () { form.dataset.submitted = ""; }, 8000);
     }
   });
+  // The check-in screen shows a code that changes every minute: reload it when the code changes. (A
+  // <meta refresh> would also reload it without JavaScript, but timed refreshes fail WCAG 2.2.1; the
+  // screen keeps a "Refresh" link for that case.)
+  var display = document.querySelector("[data-reload-after]");
+  if (display) {
+    var seconds = parseInt(display.getAttribute("data-reload-after"), 10) || 30;
+    window.setTimeout(function () { window.location.reload(); }, (seconds + 1) * 1000);
+  }
 })();

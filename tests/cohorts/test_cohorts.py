@@ -442,7 +442,7 @@ def test_checkin_screen_shows_code_and_qr(client, trainer, cohort, db):
     client.login("trainer@example.org")
     page = client.get(f"/sessions/{session.id}/checkin-screen").get_data(as_text=True)
     code = checkin.current_code(session.checkin_secret, datetime.utcnow())
-    assert code in page and "<svg" in page and 'http-equiv="refresh"' in page
+    assert code in page and "<svg" in page and 'data-reload-after="' in page
 
 
 def test_qr_link_prefills_but_does_not_write(client, make_user, cohort, db):

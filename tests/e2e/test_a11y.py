@@ -103,6 +103,22 @@ CHECKS = [
     PageCheck("result", "learner", lambda env: f"/attempts/{env['done_attempt']}/result"),
     PageCheck("profile", "learner", lambda env: "/profile"),
     PageCheck("invite", "trainer", lambda env: "/invite"),
+    PageCheck("trainer-home", "trainer", lambda env: "/trainer"),
+    PageCheck("cohort-new", "trainer", lambda env: "/cohorts/new"),
+    PageCheck("cohort", "trainer", lambda env: f"/cohorts/{env['cohort_id']}"),
+    PageCheck("cohort-dashboard", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/dashboard"),
+    PageCheck("cohort-results", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/results"),
+    PageCheck("cohort-import", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/import"),
+    PageCheck("session-new", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/sessions/new"),
+    PageCheck("attendance", "trainer", lambda env: f"/sessions/{env['session_id']}/attendance"),
+    PageCheck("checkin-screen", "trainer", lambda env: f"/sessions/{env['session_id']}/checkin-screen"),
+    PageCheck("cohort-certificates", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/certificates"),
+    PageCheck("checkin", "learner", lambda env: "/checkin"),
+    PageCheck("my-certificates", "learner", lambda env: "/certificates"),
+    PageCheck("two-factor", "learner", lambda env: "/profile/two-factor"),
+    PageCheck("verify", "anonymous", lambda env: f"/verify/{env['code']}"),
+    PageCheck("verify-unknown", "anonymous", lambda env: "/verify/AAAA-BBBB-CCCC-DDDD", status=404),
+    PageCheck("programme-report", "admin", lambda env: "/reports/programme"),
     PageCheck("admin-users", "admin", lambda env: "/admin/users"),
     PageCheck("admin-user", "admin", lambda env: f"/admin/users/{env['social_id']}"),
     PageCheck("admin-new-user", "admin", lambda env: "/admin/users/new"),
@@ -140,6 +156,55 @@ def _make_attempts(live_server, person, quiz_id: int) -> tuple[int, int]:
     return ids
 
 
+def _make_cohort(live_server, trainer, learner) -> dict:
+    """A cohort of the trainer's with the learner enrolled, a session now (check-in open), attendance taken
+    and a certificate issued: every trainer page has something to show."""
+    from datetime import date, datetime, timedelta
+
+    from lms.accounts.models import User
+    from lms.certificates import service as certificates
+    from lms.cohorts import service as cohorts
+    from lms.cohorts.models import WorkshopSession
+    from lms.content.models import Course
+    from lms.extensions import db
+
+    with live_server.app.app_context():
+        course = db.session.scalar(db.select(Course).where(Course.slug == COURSE))
+        trainer_user, learner_user = db.session.get(User, trainer.id), db.session.get(User, learner.id)
+        cohort = cohorts.save_cohort(
+            None,
+            trainer_user,
+            course=course,
+            trainers=[trainer_user],
+            title="Rabat — atelier",
+            mode="in_person",
+            start_date=date.today() - timedelta(days=3),
+            end_date=date.today() + timedelta(days=20),
+            language="fr",
+            city="Rabat",
+        )
+        cohorts.enrol(cohort, learner_user, trainer_user)
+        now = datetime.utcnow()
+        session = WorkshopSession(
+            cohort_id=cohort.id,
+            title="Séance 1",
+            starts_at=now - timedelta(minutes=20),
+            ends_at=now + timedelta(hours=2),
+            checkin_secret="e2e" * 20,
+            modules=[],
+            is_checkin_open=True,
+            place="Salle 2",
+        )
+        db.session.add(session)
+        db.session.flush()
+        cohorts.record_attendance(session, learner_user.id, "present", trainer_user, note="À l’heure")
+        certificate, _ = certificates.issue(cohort, learner_user, trainer_user, check=False)
+        db.session.commit()
+        ids = {"cohort_id": cohort.id, "session_id": session.id, "code": certificate.code}
+        db.session.remove()
+    return ids
+
+
 @pytest.fixture(scope="module")
 def a11y_env(live_server):
     """Per language: a learner (magistrate) with attempts, a trainer and an admin, all using that language."""
@@ -150,7 +215,9 @@ def a11y_env(live_server):
             "learner", locale=lang, profession="magistrate-judge", name_arabic="مريم الإدريسي"
         )
         done_attempt, open_attempt = _make_attempts(live_server, learner, quiz_id)
+        trainer = live_server.make_user("trainer", locale=lang)
         env[lang] = {
+            **_make_cohort(live_server, trainer, learner),
             "lang": lang,
             "quiz_id": quiz_id,
             "done_attempt": done_attempt,
@@ -158,7 +225,7 @@ def a11y_env(live_server):
             "social_id": live_server.people["social"].id,
             "people": {
                 "learner": learner,
-                "trainer": live_server.make_user("trainer", locale=lang),
+                "trainer": trainer,
                 "admin": live_server.make_user("admin", locale=lang),
             },
         }
