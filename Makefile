@@ -9,7 +9,7 @@ export FLASK_APP := wsgi.py
 PO_FILES := $(wildcard lms/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: setup run test lint translations-extract translations-update clean-instance
+.PHONY: setup run test lint scan translations-extract translations-update clean-instance
 
 ## setup: install only (system packages check, virtualenv, Python packages, compiled translations)
 setup: $(VENV)/.installed $(MO_FILES)
@@ -33,12 +33,17 @@ run: setup
 	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
-test: setup
-	$(BIN)/ruff check lms tests
+test: setup lint
 	$(BIN)/pytest -q
 
+## lint: ruff and bandit (every bandit finding is reviewed in the code with a nosec and its reason)
 lint: setup
-	$(BIN)/ruff check lms tests
+	$(BIN)/ruff check lms tests bench
+	$(BIN)/bandit -q -r lms 2>/dev/null
+
+## scan: wapiti and sqlmap against the app on 127.0.0.1, signed in as each role (bounded in time)
+scan: setup
+	$(BIN)/python scan/run_scan.py
 
 ## translations-extract / translations-update: after adding UI strings
 translations-extract: setup
