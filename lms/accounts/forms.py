@@ -59,6 +59,16 @@ class ProfileForm(BaseForm):
     locale = SelectField(_l("Preferred language"))
     submit = SubmitField(_l("Save"))
 
+    def profile_values(self) -> dict:
+        """The profile fields as keyword arguments for ``service.create_user`` / ``update_profile``."""
+        return {
+            "name_arabic": self.name_arabic.data,
+            "profession": self.profession.data,
+            "jurisdiction": self.jurisdiction.data,
+            "gender": self.gender.data,
+            "locale": self.locale.data,
+        }
+
     def __init__(self, *args, locale: str = "fr", **kwargs):
         super().__init__(*args, **kwargs)
         self.profession.choices = _profession_choices()

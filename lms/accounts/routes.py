@@ -306,15 +306,7 @@ def profile():
     form = ProfileForm(obj=current_user, locale=current_user.locale)
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
-        service.update_profile(
-            current_user,
-            name_latin=form.name_latin.data,
-            name_arabic=form.name_arabic.data,
-            profession=form.profession.data,
-            jurisdiction=form.jurisdiction.data,
-            gender=form.gender.data,
-            locale=form.locale.data,
-        )
+        service.update_profile(current_user, name_latin=form.name_latin.data, **form.profile_values())
         db.session.commit()
         session["locale"] = current_user.locale
         flash(_("Your profile is saved."), "success")
@@ -369,11 +361,7 @@ def invite_learner():
             user = service.create_user(
                 form.email.data,
                 form.name_latin.data,
-                name_arabic=form.name_arabic.data,
-                profession=form.profession.data,
-                jurisdiction=form.jurisdiction.data,
-                gender=form.gender.data,
-                locale=form.locale.data,
+                **form.profile_values(),
                 roles=("learner",),
                 actor=current_user,
             )
@@ -414,11 +402,7 @@ def admin_new_user():
                 user = service.create_user(
                     form.email.data,
                     form.name_latin.data,
-                    name_arabic=form.name_arabic.data,
-                    profession=form.profession.data,
-                    jurisdiction=form.jurisdiction.data,
-                    gender=form.gender.data,
-                    locale=form.locale.data,
+                    **form.profile_values(),
                     roles=tuple(roles),
                     actor=current_user,
                 )

@@ -211,11 +211,7 @@ def enrol(cohort_id: int):
             user = accounts.create_user(
                 form.email.data,
                 form.name_latin.data,
-                name_arabic=form.name_arabic.data,
-                profession=form.profession.data,
-                jurisdiction=form.jurisdiction.data,
-                gender=form.gender.data,
-                locale=form.locale.data,
+                **form.profile_values(),
                 actor=current_user,
             )
             accounts.invite_user(user, current_user)
