@@ -21,6 +21,7 @@ LABELS = {
     "cohort.update": _l("Cohort changed"),
     "cohort.enrol": _l("Learner enrolled"),
     "cohort.unenrol": _l("Enrolment removed"),
+    "cohort.quiz_settings": _l("Quiz settings changed for a cohort"),
     "session.save": _l("Session saved"),
     "session.checkin_open": _l("Check-in opened"),
     "session.checkin_close": _l("Check-in closed"),

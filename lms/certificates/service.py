@@ -64,9 +64,12 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
     """Every enrolled learner's record, in a fixed number of queries whatever the cohort size."""
     people = cohorts.learners(cohort)
     user_ids = [u.id for u in people]
-    modules = db.session.scalars(
-        select(Module.id).where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
-    ).all()
+    slugs = dict(
+        db.session.execute(
+            select(Module.id, Module.slug).where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+        ).all()
+    )
+    modules = list(slugs)
     # A pre-test is diagnostic: it never counts among the quizzes to pass.
     quizzes = (
         {
@@ -110,7 +113,7 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
     passed: dict[int, int] = {}
     for (user_id, module_id), values in percents.items():
         quiz = quizzes[module_id]
-        settings = quiz.definition["settings"]
+        settings = cohorts.effective_quiz_settings(cohort, slugs[module_id], quiz)
         grade = final_grade(values, settings["grading"])
         if grade is not None and grade >= settings["pass_mark"]:
             passed[user_id] = passed.get(user_id, 0) + 1

@@ -40,6 +40,8 @@ class Cohort(db.Model):
     language: Mapped[str] = mapped_column(String(5), default="fr")
     #: the course's completion rule, possibly overridden: {"modules", "quizzes_passed", "attendance_percent"}
     completion: Mapped[dict] = mapped_column(JSON)
+    #: a trainer's per-cohort quiz settings: {module slug: {"pass_mark", "max_attempts", "time_limit_minutes"}}
+    quiz_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -47,7 +47,17 @@ def results(cohort_id: int):
     table: dict[tuple[int, int], list[Attempt]] = {}
     for attempt in attempts:
         table.setdefault((attempt.user_id, attempt.module_id), []).append(attempt)
-    return render_template("cohorts/results.html", cohort=cohort, people=people, quizzes=quizzes_, table=table)
+    from ..accounts.forms import ConfirmForm
+
+    return render_template(
+        "cohorts/results.html",
+        cohort=cohort,
+        people=people,
+        quizzes=quizzes_,
+        table=table,
+        overrides=cohort.quiz_settings or {},
+        form=ConfirmForm(),
+    )
 
 
 def _attempt_in_cohort(cohort, attempt_id: int) -> Attempt:
@@ -113,3 +123,34 @@ def item_stats(cohort_id: int, quiz_id: int):
     return render_template(
         "cohorts/item_stats.html", cohort=cohort, version=version, module=module, count=count, items=items, scope=scope
     )
+
+
+@bp.post("/cohorts/<int:cohort_id>/quiz-settings/<module_slug>")
+@roles_required("trainer", "admin")
+def quiz_settings(cohort_id: int, module_slug: str):
+    """The trainer adapts a quiz for this cohort: pass mark, attempts, time limit (blank: as in the file)."""
+    from ..accounts.forms import ConfirmForm
+
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if module_slug not in {m.slug for m, _q in _course_quizzes(cohort)}:
+        abort(404)
+
+    def number(name):
+        raw = (request.form.get(name) or "").strip()
+        return int(raw) if raw else None
+
+    try:
+        values = {key: number(key) for key in ("pass_mark", "max_attempts", "time_limit_minutes")}
+        service.set_quiz_settings(cohort, module_slug, values, current_user)
+    except ValueError:
+        db.session.rollback()
+        flash(_("Type whole numbers."), "error")
+    except service.CohortError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Quiz settings saved for this cohort."), "success")
+    return redirect(url_for("cohorts.results", cohort_id=cohort.id) + "#quiz-settings")

@@ -538,6 +538,64 @@ def _export_cohort_data(user) -> dict:
     }
 
 
+def quiz_overrides_for(cohort: Cohort, module_slug: str) -> dict:
+    return dict((cohort.quiz_settings or {}).get(module_slug) or {})
+
+
+def effective_quiz_settings(cohort: Cohort, module_slug: str, version) -> dict:
+    merged = dict(version.definition["settings"])
+    merged.update(quiz_overrides_for(cohort, module_slug))
+    return merged
+
+
+def _learner_quiz_overrides(user_id: int, version) -> dict:
+    """The overrides of the learner's most recent cohort of the quiz's course (none if not enrolled)."""
+    from ..content.models import Module
+
+    module = db.session.get(Module, version.module_id)
+    if module is None:
+        return {}
+    cohort = db.session.scalar(
+        select(Cohort)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(Enrolment.user_id == user_id, Cohort.course_id == module.course_id, Cohort.is_archived.is_(False))
+        .order_by(Cohort.start_date.desc(), Cohort.id.desc())
+        .limit(1)
+    )
+    return quiz_overrides_for(cohort, module.slug) if cohort is not None else {}
+
+
+def set_quiz_settings(cohort: Cohort, module_slug: str, values: dict, actor) -> None:
+    """A trainer's override for this cohort (empty values mean: as in the quiz file). Audited."""
+    clean = {}
+    if values.get("pass_mark") is not None:
+        if not 0 <= values["pass_mark"] <= 100:
+            raise CohortError(_("The pass mark is a percent from 0 to 100."))
+        clean["pass_mark"] = values["pass_mark"]
+    if values.get("max_attempts") is not None:
+        if not 0 <= values["max_attempts"] <= 100:
+            raise CohortError(_("Attempts: from 0 (unlimited) to 100."))
+        clean["max_attempts"] = values["max_attempts"]
+    if values.get("time_limit_minutes") is not None:
+        if not 0 <= values["time_limit_minutes"] <= 1000:
+            raise CohortError(_("The time limit is at most 1,000 minutes."))
+        clean["time_limit_minutes"] = values["time_limit_minutes"] or None
+    before = dict(cohort.quiz_settings or {})
+    updated = dict(before)
+    if clean:
+        updated[module_slug] = clean
+    else:
+        updated.pop(module_slug, None)
+    cohort.quiz_settings = updated
+    record(
+        "cohort.quiz_settings",
+        cohort,
+        before={module_slug: before.get(module_slug)},
+        after={module_slug: updated.get(module_slug)},
+        actor=actor,
+    )
+
+
 def ensure_enrolled_access() -> None:
     """Enrolled learners open their cohort's course even when it is not meant for their profession."""
     from ..content import service as content
@@ -548,6 +606,10 @@ def ensure_enrolled_access() -> None:
         accounts.ERASERS.append(_erase_attendance_notes)
     if _export_cohort_data not in accounts.EXPORT_CONTRIBUTORS:
         accounts.EXPORT_CONTRIBUTORS.append(_export_cohort_data)
+    from ..quizzes import service as quizzes
+
+    if _learner_quiz_overrides not in quizzes.SETTINGS_OVERRIDES:
+        quizzes.SETTINGS_OVERRIDES.append(_learner_quiz_overrides)
 
 
 __all__ = ["CohortError", "IntegrityError"]

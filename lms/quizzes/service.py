@@ -27,8 +27,23 @@ class QuizError(Exception):
     """A rule refused the action; ``str(error)`` is a translated message."""
 
 
-def settings(version: QuizVersion) -> dict:
-    return version.definition["settings"]
+#: Functions ``(user_id, version) -> dict`` returning settings that override the quiz file for a learner
+#: (a trainer's per-cohort pass mark, attempts or time limit). Registered by the cohorts domain.
+SETTINGS_OVERRIDES: list = []
+OVERRIDABLE = ("pass_mark", "max_attempts", "time_limit_minutes")
+
+
+def settings(version: QuizVersion, user_id: int | None = None) -> dict:
+    """The quiz file's settings, with the learner's cohort overrides applied when ``user_id`` is given."""
+    base = version.definition["settings"]
+    if user_id is None or not SETTINGS_OVERRIDES:
+        return base
+    merged = dict(base)
+    for override in SETTINGS_OVERRIDES:
+        for key, value in (override(user_id, version) or {}).items():
+            if key in OVERRIDABLE:
+                merged[key] = value
+    return merged
 
 
 def questions_by_id(version: QuizVersion) -> dict[str, dict]:
@@ -55,7 +70,7 @@ def open_attempt(user_id: int, module_id: int) -> Attempt | None:
 def _deadline_passed(attempt: Attempt, now: datetime) -> bool:
     if attempt.deadline_at is None:
         return False
-    grace = timedelta(minutes=settings(attempt.quiz_version).get("grace_minutes", 0))
+    grace = timedelta(minutes=settings(attempt.quiz_version, attempt.user_id).get("grace_minutes", 0))
     return now > attempt.deadline_at + grace
 
 
@@ -68,7 +83,7 @@ def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = Non
             finish_attempt(current, now, by="timeout")
         else:
             return current
-    quiz = settings(version)
+    quiz = settings(version, user_id)
     count = db.session.scalar(
         select(func.count(Attempt.id)).where(Attempt.user_id == user_id, Attempt.module_id == version.module_id)
     )
@@ -179,7 +194,8 @@ def _grade(attempt: Attempt) -> None:
     attempt.points, attempt.max_points = result.points, result.max_points
     attempt.percent = result.percent
     attempt.is_pending = result.pending
-    attempt.is_passed = None if result.pending else result.percent >= settings(attempt.quiz_version)["pass_mark"]
+    pass_mark = settings(attempt.quiz_version, attempt.user_id)["pass_mark"]
+    attempt.is_passed = None if result.pending else result.percent >= pass_mark
 
 
 def finish_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
@@ -200,7 +216,7 @@ class QuizStanding:
 
 def standing(user_id: int, version: QuizVersion) -> QuizStanding:
     attempts = user_attempts(user_id, version.module_id)
-    quiz = settings(version)
+    quiz = settings(version, user_id)
     done = [a for a in attempts if a.state == SUBMITTED and not a.is_pending and a.percent is not None]
     grade = grading.final_grade([a.percent for a in done], quiz["grading"])
     left = None if not quiz["max_attempts"] else max(quiz["max_attempts"] - len(attempts), 0)

@@ -76,6 +76,7 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None, with_marks: bo
         .order_by(Module.position)
     ).all()
     module_ids = [m.id for m in modules]
+    slug_of = {m.id: m.slug for m in modules}
     quizzes = (
         {
             q.module_id: q
@@ -109,7 +110,7 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None, with_marks: bo
             quiz = quizzes.get(module_id)
             if quiz is None:
                 continue
-            settings = quiz.definition["settings"]
+            settings = cohorts.effective_quiz_settings(cohort, slug_of[module_id], quiz)
             done = [p or 0.0 for s, p, pending in attempts if s == SUBMITTED and not pending]
             grade = final_grade(done, settings["grading"])
             rows[user_id].quizzes[module_id] = {

@@ -146,3 +146,19 @@ def test_accept_language_used_for_visitors(client):
 def test_language_switch_does_not_redirect_offsite(client):
     response = client.post_form("/language", {"lang": "en", "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_template_messages_have_no_lone_percent():
+    """Templates format every message with %: a lone % (not %(name)s or %%) breaks the page at run time."""
+    import re
+
+    lone = re.compile(r"%(?![(%])")
+    bad = []
+    for message in extract_from_dir(
+        str(ROOT / "templates"), [("**.html", "jinja2"), ("**.txt", "jinja2")], keywords=KEYWORDS
+    ):
+        msg = message[2]
+        for text in msg if isinstance(msg, tuple) else (msg,):
+            if text and lone.search(text.replace("%%", "")):
+                bad.append(text)
+    assert bad == []

@@ -293,7 +293,9 @@ def test_a_late_autosave_never_overwrites_a_newer_save(client, judge, courses, d
     right = next(o["id"] for o in question["options"] if o["correct"])
     wrong = next(o["id"] for o in question["options"] if not o["correct"])
     name = f"q-{question['id']}"
-    client.post_form(f"/attempts/{attempt_id}/save", {"shown": question["id"], name: right, "seq": "2", "action": "save"})
+    client.post_form(
+        f"/attempts/{attempt_id}/save", {"shown": question["id"], name: right, "seq": "2", "action": "save"}
+    )
     late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "1"})
     assert late.status_code == 200
     assert service.responses_of(attempt_id)[question["id"]] == right

@@ -189,3 +189,41 @@ def test_other_trainer_cannot_review(client, db, setup, make_user):
     client.login("other@example.org")
     assert client.get(f"/cohorts/{cohort.id}/attempts/{attempt.id}").status_code == 403
     assert client.get(f"/cohorts/{cohort.id}/results").status_code == 403
+
+
+def test_trainer_overrides_quiz_settings_for_the_cohort(client, db, setup):
+    trainer, _version, cohort, learners = setup
+    quiz = db.session.scalar(
+        select(QuizVersion).join(Module).where(Module.slug == "definition", QuizVersion.is_current)
+    )
+    client.login("trainer@example.org")
+    response = client.post_form(
+        f"/cohorts/{cohort.id}/quiz-settings/definition",
+        {"pass_mark": "95", "max_attempts": "1", "time_limit_minutes": ""},
+    )
+    assert response.status_code == 302
+    bad = client.post_form(
+        f"/cohorts/{cohort.id}/quiz-settings/definition", {"pass_mark": "150"}, follow_redirects=True
+    )
+    assert "percent from 0 to 100" in bad.get_data(as_text=True)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "cohort.quiz_settings")) is not None
+    learner = learners[0]
+    settings = service.settings(quiz, learner.id)
+    assert settings["pass_mark"] == 95 and settings["max_attempts"] == 1
+    # An enrolled learner scoring 100 % on 11 of 12 questions (91.7 %) does not pass at 95.
+    questions = quiz.definition["questions"]
+    attempt = service.start_attempt(learner.id, quiz)
+    from lms.quizzes.display import right_response
+
+    service.save_answers(attempt, {q["id"]: right_response(q) for q in questions[1:]})
+    service.finish_attempt(attempt)
+    db.session.commit()
+    assert attempt.percent < 95 and attempt.is_passed is False
+    import pytest as _pytest
+
+    with _pytest.raises(service.QuizError):
+        service.start_attempt(learner.id, quiz)  # one attempt only in this cohort
+    # Someone outside the cohort keeps the quiz file's settings.
+    assert service.settings(quiz, trainer.id)["pass_mark"] == quiz.definition["settings"]["pass_mark"]
+    page = client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True)
+    assert 'value="95"' in page
