@@ -652,3 +652,28 @@ def attendance_xlsx(cohort_id: int):
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.xlsx"},
     )
+
+
+@bp.post("/admin/users/<int:user_id>/merge")
+@roles_required("admin")
+def merge_walk_in(user_id: int):
+    """A walk-in participant who later got a full account: move their enrolments and attendance onto it."""
+    walk_in = db.session.get(User, user_id)
+    if walk_in is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    target = accounts.get_user_by_email(request.form.get("email", ""))
+    if target is None or target.id == walk_in.id:
+        flash(_("No other account has this e-mail address."), "error")
+    else:
+        try:
+            service.merge_walk_in(walk_in, target, current_user)
+        except CohortError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Merged into %(email)s: enrolments and attendance moved.", email=target.email), "success")
+            return redirect(url_for("accounts.admin_user", user_id=target.id))
+    return redirect(url_for("accounts.admin_user", user_id=walk_in.id))

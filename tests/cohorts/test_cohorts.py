@@ -489,3 +489,23 @@ def test_attendance_pages_in_arabic(client, trainer, make_user, cohort, db):
     ):
         response = client.get(url)
         assert response.status_code == 200 and 'dir="rtl"' in response.get_data(as_text=True), url
+
+
+def test_admin_merges_a_walk_in_through_the_page(client, trainer, make_user, cohort, db):
+    session = _session(db, cohort, starts_in=timedelta(hours=-1))
+    walk_in = service.add_walk_in(cohort, None, name_latin="Sans Compte")
+    db.session.commit()
+    service.record_attendance(session, walk_in.id, "present", None)
+    db.session.commit()
+    real = make_user(email="real@example.org")
+    make_user(roles=("admin",), email="admin@example.org")
+    client.login("admin@example.org")
+    page = client.get(f"/admin/users/{walk_in.id}").get_data(as_text=True)
+    assert "/merge" in page
+    unknown = client.post_form(
+        f"/admin/users/{walk_in.id}/merge", {"email": "nobody@example.org"}, follow_redirects=True
+    )
+    assert "No other account" in unknown.get_data(as_text=True)
+    done = client.post_form(f"/admin/users/{walk_in.id}/merge", {"email": "real@example.org"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/admin/users/{real.id}")
+    assert db.session.scalar(select(Attendance.user_id)) == real.id

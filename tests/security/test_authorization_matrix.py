@@ -32,6 +32,7 @@ CLASSES = {
     "learner_pages": set(ROLES) - {"anonymous"},
 }
 ENDPOINTS = {
+    "cohorts.merge_walk_in": "admin",
     "cohorts.quiz_settings": "cohort",
     "accounts.login_code": "public",
     "accounts.two_factor": "signed_in",
