@@ -11,6 +11,14 @@ from markupsafe import Markup, escape
 PALETTE = {"bar": "#0b5563", "bar2": "#c99a2e", "grid": "#d5dbe2", "text": "#1c2430", "muted": "#4a5565"}
 
 
+BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def _plain(text: str) -> str:
+    """Labels inside a left-to-right drawing: direction marks (Arabic dates carry some) would reorder them."""
+    return str(text).translate(BIDI_MARKS)
+
+
 def _num(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
@@ -48,7 +56,7 @@ def bar_chart(
         short = label if len(label) <= 28 else label[:27] + "…"
         parts.append(
             f'<text x="{label_x}" y="{y + bar_h * 0.7:.1f}" text-anchor="{anchor}" font-size="13" '
-            f'fill="{PALETTE["text"]}">{escape(short)}</text>'
+            f'fill="{PALETTE["text"]}">{escape(_plain(short))}</text>'
             f'<rect x="{bar_x:.1f}" y="{y}" width="{length:.1f}" height="{bar_h}" rx="3" fill="{PALETTE["bar"]}"/>'
             f'<text x="{value_x:.1f}" y="{y + bar_h * 0.7:.1f}" text-anchor="{value_anchor}" font-size="13" '
             f'fill="{PALETTE["muted"]}">{_num(value)}{escape(unit)}</text>'
@@ -119,7 +127,7 @@ def line_chart(
             anchor = "start" if x < width / 2 else "end"  # keep the end labels inside the drawing
             parts.append(
                 f'<text x="{x:.1f}" y="{base + 18}" text-anchor="{anchor}" font-size="11" fill="{muted}">'
-                f"{escape(label)}</text>"
+                f"{escape(_plain(label))}</text>"
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - labels escaped  # nosec B704
