@@ -48,13 +48,20 @@ def normalize_code(typed: str) -> str:
     return cleaned.replace("O", "0").replace("I", "1").replace("L", "1")[: CODE_LENGTH + 4]
 
 
+_TEMPLATE_HASH: dict = {}
+
+
 def template_hash() -> str:
-    digest = hashlib.sha256()
-    for name in ("certificate.html", "certificate.css"):
-        path = TEMPLATES / name
-        if path.exists():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """sha256 of the certificate template and stylesheet, computed again only when a file changes."""
+    paths = [TEMPLATES / name for name in ("certificate.html", "certificate.css")]
+    key = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+    if _TEMPLATE_HASH.get("key") != key:
+        digest = hashlib.sha256()
+        for path in paths:
+            if path.exists():
+                digest.update(path.read_bytes())
+        _TEMPLATE_HASH.update(key=key, value=digest.hexdigest())
+    return _TEMPLATE_HASH["value"]
 
 
 # --- eligibility ----------------------------------------------------------------------------------
