@@ -117,10 +117,10 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
             .order_by(Attempt.number)
         ):
             percents.setdefault((user_id, module_id), []).append(percent or 0.0)
+    module_settings = {mid: cohorts.effective_quiz_settings(cohort, slugs[mid], q) for mid, q in quizzes.items()}
     passed: dict[int, int] = {}
     for (user_id, module_id), values in percents.items():
-        quiz = quizzes[module_id]
-        settings = cohorts.effective_quiz_settings(cohort, slugs[module_id], quiz)
+        settings = module_settings[module_id]
         grade = final_grade(values, settings["grading"])
         if grade is not None and grade >= settings["pass_mark"]:
             passed[user_id] = passed.get(user_id, 0) + 1

@@ -132,6 +132,17 @@ def learners(cohort: Cohort) -> list[User]:
     ).all()
 
 
+def learner_rows(cohort: Cohort) -> list:
+    """The enrolled learners as light rows (id, names, e-mail, profession, jurisdiction, gender): for pages
+    that list thousands of people and only read these columns."""
+    return db.session.execute(
+        select(User.id, User.name_latin, User.name_arabic, User.email, User.profession, User.jurisdiction, User.gender)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .where(Enrolment.cohort_id == cohort.id)
+        .order_by(User.name_latin)
+    ).all()
+
+
 def enrol(cohort: Cohort, user: User, actor, source: str = "manual") -> bool:
     """Enrol ``user`` (audited). Returns False when already enrolled (nothing changes)."""
     exists = db.session.scalar(

@@ -68,7 +68,7 @@ class CohortDashboard:
 
 def cohort_dashboard(cohort: Cohort, now: datetime | None = None, with_marks: bool = False) -> CohortDashboard:
     now = now or utcnow()
-    people = cohorts.learners(cohort)
+    people = cohorts.learner_rows(cohort)
     ids = [u.id for u in people]
     modules = db.session.scalars(
         select(Module)
@@ -87,6 +87,7 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None, with_marks: bo
         if module_ids
         else {}
     )
+    module_settings = {mid: cohorts.effective_quiz_settings(cohort, slug_of[mid], q) for mid, q in quizzes.items()}
     rows = {u.id: LearnerRow(u, modules={m: "new" for m in module_ids}) for u in people}
     if ids and module_ids:
         for user_id, module_id, completed_at in db.session.execute(
@@ -110,7 +111,7 @@ def cohort_dashboard(cohort: Cohort, now: datetime | None = None, with_marks: bo
             quiz = quizzes.get(module_id)
             if quiz is None:
                 continue
-            settings = cohorts.effective_quiz_settings(cohort, slug_of[module_id], quiz)
+            settings = module_settings[module_id]
             done = [p or 0.0 for s, p, pending in attempts if s == SUBMITTED and not pending]
             grade = final_grade(done, settings["grading"])
             rows[user_id].quizzes[module_id] = {
