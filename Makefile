@@ -38,7 +38,7 @@ test: setup lint
 
 ## lint: ruff and bandit (every bandit finding is reviewed in the code with a nosec and its reason)
 lint: setup
-	$(BIN)/ruff check lms tests bench
+	$(BIN)/ruff check lms tests bench scan
 	$(BIN)/bandit -q -r lms 2>/dev/null
 
 ## scan: wapiti and sqlmap against the app on 127.0.0.1, signed in as each role (bounded in time)

@@ -26,6 +26,7 @@ from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
 from ..content.models import Course, Module
 from ..core.access import roles_required, signed_in
+from ..core.forms import safe_next_url
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter
 from ..i18n import _
@@ -265,11 +266,10 @@ def walk_in(cohort_id: int):
             flash(_("%(name)s is added to the cohort.", name=user.name_latin), "success")
     else:
         flash(_("Enter at least the person's name."), "error")
-    return redirect(
-        request.form.get("next")
-        if (request.form.get("next") or "").startswith("/sessions/")
-        else url_for("cohorts.detail", cohort_id=cohort.id)
-    )
+    back = safe_next_url(request.form.get("next"), "")
+    if not back.startswith("/sessions/"):
+        back = url_for("cohorts.detail", cohort_id=cohort.id)
+    return redirect(back)
 
 
 # --- import ---------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ def safe_next_url(target: str | None, default: str) -> str:
     if not target:
         return default
     target = target.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return default  # a CR/LF would end up in the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default

@@ -111,3 +111,16 @@ def test_secret_key_generated_once_into_instance(tmp_path, monkeypatch):
     first = load_secret_key(tmp_path)
     assert first == load_secret_key(tmp_path) and len(first) > 40
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_crlf_in_next_never_reaches_a_header(client, make_user):
+    for value in ("/x\r\nSet-Cookie: a=b", "/\nx", "/ok\x7f"):
+        response = client.post_form("/language", {"lang": "fr", "next": value})
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+    make_user(email="judge@example.org")
+    token = client.csrf()
+    response = client.raw.post(
+        "/login?next=/x%0D%0ASet-Cookie:%20a=b",
+        data={"email": "judge@example.org", "password": "correct horse battery", "csrf_token": token},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -151,3 +151,12 @@ def test_forged_tokens_and_codes(client):
         "/certificates/../../etc/passwd.pdf",
     ):
         assert client.get(url).status_code in (302, 404, 429), url
+
+
+def test_walk_in_next_with_crlf_is_ignored(client, trainer_world):
+    cohort, _session, _people = trainer_world
+    client.login("trainer@example.org")
+    response = client.post_form(
+        f"/cohorts/{cohort.id}/walk-in", {"walkin-name_latin": "X", "next": "/sessions/1\r\nSet-Cookie: a=b"}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cohorts/{cohort.id}")
