@@ -241,3 +241,38 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(db):
     return lambda: QueryCounter(_db.engine)
+
+
+@pytest.fixture
+def make_cohort(app, db, courses):
+    """Factory: ``make_cohort(trainer, course="palermo-magistrates", **fields)`` -> a committed cohort whose
+    trainer is ``trainer`` (a User or its detached copy from ``make_user``)."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+    from lms.content.models import Course
+
+    def factory(trainer, course="palermo-magistrates", **fields):
+        owner = _db.session.get(User, trainer.id)
+        values = {
+            "title": "Rabat 2027",
+            "start_date": date(2027, 1, 10),
+            "end_date": date(2027, 3, 1),
+            "mode": "in_person",
+            "language": "fr",
+            **fields,
+        }
+        cohort = cohorts.save_cohort(
+            None,
+            owner,
+            course=_db.session.scalar(select(Course).where(Course.slug == course)),
+            trainers=[owner],
+            **values,
+        )
+        _db.session.commit()
+        return cohort
+
+    return factory

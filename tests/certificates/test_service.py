@@ -12,7 +12,7 @@ from lms.certificates.eligibility import Record, eligibility
 from lms.certificates.models import Certificate
 from lms.cohorts import service as cohorts
 from lms.cohorts.models import Attendance, WorkshopSession
-from lms.content.models import Course, Module, ModuleProgress, QuizVersion
+from lms.content.models import Module, ModuleProgress, QuizVersion
 from lms.quizzes.models import Attempt
 
 RULE = {"modules": "all", "quizzes_passed": "all", "attendance_percent": 80}
@@ -35,7 +35,7 @@ def test_eligibility_cases():
 
 
 @pytest.fixture
-def world(app, db, courses, make_user):
+def world(app, db, courses, make_user, make_cohort):
     trainer = make_user(
         roles=("trainer",), email="trainer@example.org", name_latin="Youssef El Amrani", name_arabic="يوسف العمراني"
     )
@@ -45,19 +45,7 @@ def world(app, db, courses, make_user):
         name_latin="Karim Idrissi",
         name_arabic="كريم الإدريسي",
     )
-    course = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
-    cohort = cohorts.save_cohort(
-        None,
-        db.session.get(User, trainer.id),
-        course=course,
-        trainers=[db.session.get(User, trainer.id)],
-        title="Rabat 2027",
-        start_date=date(2027, 1, 10),
-        end_date=date(2027, 1, 12),
-        mode="in_person",
-        city="Rabat",
-        language="fr",
-    )
+    cohort = make_cohort(trainer, end_date=date(2027, 1, 12), city="Rabat")
     cohorts.enrol(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     return trainer, learner, cohort

@@ -4,7 +4,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,24 +32,10 @@ def trainer(make_user):
 
 
 @pytest.fixture
-def cohort(app, db, courses, trainer):
-    course = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
-    cohort = service.save_cohort(
-        None,
-        db.session.get(User, trainer.id),
-        course=course,
-        trainers=[db.session.get(User, trainer.id)],
-        title="Rabat 2027",
-        start_date=date(2027, 1, 10),
-        end_date=date(2027, 3, 1),
-        mode="in_person",
-        jurisdiction="rabat",
-        city="Rabat",
-        venue="Institut supérieur de la magistrature",
-        language="ar",
+def cohort(make_cohort, trainer):
+    return make_cohort(
+        trainer, jurisdiction="rabat", city="Rabat", venue="Institut supérieur de la magistrature", language="ar"
     )
-    db.session.commit()
-    return cohort
 
 
 def _learner(make_user, db, cohort, email="judge@example.org", **fields):

@@ -7,7 +7,6 @@ from sqlalchemy import insert, select
 
 from lms.accounts.models import User
 from lms.certificates.models import Certificate
-from lms.cohorts import service as cohorts
 from lms.cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
 from lms.quizzes.models import Attempt
@@ -46,22 +45,10 @@ def _bulk_learners(db, cohort, n, start=0, **fields):
 
 
 @pytest.fixture
-def setting(app, db, courses, make_user):
+def setting(app, db, courses, make_user, make_cohort):
     trainer = make_user(roles=("trainer",), email="trainer@example.org")
-    course = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
-    cohort = cohorts.save_cohort(
-        None,
-        db.session.get(User, trainer.id),
-        course=course,
-        trainers=[db.session.get(User, trainer.id)],
-        title="Fès 2027",
-        start_date=date(2027, 1, 1),
-        end_date=date(2027, 3, 1),
-        mode="in_person",
-        language="fr",
-    )
-    db.session.commit()
-    return trainer, cohort, course
+    cohort = make_cohort(trainer, title="Fès 2027", start_date=date(2027, 1, 1))
+    return trainer, cohort, db.session.get(Course, cohort.course_id)
 
 
 def test_indicator_arithmetic_hand_computed(db, setting):
