@@ -45,6 +45,13 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def start_session(user: User, remember: bool = False) -> None:
+    """A new session for ``user``: nothing set before sign-in survives (fixation), the language follows them."""
+    session.clear()
+    login_user(user, remember=remember)
+    session["locale"] = user.locale
+
+
 def _failed_login(response) -> bool:
     return response.status_code == 401
 
@@ -91,8 +98,7 @@ def login():
                 session["totp_remember"] = bool(form.remember.data)
                 session["totp_next"] = next_url
                 return redirect(url_for("accounts.login_code"))
-            login_user(user, remember=form.remember.data)
-            session["locale"] = user.locale
+            start_session(user, remember=form.remember.data)
             return redirect(next_url)
         db.session.rollback()
         form.password.errors.append(_("E-mail address or password incorrect."))
@@ -136,9 +142,7 @@ def login_code():
         if totp.verify(user, form.code.data):
             remember, next_url = session.get("totp_remember", False), session.get("totp_next", "/")
             db.session.commit()
-            session.clear()
-            login_user(user, remember=remember)
-            session["locale"] = user.locale
+            start_session(user, remember=remember)
             return redirect(safe_next_url(next_url, url_for("core.home")))
         db.session.commit()
         form.code.errors.append(_("This code is not valid. Type the current code from your app, or a recovery code."))
@@ -275,9 +279,7 @@ def _token_page(purpose: str, token: str, template: str):
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
-            session["locale"] = user.locale
+            start_session(user)
             flash(_("Your password is saved. Welcome!"), "success")
             return redirect(url_for("core.home"))
     return render_template(template, form=form, token=token)
