@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -78,6 +79,35 @@ class ModuleText(db.Model):
     __table_args__ = (UniqueConstraint("module_id", "locale"),)
 
 
+class ParsedOnceJSON(TypeDecorator):
+    """JSON whose text is parsed once per process: a quiz definition (30-45 KB) is read on every autosave and
+    quiz page, and parsing it cost more than the rest of the query. Keyed by the stored text itself, so an
+    edited value can never be served stale. Callers must treat the value as read-only (it is shared).
+    Drivers that hand back parsed JSON (psycopg on PostgreSQL) pass through unchanged."""
+
+    impl = JSON
+    cache_ok = True
+    _MAX = 64
+
+    def result_processor(self, dialect, coltype):
+        parse = super().result_processor(dialect, coltype)
+        if parse is None:
+            return None
+        parsed: dict[str, object] = {}
+
+        def process(value):
+            if not isinstance(value, str):
+                return parse(value)
+            hit = parsed.get(value)
+            if hit is None:
+                if len(parsed) >= self._MAX:
+                    parsed.clear()
+                hit = parsed[value] = parse(value)
+            return hit
+
+        return process
+
+
 class QuizVersion(db.Model):
     """A module's quiz as loaded at one sync. A changed quiz gets a new row; attempts keep theirs."""
 
@@ -88,7 +118,7 @@ class QuizVersion(db.Model):
     version: Mapped[int]
     source_hash: Mapped[str] = mapped_column(String(64))
     #: {"title": {...}, "settings": {...}, "questions": [...]} as validated by the loader
-    definition: Mapped[dict] = mapped_column(JSON)
+    definition: Mapped[dict] = mapped_column(ParsedOnceJSON)
     is_current: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -301,3 +301,21 @@ def test_a_late_autosave_never_overwrites_a_newer_save(client, judge, courses, d
     assert service.responses_of(attempt_id)[question["id"]] == right
     newer = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "3"})
     assert newer.status_code == 200 and service.responses_of(attempt_id)[question["id"]] == wrong
+
+
+def test_quiz_definition_is_parsed_once_and_an_edit_is_never_served_stale(app, courses, db):
+    """ParsedOnceJSON: the same stored text gives the same parsed object; a changed text is parsed again."""
+    quiz = _quiz(db)
+    quiz_id = quiz.id
+    db.session.commit()
+    db.session.expunge_all()
+    first = db.session.get(QuizVersion, quiz_id).definition
+    db.session.expunge_all()
+    again = db.session.get(QuizVersion, quiz_id).definition
+    if db.engine.dialect.name == "sqlite":  # psycopg hands back parsed JSON: nothing to cache
+        assert again is first
+    edited = {**first, "settings": {**first["settings"], "pass_mark": 99}}
+    db.session.get(QuizVersion, quiz_id).definition = edited
+    db.session.commit()
+    db.session.expunge_all()
+    assert db.session.get(QuizVersion, quiz_id).definition["settings"]["pass_mark"] == 99
