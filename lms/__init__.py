@@ -13,7 +13,10 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
-    app = Flask(
+    if str(config.SQLALCHEMY_DATABASE_URI).startswith("sqlite"):
+        # A local file has no connection to go stale: pinging it would cost a query per request.
+        config.SQLALCHEMY_ENGINE_OPTIONS = {**config.SQLALCHEMY_ENGINE_OPTIONS, "pool_pre_ping": False}
+    app = TadribFlask(
         __name__,
         instance_path=config.INSTANCE_PATH,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -23,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     # Templates keep their indentation for people; pages lose it for the wire (smaller on slow links).
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("lms.core.templating.DedentExtension")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _check_instance_writable(app)
 
@@ -37,6 +41,14 @@ def create_app(config: Config | None = None) -> Flask:
     _register_hooks(app)
     _configure_logging(app)
     return app
+
+
+class TadribFlask(Flask):
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Versioned asset URLs (``asset_url``, ``?v=<content hash>``) never change content: cache them a year."""
+        if request and request.args.get("v"):
+            return 365 * 24 * 3600
+        return super().get_send_file_max_age(filename)
 
 
 def _check_instance_writable(app: Flask) -> None:
@@ -111,12 +123,13 @@ def _register_hooks(app: Flask) -> None:
     from .audit.labels import audit_label
     from .core.access import enforce_access
     from .core.errors import register_error_handlers
-    from .core.menu import main_menu
+    from .core.menu import asset_url, main_menu
     from .core.security import set_security_headers
     from .i18n import LANGUAGE_NAMES, RTL_LOCALES
 
     app.jinja_env.globals.update(
         main_menu=main_menu,
+        asset_url=asset_url,
         role_labels=role_labels,
         profession_labels=profession_labels,
         jurisdiction_name=lambda code: jurisdiction_name(code, str(babel_locale() or "fr")),
@@ -130,17 +143,35 @@ def _register_hooks(app: Flask) -> None:
 
     app.before_request(enforce_access)
     app.before_request(require_two_factor)
+
+    @app.before_request
+    def _resolve_locale():
+        # Resolved while the signed-in user is fresh: resolved after a commit, it would reload the user in a
+        # second transaction (on SQLite a second write lock per autosave).
+        if request.endpoint != "static":
+            babel_locale()
+
     app.after_request(set_security_headers)
     register_error_handlers(app)
+
+    from flask_babel import get_translations
+    from flask_login import current_user
+    from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
     @app.context_processor
     def layout_context():
         locale = str(babel_locale() or "fr")
+        translations = get_translations()
         return {
             "current_locale": locale,
             "text_direction": "rtl" if locale in RTL_LOCALES else "ltr",
             "language_names": LANGUAGE_NAMES,
             "nav_next": request.full_path.rstrip("?") if request else "/",
+            # Resolved once per page instead of once per use: the proxy and Flask-Babel's per-call lookups
+            # were a fifth of a page's time (bench/http_bench.py).
+            "current_user": current_user._get_current_object(),
+            "gettext": _make_new_gettext(translations.gettext),
+            "ngettext": _make_new_ngettext(translations.ngettext),
         }
 
 
@@ -160,7 +191,7 @@ def _request_log(app: Flask) -> None:
     import time
 
     from flask import g
-    from flask_login import current_user
+    from sqlalchemy import inspect as sa_inspect
 
     logger = logging.getLogger("tadrib.requests")
 
@@ -171,11 +202,9 @@ def _request_log(app: Flask) -> None:
     @app.after_request
     def _log(response):
         started = getattr(g, "_started", None)
-        user_id = None
-        try:
-            user_id = current_user.id if current_user.is_authenticated else None
-        except Exception:  # noqa: S110 - logging must never break a response  # nosec B110
-            pass
+        # The user as already loaded by the request, if it was: logging never costs a query.
+        state = sa_inspect(g.get("_login_user"), raiseerr=False)
+        user_id = state.identity[0] if state is not None and state.identity else None
         logger.info(
             json.dumps(
                 {

@@ -1,6 +1,12 @@
-"""The main menu: one list, filtered by the user's roles and by which endpoints the app has."""
+"""The main menu and asset URLs: computed once per (roles, language) and per file, not on every page."""
 
-from flask import current_app, request, url_for
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..i18n import _l
@@ -20,12 +26,38 @@ MENU = [
 ]
 
 
-def main_menu() -> list[dict]:
-    items = []
-    for endpoint, label, roles in MENU:
-        if endpoint not in current_app.view_functions:
-            continue
-        if roles and not any(current_user.has_role(role) for role in roles):
-            continue
-        items.append({"url": url_for(endpoint), "label": label, "active": request.endpoint == endpoint})
+def _menu_items(roles: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(endpoint, url, label) for a set of roles in the current language and mount point, memoised per app."""
+    cache = current_app.extensions.setdefault("tadrib_menu", {})
+    key = (roles, str(get_locale() or "fr"), request.script_root)
+    items = cache.get(key)
+    if items is None:
+        items = tuple(
+            (endpoint, url_for(endpoint), str(label))
+            for endpoint, label, allowed in MENU
+            if endpoint in current_app.view_functions and (allowed is None or any(r in roles for r in allowed))
+        )
+        cache[key] = items
     return items
+
+
+def main_menu() -> list[dict]:
+    roles = tuple(role for role in ("learner", "trainer", "admin") if current_user.has_role(role))
+    return [
+        {"url": url, "label": label, "active": request.endpoint == endpoint}
+        for endpoint, url, label in _menu_items(roles)
+    ]
+
+
+def asset_url(filename: str) -> str:
+    """The URL of a static file with a content hash (``?v=``): browsers keep it a year and refetch when it
+    changes (``TadribFlask.get_send_file_max_age``). Hashed once per file and mount point per process."""
+    cache = current_app.extensions.setdefault("tadrib_assets", {})
+    key = (filename, request.script_root if has_request_context() else "")
+    url = cache.get(key)
+    if url is None:
+        path = Path(current_app.static_folder) / filename
+        version = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        url = url_for("static", filename=filename, v=version)
+        cache[key] = url
+    return url
