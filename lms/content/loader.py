@@ -98,6 +98,10 @@ class _Report:
         self.problems.append(Problem(shown, max(int(line or 1), 1), message))
 
 
+#: bump when lms/core/markdown.py renders differently (2: no rel on links, no line breaks around block tags)
+RENDERER_VERSION = 2
+
+
 def _sha(*parts: bytes | str) -> str:
     digest = hashlib.sha256()
     for part in parts:
@@ -344,7 +348,9 @@ def _load_module(report, folder: Path, position: int, slug: str) -> ModuleSource
     for locale in REQUIRED_LOCALES:
         if not (folder / f"{locale}.md").exists():
             report.add(folder / f"{locale}.md", 1, f"the module has no {locale}.md ({locale} is required)")
-    module.source_hash = _sha(*raw_parts)
+    # The renderer's version is part of the hash: when rendering changes (a sanitiser fix, say), the next
+    # sync renders every module again instead of serving HTML made by the old code.
+    module.source_hash = _sha(f"renderer:{RENDERER_VERSION}", *raw_parts)
     return module
 
 

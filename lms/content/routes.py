@@ -71,7 +71,7 @@ def module(course_slug: str, module_slug: str):
     if index is None:
         abort(404)
     row = progress.modules[index]
-    text, fallback = service.module_text(row.id, _locale())
+    text, fallback = service.module_text(row)
     if text is None:
         abort(404)
     page = render_template(
@@ -86,7 +86,6 @@ def module(course_slug: str, module_slug: str):
         previous=progress.modules[index - 1] if index > 0 else None,
         next=progress.modules[index + 1] if index + 1 < len(progress.modules) else None,
         quiz_id=row.quiz_id,
-        form=ConfirmForm(),
     )
     if row.viewed_at is None or utcnow() - row.viewed_at > VIEW_RECORD_INTERVAL:
         # The read transaction ends before the write begins: a short write of its own, after rendering,

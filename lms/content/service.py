@@ -39,6 +39,11 @@ class ModuleRow:
     completed_at: object
     #: the current quiz version's id, if the module has a quiz
     quiz_id: int | None
+    #: the text in the page's language if the module has one, else the French text, and which it is
+    text_id: int | None = None
+    text_is_fallback: bool = False
+    #: changes whenever the module's texts are re-rendered (they are cached under it)
+    source_hash: str = ""
 
     @property
     def has_quiz(self) -> bool:
@@ -109,6 +114,9 @@ def _progress_statement():
                 progress.last_viewed_at,
                 progress.completed_at,
                 quiz.id,
+                text.id,
+                fallback.id,
+                Module.source_hash,
             )
             .join(Course, Course.id == Module.course_id)
             .outerjoin(text, and_(text.module_id == Module.id, text.locale == bindparam("locale")))
@@ -133,7 +141,20 @@ def _progress_rows(user_id: int, locale: str, course_ids: list[int]):
     rows = db.session.execute(_progress_statement(), {"locale": locale, "user_id": user_id, "course_ids": course_ids})
     for row in rows:
         grouped.setdefault(row[0], []).append(
-            ModuleRow(row[1], row[2], row[3], row[4], row[6] or row[7] or row[2], row[5], row[8], row[9], row[10])
+            ModuleRow(
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[6] or row[7] or row[2],
+                row[5],
+                row[8],
+                row[9],
+                row[10],
+                text_id=row[11] or row[12],
+                text_is_fallback=row[11] is None,
+                source_hash=row[13],
+            )
         )
     return grouped
 
@@ -157,17 +178,42 @@ def course_progress(user, course: Course, locale: str) -> CourseProgress:
     return CourseProgress(course, _progress_rows(user.id, locale, [course.id]).get(course.id, []))
 
 
-def module_text(module_id: int, locale: str) -> tuple[ModuleText | None, bool]:
-    """The module's text in ``locale`` if it exists, else French; the flag says a fallback was used."""
-    texts = {
-        t.locale: t
-        for t in db.session.scalars(
-            select(ModuleText).where(ModuleText.module_id == module_id, ModuleText.locale.in_((locale, "fr")))
-        )
-    }
-    if locale in texts:
-        return texts[locale], False
-    return texts.get("fr"), True
+@dataclass(frozen=True)
+class TextView:
+    """A module text as pages need it: immutable, so one copy per process serves every reader."""
+
+    id: int
+    locale: str
+    title: str
+    objectives: tuple
+    body_html: str
+    toc_html: str
+
+
+#: (text id, module source hash) -> TextView. Sync rewrites texts only with a new source hash, so an entry
+#: never goes stale; the cache is bounded by the number of texts (a few per module) and cleared past that.
+_TEXT_CACHE: dict[tuple[int, str], TextView] = {}
+_TEXT_CACHE_MAX = 2000
+
+
+def module_text(row: ModuleRow) -> tuple[TextView | None, bool]:
+    """The module's text in the page's language if it exists, else French (the flag says so).
+
+    Read from the database once per text and version per process: the page's own progress query
+    already says which text and which version (``ModuleRow.text_id``, ``source_hash``)."""
+    if row.text_id is None:
+        return None, True
+    key = (row.text_id, row.source_hash)
+    view = _TEXT_CACHE.get(key)
+    if view is None:
+        text = db.session.get(ModuleText, row.text_id)
+        if text is None:
+            return None, True
+        view = TextView(text.id, text.locale, text.title, tuple(text.objectives or ()), text.body_html, text.toc_html)
+        if len(_TEXT_CACHE) >= _TEXT_CACHE_MAX:
+            _TEXT_CACHE.clear()
+        _TEXT_CACHE[key] = view
+    return view, row.text_is_fallback
 
 
 def record_view(user_id: int, module_id: int) -> None:

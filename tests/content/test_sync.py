@@ -104,3 +104,28 @@ def test_first_sync_of_broken_tree_loads_nothing(runner, db, tree):
     result = runner.invoke(args=["courses", "sync", str(tree)])
     assert result.exit_code == 1
     assert _count(db, Course) == 0 and _count(db, Module) == 0
+
+
+def test_module_page_shows_new_text_after_sync_in_the_same_process(runner, db, tree, client, make_user):
+    """Texts are cached per process under the module's source hash: a sync that changes a text shows at once."""
+    runner.invoke(args=["courses", "sync", str(tree)])
+    client.login(make_user(email="reader@example.org").email)
+    url = "/courses/palermo-magistrates/palermo-protocol"
+    assert "Paragraphe ajouté" not in client.get(url).get_data(as_text=True)
+    path = tree / "palermo-magistrates" / "01-palermo-protocol" / "en.md"
+    if not path.exists():
+        path = tree / "palermo-magistrates" / "01-palermo-protocol" / "fr.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nParagraphe ajouté.\n", encoding="utf-8")
+    db.session.commit()
+    assert "1 modules updated" in runner.invoke(args=["courses", "sync", str(tree)]).output
+    page = client.get(url).get_data(as_text=True)
+    assert "Paragraphe ajouté" in page
+
+
+def test_a_renderer_change_re_renders_every_module(runner, db, tree, monkeypatch):
+    from lms.content import loader
+
+    runner.invoke(args=["courses", "sync", str(tree)])
+    monkeypatch.setattr(loader, "RENDERER_VERSION", loader.RENDERER_VERSION + 1)
+    result = runner.invoke(args=["courses", "sync", str(tree)])
+    assert "15 modules updated" in result.output
