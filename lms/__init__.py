@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from .config import PROJECT_ROOT, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -148,7 +148,8 @@ def _register_hooks(app: Flask) -> None:
     def _resolve_locale():
         # Resolved while the signed-in user is fresh: resolved after a commit, it would reload the user in a
         # second transaction (on SQLite a second write lock per autosave).
-        if request.endpoint != "static":
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
             babel_locale()
 
     app.after_request(set_security_headers)
