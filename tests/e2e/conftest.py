@@ -156,6 +156,28 @@ class LiveServer:
             time.sleep(0.1)
 
 
+def _e2e_database(base: Path):
+    """SQLite in the temporary folder; with TEST_DATABASE_URL, a database of its own on that PostgreSQL server
+    (``<name>_e2e``, dropped afterwards) so the browser journeys run on both engines beside the unit tests."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{base}/e2e.sqlite3", lambda: None
+    from sqlalchemy import create_engine, make_url, text
+
+    target = make_url(url)
+    name = f"{target.database}_e2e"
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return target.set(database=name).render_as_string(hide_password=False), drop
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     from flask_migrate import upgrade
@@ -169,7 +191,8 @@ def live_server(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     instance = base / "instance"
     instance.mkdir()
-    config = TestConfig(f"sqlite:///{base}/e2e.sqlite3", str(instance))
+    database_url, drop_database = _e2e_database(base)
+    config = TestConfig(database_url, str(instance))
     config.RATELIMIT_ENABLED = False
     app = create_app(config)
     app.config["RATELIMIT_ENABLED"] = False
@@ -211,6 +234,7 @@ def live_server(tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    drop_database()
 
 
 # --- the browser ---------------------------------------------------------------------------------------
