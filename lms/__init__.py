@@ -72,7 +72,11 @@ def _init_extensions(app: Flask) -> None:
         configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=get_locale, default_translation_directories="translations")
+    from .core.timeutil import display_zone
+
+    babel.init_app(
+        app, locale_selector=get_locale, timezone_selector=display_zone, default_translation_directories="translations"
+    )
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     limiter.init_app(app)

@@ -79,8 +79,9 @@ def _take_write_turn(record, lock_path: str) -> None:
     SQLite makes a writer that finds the database locked sleep 1, 2, 5, 10, 15 ms and more between tries,
     so under contention workers sleep while the lock is free and the last comer often wins. Polling a
     file lock every half millisecond hands the turn over at once (bench/http_bench.py, 16 connections
-    autosaving one attempt on 2 workers: 0.04 -> 0.08 of hello world's throughput, p99 35x -> 13x). The lock is a courtesy, never a requirement: after the busy timeout the
-    transaction goes ahead and SQLite's own locking decides, so nothing can wait on it forever.
+    autosaving one attempt on 2 workers: 0.04 -> 0.08 of hello world's throughput, p99 35x -> 13x).
+    The lock is a courtesy, never a requirement: after the busy timeout the transaction goes ahead and
+    SQLite's own locking decides, so nothing can wait on it forever.
     """
     info = record.info
     if info.get("writelock_pid") != os.getpid():  # opened in this process (not inherited over a fork)

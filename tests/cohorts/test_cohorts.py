@@ -263,6 +263,20 @@ def test_schedule_session_in_casablanca_time(client, trainer, cohort, db):
     assert session.starts_at == datetime(2027, 1, 12, 8, 0) and session.modules == ["definition"]
     ics = client.get(f"/cohorts/{cohort.id}/calendar.ics")
     assert ics.mimetype == "text/calendar" and "DTSTART:20270112T080000Z" in ics.get_data(as_text=True)
+    # And it is shown as 09:00 again (pytz put Casablanca at UTC+0 and showed 08:00: lms.core.timeutil.Zone).
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert re.search(r"9:00\sAM – 12:30\sPM", page) and not re.search(r"8:00\sAM", page)
+
+
+def test_dates_are_shown_in_casablanca_time_outside_and_during_ramadan(app):
+    from datetime import datetime
+
+    from flask_babel import format_datetime, to_user_timezone
+
+    with app.test_request_context("/"):
+        assert format_datetime(datetime(2026, 11, 29, 8, 30), "HH:mm") == "09:30"  # UTC+1
+        assert format_datetime(datetime(2027, 2, 20, 8, 30), "HH:mm") == "08:30"  # Ramadan 2027: UTC+0
+        assert to_user_timezone(datetime(2026, 11, 29, 8, 30)).hour == 9
 
 
 def test_take_attendance_is_audited(client, trainer, make_user, cohort, db):
