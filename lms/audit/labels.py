@@ -22,6 +22,7 @@ LABELS = {
     "cohort.enrol": _l("Learner enrolled"),
     "cohort.unenrol": _l("Enrolment removed"),
     "cohort.quiz_settings": _l("Quiz settings changed for a cohort"),
+    "cohort.attendance_warning": _l("Low-attendance e-mail sent"),
     "session.save": _l("Session saved"),
     "session.checkin_open": _l("Check-in opened"),
     "session.checkin_close": _l("Check-in closed"),

@@ -242,6 +242,46 @@ def unenrol(cohort_id: int, user_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
+@bp.post("/cohorts/<int:cohort_id>/attendance/warn")
+@roles_required("trainer", "admin")
+def warn_low_attendance(cohort_id: int):
+    from ..i18n import ngettext
+    from . import warnings
+
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = warnings.warn_low_attendance(cohort, current_user)
+    db.session.commit()
+    if result.sent:
+        flash(
+            ngettext(
+                "%(num)d learner below the threshold was e-mailed.",
+                "%(num)d learners below the threshold were e-mailed.",
+                len(result.sent),
+            ),
+            "success",
+        )
+    if result.recent:
+        flash(
+            ngettext(
+                "%(num)d learner was already e-mailed in the last 7 days: not again.",
+                "%(num)d learners were already e-mailed in the last 7 days: not again.",
+                len(result.recent),
+            ),
+            "info",
+        )
+    if result.unreachable:
+        names = ", ".join(u.name_latin for u in result.unreachable)
+        flash(_("No e-mail address to write to: %(names)s.", names=names), "warning")
+    if result.failed:
+        names = ", ".join(u.name_latin for u in result.failed)
+        flash(_("The e-mail could not be sent to: %(names)s. Try again later.", names=names), "warning")
+    if not (result.sent or result.recent or result.unreachable or result.failed):
+        flash(_("No learner is below the attendance threshold."), "info")
+    return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#h-learners")
+
+
 @bp.post("/cohorts/<int:cohort_id>/walk-in")
 @roles_required("trainer", "admin")
 def walk_in(cohort_id: int):

@@ -566,3 +566,78 @@ def test_admin_reads_programme_report(lang, page, live_server, shot, report_coho
     assert sheet.sheet_view.rightToLeft is (lang == "ar")
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row]
     assert "<5" in cells and "7" in cells, cells
+
+
+@langs
+def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, live_server, shot):
+    """The cohort page offers to write to the learners below the threshold; each gets an e-mail in their own
+    language (here the other one than the trainer's), and pressing again writes to nobody twice."""
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+    from lms.cohorts.models import WorkshopSession
+    from lms.content.models import Course
+    from lms.extensions import db
+
+    trainer = live_server.make_user("trainer", locale=lang)
+    other = "ar" if lang == "fr" else "fr"
+    absent = live_server.make_user("learner", locale=other, profession="magistrate-judge")
+    with live_server.app.test_request_context():
+        owner, person = db.session.get(User, trainer.id), db.session.get(User, absent.id)
+        cohort = cohorts.save_cohort(
+            None,
+            owner,
+            course=db.session.scalar(db.select(Course).where(Course.slug == COURSE)),
+            trainers=[owner],
+            title=f"Assiduité {lang}",
+            mode="in_person",
+            start_date=date.today() - timedelta(days=10),
+            end_date=date.today() + timedelta(days=20),
+            language=lang,
+            city="Tanger",
+        )
+        cohorts.enrol(cohort, person, owner)
+        for days in (-4, -2, 6):
+            start = datetime.utcnow() + timedelta(days=days)
+            db.session.add(
+                WorkshopSession(
+                    cohort_id=cohort.id,
+                    title=f"Séance {days}",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=3),
+                    checkin_secret=f"e2e-warning-{lang}" * 4,
+                    modules=[],
+                )
+            )
+        db.session.flush()
+        held = db.session.scalars(db.select(WorkshopSession).where(WorkshopSession.cohort_id == cohort.id)).all()
+        cohorts.record_attendance(min(held, key=lambda s: s.starts_at), person.id, "present", owner)
+        db.session.commit()
+        cohort_id = cohort.id
+        db.session.remove()
+    before = set(live_server.outbox.glob("*.eml")) if live_server.outbox.exists() else set()
+
+    sign_in(page, trainer)
+    page.goto(f"/cohorts/{cohort_id}")
+    expect_dir(page, lang)
+    button = page.locator(f"form[action='/cohorts/{cohort_id}/attendance/warn'] button")
+    expect(button).to_be_visible()
+    shot(page, "cohort")
+    page.once("dialog", lambda dialog: dialog.accept())
+    click_and_wait(page, button)
+    expect(page.locator(".flash-success")).to_be_visible()
+    shot(page, "sent")
+    sent = [p for p in live_server.outbox.glob("*.eml") if p not in before]
+    mails = [p.read_text(encoding="utf-8", errors="replace") for p in sent]
+    mine = [m for m in mails if absent.email in m]
+    assert len(mine) == 1, f"expected one e-mail to {absent.email}, got {len(mine)}"
+    import email as email_parser
+    import email.policy
+
+    message = email_parser.message_from_string(mine[0], policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()
+    assert any("\u0600" <= ch <= "\u06ff" for ch in body) == (other == "ar"), body
+    page.once("dialog", lambda dialog: dialog.accept())
+    click_and_wait(page, page.locator(f"form[action='/cohorts/{cohort_id}/attendance/warn'] button"))
+    expect(page.locator(".flash-info")).to_be_visible()
+    after = [p for p in live_server.outbox.glob("*.eml") if p not in before]
+    assert len([p for p in after if absent.email in p.read_text(encoding="utf-8", errors="replace")]) == 1

@@ -77,6 +77,7 @@ ENDPOINTS = {
     "cohorts.edit_cohort": "cohort",
     "cohorts.enrol": "cohort",
     "cohorts.unenrol": "cohort",
+    "cohorts.warn_low_attendance": "cohort",
     "cohorts.walk_in": "cohort",
     "cohorts.import_people": "cohort",
     "cohorts.confirm_import": "cohort",
