@@ -28,17 +28,34 @@ def _needed(rule_value, total: int) -> int:
     return min(int(rule_value or 0), total)
 
 
+@dataclass(frozen=True)
+class Requirements:
+    """What the completion rule asks of one learner, in numbers."""
+
+    modules: int
+    quizzes: int
+    #: the attendance percent to reach; 0 when attendance does not count (none asked, or an online cohort)
+    attendance: float
+
+
+def requirements(rule: dict, modules_total: int, quizzes_total: int, counts_attendance: bool = True) -> Requirements:
+    attendance = float(rule.get("attendance_percent") or 0)
+    return Requirements(
+        _needed(rule.get("modules", "all"), modules_total),
+        _needed(rule.get("quizzes_passed", "all"), quizzes_total),
+        attendance if counts_attendance else 0.0,
+    )
+
+
 def eligibility(rule: dict, record: Record, counts_attendance: bool = True) -> Eligibility:
+    need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)
     missing = []
-    need_modules = _needed(rule.get("modules", "all"), record.modules_total)
-    if record.modules_completed < need_modules:
-        missing.append(("modules", {"have": record.modules_completed, "need": need_modules}))
-    need_quizzes = _needed(rule.get("quizzes_passed", "all"), record.quizzes_total)
-    if record.quizzes_passed < need_quizzes:
-        missing.append(("quizzes", {"have": record.quizzes_passed, "need": need_quizzes}))
-    need_attendance = float(rule.get("attendance_percent") or 0)
-    if counts_attendance and need_attendance > 0:
+    if record.modules_completed < need.modules:
+        missing.append(("modules", {"have": record.modules_completed, "need": need.modules}))
+    if record.quizzes_passed < need.quizzes:
+        missing.append(("quizzes", {"have": record.quizzes_passed, "need": need.quizzes}))
+    if need.attendance > 0:
         have = record.attendance_percent
-        if have is None or have < need_attendance:
-            missing.append(("attendance", {"have": 0 if have is None else round(have), "need": round(need_attendance)}))
+        if have is None or have < need.attendance:
+            missing.append(("attendance", {"have": 0 if have is None else round(have), "need": round(need.attendance)}))
     return Eligibility(not missing, missing)

@@ -132,17 +132,6 @@ def learners(cohort: Cohort) -> list[User]:
     ).all()
 
 
-def learner_rows(cohort: Cohort) -> list:
-    """The enrolled learners as light rows (id, names, e-mail, profession, jurisdiction, gender): for pages
-    that list thousands of people and only read these columns."""
-    return db.session.execute(
-        select(User.id, User.name_latin, User.name_arabic, User.email, User.profession, User.jurisdiction, User.gender)
-        .join(Enrolment, Enrolment.user_id == User.id)
-        .where(Enrolment.cohort_id == cohort.id)
-        .order_by(User.name_latin)
-    ).all()
-
-
 def enrol(cohort: Cohort, user: User, actor, source: str = "manual") -> bool:
     """Enrol ``user`` (audited). Returns False when already enrolled (nothing changes)."""
     exists = db.session.scalar(
@@ -436,6 +425,25 @@ class LearnerAttendance:
     below: bool
 
 
+def attendance_percent(attended: int, counted: int) -> float | None:
+    """A learner's attendance: sessions attended (present or late) over the sessions held that count for
+    them (the excused ones left out), in percent to one decimal; None when no session counts yet."""
+    return round(100.0 * attended / counted, 1) if counted > 0 else None
+
+
+def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int, dict[str, int]]:
+    """Per session of the cohort: how many learners have each status. One query."""
+    per_session = {s.id: {status: 0 for status in STATUSES} for s in sessions}
+    for session_id, status, count in db.session.execute(
+        select(Attendance.session_id, Attendance.status, func.count(Attendance.id))
+        .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+        .where(WorkshopSession.cohort_id == cohort.id)
+        .group_by(Attendance.session_id, Attendance.status)
+    ):
+        per_session[session_id][status] += count
+    return per_session
+
+
 def attendance_report(
     cohort: Cohort, now: datetime | None = None, people: list[User] | None = None, with_marks: bool = True
 ) -> tuple[list, list[LearnerAttendance], dict]:
@@ -445,14 +453,7 @@ def attendance_report(
     sessions = sessions_of(cohort)
     held_ids = [s.id for s in sessions if s.starts_at <= now]
     people = learners(cohort) if people is None else people
-    per_session = {s.id: {status: 0 for status in STATUSES} for s in sessions}
-    for session_id, status, count in db.session.execute(
-        select(Attendance.session_id, Attendance.status, func.count(Attendance.id))
-        .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
-        .where(WorkshopSession.cohort_id == cohort.id)
-        .group_by(Attendance.session_id, Attendance.status)
-    ):
-        per_session[session_id][status] += count
+    per_session = session_counts(cohort, sessions)
     # Per learner, counted in SQL over the sessions held: a few rows per person, not one per mark.
     marked: dict[int, dict[str, int]] = {}
     if held_ids:
@@ -477,8 +478,7 @@ def attendance_report(
         counts = {status: 0 for status in STATUSES}
         counts.update(marked.get(user.id, {}))
         counts["absent"] += held - sum(counts.values())  # no mark for a session held counts as absent
-        counted = held - counts["excused"]
-        percent = round(100.0 * (counts["present"] + counts["late"]) / counted, 1) if counted > 0 else None
+        percent = attendance_percent(counts["present"] + counts["late"], held - counts["excused"])
         rows.append(LearnerAttendance(user, counts, percent, percent is not None and percent < threshold))
     return sessions, rows, {"per_session": per_session, "held": set(held_ids), "threshold": threshold, "marks": by_user}
 

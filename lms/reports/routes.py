@@ -16,7 +16,7 @@ from ..core.access import roles_required
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
-from . import bp, charts, exports, service
+from . import bp, charts, dashboard, exports, service
 
 
 def _rtl() -> bool:
@@ -52,36 +52,20 @@ FLAG_LABELS = {
 @roles_required("trainer", "admin")
 def cohort_dashboard(cohort_id: int):
     cohort = _managed(cohort_id)
-    board = service.cohort_dashboard(cohort)
-    rows = board.rows
-    profession = request.args.get("profession", "")
-    jurisdiction = request.args.get("jurisdiction", "")
-    status = request.args.get("status", "")
-    if profession:
-        rows = [r for r in rows if r.user.profession == profession]
-    if jurisdiction:
-        rows = [r for r in rows if r.user.jurisdiction == jurisdiction]
-    if status == "help":
-        rows = [r for r in rows if r.flags]
-    elif status == "eligible":
-        rows = [r for r in rows if r.eligible and not r.certificate]
-    elif status == "certified":
-        rows = [r for r in rows if r.certificate]
-    sort = request.args.get("sort", "name")
-    if sort == "progress":
-        rows = sorted(rows, key=lambda r: (-r.completed, r.user.name_latin))
-    elif sort == "attendance":
-        rows = sorted(rows, key=lambda r: (r.attendance is None, r.attendance or 0))
-    # The matrix shows 50 learners a page: a 2,000-learner cohort stays a light page.
-    per_page = 50
-    pages = max((len(rows) + per_page - 1) // per_page, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    total_rows = len(rows)
-    rows = rows[(page - 1) * per_page : page * per_page]
+    # Every learner's indicators come from SQL, one light row each; full rows only for the matrix's page
+    # (50 learners) and the "who needs help" list: a 2,000-learner cohort stays a light page.
+    view = service.MatrixView(
+        profession=request.args.get("profession", ""),
+        jurisdiction=request.args.get("jurisdiction", ""),
+        status=request.args.get("status", ""),
+        sort=request.args.get("sort", "name"),
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=dashboard.PER_PAGE,
+    )
+    board = service.cohort_dashboard(cohort, view=view)
     rtl = _rtl()
-    completion = service.completion_over_time(board)
     completion_chart = charts.line_chart(
-        [(format_date(d, "short"), v) for d, v in completion],
+        [(format_date(d, "short"), v) for d, v in board.completion],
         _("Learners who completed every module, in percent"),
         rtl=rtl,
     )
@@ -91,39 +75,38 @@ def cohort_dashboard(cohort_id: int):
         if session.id in board.attendance_info["held"]:
             attendance_points.append((session.title, counts["present"] + counts["late"]))
     attendance_chart = charts.bar_chart(
-        attendance_points, _("Learners present per session"), rtl=rtl, maximum=max(len(board.rows), 1)
+        attendance_points, _("Learners present per session"), rtl=rtl, maximum=max(board.size, 1)
     )
     score_charts = []
     for module in board.modules:
-        if module.id not in board.quizzes:
-            continue
-        values = [
-            r.quizzes[module.id]["grade"]
-            for r in board.rows
-            if module.id in r.quizzes and r.quizzes[module.id]["grade"] is not None
-        ]
+        values = board.grades.get(module.id) if module.id in board.quizzes else None
         if values:
             score_charts.append(
-                (module, values, charts.histogram(values, _("Distribution of grades, in percent"), rtl=rtl))
+                (
+                    module,
+                    ", ".join(str(round(v)) for v in values),  # the chart's data, whole percents
+                    charts.histogram(values, _("Distribution of grades, in percent"), rtl=rtl),
+                )
             )
     return render_template(
         "reports/cohort_dashboard.html",
         cohort=cohort,
         board=board,
-        rows=rows,
+        rows=board.rows,
         flag_labels=FLAG_LABELS,
-        completion=completion,
+        completion=board.completion,
         completion_chart=completion_chart,
         attendance_points=attendance_points,
         attendance_chart=attendance_chart,
         score_charts=score_charts,
-        profession=profession,
-        jurisdiction=jurisdiction,
-        status=status,
-        sort=sort,
-        page=page,
-        pages=pages,
-        total_rows=total_rows,
+        profession=view.profession,
+        jurisdiction=view.jurisdiction,
+        jurisdictions=accounts.jurisdictions(),
+        status=view.status,
+        sort=view.sort,
+        page=board.page,
+        pages=board.pages,
+        total_rows=board.total_rows,
     )
 
 
@@ -136,8 +119,8 @@ def learner_detail(cohort_id: int, user_id: int):
     )
     if enrolled is None:
         abort(404)
-    board = service.cohort_dashboard(cohort, with_marks=True)
-    row = next(r for r in board.rows if r.user.id == user_id)
+    board = service.cohort_dashboard(cohort, with_marks=True, view=service.MatrixView(learner_id=user_id))
+    row = board.rows[0]
     from ..quizzes.models import Attempt
 
     attempts = db.session.scalars(

@@ -1,0 +1,571 @@
+"""The cohort dashboard. Every learner's indicators are computed in SQL, in one query that returns one row
+per learner: modules completed, attendance counts, quizzes passed, each quiz's grade, the flags of "who needs
+help", eligibility for a certificate, certificate held. The summary, the filters, the sort and the page are
+then light passes over those rows (the page needs every grade anyway, for the score charts), and full rows
+(module by module, quiz by quiz, certificate) are loaded only for the learners shown. A fixed number of
+queries whatever the cohort's size.
+
+Where Python and SQL both need a rule, it is written once in Python and the SQL is derived from it
+(attendance thresholds, "behind", eligibility requirements), so that the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import partial
+from operator import itemgetter
+from typing import NamedTuple
+
+from sqlalchemy import Float, Integer, Numeric, and_, bindparam, case, cast, false, func, literal, null, select, true
+from sqlalchemy.orm import aliased
+
+from ..accounts.models import User
+from ..certificates.eligibility import requirements
+from ..certificates.models import Certificate
+from ..cohorts import service as cohorts
+from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
+from ..content.models import Module, ModuleProgress, QuizVersion
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..quizzes.models import IN_PROGRESS, SUBMITTED, Attempt
+
+#: learners per page of the matrix
+PER_PAGE = 50
+#: learners listed under "Who needs help" (the rest are one filter away)
+HELP_SHOWN = 20
+#: a learner is behind when the share of modules completed, plus this slack, is under the share of time elapsed
+BEHIND_SLACK = 0.2
+#: the flags of "who needs help", in display order, with the learner table's column for each
+FLAG_COLUMNS = {"behind": "behind", "failing": "failing", "attendance": "low_attendance"}
+
+
+class Person(NamedTuple):
+    id: int
+    name_latin: str
+    name_arabic: str | None
+    email: str
+    profession: str | None
+    jurisdiction: str | None
+    gender: str | None
+
+
+@dataclass
+class LearnerRow:
+    user: Person
+    modules: dict = field(default_factory=dict)  # module id -> "done" | "started" | "new"
+    quizzes: dict = field(
+        default_factory=dict
+    )  # module id -> {"grade": float|None, "passed": bool, "attempts": n, "open": bool, "exhausted": bool}
+    completed: int = 0
+    completed_at: datetime | None = None
+    attendance: float | None = None
+    #: post-test grade minus pre-test grade, when the course has both and the learner took both
+    gain: float | None = None
+    certificate: Certificate | None = None
+    eligible: bool = False
+    flags: list = field(default_factory=list)  # "behind", "failing", "attendance"
+
+
+@dataclass
+class MatrixView:
+    """Which learners the dashboard lists, in which order: its filters, sort and page."""
+
+    profession: str = ""
+    jurisdiction: str = ""
+    status: str = ""  # "" (all), "help", "eligible" (and no certificate yet), "certified"
+    sort: str = "name"  # "name", "progress" (most modules first), "attendance" (lowest first)
+    page: int = 1
+    #: None: every learner the filters keep, on one page (exports)
+    per_page: int | None = None
+    #: one learner only (the learner's page); the board's counts are then that learner's alone
+    learner_id: int | None = None
+
+
+@dataclass
+class CohortDashboard:
+    cohort: Cohort
+    modules: list
+    quizzes: dict  # module id -> QuizVersion
+    #: the learners listed (the page asked for), in the view's order
+    rows: list[LearnerRow]
+    sessions: list
+    attendance_info: dict
+    #: learners enrolled
+    size: int = 0
+    #: learners the view's filters keep, over all pages
+    total_rows: int = 0
+    page: int = 1
+    pages: int = 1
+    #: the first HELP_SHOWN learners who need help, by name; help_count says how many there are in all
+    needs_help: list[LearnerRow] = field(default_factory=list)
+    help_count: int = 0
+    #: learners eligible for a certificate who have none yet
+    ready_count: int = 0
+    average_gain: float | None = None
+    #: (day, percent of the learners who had completed every module), week by week from the cohort's start
+    completion: list[tuple[date, float]] = field(default_factory=list)
+    #: quiz module id -> every learner's grade, learners in name order (the score charts)
+    grades: dict[int, list[float]] = field(default_factory=dict)
+
+    def module_with_role(self, role: str):
+        return next(
+            (
+                m
+                for m in self.modules
+                if m.id in self.quizzes and self.quizzes[m.id].definition["settings"].get("role") == role
+            ),
+            None,
+        )
+
+
+# --- the rules, in Python ------------------------------------------------------------------------------
+
+
+def elapsed_share(cohort: Cohort, now: datetime) -> float:
+    """The share of the cohort's time elapsed, from 0 to 1."""
+    span = max((cohort.end_date - cohort.start_date).days, 1)
+    return min(max((now.date() - cohort.start_date).days / span, 0.0), 1.0)
+
+
+def is_behind(completed: int, modules_total: int, elapsed: float) -> bool:
+    return bool(modules_total) and completed / modules_total + BEHIND_SLACK < elapsed
+
+
+def gain(before: float | None, after: float | None) -> float | None:
+    """Pre-test to post-test gain, in points."""
+    return round(after - before, 1) if before is not None and after is not None else None
+
+
+def completion_days(cohort: Cohort, now: datetime) -> list[date]:
+    """The days of the completion curve: every 7 days from the start, and the last day (today at most)."""
+    day = cohort.start_date
+    end = min(max(cohort.end_date, day), now.date())
+    days = []
+    while day <= end:
+        days.append(day)
+        day += timedelta(days=7)
+    if not days or days[-1] != end:
+        days.append(end)
+    return days
+
+
+@dataclass
+class _Plan:
+    """What the indicators depend on besides the learners: the course's modules and quizzes, the quiz
+    settings as the cohort adapted them, the sessions, the time."""
+
+    cohort: Cohort
+    now: datetime
+    modules: list
+    quizzes: dict
+    settings: dict
+    sessions: list
+
+    def __post_init__(self):
+        self.module_ids = [m.id for m in self.modules]
+        roles = {mid: q.definition["settings"].get("role", "graded") for mid, q in self.quizzes.items()}
+        self.pre = next((mid for mid, role in roles.items() if role == "pretest"), None)
+        self.post = next((mid for mid, role in roles.items() if role == "posttest"), None)
+        #: the quizzes that count for a certificate: all but the pre-test
+        self.graded = [mid for mid, role in roles.items() if role != "pretest"]
+        self.held_ids = [s.id for s in self.sessions if s.starts_at <= self.now]
+        self.threshold = float(self.cohort.completion.get("attendance_percent") or 0)
+        self.counts_attendance = self.cohort.mode != "online"
+        self.requirements = requirements(
+            self.cohort.completion, len(self.modules), len(self.graded), self.counts_attendance
+        )
+        elapsed = elapsed_share(self.cohort, self.now)
+        #: behind <=> fewer modules completed than this (is_behind holds for 0, 1, ... up to it)
+        self.behind_below = sum(1 for c in range(len(self.modules) + 1) if is_behind(c, len(self.modules), elapsed))
+        #: everything the SQL statements below are built from: equal signatures, equal statements
+        self.signature = (
+            self.cohort.id,
+            tuple(self.module_ids),
+            tuple(sorted((mid, s["grading"], s["pass_mark"], s["max_attempts"]) for mid, s in self.settings.items())),
+            self.pre,
+            self.post,
+            tuple(self.graded),
+            tuple(self.held_ids),
+            self.threshold,
+            self.counts_attendance,
+            self.requirements,
+            self.behind_below,
+        )
+
+
+#: built statements by (kind, plan signature): building the learner table costs SQLAlchemy ~10 times as much as
+#: running it on a small cohort, and a statement object reused keeps its cache key (bench/dashboard_bench.py)
+_STATEMENTS: dict = {}
+_STATEMENTS_MAX = 512
+
+
+def _memo(kind, plan: _Plan, build):
+    key = (kind, plan.signature)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[key] = build()
+    return statement
+
+
+def _plan(cohort: Cohort, now: datetime) -> _Plan:
+    modules = db.session.scalars(
+        select(Module)
+        .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+        .order_by(Module.position)
+    ).all()
+    slug_of = {m.id: m.slug for m in modules}
+    quizzes = (
+        {
+            q.module_id: q
+            for q in db.session.scalars(
+                select(QuizVersion).where(QuizVersion.module_id.in_(list(slug_of)), QuizVersion.is_current.is_(True))
+            )
+        }
+        if modules
+        else {}
+    )
+    settings = {mid: cohorts.effective_quiz_settings(cohort, slug_of[mid], q) for mid, q in quizzes.items()}
+    return _Plan(cohort, now, modules, quizzes, settings, cohorts.sessions_of(cohort))
+
+
+# --- the same rules, in SQL -----------------------------------------------------------------------------
+
+
+def flag(condition):
+    """A condition as a 0/1 column: filtered on and added up alike in SQLite and PostgreSQL."""
+    return case((condition, 1), else_=0)
+
+
+def _fewest_to_attend(plan: _Plan, counted, threshold: float):
+    """The fewest sessions to attend for cohorts.attendance_percent(attended, counted) to reach ``threshold``,
+    as SQL: worked out with that very function for each number of sessions that can count, so that the
+    rounding is the one shown on the page."""
+    fewest = {
+        n: next((a for a in range(n + 1) if cohorts.attendance_percent(a, n) >= threshold), n + 1)
+        for n in range(1, len(plan.held_ids) + 1)
+    }
+    return case(fewest, value=counted, else_=len(plan.held_ids) + 1) if fewest else literal(1)
+
+
+def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
+    """One row per learner (among ``users``) and quiz of the course they made an attempt at: open (one in
+    progress), grade by the quiz's grading method as quizzes.grading.final_grade computes it (graded attempts
+    only, a missing percent as 0; null when none is graded yet), passed (the grade reaches the pass mark, as
+    the cohort set it); with ``with_attempts``, the number of attempts too."""
+    graded = and_(Attempt.state == SUBMITTED, Attempt.is_pending.is_(False))
+    score = case((graded, func.coalesce(Attempt.percent, 0.0)))  # null for an attempt that is not graded
+    methods = {
+        method: [mid for mid, s in plan.settings.items() if s["grading"] == method]
+        for method in ("first", "last", "average")
+    }
+    # Only the aggregates the grading methods need (SQLite pays for each, row by row).
+    aggregates = [func.max(score).label("highest")]
+    if with_attempts:
+        aggregates.append(func.count().label("attempts"))
+    if methods["first"]:
+        aggregates.append(func.min(case((graded, Attempt.number))).label("first_number"))
+    if methods["last"]:
+        aggregates.append(func.max(case((graded, Attempt.number))).label("last_number"))
+    if methods["average"]:
+        aggregates.append(func.avg(score).label("average"))
+    attempts = (
+        select(
+            Attempt.user_id,
+            Attempt.module_id,
+            func.max(flag(Attempt.state == IN_PROGRESS)).label("open"),
+            *aggregates,
+        )
+        .where(Attempt.module_id.in_(list(plan.quizzes)), Attempt.user_id.in_(users))
+        .group_by(Attempt.user_id, Attempt.module_id)
+        .subquery("attempts")
+    )
+    whens = []
+    for method, modules in methods.items():
+        if not modules:
+            continue
+        if method == "average":
+            value = cast(func.round(cast(attempts.c.average, Numeric), 2), Float)
+        else:  # the first (last) graded attempt's percent, found by its number: one index lookup
+            attempt = aliased(Attempt)
+            value = (
+                select(func.coalesce(attempt.percent, 0.0))
+                .where(
+                    attempt.user_id == attempts.c.user_id,
+                    attempt.module_id == attempts.c.module_id,
+                    attempt.number == attempts.c[f"{method}_number"],
+                )
+                .scalar_subquery()
+            )
+        whens.append((attempts.c.module_id.in_(modules), value))
+    grade = case(*whens, else_=attempts.c.highest) if whens else attempts.c.highest  # else: the highest
+    counts = [attempts.c.attempts] if with_attempts else []
+    grades = select(attempts.c.user_id, attempts.c.module_id, *counts, attempts.c.open, grade.label("grade")).subquery(
+        "grades"
+    )
+    pass_marks = {mid: s["pass_mark"] for mid, s in plan.settings.items()}
+    if len(set(pass_marks.values())) == 1:  # the same for every quiz: no CASE to evaluate on every row
+        pass_mark = literal(next(iter(pass_marks.values())))
+    else:
+        pass_mark = case(pass_marks, value=grades.c.module_id) if pass_marks else null()
+    # A null grade (nothing graded yet) is not a pass.
+    return select(grades, flag(grades.c.grade >= pass_mark).label("passed")).subquery("quizzes")
+
+
+def _learner_table(plan: _Plan):
+    """One row per learner of the cohort, ordered by name: who they are, their counts, their flags (0 or 1),
+    and their grade in each quiz (``grade_<module id>``, null when none yet)."""
+    cohort = plan.cohort
+    enrolled = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id)
+    progress = (
+        select(
+            ModuleProgress.user_id,
+            func.count(ModuleProgress.completed_at).label("completed"),
+            func.max(ModuleProgress.completed_at).label("completed_at"),
+        )
+        .where(ModuleProgress.module_id.in_(plan.module_ids), ModuleProgress.user_id.in_(enrolled))
+        .group_by(ModuleProgress.user_id)
+        .subquery("progress")
+    )
+    quizzes = _quiz_table(plan, enrolled)
+    not_pretest = quizzes.c.module_id != plan.pre if plan.pre else true()
+    results = (
+        select(
+            quizzes.c.user_id,
+            func.sum(flag(and_(quizzes.c.module_id.in_(plan.graded), quizzes.c.passed == 1))).label("passed"),
+            # a quiz failed for now: attempted, none open, not passed (the pre-test is a diagnostic only)
+            func.max(flag(and_(not_pretest, quizzes.c.open == 0, quizzes.c.passed == 0))).label("failing"),
+            *(
+                func.max(case((quizzes.c.module_id == module_id, quizzes.c.grade))).label(f"grade_{module_id}")
+                for module_id in plan.quizzes
+            ),
+        )
+        .group_by(quizzes.c.user_id)
+        .subquery("results")
+    )
+    marks = (
+        select(
+            Attendance.user_id,
+            func.sum(flag(Attendance.status.in_(("present", "late")))).label("attended"),
+            func.sum(flag(Attendance.status == "excused")).label("excused"),
+        )
+        .where(Attendance.session_id.in_(plan.held_ids))  # the cohort's sessions: whoever is enrolled joins below
+        .group_by(Attendance.user_id)
+        .subquery("marks")
+    )
+    completed = func.coalesce(progress.c.completed, 0)
+    # When they completed every module (null until then): the completion curve.
+    finished_at = case((completed == len(plan.modules), progress.c.completed_at)) if plan.modules else null()
+    passed = func.coalesce(results.c.passed, 0)
+    attended = func.coalesce(marks.c.attended, 0)
+    # A session held without a mark counts as absent; an excused one does not count.
+    counted = literal(len(plan.held_ids), Integer) - func.coalesce(marks.c.excused, 0)
+    behind = completed < plan.behind_below if plan.behind_below else false()
+    failing = func.coalesce(results.c.failing, 0) == 1
+    has_sessions = counted > 0  # attendance is None until a session counts
+    low_attendance = (
+        and_(has_sessions, attended < _fewest_to_attend(plan, counted, plan.threshold))
+        if plan.counts_attendance
+        else false()
+    )
+    need = plan.requirements
+    attendance_met = (
+        and_(has_sessions, attended >= _fewest_to_attend(plan, counted, need.attendance))
+        if need.attendance > 0
+        else true()
+    )
+    eligible = and_(completed >= need.modules, passed >= need.quizzes, attendance_met)
+    certified = Enrolment.user_id.in_(
+        select(Certificate.user_id).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
+    )
+    return (
+        select(
+            *(getattr(User, name) for name in Person._fields),
+            completed.label("completed"),
+            finished_at.label("finished_at"),
+            attended.label("attended"),
+            counted.label("counted"),
+            flag(behind).label("behind"),
+            flag(failing).label("failing"),
+            flag(low_attendance).label("low_attendance"),
+            flag(eligible).label("eligible"),
+            flag(certified).label("certified"),
+            *(results.c[f"grade_{module_id}"] for module_id in plan.quizzes),
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(progress, progress.c.user_id == Enrolment.user_id)
+        .outerjoin(results, results.c.user_id == Enrolment.user_id)
+        .outerjoin(marks, marks.c.user_id == Enrolment.user_id)
+        .where(Enrolment.cohort_id == cohort.id)
+        .order_by(User.name_latin, User.id)
+    )
+
+
+# --- the dashboard ----------------------------------------------------------------------------------------
+
+
+def cohort_dashboard(
+    cohort: Cohort, now: datetime | None = None, with_marks: bool = False, view: MatrixView | None = None
+) -> CohortDashboard:
+    """The dashboard of a cohort: every learner (by name) unless ``view`` filters, sorts or pages them.
+    With ``with_marks``, each listed learner's attendance status per session too."""
+    view = view or MatrixView()
+    plan = _plan(cohort, now or utcnow())
+    board = CohortDashboard(
+        cohort,
+        plan.modules,
+        plan.quizzes,
+        [],
+        plan.sessions,
+        {
+            "per_session": cohorts.session_counts(cohort, plan.sessions),
+            "held": set(plan.held_ids),
+            "threshold": plan.threshold,
+            "marks": {},
+        },
+    )
+    statement = _memo("learners", plan, partial(_learner_table, plan))
+    if view.learner_id is not None:
+        statement = statement.where(User.id == view.learner_id)
+    learners = db.session.connection().execute(statement).all()  # Core rows: no ORM processing per row
+    # By name regardless of case, as the database orders names otherwise (a stable sort).
+    names = [name.lower() for name in _column(learners, "name_latin")]
+    learners = [learners[i] for i in sorted(range(len(learners)), key=names.__getitem__)]
+    needing = _needing_help(learners)
+    _summarize(board, plan, learners)
+    board.help_count = len(needing)
+    listed = _matrix(board, learners, view, {r.id for r in needing})
+    helped = needing[:HELP_SHOWN]
+    # The full rows of the learners shown; when that is the whole cohort (exports), selected by a subquery.
+    rows = {r.id: _row(plan, r) for r in [*listed, *helped]}
+    everyone = len(listed) == len(learners) and view.learner_id is None
+    who = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id) if everyone else list(rows)
+    if rows:
+        _fill(plan, rows, who, board.attendance_info["marks"] if with_marks else None)
+    board.rows = [rows[r.id] for r in listed]
+    board.needs_help = [rows[r.id] for r in helped]
+    return board
+
+
+def _column(learners: list, name: str) -> list:
+    """One column of the learners' rows, in their order (read by position: on thousands of rows, much faster
+    than by name)."""
+    return list(map(itemgetter(learners[0]._fields.index(name)), learners)) if learners else []
+
+
+def _needing_help(learners: list) -> list:
+    """The learners who need help (behind, failing a quiz or below the attendance threshold), in order."""
+    flags = zip(*(_column(learners, column) for column in FLAG_COLUMNS.values()), strict=True)
+    return [r for r, raised in zip(learners, flags, strict=True) if any(raised)]
+
+
+def _summarize(board: CohortDashboard, plan: _Plan, learners: list) -> None:
+    """The counts, the completion curve, every grade (quiz by quiz, learners by name), the average gain."""
+    column = partial(_column, learners)
+    board.size = len(learners)
+    board.ready_count = sum(1 for e, c in zip(column("eligible"), column("certified"), strict=True) if e and not c)
+    finished = sorted(moment.date() for moment in column("finished_at") if moment)
+    board.completion = [
+        (day, round(100.0 * bisect_right(finished, day) / (board.size or 1), 1))
+        for day in completion_days(plan.cohort, plan.now)
+    ]
+    grades = {module_id: column(f"grade_{module_id}") for module_id in plan.quizzes}
+    board.grades = {module_id: [g for g in values if g is not None] for module_id, values in grades.items()}
+    if plan.pre and plan.post:
+        gains = [g for g in map(gain, grades[plan.pre], grades[plan.post]) if g is not None]
+        board.average_gain = round(sum(gains) / len(gains), 1) if gains else None
+
+
+def _matrix(board: CohortDashboard, learners: list, view: MatrixView, needing: set) -> list:
+    """The learners the view keeps, in its order, on its page (which sets the board's paging). ``needing``:
+    the ids of the learners who need help."""
+    rows = learners
+    if view.profession:
+        rows = [r for r, value in zip(rows, _column(rows, "profession"), strict=True) if value == view.profession]
+    if view.jurisdiction:
+        rows = [r for r, value in zip(rows, _column(rows, "jurisdiction"), strict=True) if value == view.jurisdiction]
+    if view.status == "help":
+        rows = [r for r in rows if r.id in needing]
+    elif view.status == "eligible":
+        rows = [r for r in rows if r.eligible and not r.certified]
+    elif view.status == "certified":
+        rows = [r for r in rows if r.certified]
+    if view.sort == "progress":  # most modules first, then by name as written
+        rows = sorted(rows, key=lambda r: (-r.completed, r.name_latin))
+    elif view.sort == "attendance":  # lowest first, learners without a session that counts last
+        rows = sorted(rows, key=lambda r: _attendance_key(cohorts.attendance_percent(r.attended, r.counted)))
+    board.total_rows = len(rows)
+    if view.per_page:
+        board.pages = max((len(rows) + view.per_page - 1) // view.per_page, 1)
+        board.page = min(max(view.page, 1), board.pages)
+        rows = rows[(board.page - 1) * view.per_page : board.page * view.per_page]
+    return rows
+
+
+def _attendance_key(percent: float | None) -> tuple:
+    return (percent is None, percent or 0)
+
+
+def _row(plan: _Plan, record) -> LearnerRow:
+    """A learner's row from their record in the learner table (module by module, quiz by quiz: _fill)."""
+    return LearnerRow(
+        Person._make(record[: len(Person._fields)]),  # the table's first columns
+        modules=dict.fromkeys(plan.module_ids, "new"),
+        completed=record.completed,
+        attendance=cohorts.attendance_percent(record.attended, record.counted),
+        eligible=bool(record.eligible),
+        flags=[name for name, column in FLAG_COLUMNS.items() if getattr(record, column)],
+    )
+
+
+def _rows(statement, parameters: dict | None = None):
+    """The statement's rows, fetched in batches: as Core rows (no ORM processing per row) and without
+    holding them all at once (an export lists thousands)."""
+    for batch in db.session.connection().execute(statement, parameters or {}).partitions(1000):
+        yield from batch
+
+
+def _fill(plan: _Plan, rows: dict[int, LearnerRow], who, marks: dict | None) -> None:
+    """Module by module, quiz by quiz, certificate (and attendance marks) of the learners in ``rows``."""
+    progress = select(ModuleProgress.user_id, ModuleProgress.module_id, ModuleProgress.completed_at).where(
+        ModuleProgress.user_id.in_(who), ModuleProgress.module_id.in_(plan.module_ids)
+    )
+    for user_id, module_id, completed_at in _rows(progress):
+        row = rows[user_id]
+        row.modules[module_id] = "done" if completed_at else "started"
+        if completed_at and (row.completed_at is None or completed_at > row.completed_at):
+            row.completed_at = completed_at
+    if isinstance(who, list):  # the learners shown, as an expanding parameter: one statement for every page
+        quizzes = _memo("page-quizzes", plan, lambda: select(_quiz_table(plan, bindparam("who", expanding=True), True)))
+        parameters = {"who": who}
+    else:
+        quizzes = _memo("all-quizzes", plan, lambda: select(_quiz_table(plan, who, with_attempts=True)))
+        parameters = {}
+    for user_id, module_id, attempts, is_open, grade, passed in _rows(quizzes, parameters):
+        most = plan.settings[module_id]["max_attempts"]
+        rows[user_id].quizzes[module_id] = {
+            "grade": grade,
+            "passed": bool(passed),
+            "attempts": attempts,
+            "open": bool(is_open),
+            "exhausted": bool(most) and attempts >= most,
+        }
+    for row in rows.values():
+        row.gain = gain(row.quizzes.get(plan.pre, {}).get("grade"), row.quizzes.get(plan.post, {}).get("grade"))
+    for certificate in db.session.scalars(
+        select(Certificate).where(
+            Certificate.cohort_id == plan.cohort.id, Certificate.revoked_at.is_(None), Certificate.user_id.in_(who)
+        )
+    ):
+        rows[certificate.user_id].certificate = certificate
+    if marks is not None:
+        for session_id, user_id, status in db.session.execute(
+            select(Attendance.session_id, Attendance.user_id, Attendance.status)
+            .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+            .where(WorkshopSession.cohort_id == plan.cohort.id, Attendance.user_id.in_(who))
+        ):
+            marks.setdefault(user_id, {})[session_id] = status
