@@ -88,12 +88,14 @@ class ParsedOnceJSON(TypeDecorator):
     impl = JSON
     cache_ok = True
     _MAX = 64
+    _parsed: dict = {}
 
     def result_processor(self, dialect, coltype):
         parse = super().result_processor(dialect, coltype)
         if parse is None:
             return None
-        parsed: dict[str, object] = {}
+        # One cache for every statement that reads the column (each statement gets its own processor).
+        parsed = ParsedOnceJSON._parsed
 
         def process(value):
             if not isinstance(value, str):

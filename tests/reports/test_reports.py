@@ -297,3 +297,35 @@ def test_pre_post_gain(db, setting):
     assert result["average_gain"] == 30.0 and result["gain_people"] == 2
     # The pre-test never counts among the quizzes passed, nor in the pass rate.
     assert result["quiz_results"] == 2
+
+
+def test_jurisdiction_filter_survives_paging_and_learner_page_shows_an_attempt_without_grade(client, db, setting):
+    from lms.quizzes.models import SUBMITTED
+
+    _trainer, cohort, _course = setting
+    _bulk_learners(db, cohort, 60, jurisdiction="fes")
+    _bulk_learners(db, cohort, 5, start=100, jurisdiction="rabat")
+    client.login("trainer@example.org")
+    page = client.get(f"/cohorts/{cohort.id}/dashboard?jurisdiction=fes").get_data(as_text=True)
+    assert 'id="f-jurisdiction"' in page and 'value="fes" selected' in page
+    assert "jurisdiction=fes" in page.split('rel="next"')[1].split(">")[0]
+    assert "Learner 0100" not in page
+    # A submitted attempt whose percent is missing (an import, an old row) is shown as such, not a 500.
+    uid = db.session.scalar(select(User.id).where(User.email == "bulk0@example.org"))
+    version = db.session.scalar(select(QuizVersion).where(QuizVersion.is_current.is_(True)))
+    db.session.add(
+        Attempt(
+            user_id=uid,
+            module_id=version.module_id,
+            quiz_version_id=version.id,
+            number=1,
+            seed=1,
+            question_ids=[],
+            state=SUBMITTED,
+            started_at=NOW,
+            submitted_at=NOW,
+            percent=None,
+        )
+    )
+    db.session.commit()
+    assert client.get(f"/cohorts/{cohort.id}/learners/{uid}").status_code == 200
