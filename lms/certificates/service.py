@@ -260,7 +260,9 @@ def pdf_bytes(certificate: Certificate) -> bytes:
     return data
 
 
-def issue(cohort: Cohort, user: User, actor, *, check: bool = True) -> tuple[Certificate, bool]:
+def issue(
+    cohort: Cohort, user: User, actor, *, check: bool = True, channel: str | None = None
+) -> tuple[Certificate, bool]:
     """Issue (and render) the certificate; returns ``(certificate, created)``. Issuing twice returns the
     same certificate. Raises CertificateError when the learner is not eligible."""
     existing = live_certificate(user.id, cohort.id)
@@ -288,8 +290,27 @@ def issue(cohort: Cohort, user: User, actor, *, check: bool = True) -> tuple[Cer
     db.session.flush()
     certificate.serial = f"TDR-{today.year}-{certificate.id:06d}"
     render_and_store(certificate)
-    record("certificate.issue", certificate, after={"serial": certificate.serial, "user": user.id}, actor=actor)
+    record(
+        "certificate.issue",
+        certificate,
+        after={"serial": certificate.serial, "user": user.id},
+        actor=actor,
+        channel=channel,
+    )
     return certificate, True
+
+
+def issues_itself(cohort: Cohort, user_id: int, status) -> bool:
+    """Whether the learner's certificate is issued without the trainer: the cohort asks for it, the learner
+    meets the rule, and no certificate of theirs for the cohort was ever revoked (the trainer decides then)."""
+    if not cohort.completion.get("auto_issue") or cohort.is_archived or status is None or not status.eligible:
+        return False
+    revoked = db.session.scalar(
+        select(Certificate.id).where(
+            Certificate.user_id == user_id, Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_not(None)
+        )
+    )
+    return revoked is None
 
 
 def issue_all(cohort: Cohort, actor, progress=None) -> dict:

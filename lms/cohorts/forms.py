@@ -40,6 +40,7 @@ class CohortForm(BaseForm):
     attendance_percent = IntegerField(
         _l("Minimum attendance (%)"), validators=[Optional(), NumberRange(min=0, max=100)], default=80
     )
+    auto_issue = BooleanField(_l("Issue each certificate as soon as the learner meets the rule"), default=False)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, courses=(), trainers=(), jurisdictions=(), locale="fr", **kwargs):

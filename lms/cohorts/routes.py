@@ -102,6 +102,7 @@ def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
             form.require_modules.data = cohort.completion.get("modules") == "all"
             form.require_quizzes.data = cohort.completion.get("quizzes_passed") == "all"
             form.attendance_percent.data = cohort.completion.get("attendance_percent", 0)
+            form.auto_issue.data = bool(cohort.completion.get("auto_issue"))
         elif current_user.is_trainer:
             form.trainers.data = [current_user.id]
     return form
@@ -134,6 +135,7 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
                 "modules": "all" if form.require_modules.data else 0,
                 "quizzes_passed": "all" if form.require_quizzes.data else 0,
                 "attendance_percent": form.attendance_percent.data or 0,
+                "auto_issue": bool(form.auto_issue.data),
             },
         )
     except CohortError as error:

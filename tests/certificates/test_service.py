@@ -225,3 +225,72 @@ def test_pre_test_does_not_count_for_the_certificate(db, world):
     records = service.cohort_records(cohort)
     # 8 modules (with the pre-test and the post-test), 7 quizzes to pass: the pre-test is not one of them.
     assert records[learner.id].modules_total == 8 and records[learner.id].quizzes_total == 7
+
+
+def _auto_issue(db, cohort):
+    from lms.cohorts.models import Cohort
+
+    row = db.session.get(Cohort, cohort.id)
+    row.completion = {**row.completion, "auto_issue": True}
+    db.session.commit()
+
+
+def test_cohort_that_issues_by_itself_issues_when_the_learner_looks(client, db, world):
+    trainer, learner, cohort = world
+    _auto_issue(db, cohort)
+    client.login("judge@example.org")
+    page = client.get("/certificates").get_data(as_text=True)
+    assert "Not yet eligible" in page and db.session.scalar(select(func.count(Certificate.id))) == 0
+    _complete_everything(db, learner.id, cohort)
+    page = client.get("/certificates").get_data(as_text=True)
+    assert "Your certificate is ready" in page and "Download the certificate (PDF)" in page
+    again = client.get("/certificates").get_data(as_text=True)
+    assert "Your certificate is ready" not in again
+    assert db.session.scalar(select(func.count(Certificate.id))) == 1
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.issue"))
+    assert event.channel == "auto" and event.actor_id == learner.id
+    certificate = db.session.scalar(select(Certificate))
+    assert client.get(f"/certificates/{certificate.serial}.pdf").data.startswith(b"%PDF")
+
+
+def test_a_revoked_certificate_is_never_issued_again_by_itself(client, db, world):
+    trainer, learner, cohort = world
+    _auto_issue(db, cohort)
+    _complete_everything(db, learner.id, cohort)
+    client.login("judge@example.org")
+    client.get("/certificates")
+    certificate = db.session.scalar(select(Certificate))
+    client.logout()
+    client.login("trainer@example.org")
+    client.post_form(f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke", {"reason": "error"})
+    client.logout()
+    client.login("judge@example.org")
+    page = client.get("/certificates").get_data(as_text=True)
+    assert "Your certificate is ready" not in page and "your trainer will issue your certificate" in page
+    assert db.session.scalar(select(func.count(Certificate.id))) == 1
+
+
+def test_trainer_turns_automatic_issue_on_in_the_cohort_form(client, db, world):
+    trainer, learner, cohort = world
+    client.login("trainer@example.org")
+    form = client.get(f"/cohorts/{cohort.id}/edit").get_data(as_text=True)
+    assert 'name="auto_issue"' in form
+    from lms.cohorts.models import Cohort
+
+    row = db.session.get(Cohort, cohort.id)
+    data = {
+        "course": row.course_id,
+        "title": row.title,
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat(),
+        "mode": row.mode,
+        "language": row.language,
+        "trainers": [trainer.id],
+        "require_modules": "y",
+        "require_quizzes": "y",
+        "attendance_percent": "80",
+        "auto_issue": "y",
+    }
+    assert client.post_form(f"/cohorts/{cohort.id}/edit", data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Cohort, cohort.id).completion["auto_issue"] is True

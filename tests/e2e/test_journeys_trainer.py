@@ -641,3 +641,30 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
     expect(page.locator(".flash-info")).to_be_visible()
     after = [p for p in live_server.outbox.glob("*.eml") if p not in before]
     assert len([p for p in after if absent.email in p.read_text(encoding="utf-8", errors="replace")]) == 1
+
+
+@langs
+def test_certificate_issues_itself_when_the_cohort_says_so(lang, page, live_server, shot):
+    """A cohort set to issue by itself: the learner who met the rule opens My certificates, the certificate is
+    issued there and downloads at once."""
+    from lms.cohorts.models import Cohort
+    from lms.extensions import db
+
+    trainer = live_server.make_user("trainer")
+    learner = live_server.make_user("learner", locale=lang, profession="magistrate-judge")
+    cohort_id = completed_cohort(live_server, trainer, learner, f"Auto {lang}")
+    with live_server.app.app_context():
+        cohort = db.session.get(Cohort, cohort_id)
+        cohort.completion = {**cohort.completion, "auto_issue": True}
+        db.session.commit()
+        db.session.remove()
+
+    sign_in(page, learner)
+    click_and_wait(page, page.locator('nav.main-nav a[href="/certificates"]'))
+    expect_dir(page, lang)
+    expect(page.locator(".flashes .flash-success")).to_be_visible()
+    card = page.locator("main section.card", has=page.locator('a.button[href$=".pdf"]'))
+    expect(card).to_have_count(1)
+    shot(page, "issued-by-itself")
+    name, body = download(page, card.locator('a.button[href$=".pdf"]'))
+    assert name.endswith(".pdf") and body.startswith(PDF)
