@@ -7,25 +7,31 @@
 2. A temporary instance (``flask db upgrade``, ``courses sync``, ``demo load``, random demo password, no rate
    limits, no two-factor) is loaded once; each role then gets a fresh copy of it, served by ``gunicorn -w 2`` on a
    free loopback port and always stopped (process group).
-3. For each role (anonymous, learner, trainer, admin): sign in with urllib; wapiti crawls and attacks with the
-   role's session cookie; sqlmap tries the parameterised GET URLs below that the role can open. Direct probes
-   complete them: the flags of every Set-Cookie seen; what the app sends on HTTPS (Secure cookies, HSTS), which the
-   allowances rest on; open redirects and CRLF through every ``next`` form field (/language, left out of the
-   crawl, /login, the walk-in form); a replay of each form wapiti says lacks a CSRF token, without and with a
-   forged token.
+3. For each role (anonymous, learner, trainer, admin): sign in with urllib; wapiti crawls with the role's session
+   cookie (a first run, crawl only); pick_targets chooses what the modules that send many requests attack (a few
+   forms/URLs per route instead of the same form found 15 times); a second wapiti run attacks the stored crawl;
+   sqlmap tries the parameterised GET URLs below that the role can open. Direct probes complete them: the flags of
+   every Set-Cookie seen; what the app sends on HTTPS (Secure cookies, HSTS), which the allowances rest on; open
+   redirects and CRLF through every ``next`` form field (/language, left out of the crawl, /login, the walk-in
+   form); a replay of each form wapiti says lacks a CSRF token, without and with a forged token.
 4. Verdict, exit status 1 when any of these holds:
    - a wapiti vulnerability (injection, XSS, path traversal, open redirect, command execution, CRLF, CSRF,
      headers, CSP, cookie flags...) that no entry of ALLOWED below covers;
-   - a sqlmap run that confirmed an injection point;
-   - a crawl that reached fewer routes than the role can open (a login wall must not give a clean empty scan),
-     or a wapiti run that attacked nothing;
+   - a sqlmap run that confirmed an injection point, or that reached no verdict (timed out, error);
+   - a crawl that reached fewer routes than the role can open (a login wall must not give a clean empty scan);
+   - (full run) a chosen target that xss or sql did not attack (--max-attack-time reached first), or a wapiti
+     process stopped at its hard time limit;
    - a failed sign-in, a cookie without HttpOnly/SameSite, an open redirect from the direct probes;
    - a server error (500, traceback in the gunicorn log) caused by the scan (FAIL_ON_SERVER_ERRORS).
-5. A table per role, then every problem. Details in scan/results/: summary.json, wapiti-<role>.json and .log,
-   wapiti-session/<role>/ (wapiti's database of every request), sqlmap/<role>/, gunicorn-<role>.log.
+   Exit status 2 when the tools cannot be installed (package registry down): the scan is a gate, never skipped.
+5. A table per role, then every problem. Details in scan/results/: summary.json (per role: routes reached,
+   injection targets and what each module attacked of them, seconds per module...), wapiti-<role>.json, the
+   wapiti logs (wapiti-<role>-crawl.log, wapiti-<role>.log; each line starts with the seconds since the tool
+   started), wapiti-session/<role>/ (wapiti's database of every request), sqlmap/<role>/, gunicorn-<role>.log.
 
-``--quick`` gives each wapiti run about 60 s and sqlmap 2 URLs per role (about 2 minutes in all); the full run
-takes about 10 minutes.
+The full run (``make scan``, what CI runs) takes about 21 minutes on 2 cores; ``--quick`` (``make scan
+SCAN_ARGS=--quick``) gives each attack module about 8 s, one target per route and sqlmap 2 URLs per role, reports
+but does not require the xss/sql coverage, and takes about 3 minutes.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -68,6 +75,9 @@ APP_PYTHON = APP_BIN / "python" if (APP_BIN / "python").exists() else Path(sys.e
 # - sqlmap is pure Python and current releases run on 3.11; pinned so that a new release cannot change results.
 TOOL_REQUIREMENTS = ["wapiti3==3.1.8", "SQLAlchemy[asyncio]==2.0.58", "sqlmap==1.10.10"]
 
+#: hard limit on creating scan/.venv and installing the tools
+INSTALL_TIMEOUT = 600
+
 SESSION_COOKIE = "tadrib_session"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -85,8 +95,7 @@ ROLES: dict[str, str | None] = {
 WAPITI_MODULES = "xss,permanentxss,sql,exec,file,redirect,crlf,csrf,http_headers,csp,cookieflags"
 
 #: URL patterns (wapiti wildcards, matched against the whole URL) left out of the crawl because they repeat a view
-#: already in it, at a cost that starves the rest: wapiti 3.1.8 attacks every GET URL before any POST form and
-#: stops a module after --max-attack-time, so without these the admin's forms were never attacked by xss or sql.
+#: already in it at a high cost per request (a PDF or XLSX render per payload), or only multiply its URLs.
 WAPITI_EXCLUDE = [
     # the programme report as PDF/XLSX/CSV: the same parameters as the HTML report (kept), one render per payload
     "/reports/programme?*format=*",
@@ -111,30 +120,55 @@ SQLMAP_URLS = [
 
 @dataclass
 class Budget:
-    crawl_seconds: int  # wapiti --max-scan-time: in 3.1.8 it bounds the crawl (see run_wapiti)
-    attack_seconds: int  # wapiti --max-attack-time, per module
+    crawl_seconds: int  # wapiti --max-scan-time: bounds the crawl (first wapiti run, see run_wapiti)
+    attack_seconds: int  # wapiti --max-attack-time, per module (second wapiti run)
     depth: int
-    wapiti_timeout: int  # hard limit on one wapiti process
+    crawl_timeout: int  # hard limit on the crawling wapiti process
+    wapiti_timeout: int  # hard limit on the attacking wapiti process
     sqlmap_urls: int
     sqlmap_timeout: int  # hard limit on one sqlmap process
     # --smart tests a parameter only when sqlmap's one-request heuristic is positive. On this app the heuristic is
     # negative for every parameter, so a --smart run lasts a second and tests nothing more; without it the B/E/U
     # tests take a few seconds per URL, so the full run leaves it out and the quick run keeps it.
     sqlmap_smart: bool
+    # how many forms/URLs of one route the injection modules attack (see pick_targets)
+    per_route: int = 3
+    # fail when xss or sql did not attack every target (MUST_COVER); the quick run only reports it
+    require_coverage: bool = True
 
 
 QUICK = Budget(
-    crawl_seconds=25, attack_seconds=3, depth=4, wapiti_timeout=150, sqlmap_urls=2, sqlmap_timeout=60, sqlmap_smart=True
+    crawl_seconds=25,
+    attack_seconds=8,
+    depth=5,
+    crawl_timeout=90,
+    wapiti_timeout=300,
+    sqlmap_urls=2,
+    sqlmap_timeout=60,
+    sqlmap_smart=True,
+    per_route=1,
+    require_coverage=False,
 )
 FULL = Budget(
-    crawl_seconds=60,
-    attack_seconds=40,
-    depth=6,
-    wapiti_timeout=540,
+    crawl_seconds=90,
+    attack_seconds=150,
+    depth=8,
+    crawl_timeout=180,
+    # 11 modules; xss, sql, exec, file and permanentxss can each use their 150 s and go on with the target in hand
+    # (up to ~40 s seen): the admin's attack run takes ~550 s, this leaves room for a slower machine
+    wapiti_timeout=1200,
     sqlmap_urls=6,
     sqlmap_timeout=150,
     sqlmap_smart=False,
 )
+
+#: wapiti --max-parameters: forms with more fields are dropped from the attacks (the quiz forms have up to ~70)
+MAX_PARAMETERS = 100
+
+#: wapiti modules that inject into parameters: they attack a few representatives of each route (pick_targets)
+INJECTION_MODULES = ("xss", "sql", "exec", "file", "redirect", "crlf")
+#: the modules that must attack every representative with parameters, or the run fails
+MUST_COVER = ("xss", "sql")
 
 #: a 500 from fuzzed input is an unhandled input the app should refuse cleanly (400): fail the scan on it
 FAIL_ON_SERVER_ERRORS = True
@@ -227,17 +261,36 @@ def say(message: str = "") -> None:
 
 
 def ensure_tools() -> dict[str, str]:
-    """Create scan/.venv and install the pinned tools when missing or when the pins changed; return versions."""
+    """Create scan/.venv and install the pinned tools when missing or when the pins changed; return versions.
+    The scan is a gate: without its tools it fails (ScanError), it never passes by skipping."""
     stamp = TOOLS_VENV / ".installed"
     wanted = "\n".join(TOOL_REQUIREMENTS)
     if not (stamp.exists() and stamp.read_text(encoding="utf-8") == wanted and (TOOLS_BIN / "wapiti").exists()):
         say(f"Installing {', '.join(TOOL_REQUIREMENTS)} into {TOOLS_VENV.relative_to(ROOT)} (about a minute)")
-        if not (TOOLS_BIN / "python").exists():
-            subprocess.run([sys.executable, "-m", "venv", str(TOOLS_VENV)], check=True)  # noqa: S603
+        stamp.unlink(missing_ok=True)
         pip = [str(TOOLS_BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        done = subprocess.run([*pip, *TOOL_REQUIREMENTS], capture_output=True, text=True)  # noqa: S603
+        # pip's own limits (--timeout per connection, --retries) and a hard one: a registry that answers slowly or
+        # not at all ends the scan with a message instead of hanging it
+        pip += ["--timeout", "30", "--retries", "3"]
+        try:
+            if not (TOOLS_BIN / "python").exists():
+                subprocess.run(  # noqa: S603
+                    [sys.executable, "-m", "venv", str(TOOLS_VENV)], check=True, capture_output=True, timeout=300
+                )
+            done = subprocess.run(  # noqa: S603
+                [*pip, *TOOL_REQUIREMENTS], capture_output=True, text=True, timeout=INSTALL_TIMEOUT
+            )
+        except subprocess.CalledProcessError as error:
+            raise ScanError(f"could not create {TOOLS_VENV}: {error.stderr!r}") from error
+        except subprocess.TimeoutExpired as error:
+            raise ScanError(
+                f"installing the scan tools took more than {error.timeout:.0f} s (package registry unreachable?)"
+            ) from error
         if done.returncode != 0:
-            raise ScanError(f"pip install failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise ScanError(
+                f"could not install {' '.join(TOOL_REQUIREMENTS)} (package registry unreachable?); pip said:\n"
+                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
         stamp.write_text(wanted, encoding="utf-8")
     versions = {}
     for tool in ("wapiti", "sqlmap"):
@@ -613,9 +666,9 @@ def url_map(facts: dict):
     )
 
 
-def read_wapiti_session(session_dir: Path, facts: dict) -> dict:
+def read_wapiti_session(session_dir: Path, facts: dict, skipped: dict[str, frozenset[int]] | None = None) -> dict:
     """What the crawl found (non-attack requests and their status) and what each module attacked, read from
-    wapiti's own session database."""
+    wapiti's own session database (the duplicates that pick_targets marked as attacked are not counted)."""
     from werkzeug.exceptions import HTTPException
 
     databases = sorted(session_dir.glob("*.db"))
@@ -627,13 +680,13 @@ def read_wapiti_session(session_dir: Path, facts: dict) -> dict:
             "SELECT p.path, p.method, r.status_code FROM paths p "
             "LEFT JOIN responses r ON r.response_id = p.response_id WHERE p.evil = 0"
         ).fetchall()
-        attacked = {
-            f"{module} {method}": count
-            for module, method, count in db.execute(
-                "SELECT a.module, p.method, COUNT(DISTINCT a.path_id) FROM attack_logs a "
-                "JOIN paths p ON p.path_id = a.path_id GROUP BY a.module, p.method"
-            )
-        }
+        attacked: dict[str, int] = {}
+        for module, method, path_id in set(
+            db.execute("SELECT a.module, p.method, a.path_id FROM attack_logs a JOIN paths p ON p.path_id = a.path_id")
+        ):
+            if path_id in (skipped or {}).get(module, ()):
+                continue
+            attacked[f"{module} {method}"] = attacked.get(f"{module} {method}", 0) + 1
     ok_paths, endpoints, statuses, by_endpoint = set(), set(), {}, {}
     for url, method, status in rows:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -664,15 +717,31 @@ def read_wapiti_session(session_dir: Path, facts: dict) -> dict:
 # --- wapiti -----------------------------------------------------------------------------------------------------
 
 
+def _copy_timed(stream, log, started: float) -> None:
+    """Copy a tool's output into its log, each line prefixed with the seconds since the tool started."""
+    for line in iter(stream.readline, b""):
+        log.write(f"{time.monotonic() - started:7.1f} | ".encode() + line)
+        log.flush()
+
+
 def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answer: bytes = b"") -> tuple[int, bool]:
-    """Run a tool in its own process group with its output in log_path; (exit status, timed out).
+    """Run a tool in its own process group with its output in log_path (timed lines); (exit status, timed out).
 
     On time-out the group gets SIGINT first: wapiti then stops crawling or asks what to do with the attack, and
     ``answer`` (written to its stdin beforehand: "r" = write the report) makes it write what it found."""
     with open(log_path, "wb") as log:
+        started = time.monotonic()
         proc = subprocess.Popen(  # noqa: S603
-            cmd, cwd=SCAN, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            cwd=SCAN,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        copier = threading.Thread(target=_copy_timed, args=(proc.stdout, log, started), daemon=True)
+        copier.start()
         try:
             if proc.stdin is not None:
                 with contextlib.suppress(BrokenPipeError):
@@ -681,6 +750,9 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
             try:
                 return proc.wait(timeout=timeout), False
             except subprocess.TimeoutExpired:
+                log.write(
+                    f"{time.monotonic() - started:7.1f} | [run_scan] hard limit of {timeout:.0f} s: SIGINT\n".encode()
+                )
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGINT)
                 try:
@@ -694,12 +766,124 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
                     os.killpg(proc.pid, signal.SIGKILL)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=10)
+            copier.join(timeout=10)
 
 
-def run_wapiti(role: str, base: str, client: Client | None, own_id: int | None, budget: Budget, work: Path) -> dict:
-    """Crawl and attack as the role. In wapiti 3.1.8 --max-scan-time only stops the crawl, and a crawl stopped
-    that way skips every attack module, so the crawl budget must be generous and the result is checked
-    (``attacked`` below) rather than trusted."""
+def pick_targets(session_dir: Path, facts: dict, per_route: int) -> dict:
+    """Between the crawl and the attacks: the forms and URLs that the modules which send many requests attack.
+
+    The crawl finds the same form many times (the roles form of each of 15 users, the settings of each quiz, the
+    walk-in form on every session page...); attacked one by one they take the modules' whole time and the forms
+    after them in wapiti's order (GET URLs by path, then POST forms by path) are never attacked. So, per route
+    (method and endpoint):
+
+    - the injection modules attack at most ``per_route`` of its forms/URLs with parameters: the one with the most
+      parameter names, then those that add names that several of them share (``next`` on some walk-in forms, ``go``
+      on most completion forms), not names that are data (the question names of each quiz's form);
+    - permanentxss (stored XSS: it fetches each resource, looks for the strings that xss stored, and retries them
+      with payloads where it finds one) checks the first of its resources by URL and the injection targets; the
+      data that xss stores goes through the first forms by URL too (cohort 1, session 1...), shown on those pages.
+
+    The others are recorded in wapiti's session as already attacked by those modules (wapiti skips them; the counts
+    in the summary leave them out). The checks that cost one request per resource (headers, CSP, cookies, CSRF)
+    still get all of them."""
+    from werkzeug.exceptions import HTTPException
+
+    empty: dict = {"targets": [], "skipped": {}, "routes": 0}
+    databases = sorted(session_dir.glob("*.db"))
+    if not databases:
+        return empty
+    adapter = url_map(facts)
+    with contextlib.closing(sqlite3.connect(databases[0])) as db:
+        rows = db.execute(
+            "SELECT p.path_id, p.method, p.path, pr.name FROM paths p LEFT JOIN params pr ON pr.path_id = p.path_id "
+            "WHERE p.evil = 0 AND p.headers IS NOT NULL"
+        ).fetchall()
+        resources: dict[int, tuple[str, str, set[str]]] = {}
+        for path_id, method, url, name in rows:
+            entry = resources.setdefault(path_id, (method, url, set()))
+            if name is not None:
+                entry[2].add(name)
+        routes: dict[tuple[str, str], list[tuple[int, str, set[str]]]] = {}
+        for path_id, (method, url, names) in resources.items():
+            path = urllib.parse.urlsplit(url).path or "/"
+            try:
+                endpoint = adapter.match(path, method=method)[0]
+            except HTTPException:
+                endpoint = "(no route) " + path
+            routes.setdefault((method, endpoint), []).append((path_id, url, names))
+        targets: list[dict] = []
+        not_injected: set[int] = set()
+        not_rechecked: set[int] = set()
+        for (method, endpoint), candidates in sorted(routes.items()):
+            candidates.sort(key=lambda c: (c[1], c[0]))
+            with_params = sorted((c for c in candidates if c[2]), key=lambda c: -len(c[2]))  # stable: by URL next
+            chosen = with_params[:1]
+            if with_params:
+                counts: dict[str, int] = {}
+                for _path_id, _url, names in with_params:
+                    for name in names:
+                        counts[name] = counts.get(name, 0) + 1
+                wanted = {name for name, count in counts.items() if count > 1} - with_params[0][2]
+                rest = with_params[1:]
+                while wanted and rest and len(chosen) < per_route:
+                    best = max(rest, key=lambda c: (len(c[2] & wanted), -rest.index(c)))
+                    if not best[2] & wanted:
+                        break
+                    chosen.append(best)
+                    wanted -= best[2]
+                    rest.remove(best)
+            chosen_ids = {c[0] for c in chosen}
+            for path_id, url, names in chosen:
+                targets.append(
+                    {"path_id": path_id, "method": method, "endpoint": endpoint, "url": url, "params": sorted(names)}
+                )
+            not_injected |= {c[0] for c in with_params if c[0] not in chosen_ids}
+            not_rechecked |= {c[0] for c in candidates[1:] if c[0] not in chosen_ids}
+        skipped = {module: frozenset(not_injected) for module in INJECTION_MODULES}
+        skipped["permanentxss"] = frozenset(not_rechecked)
+        db.executemany(
+            "INSERT INTO attack_logs (path_id, module) VALUES (?, ?)",
+            [(path_id, module) for module, ids in sorted(skipped.items()) for path_id in sorted(ids)],
+        )
+        db.commit()
+    return {"targets": targets, "skipped": skipped, "routes": len(routes)}
+
+
+def target_coverage(session_dir: Path, targets: list[dict]) -> dict:
+    """For each injection module: how many of the chosen targets it attacked (wapiti records a resource once the
+    module has gone through it; a module stopped by --max-attack-time leaves the rest out)."""
+    databases = sorted(session_dir.glob("*.db"))
+    if not databases:
+        return {}
+    with contextlib.closing(sqlite3.connect(databases[0])) as db:
+        logged = set(db.execute("SELECT module, path_id FROM attack_logs"))
+    coverage = {}
+    for module in INJECTION_MODULES:
+        missed = [f"{t['method']} {t['url']}" for t in targets if (module, t["path_id"]) not in logged]
+        coverage[module] = {"attacked": len(targets) - len(missed), "of": len(targets), "missed": missed}
+    return coverage
+
+
+MODULE_TIMES = re.compile(r"^\s*([\d.]+) \| \[\*\] Launching module (\w+)", re.M)
+
+
+def module_seconds(log_text: str, total: float) -> dict[str, float]:
+    """Seconds spent in each attack module, from the timed lines of the attack log."""
+    starts = [(float(t), name) for t, name in MODULE_TIMES.findall(log_text)]
+    ends = [t for t, _name in starts[1:]] + [total]
+    return {name: round(end - start, 1) for (start, name), end in zip(starts, ends, strict=True)}
+
+
+def run_wapiti(
+    role: str, base: str, client: Client | None, own_id: int | None, budget: Budget, work: Path, facts: dict
+) -> dict:
+    """Crawl, choose the targets, attack: two wapiti runs on one session database.
+
+    1. Crawl only (``-m ""``), bounded by --max-scan-time (in wapiti 3.1.8 that option bounds the crawl, and a
+       crawl stopped by it in a run that also attacks skips every attack module; in a run of its own it does not
+       matter). 2. pick_targets. 3. ``--skip-crawl``: the attack modules on the stored crawl, each bounded by
+       --max-attack-time; the per-target coverage of xss and sql is checked afterwards rather than trusted."""
     role_dir = work / f"wapiti-{role}"
     # the session database (every request and response) stays in scan/results for a look after the run
     session_dir, config_dir, home = RESULTS / "wapiti-session" / role, role_dir / "config", role_dir / "home"
@@ -708,22 +892,16 @@ def run_wapiti(role: str, base: str, client: Client | None, own_id: int | None, 
         folder.mkdir(parents=True, exist_ok=True)
     report = RESULTS / f"wapiti-{role}.json"
     report.unlink(missing_ok=True)
-    cmd = [
+    common = [
         str(TOOLS_BIN / "wapiti"),
         "-u",
         base + "/",
         "--scope",
         "folder",
-        "-m",
-        WAPITI_MODULES,
         "-d",
         str(budget.depth),
-        "--max-scan-time",
-        str(budget.crawl_seconds),
-        "--max-attack-time",
-        str(budget.attack_seconds),
         "--max-parameters",
-        "20",
+        str(MAX_PARAMETERS),
         "--tasks",
         "4",  # two sync gunicorn workers: more concurrency only queues requests and times them out
         "-t",
@@ -733,11 +911,16 @@ def run_wapiti(role: str, base: str, client: Client | None, own_id: int | None, 
         base + "/logout",
         "-x",
         base + "/language*",
-        "--flush-session",
         "--store-session",
         str(session_dir),
         "--store-config",
         str(config_dir),
+        # every module is loaded, used or not; keep their endpoints on this machine (log4shell resolves its DNS
+        # endpoint when loaded, ssrf/xxe would use the outside one): nothing leaves 127.0.0.1
+        "--dns-endpoint",
+        "127.0.0.1",
+        "--endpoint",
+        "http://127.0.0.1:9/",
         "--no-bugreport",  # never send anything anywhere
         "-v",
         "1",
@@ -747,10 +930,10 @@ def run_wapiti(role: str, base: str, client: Client | None, own_id: int | None, 
         str(report),
     ]
     for pattern in WAPITI_EXCLUDE:
-        cmd += ["-x", base + pattern]
+        common += ["-x", base + pattern]
     if own_id is not None:
         # the admin's own roles/active/two-factor forms: a role change ends the admin's own sessions mid-scan
-        cmd += ["-x", f"{base}/admin/users/{own_id}/*"]
+        common += ["-x", f"{base}/admin/users/{own_id}/*"]
     if client is not None:
         cookie_file = role_dir / "cookies.json"
         # wapiti's JSON cookie format (wapitiCore/net/jsoncookie.py): {domain: {path: {name: attributes}}}; for an
@@ -773,19 +956,40 @@ def run_wapiti(role: str, base: str, client: Client | None, own_id: int | None, 
             ),
             encoding="utf-8",
         )
-        cmd += ["-c", str(cookie_file)]
+        common += ["-c", str(cookie_file)]
+    env = tool_env(home)
+    crawl_log, attack_log = RESULTS / f"wapiti-{role}-crawl.log", RESULTS / f"wapiti-{role}.log"
+
     started = time.monotonic()
-    code, timed_out = run_process(cmd, RESULTS / f"wapiti-{role}.log", budget.wapiti_timeout, tool_env(home), b"r\n")
-    elapsed = time.monotonic() - started
-    log_text = (RESULTS / f"wapiti-{role}.log").read_text(errors="replace")
+    crawl_cmd = [*common, "-m", "", "--flush-session", "--max-scan-time", str(budget.crawl_seconds)]
+    crawl_code, crawl_timed_out = run_process(crawl_cmd, crawl_log, budget.crawl_timeout, env, b"r\n")
+    crawl_seconds = time.monotonic() - started
+    crawl_text = crawl_log.read_text(errors="replace")
+    picked = pick_targets(session_dir, facts, budget.per_route)
+
+    attack_cmd = [*common, "-m", WAPITI_MODULES, "--skip-crawl", "--max-attack-time", str(budget.attack_seconds)]
+    attack_started = time.monotonic()
+    code, timed_out = run_process(attack_cmd, attack_log, budget.wapiti_timeout, env, b"r\n")
+    attack_seconds = time.monotonic() - attack_started
+    log_text = attack_log.read_text(errors="replace")
     data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+    removed = re.search(r"(\d+) URLs and forms having more than \d+ parameters were removed", crawl_text)
     return {
         "exit": code,
-        "timed_out": timed_out,
-        "seconds": round(elapsed, 1),
+        "crawl_exit": crawl_code,
+        "timed_out": timed_out or crawl_timed_out,
+        "seconds": round(time.monotonic() - started, 1),
+        "crawl_seconds": round(crawl_seconds, 1),
+        "attack_seconds": round(attack_seconds, 1),
+        "module_seconds": module_seconds(log_text, attack_seconds),
+        "modules_cut": sorted(set(re.findall(r"Max attack time was reached for module (\w+)", log_text))),
+        "removed_big_forms": int(removed.group(1)) if removed else None,
         "report": data,
-        "crawl_cut": "Max scan time was reached" in log_text,
+        "crawl_cut": "Max scan time was reached" in crawl_text,
         "session": session_dir,
+        "targets": picked["targets"],
+        "skipped": picked["skipped"],
+        "coverage": target_coverage(session_dir, picked["targets"]),
     }
 
 
@@ -835,11 +1039,15 @@ def classify(report: dict | None, checks: dict) -> dict:
 
 # --- sqlmap -----------------------------------------------------------------------------------------------------
 
-SQLMAP_VULNERABLE = re.compile(
-    r"identified the following injection point|parameter '[^']+' is vulnerable|appears to be '.+' injectable"
-)
+# sqlmap's verdict, not its first impressions: "parameter 'x' appears to be '<technique>' injectable" comes before
+# its false-positive check, which may reject it ("false positive or unexploitable injection point detected"); a
+# confirmed injection always ends in "identified the following injection point(s)" (or, for a parameter already
+# known from a session, "parameter 'x' is vulnerable")
+SQLMAP_VULNERABLE = re.compile(r"identified the following injection point|parameter '[^']+' is vulnerable")
+SQLMAP_CANDIDATE = re.compile(r"appears to be '.+' injectable|false positive or unexploitable")
 SQLMAP_CLEAN = "all tested parameters do not appear to be injectable"
 SQLMAP_HEURISTIC = re.compile(r"heuristic .* test shows that .* (might be injectable|might be vulnerable to .*)")
+SQLMAP_TIMEOUTS = re.compile(r"connection timed out to the target URL")
 
 
 def sqlmap_targets(client: Client, budget: Budget) -> tuple[list[str], list[dict]]:
@@ -899,6 +1107,7 @@ def run_sqlmap(role: str, base: str, client: Client, urls: list[str], budget: Bu
         text = log_path.read_text(errors="replace")
         vulnerable = [line.strip() for line in text.splitlines() if SQLMAP_VULNERABLE.search(line)]
         heuristics = [line.strip() for line in text.splitlines() if SQLMAP_HEURISTIC.search(line)]
+        rejected = [line.strip() for line in text.splitlines() if SQLMAP_CANDIDATE.search(line)]
         if vulnerable:
             result = "VULNERABLE"
         elif SQLMAP_CLEAN in text:
@@ -914,6 +1123,8 @@ def run_sqlmap(role: str, base: str, client: Client, urls: list[str], budget: Bu
                 "result": result,
                 "vulnerable": vulnerable,
                 "heuristics": heuristics,
+                "candidates_and_rejections": rejected,
+                "request_timeouts": len(SQLMAP_TIMEOUTS.findall(text)),
                 "seconds": round(time.monotonic() - started, 1),
                 "log": str(log_path.relative_to(ROOT)),
             }
@@ -958,11 +1169,11 @@ def scan_role(role: str, base: str, password: str, facts: dict, checks: dict, bu
         f", {len(reach['param'])} with arguments; crawl must reach >= {reach['expected_min']}"
     )
 
-    say(f"   wapiti (crawl <= {budget.crawl_seconds} s, {budget.attack_seconds} s per module) ...")
+    say(f"   wapiti (crawl <= {budget.crawl_seconds} s, then {budget.attack_seconds} s per module) ...")
     wapiti = run_wapiti(
-        role, base, client if email else None, user["id"] if role == "admin" and user else None, budget, work
+        role, base, client if email else None, user["id"] if role == "admin" and user else None, budget, work, facts
     )
-    crawl = read_wapiti_session(wapiti["session"], facts)
+    crawl = read_wapiti_session(wapiti["session"], facts, wapiti["skipped"])
     role_checks, csrf_probes = dict(checks), {}
     for item in ((wapiti["report"] or {}).get("vulnerabilities") or {}).get("Cross Site Request Forgery", []):
         probe = csrf_probe(client, item)
@@ -973,11 +1184,19 @@ def scan_role(role: str, base: str, password: str, facts: dict, checks: dict, bu
     reached = len(crawl["endpoints"])
     attacked = {m: n for m, n in crawl["attacked"].items() if n}
     resources_by_method = crawl.get("resources_by_method", {})
+    targets = wapiti["targets"]
+    coverage = wapiti["coverage"]
     result.data["wapiti"] = {
         "exit": wapiti["exit"],
+        "crawl_exit": wapiti["crawl_exit"],
         "timed_out": wapiti["timed_out"],
         "seconds": wapiti["seconds"],
+        "crawl_seconds": wapiti["crawl_seconds"],
+        "attack_seconds": wapiti["attack_seconds"],
+        "module_seconds": wapiti["module_seconds"],
+        "modules_cut_by_max_attack_time": wapiti["modules_cut"],
         "crawl_cut_by_max_scan_time": wapiti["crawl_cut"],
+        "forms_over_max_parameters": wapiti["removed_big_forms"],
         "resources": crawl["resources"],
         "resources_by_method": resources_by_method,
         "resources_by_endpoint": crawl.get("by_endpoint", {}),
@@ -985,27 +1204,57 @@ def scan_role(role: str, base: str, password: str, facts: dict, checks: dict, bu
         "statuses": crawl["statuses"],
         "get_200_urls": crawl["get_200"],
         "endpoints_reached": crawl["endpoints"],
+        "injection_targets": len(targets),
+        "injection_targets_by_method": {
+            m: sum(1 for t in targets if t["method"] == m) for m in sorted({t["method"] for t in targets})
+        },
+        "injection_routes": len({(t["method"], t["endpoint"]) for t in targets}),
+        "duplicates_not_injected": len(wapiti["skipped"].get("xss", ())),
+        "pages_not_rechecked_by_permanentxss": len(wapiti["skipped"].get("permanentxss", ())),
+        "target_coverage": coverage,
+        "targets": targets,
         "attacked_resources_by_module": attacked,
         **findings,
     }
     say(
-        f"   wapiti: {wapiti['seconds']} s{' (crawl cut by --max-scan-time)' if wapiti['crawl_cut'] else ''}, "
+        f"   wapiti: {wapiti['seconds']} s (crawl {wapiti['crawl_seconds']} s"
+        f"{', cut by --max-scan-time' if wapiti['crawl_cut'] else ''}), "
         f"{crawl['resources']} resources {resources_by_method}, {len(crawl['get_200'])} pages answered 200, "
         f"{reached} routes reached"
     )
-    say("   attacked: " + (", ".join(f"{m} {n}" for m, n in sorted(attacked.items())) or "nothing"))
+    say(
+        f"   injection targets: {len(targets)} forms/URLs with parameters on "
+        f"{result.data['wapiti']['injection_routes']} routes "
+        f"({len(wapiti['skipped'].get('xss', ()))} duplicates left out); "
+        + ", ".join(f"{m} {c['attacked']}/{c['of']}" for m, c in coverage.items())
+    )
+    say("   module seconds: " + ", ".join(f"{m} {t}" for m, t in wapiti["module_seconds"].items()))
     if wapiti["report"] is None:
         result.problems.append(f"wapiti wrote no report (exit {wapiti['exit']}); see scan/results/wapiti-{role}.log")
+    if wapiti["timed_out"]:
+        result.problems.append(
+            f"wapiti went past its hard time limit ({budget.crawl_timeout} s crawling, {budget.wapiti_timeout} s "
+            f"attacking); see scan/results/wapiti-{role}-crawl.log and wapiti-{role}.log"
+        )
     if reached < reach["expected_min"]:
         missing = sorted(set(reach["plain"]) - set(crawl["endpoints"]))
         result.problems.append(
             f"crawl reached {reached} routes, fewer than the {reach['expected_min']} expected; not reached: {missing}"
         )
-    if not any(n for m, n in attacked.items() if m.split()[0] in ("xss", "sql")):
+    if not targets:
+        result.problems.append("the crawl found no form or URL with parameters: nothing to attack")
+    elif not any(coverage.get(m, {}).get("attacked") for m in MUST_COVER):
         result.problems.append(
-            "wapiti attacked nothing with xss/sql"
-            + (" (the crawl used all of --max-scan-time, which skips the attacks)" if wapiti["crawl_cut"] else "")
+            f"wapiti attacked nothing with {'/'.join(MUST_COVER)}; see scan/results/wapiti-{role}.log"
         )
+    for module in MUST_COVER if budget.require_coverage else ():
+        done = coverage.get(module, {"attacked": 0, "of": len(targets), "missed": []})
+        if done["attacked"] < done["of"]:
+            result.problems.append(
+                f"wapiti {module} attacked {done['attacked']} of {done['of']} targets"
+                + (" (stopped by --max-attack-time)" if module in wapiti["modules_cut"] else "")
+                + f"; not attacked: {done['missed'][:5]}"
+            )
     for anomaly in findings["anomalies"]:
         if anomaly["category"] == "Internal Server Error" and FAIL_ON_SERVER_ERRORS:
             result.problems.append(
@@ -1033,6 +1282,8 @@ def scan_role(role: str, base: str, password: str, facts: dict, checks: dict, bu
         say(f"   sqlmap {item['url']}: {item['result']} ({item['seconds']} s)")
         if item["vulnerable"]:
             result.problems.append(f"sqlmap {item['url']}: " + " | ".join(item["vulnerable"][:3]))
+        elif item["result"] != "clean":  # no verdict: the URL was not tested, which must not pass as clean
+            result.problems.append(f"sqlmap {item['url']}: {item['result']}; see {item['log']}")
     return result
 
 
@@ -1062,7 +1313,7 @@ def summarise(results: list[RoleResult]) -> None:
         "routes reached/min",
         "pages 200",
         "resources",
-        "xss/sql attacked (GET+POST)",
+        "targets: xss / sql",
         "wapiti fail",
         "allowed",
         "anomalies",
@@ -1073,7 +1324,7 @@ def summarise(results: list[RoleResult]) -> None:
         w = r.data.get("wapiti", {})
         reach = r.data.get("reachable", {})
         sql = r.data.get("sqlmap", {}).get("results", [])
-        attacked = w.get("attacked_resources_by_module", {})
+        coverage = w.get("target_coverage", {})
         counts: dict[str, int] = {}
         for f in w.get("failures", []):
             counts[f["kind"]] = counts.get(f["kind"], 0) + 1
@@ -1084,7 +1335,9 @@ def summarise(results: list[RoleResult]) -> None:
                 f"{len(w.get('endpoints_reached', []))}/{reach.get('expected_min', '-')}",
                 str(len(w.get("get_200_urls", []))),
                 str(w.get("resources", "-")),
-                " / ".join(f"{attacked.get(m + ' GET', 0)}+{attacked.get(m + ' POST', 0)}" for m in ("xss", "sql")),
+                " / ".join(
+                    f"{coverage[m]['attacked']}/{coverage[m]['of']}" if m in coverage else "-" for m in ("xss", "sql")
+                ),
                 ", ".join(f"{k} {v}" for k, v in counts.items()) or "0",
                 str(len(w.get("allowed", []))),
                 str(len(w.get("anomalies", []))),
@@ -1099,7 +1352,9 @@ def summarise(results: list[RoleResult]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="about 60 s of wapiti and 2 sqlmap URLs per role")
+    parser.add_argument(
+        "--quick", action="store_true", help="about 8 s per attack module, one target per route, 2 sqlmap URLs per role"
+    )
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated subset of " + ", ".join(ROLES))
     parser.add_argument("--app-facts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--https-probe", action="store_true", help=argparse.SUPPRESS)
@@ -1123,7 +1378,11 @@ def main() -> int:
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(RESULTS / "sqlmap", ignore_errors=True)
-    versions = ensure_tools()
+    try:
+        versions = ensure_tools()
+    except (ScanError, OSError, subprocess.SubprocessError) as error:
+        say(f"\nFAILED: the scan tools are not available, so the scan cannot run: {error}")
+        return 2
     say(f"Tools: wapiti {versions['wapiti']}, sqlmap {versions['sqlmap']} ({'quick' if args.quick else 'full'} run)")
 
     password = secrets.token_urlsafe(18)
