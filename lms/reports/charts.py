@@ -65,11 +65,27 @@ def bar_chart(
     return Markup("".join(parts))  # noqa: S704 - every user text above went through escape()  # nosec B704
 
 
-def histogram(values: list[float], title: str, *, bins: int = 10, rtl: bool = False, width: int = 560) -> Markup:
-    """Score distribution (0–100 %) as vertical bars; buckets ordered in the reading direction."""
+def histogram_counts(values: list[float], bins: int = 10) -> list[int]:
+    """How many values fall in each bucket of 0–100 % (the last bucket holds 100)."""
     counts = [0] * bins
     for value in values:
         counts[min(int(float(value) / (100 / bins)), bins - 1)] += 1
+    return counts
+
+
+def histogram_table(values: list[float], bins: int = 10) -> list[tuple[str, int]]:
+    """The histogram's data as a table: (bucket label, count), e.g. ("90–100", 4). What the chart shows, for
+    people who cannot see it, whatever the number of learners."""
+    width = 100 // bins
+    return [
+        (f"{i * width}–{100 if i == bins - 1 else (i + 1) * width - 1}", count)
+        for i, count in enumerate(histogram_counts(values, bins))
+    ]
+
+
+def histogram(values: list[float], title: str, *, bins: int = 10, rtl: bool = False, width: int = 560) -> Markup:
+    """Score distribution (0–100 %) as vertical bars; buckets ordered in the reading direction."""
+    counts = histogram_counts(values, bins)
     height, base, left = 200, 170, 30
     top = max(counts + [1])
     slot = (width - left - 10) / bins

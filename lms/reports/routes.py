@@ -84,7 +84,7 @@ def cohort_dashboard(cohort_id: int):
             score_charts.append(
                 (
                     module,
-                    ", ".join(str(round(v)) for v in values),  # the chart's data, whole percents
+                    charts.histogram_table(values),  # the chart's data: learners per bucket of grades
                     charts.histogram(values, _("Distribution of grades, in percent"), rtl=rtl),
                 )
             )
