@@ -216,7 +216,7 @@ def test_create_cohort_through_the_form(client, trainer, courses, db):
     assert response.status_code == 302
     cohort = db.session.scalar(select(Cohort).where(Cohort.title.like("Casablanca%")))
     assert [t.email for t in cohort.trainers] == ["trainer@example.org"]
-    assert cohort.completion == {"modules": "all", "quizzes_passed": 0, "attendance_percent": 75}
+    assert cohort.completion == {"modules": "all", "quizzes_passed": 0, "attendance_percent": 75, "auto_issue": False}
     bad = client.post_form(
         "/cohorts/new",
         {
