@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from pathlib import Path
 
 from flask import Flask, g, request
@@ -52,10 +54,12 @@ class TadribFlask(Flask):
 
 
 def _check_instance_writable(app: Flask) -> None:
-    probe = Path(app.instance_path) / ".write-test"
+    # A name of its own per process: gunicorn boots its workers at once, and with one shared name a worker
+    # removed the file another had just written, which then failed to boot (found by CI's scan).
+    probe = Path(app.instance_path) / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
+        probe.unlink(missing_ok=True)
     except OSError as error:
         raise RuntimeError(
             f"The instance folder {app.instance_path} is not writable ({error.strerror}). "

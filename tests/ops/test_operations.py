@@ -100,6 +100,33 @@ def test_unwritable_instance_is_a_clear_error(tmp_path, monkeypatch):
         create_app(TestConfig(f"sqlite:///{tmp_path}/x.sqlite3", str(tmp_path / "instance")))
 
 
+def test_workers_booting_together_all_pass_the_writability_check(tmp_path):
+    """gunicorn boots its workers at once: each checks the instance folder with a probe file of its own (one
+    shared name let a worker delete the file another had just written, and that worker failed to boot)."""
+    import threading
+
+    from lms import _check_instance_writable
+
+    class Fake:
+        instance_path = str(tmp_path)
+
+    errors = []
+
+    def boot():
+        for _ in range(200):
+            try:
+                _check_instance_writable(Fake())
+            except RuntimeError as error:  # pragma: no cover - the failure this test exists for
+                errors.append(error)
+
+    threads = [threading.Thread(target=boot) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and not list(tmp_path.iterdir())
+
+
 def test_database_down_gives_a_translated_503_page(tmp_path):
     app = create_app(TestConfig(f"sqlite:///{tmp_path}/missing/dir/db.sqlite3", str(tmp_path / "inst")))
     client = app.test_client()
