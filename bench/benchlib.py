@@ -37,6 +37,9 @@ class BenchError(RuntimeError):
     """A set-up step failed; the message says which and why."""
 
 
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) tadrib-bench"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -208,7 +211,11 @@ def opener(jar: http.cookiejar.CookieJar, follow: bool = True) -> urllib.request
     handlers: list = [urllib.request.HTTPCookieProcessor(jar)]
     if not follow:
         handlers.append(NoRedirect())
-    return urllib.request.build_opener(*handlers)
+    built = urllib.request.build_opener(*handlers)
+    # The browser a session was signed in with: wrk sends the same header (session protection ties a session
+    # to its address and browser; a different one makes every request rewrite the cookie, which no browser does).
+    built.addheaders = [("User-Agent", USER_AGENT)]
+    return built
 
 
 def fetch(op, url: str, data: dict | None = None, timeout: float = 30) -> tuple[int, str, bytes]:

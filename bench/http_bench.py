@@ -30,6 +30,7 @@ from benchlib import (
     BENCH,
     RESULTS,
     ROOT,
+    USER_AGENT,
     BenchError,
     Server,
     Servers,
@@ -207,7 +208,7 @@ def parse_wrk(output: str) -> dict:
 
 
 def run_wrk(wrk: str, url: str, seconds: float, cookie: str | None, script: Path | None) -> dict:
-    cmd = [wrk, "-t1", "-c16", f"-d{seconds:g}s", "--latency"]
+    cmd = [wrk, "-t1", "-c16", f"-d{seconds:g}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     if script:

@@ -29,6 +29,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("lms.core.templating.DedentExtension")
+    from .core.templating import memoised_url_for
+
+    app.jinja_env.globals["url_for"] = memoised_url_for(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _check_instance_writable(app)
 

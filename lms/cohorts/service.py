@@ -52,15 +52,17 @@ def cohorts_for(user) -> list[Cohort]:
     return db.session.scalars(statement).unique().all()
 
 
-def is_enrolled_in_course(user, course) -> bool:
-    return (
-        db.session.scalar(
-            select(Enrolment.id)
-            .join(Cohort, Cohort.id == Enrolment.cohort_id)
-            .where(Enrolment.user_id == user.id, Cohort.course_id == course.id, Cohort.is_archived.is_(False))
-            .limit(1)
+def enrolled_course_ids(user, course_ids: list[int]) -> set[int]:
+    """Which of ``course_ids`` ``user`` is enrolled in through a live cohort (one query)."""
+    if not course_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Cohort.course_id)
+            .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+            .where(Enrolment.user_id == user.id, Cohort.course_id.in_(course_ids), Cohort.is_archived.is_(False))
+            .distinct()
         )
-        is not None
     )
 
 
@@ -611,8 +613,8 @@ def ensure_enrolled_access() -> None:
     """Enrolled learners open their cohort's course even when it is not meant for their profession."""
     from ..content import service as content
 
-    if is_enrolled_in_course not in content.ACCESS_GRANTERS:
-        content.ACCESS_GRANTERS.append(is_enrolled_in_course)
+    if enrolled_course_ids not in content.ACCESS_GRANTERS:
+        content.ACCESS_GRANTERS.append(enrolled_course_ids)
     if _erase_attendance_notes not in accounts.ERASERS:
         accounts.ERASERS.append(_erase_attendance_notes)
     if _export_cohort_data not in accounts.EXPORT_CONTRIBUTORS:

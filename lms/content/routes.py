@@ -65,8 +65,14 @@ VIEW_RECORD_INTERVAL = timedelta(minutes=10)
 @bp.get("/courses/<course_slug>/<module_slug>")
 @signed_in
 def module(course_slug: str, module_slug: str):
-    course = _open_course(course_slug)
-    progress = service.course_progress(current_user, course, _locale())
+    # One query for the course, its modules and the learner's progress (the most read page).
+    progress = service.live_course_progress(current_user, course_slug, _locale())
+    if progress is None:
+        _open_course(course_slug)  # unknown, archived or not open: 404 or 403 as on the course page
+        abort(404)  # a course without live modules
+    course = progress.course
+    if not service.can_open(current_user, course):
+        abort(403)
     index = next((i for i, m in enumerate(progress.modules) if m.slug == module_slug), None)
     if index is None:
         abort(404)

@@ -11,7 +11,8 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
 
-#: Other domains append ``(user, course) -> bool`` functions granting access (e.g. cohort enrolment).
+#: Other domains append ``(user, course_ids) -> set of granted course ids`` functions (e.g. cohort enrolment):
+#: one call, one query, for a whole catalogue.
 ACCESS_GRANTERS: list = []
 
 
@@ -22,9 +23,24 @@ def can_open(user, course: Course) -> bool:
         return bool(user.is_admin)
     if user.is_trainer or user.is_admin:
         return True
-    if not user.profession or course.audience and user.profession in course.audience:
+    if _open_by_profession(user, course):
         return True
-    return any(grant(user, course) for grant in ACCESS_GRANTERS)
+    return any(course.id in grant(user, [course.id]) for grant in ACCESS_GRANTERS)
+
+
+def _open_by_profession(user, course) -> bool:
+    return not user.profession or bool(course.audience) and user.profession in course.audience
+
+
+def open_courses(user, courses: list) -> list:
+    """``courses`` (none archived) that ``user`` may open, in order: one query per granter at most."""
+    if user.is_trainer or user.is_admin:
+        return list(courses)
+    others = [c.id for c in courses if not _open_by_profession(user, c)]
+    granted: set[int] = set()
+    for grant in ACCESS_GRANTERS if others else ():
+        granted |= grant(user, others)
+    return [c for c in courses if c.id not in others or c.id in granted]
 
 
 @dataclass
@@ -90,18 +106,25 @@ class CourseProgress:
         return next((m for m in self.modules if not m.completed_at), None)
 
 
-_PROGRESS_STATEMENT = None
+_PROGRESS_STATEMENTS: dict = {}
 
 
-def _progress_statement():
-    """Built once: bound parameters make SQLAlchemy's compiled cache hit on every page view."""
-    global _PROGRESS_STATEMENT
-    if _PROGRESS_STATEMENT is None:
+def _progress_statement(by: str = "ids"):
+    """Built once per shape: bound parameters make SQLAlchemy's compiled cache hit on every page view.
+
+    ``by="ids"`` takes ``course_ids`` (expanding); ``by="slug"`` takes one course's ``slug``."""
+    statement = _PROGRESS_STATEMENTS.get(by)
+    if statement is None:
         text = aliased(ModuleText)
         fallback = aliased(ModuleText)
         progress = aliased(ModuleProgress)
         quiz = aliased(QuizVersion)
-        _PROGRESS_STATEMENT = (
+        course_filter = (
+            Course.slug == bindparam("slug")
+            if by == "slug"
+            else Module.course_id.in_(bindparam("course_ids", expanding=True))
+        )
+        statement = (
             select(
                 Module.course_id,
                 Module.id,
@@ -117,20 +140,35 @@ def _progress_statement():
                 text.id,
                 fallback.id,
                 Module.source_hash,
+                Course.version,
             )
             .join(Course, Course.id == Module.course_id)
             .outerjoin(text, and_(text.module_id == Module.id, text.locale == bindparam("locale")))
             .outerjoin(fallback, and_(fallback.module_id == Module.id, fallback.locale == "fr"))
             .outerjoin(progress, and_(progress.module_id == Module.id, progress.user_id == bindparam("user_id")))
             .outerjoin(quiz, and_(quiz.module_id == Module.id, quiz.is_current.is_(True)))
-            .where(
-                Module.is_archived.is_(False),
-                Course.is_archived.is_(False),
-                Module.course_id.in_(bindparam("course_ids", expanding=True)),
-            )
+            .where(Module.is_archived.is_(False), Course.is_archived.is_(False), course_filter)
             .order_by(Module.course_id, Module.position)
         )
-    return _PROGRESS_STATEMENT
+        _PROGRESS_STATEMENTS[by] = statement
+    return statement
+
+
+def _module_row(row) -> ModuleRow:
+    return ModuleRow(
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[6] or row[7] or row[2],
+        row[5],
+        row[8],
+        row[9],
+        row[10],
+        text_id=row[11] or row[12],
+        text_is_fallback=row[11] is None,
+        source_hash=row[13],
+    )
 
 
 def _progress_rows(user_id: int, locale: str, course_ids: list[int]):
@@ -140,32 +178,75 @@ def _progress_rows(user_id: int, locale: str, course_ids: list[int]):
         return grouped
     rows = db.session.execute(_progress_statement(), {"locale": locale, "user_id": user_id, "course_ids": course_ids})
     for row in rows:
-        grouped.setdefault(row[0], []).append(
-            ModuleRow(
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                row[6] or row[7] or row[2],
-                row[5],
-                row[8],
-                row[9],
-                row[10],
-                text_id=row[11] or row[12],
-                text_is_fallback=row[11] is None,
-                source_hash=row[13],
-            )
-        )
+        grouped.setdefault(row[0], []).append(_module_row(row))
     return grouped
+
+
+@dataclass(frozen=True)
+class CourseView:
+    """A live course as pages read it: immutable, one copy per process per course version."""
+
+    id: int
+    slug: str
+    title: dict
+    summary: dict
+    audience: tuple
+    hours: float
+    completion: dict
+    version: int
+    is_archived: bool = False
+
+    def text(self, field: str, locale: str) -> str:
+        return Course.text(self, field, locale)
+
+
+#: (course id, version) -> CourseView. Sync bumps a course's version whenever anything of it changes (and when it
+#: comes back from the archive); archived courses are never read through it. Bounded like the text cache.
+_COURSE_CACHE: dict[tuple[int, int], CourseView] = {}
+
+
+def _course_view(course_id: int, version: int) -> CourseView | None:
+    key = (course_id, version)
+    view = _COURSE_CACHE.get(key)
+    if view is None:
+        course = db.session.get(Course, course_id)
+        if course is None or course.version != version:
+            return None
+        view = CourseView(
+            course.id,
+            course.slug,
+            dict(course.title or {}),
+            dict(course.summary or {}),
+            tuple(course.audience or ()),
+            course.hours,
+            dict(course.completion or {}),
+            course.version,
+        )
+        if len(_COURSE_CACHE) >= _TEXT_CACHE_MAX:
+            _COURSE_CACHE.clear()
+        _COURSE_CACHE[key] = view
+    return view
+
+
+def live_course_progress(user, slug: str, locale: str) -> CourseProgress | None:
+    """A live course with its modules and ``user``'s progress, in one query (the module page's).
+
+    None when the slug names no live course with live modules: the caller then tells 404 from 403 the slow
+    way (``course_by_slug``)."""
+    rows = db.session.execute(_progress_statement("slug"), {"locale": locale, "user_id": user.id, "slug": slug}).all()
+    if not rows:
+        return None
+    course = _course_view(rows[0][0], rows[0][14])
+    if course is None:  # changed by a sync between the two reads
+        return None
+    return CourseProgress(course, [_module_row(row) for row in rows])
 
 
 def catalogue(user, locale: str) -> list[CourseProgress]:
     """The courses open to ``user`` with their progress: two queries in all."""
-    courses = [
-        c
-        for c in db.session.scalars(select(Course).where(Course.is_archived.is_(False)).order_by(Course.slug))
-        if can_open(user, c)
-    ]
+    courses = open_courses(
+        user, list(db.session.scalars(select(Course).where(Course.is_archived.is_(False)).order_by(Course.slug)))
+    )
     rows = _progress_rows(user.id, locale, [c.id for c in courses])
     return [CourseProgress(c, rows.get(c.id, [])) for c in courses]
 

@@ -60,12 +60,15 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        # Straight to the driver: the statement has no parameters and no result, and SQLAlchemy's execution
+        # pipeline cost more than SQLite's BEGIN itself (a tenth of a one-query request).
+        fairy = connection.connection
         if is_write_request():
             if lock_path is not None:
-                _take_write_turn(connection.connection._connection_record, lock_path)
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+                _take_write_turn(fairy._connection_record, lock_path)
+            fairy.dbapi_connection.execute("BEGIN IMMEDIATE")
         else:
-            connection.exec_driver_sql("BEGIN")
+            fairy.dbapi_connection.execute("BEGIN")
 
     if lock_path is not None:
         # Back in the pool means committed or rolled back: the next writer may go.

@@ -16,19 +16,26 @@ CSP = "; ".join(
 )
 
 
+DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+
+
 def set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    # One pass over the response's headers instead of one per header (a view may have set its own).
+    present = {key.lower() for key, _value in headers.items()}
+    headers.extend((key, value) for key, value in DEFAULT_HEADERS if key.lower() not in present)
     from flask import current_app, request
 
     if current_app.config.get("SESSION_COOKIE_SECURE") and request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Pages may hold personal data: never in a shared cache.
-    if response.mimetype in ("text/html", "application/json") and "Cache-Control" not in headers:
+    if response.mimetype in ("text/html", "application/json") and "cache-control" not in present:
         headers["Cache-Control"] = "no-store"
     return response

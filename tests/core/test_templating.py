@@ -45,3 +45,45 @@ def test_menu_is_in_the_user_language_and_follows_roles(client, make_user):
     client.post_form("/language", {"lang": "ar", "next": "/learn"})
     page = client.get("/learn").get_data(as_text=True)
     assert "شهاداتي" in page or "شهادات" in page
+
+
+def test_template_urls_are_built_once_per_mount_point(app):
+    """Templates' url_for remembers URLs; the same endpoint under another SCRIPT_NAME, with other arguments or
+    with options is built again."""
+    assert app.jinja_env.globals["url_for"].__module__ == "lms.core.templating"
+    built = []
+    original = app.url_for
+
+    def counting(endpoint, **values):
+        built.append(endpoint)
+        return original(endpoint, **values)
+
+    from lms.core.templating import memoised_url_for
+
+    app.url_for = counting
+    try:
+        url_for = memoised_url_for(app)
+        with app.test_request_context("/"):
+            assert url_for("content.course", course_slug="a") == "/courses/a"
+            assert url_for("content.course", course_slug="a") == "/courses/a"
+            assert url_for("content.course", course_slug="b") == "/courses/b"
+            assert url_for("core.privacy", _anchor="x").endswith("#x")
+            assert url_for("core.privacy", _anchor="x").endswith("#x")
+        with app.test_request_context("/", base_url="http://localhost/tadrib/"):
+            assert url_for("content.course", course_slug="a") == "/tadrib/courses/a"
+    finally:
+        app.url_for = original
+    assert built.count("content.course") == 3  # a, b, and a under /tadrib
+    assert built.count("core.privacy") == 2  # options: never remembered
+
+
+def test_security_headers_keep_what_a_view_set(app):
+    from flask import Response
+
+    from lms.core.security import set_security_headers
+
+    with app.test_request_context("/"):
+        response = set_security_headers(Response("x", headers={"X-Frame-Options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
