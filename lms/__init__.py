@@ -168,7 +168,9 @@ def _register_hooks(app: Flask) -> None:
 
     from flask_babel import get_translations
     from flask_login import current_user
-    from jinja2.ext import _make_new_gettext, _make_new_ngettext
+    from jinja2.ext import _make_new_ngettext
+
+    from .core.templating import constant_gettext
 
     @app.context_processor
     def layout_context():
@@ -182,7 +184,7 @@ def _register_hooks(app: Flask) -> None:
             # Resolved once per page instead of once per use: the proxy and Flask-Babel's per-call lookups
             # were a fifth of a page's time (bench/http_bench.py).
             "current_user": current_user._get_current_object(),
-            "gettext": _make_new_gettext(translations.gettext),
+            "gettext": constant_gettext(translations),
             "ngettext": _make_new_ngettext(translations.ngettext),
         }
 

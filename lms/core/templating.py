@@ -50,3 +50,33 @@ def memoised_url_for(app):
 
 
 MAX_URLS = 20_000
+
+
+def constant_gettext(translations):
+    """Jinja's ``gettext`` (new style) for one catalogue, remembering the strings that take no variables.
+
+    Same output as ``jinja2.ext._make_new_gettext``: the translation, marked safe where the template
+    autoescapes, always %-formatted (``%%`` gives ``%``). A page translates 15 to 90 strings and most take no
+    variables: each is translated, marked and formatted once per language and process instead of on every
+    page. The memo lives on the catalogue object, which Flask-Babel keeps per language for the process.
+    """
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    memo = translations.__dict__.setdefault("_tadrib_constants", {})
+    translate = translations.gettext
+
+    @pass_context
+    def gettext(__context, __string: str, **variables):
+        autoescape = __context.eval_ctx.autoescape
+        if not variables:
+            key = (__string, autoescape)
+            rv = memo.get(key)
+            if rv is None:
+                text = translate(__string)
+                rv = memo[key] = (Markup(text) if autoescape else text) % {}
+            return rv
+        text = translate(__string)
+        return (Markup(text) if autoescape else text) % variables
+
+    return gettext

@@ -87,3 +87,24 @@ def test_security_headers_keep_what_a_view_set(app):
     assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_remembered_translations_render_as_jinja_would(app):
+    """``constant_gettext`` gives what Jinja's own new-style gettext gives: marked safe (and its variables
+    escaped) where the template autoescapes, plain text where it does not (e-mail bodies), ``%%`` -> ``%``."""
+    from jinja2 import Environment
+    from jinja2.ext import _make_new_gettext
+
+    from lms.core.templating import constant_gettext
+
+    class Catalogue:
+        def gettext(self, text):
+            return {"Save": "Enregistrer <b>", "%(n)s%% done": "%(n)s%% fait"}.get(text, text)
+
+    ours, jinjas = constant_gettext(Catalogue()), _make_new_gettext(Catalogue().gettext)
+    for autoescape in (True, False):
+        env = Environment(autoescape=autoescape, extensions=["jinja2.ext.i18n"])
+        for source in ('{{ _("Save") }}', '{{ _("%(n)s%% done", n=v) }}', '{{ _("Save") }}{{ _("Save") }}'):
+            expected = env.from_string(source, globals={"gettext": jinjas}).render(v="<i>")
+            for _twice in range(2):  # computed, then remembered
+                assert env.from_string(source, globals={"gettext": ours}).render(v="<i>") == expected
