@@ -75,9 +75,9 @@ def constant_gettext(translations):
             if rv is None:
                 text = translate(__string)
                 # Our own catalogues' text, marked safe exactly as Jinja's i18n extension does.
-                rv = memo[key] = (Markup(text) if autoescape else text) % {}  # noqa: S704
+                rv = memo[key] = (Markup(text) if autoescape else text) % {}  # noqa: S704  # nosec B704
             return rv
         text = translate(__string)
-        return (Markup(text) if autoescape else text) % variables  # noqa: S704 (variables are escaped by %)
+        return (Markup(text) if autoescape else text) % variables  # noqa: S704  # nosec B704 (variables escaped by %)
 
     return gettext
