@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-from flask import current_app, has_request_context, request
+from contextlib import contextmanager
+
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,14 +30,23 @@ def is_write_request() -> bool:
         return True
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         return True
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "writes_on_get", False))
+    return bool(g.get("_tadrib_writing"))
 
 
-def writes_on_get(view):
-    """Mark a GET view that writes (e.g. records that a module was viewed)."""
-    view.writes_on_get = True
-    return view
+@contextmanager
+def write_transaction():
+    """In a GET that has read and found something to write: the transactions begun inside are write
+    transactions (IMMEDIATE on SQLite). End the read transaction first (``db.session.rollback()``), and
+    read again inside what the write depends on: another request may have written in between.
+
+    Most GETs write nothing; the rare one that must (a certificate that issues itself) pays for the write lock
+    only when it writes, instead of on every view."""
+    previous = g.get("_tadrib_writing", False)
+    g._tadrib_writing = True
+    try:
+        yield
+    finally:
+        g._tadrib_writing = previous
 
 
 def configure_sqlite(engine: Engine) -> None:
