@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-
 from contextlib import contextmanager
 
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
