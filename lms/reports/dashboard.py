@@ -29,6 +29,7 @@ from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
 from ..content.models import Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
+from ..quizzes.grading import final_grade
 from ..quizzes.models import IN_PROGRESS, SUBMITTED, Attempt
 
 #: learners per page of the matrix
@@ -232,6 +233,21 @@ def _plan(cohort: Cohort, now: datetime) -> _Plan:
     return _Plan(cohort, now, modules, quizzes, settings, cohorts.sessions_of(cohort))
 
 
+def least_passing_average(pass_mark: float) -> float:
+    """The least average grade that passes, as quizzes.grading.final_grade rounds averages (Python's round to 2
+    decimals, of the binary value: (49.98 + 50.01) / 2 rounds to 49.99). ROUND in SQL rounds the decimal form
+    half up (50.0), so the SQL compares the unrounded average with this instead of rounding it."""
+    low, high = pass_mark - 0.02, pass_mark + 0.02  # the first fails, the second passes
+    while True:  # rounding never decreases: bisect down to two adjacent floats
+        middle = (low + high) / 2
+        if middle in (low, high):
+            return high
+        if final_grade([middle], "average") >= pass_mark:
+            high = middle
+        else:
+            low = middle
+
+
 # --- the same rules, in SQL -----------------------------------------------------------------------------
 
 
@@ -255,7 +271,8 @@ def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
     """One row per learner (among ``users``) and quiz of the course they made an attempt at: open (one in
     progress), grade by the quiz's grading method as quizzes.grading.final_grade computes it (graded attempts
     only, a missing percent as 0; null when none is graded yet), passed (the grade reaches the pass mark, as
-    the cohort set it); with ``with_attempts``, the number of attempts too."""
+    the cohort set it, decided as final_grade rounds: see least_passing_average); with ``with_attempts``, the
+    number of attempts too."""
     graded = and_(Attempt.state == SUBMITTED, Attempt.is_pending.is_(False))
     score = case((graded, func.coalesce(Attempt.percent, 0.0)))  # null for an attempt that is not graded
     methods = {
@@ -303,16 +320,26 @@ def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
         whens.append((attempts.c.module_id.in_(modules), value))
     grade = case(*whens, else_=attempts.c.highest) if whens else attempts.c.highest  # else: the highest
     counts = [attempts.c.attempts] if with_attempts else []
-    grades = select(attempts.c.user_id, attempts.c.module_id, *counts, attempts.c.open, grade.label("grade")).subquery(
-        "grades"
-    )
-    pass_marks = {mid: s["pass_mark"] for mid, s in plan.settings.items()}
+    unrounded = [attempts.c.average] if methods["average"] else []
+    grades = select(
+        attempts.c.user_id, attempts.c.module_id, *counts, attempts.c.open, grade.label("grade"), *unrounded
+    ).subquery("grades")
+    # An average is compared unrounded with the least average that final_grade's rounding carries to the pass
+    # mark: ROUND in SQL does not round halves as Python does (see least_passing_average).
+    pass_marks = {
+        mid: least_passing_average(s["pass_mark"]) if s["grading"] == "average" else s["pass_mark"]
+        for mid, s in plan.settings.items()
+    }
     if len(set(pass_marks.values())) == 1:  # the same for every quiz: no CASE to evaluate on every row
         pass_mark = literal(next(iter(pass_marks.values())))
     else:
         pass_mark = case(pass_marks, value=grades.c.module_id) if pass_marks else null()
+    graded_by = grades.c.grade
+    if methods["average"]:
+        graded_by = case((grades.c.module_id.in_(methods["average"]), grades.c.average), else_=grades.c.grade)
+    shown = [column for column in grades.c if column.key != "average"]
     # A null grade (nothing graded yet) is not a pass.
-    return select(grades, flag(grades.c.grade >= pass_mark).label("passed")).subquery("quizzes")
+    return select(*shown, flag(graded_by >= pass_mark).label("passed")).subquery("quizzes")
 
 
 def _learner_table(plan: _Plan):
