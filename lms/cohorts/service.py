@@ -6,6 +6,7 @@ admin all of them. Every attendance change is audited with its before and after.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
@@ -56,13 +57,21 @@ def enrolled_course_ids(user, course_ids: list[int]) -> set[int]:
     """Which of ``course_ids`` ``user`` is enrolled in through a live cohort (one query)."""
     if not course_ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(Cohort.course_id)
-            .join(Enrolment, Enrolment.cohort_id == Cohort.id)
-            .where(Enrolment.user_id == user.id, Cohort.course_id.in_(course_ids), Cohort.is_archived.is_(False))
-            .distinct()
+    return set(db.session.scalars(_enrolled_statement(), {"user_id": user.id, "course_ids": list(course_ids)}))
+
+
+@functools.cache
+def _enrolled_statement():
+    """Built once (the learner's home asks it on every view): building a statement costs more than running it."""
+    return (
+        select(Cohort.course_id)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(
+            Enrolment.user_id == bindparam("user_id"),
+            Cohort.course_id.in_(bindparam("course_ids", expanding=True)),
+            Cohort.is_archived.is_(False),
         )
+        .distinct()
     )
 
 

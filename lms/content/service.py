@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, true
 from sqlalchemy.orm import aliased
 
 from ..core.timeutil import utcnow
@@ -112,18 +112,19 @@ _PROGRESS_STATEMENTS: dict = {}
 def _progress_statement(by: str = "ids"):
     """Built once per shape: bound parameters make SQLAlchemy's compiled cache hit on every page view.
 
-    ``by="ids"`` takes ``course_ids`` (expanding); ``by="slug"`` takes one course's ``slug``."""
+    ``by="ids"`` takes ``course_ids`` (expanding); ``by="slug"`` takes one course's ``slug``; ``by="live"``
+    reads every live course (the catalogue). Rows come by course slug, then module position."""
     statement = _PROGRESS_STATEMENTS.get(by)
     if statement is None:
         text = aliased(ModuleText)
         fallback = aliased(ModuleText)
         progress = aliased(ModuleProgress)
         quiz = aliased(QuizVersion)
-        course_filter = (
-            Course.slug == bindparam("slug")
-            if by == "slug"
-            else Module.course_id.in_(bindparam("course_ids", expanding=True))
-        )
+        course_filter = {
+            "slug": lambda: Course.slug == bindparam("slug"),
+            "ids": lambda: Module.course_id.in_(bindparam("course_ids", expanding=True)),
+            "live": lambda: true(),
+        }[by]()
         statement = (
             select(
                 Module.course_id,
@@ -148,7 +149,7 @@ def _progress_statement(by: str = "ids"):
             .outerjoin(progress, and_(progress.module_id == Module.id, progress.user_id == bindparam("user_id")))
             .outerjoin(quiz, and_(quiz.module_id == Module.id, quiz.is_current.is_(True)))
             .where(Module.is_archived.is_(False), Course.is_archived.is_(False), course_filter)
-            .order_by(Module.course_id, Module.position)
+            .order_by(Course.slug, Module.position)
         )
         _PROGRESS_STATEMENTS[by] = statement
     return statement
@@ -206,11 +207,13 @@ _COURSE_CACHE: dict[tuple[int, int], CourseView] = {}
 
 
 def _course_view(course_id: int, version: int) -> CourseView | None:
+    """The course as of ``version`` (read with it); a course changed by a sync in between is read fresh and
+    served without being kept."""
     key = (course_id, version)
     view = _COURSE_CACHE.get(key)
     if view is None:
         course = db.session.get(Course, course_id)
-        if course is None or course.version != version:
+        if course is None:
             return None
         view = CourseView(
             course.id,
@@ -221,10 +224,12 @@ def _course_view(course_id: int, version: int) -> CourseView | None:
             course.hours,
             dict(course.completion or {}),
             course.version,
+            course.is_archived,
         )
-        if len(_COURSE_CACHE) >= _TEXT_CACHE_MAX:
-            _COURSE_CACHE.clear()
-        _COURSE_CACHE[key] = view
+        if course.version == version and not course.is_archived:
+            if len(_COURSE_CACHE) >= _TEXT_CACHE_MAX:
+                _COURSE_CACHE.clear()
+            _COURSE_CACHE[key] = view
     return view
 
 
@@ -237,18 +242,19 @@ def live_course_progress(user, slug: str, locale: str) -> CourseProgress | None:
     if not rows:
         return None
     course = _course_view(rows[0][0], rows[0][14])
-    if course is None:  # changed by a sync between the two reads
+    if course is None:  # deleted between the two reads
         return None
     return CourseProgress(course, [_module_row(row) for row in rows])
 
 
 def catalogue(user, locale: str) -> list[CourseProgress]:
-    """The courses open to ``user`` with their progress: two queries in all."""
-    courses = open_courses(
-        user, list(db.session.scalars(select(Course).where(Course.is_archived.is_(False)).order_by(Course.slug)))
-    )
-    rows = _progress_rows(user.id, locale, [c.id for c in courses])
-    return [CourseProgress(c, rows.get(c.id, [])) for c in courses]
+    """The live courses open to ``user`` with their progress, by slug: one query (and one per access granter
+    when a course is not meant for the user's profession)."""
+    grouped: dict[int, tuple[int, list[ModuleRow]]] = {}
+    for row in db.session.execute(_progress_statement("live"), {"locale": locale, "user_id": user.id}):
+        grouped.setdefault(row[0], (row[14], []))[1].append(_module_row(row))
+    views = [view for course_id, (version, _rows) in grouped.items() if (view := _course_view(course_id, version))]
+    return [CourseProgress(view, grouped[view.id][1]) for view in open_courses(user, views) if not view.is_archived]
 
 
 def course_by_slug(slug: str) -> Course | None:

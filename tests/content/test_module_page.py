@@ -81,3 +81,15 @@ def test_a_synced_change_to_the_course_shows_at_once(client, make_user, courses,
     db.session.commit()
     after = client.get(f"{COURSE}/definition").get_data(as_text=True)
     assert "Titre révisé du parcours" in after and title not in after
+
+
+def test_learner_home_costs_three_queries_whatever_the_number_of_courses(client, make_user, courses, count_queries):
+    make_user(email="judge@example.org", profession="magistrate-judge")
+    client.login("judge@example.org")
+    client.get("/learn")
+    with count_queries() as queries:
+        page = client.get("/learn")
+    assert page.status_code == 200 and "palermo-magistrates" in page.get_data(as_text=True)
+    # the user; every live course with its modules and the learner's progress; the courses granted by enrolment
+    # (asked once for all the courses not meant for the learner's profession)
+    assert queries.count == 3, queries.statements
