@@ -1,4 +1,4 @@
-""""My certificates" reads; it takes the write lock only when a certificate issues itself (SQLite)."""
+"""The "My certificates" page reads; it takes the write lock only when a certificate issues itself (SQLite)."""
 
 from sqlalchemy import event, func, select
 
