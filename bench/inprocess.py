@@ -1,10 +1,14 @@
 """Per-request cost of the benchmarked pages inside one process (no gunicorn, no sockets), with a profile.
 
-    .venv/bin/python bench/inprocess.py [--profile CASE] [--calls N]
+    .venv/bin/python bench/inprocess.py [--profile CASE [--dump FILE]] [--calls N] [--instance DIR]
 
-Prepares a temporary instance like ``make bench``, signs in through the app itself, then calls the WSGI app
-directly with a prepared environ, so the figures are the app's own cost per request (what gunicorn adds is
-the same for every page). ``--profile CASE`` prints the top functions of that case (cProfile, cumulative).
+Prepares a temporary instance like ``make bench`` (or reuses ``--instance``), signs in a learner and a trainer
+through the app itself (trainers' two-factor step switched off: it is not what is measured), then calls the
+WSGI app directly with a prepared environ and the session cookie, best of 3 x N calls per case. The figures
+are the app's own time per request; gunicorn, the socket and the load generator add ~0.3-0.4 ms per request
+on top (bench/http_bench.py measures the whole). ``--profile CASE`` prints that case's top functions
+(cProfile), ``--dump`` keeps the profile for pstats or snakeviz. Absolute times: for comparing changes on one
+machine, never as test thresholds.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--profile", default=None, help="case to profile (name as printed)")
     parser.add_argument("--instance", type=Path, default=None, help="reuse a prepared instance folder")
+    parser.add_argument("--dump", type=Path, default=None, help="write the profile here (pstats format)")
     args = parser.parse_args(argv)
     with temp_dir("tadrib-inproc-") as tmp:
         instance = args.instance or Path(tmp) / "instance"
@@ -93,7 +98,8 @@ def main(argv=None) -> int:
             prof.enable()
             _time(app, environ, body, args.calls)
             prof.disable()
-            prof.dump_stats("/tmp/inprocess.prof")
+            if args.dump:
+                prof.dump_stats(args.dump)
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(60)
             print(out.getvalue())
