@@ -43,12 +43,17 @@ class WarningResult:
 def recently_warned(cohort: Cohort, now: datetime | None = None) -> set[int]:
     """Ids of the learners warned for this cohort within INTERVAL. One query."""
     since = (now or utcnow()) - INTERVAL
-    events = db.session.execute(
-        select(AuditEvent.object_id, AuditEvent.after).where(
-            AuditEvent.action == ACTION, AuditEvent.object_type == "user_account", AuditEvent.created_at >= since
+    return {
+        int(object_id)
+        for object_id in db.session.scalars(
+            select(AuditEvent.object_id).where(
+                AuditEvent.action == ACTION,
+                AuditEvent.object_type == "user_account",
+                AuditEvent.created_at >= since,
+                AuditEvent.after["cohort_id"].as_integer() == cohort.id,  # the cohort is in the event's details
+            )
         )
-    )
-    return {int(object_id) for object_id, after in events if (after or {}).get("cohort_id") == cohort.id}
+    }
 
 
 def below_threshold(cohort: Cohort, now: datetime | None = None):

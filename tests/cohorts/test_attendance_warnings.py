@@ -108,3 +108,28 @@ def test_no_button_and_no_mail_when_everyone_attends(app, client, db, cohort, tr
     assert "below the threshold" not in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     page = client.post_form(f"/cohorts/{cohort.id}/attendance/warn", follow_redirects=True).get_data(as_text=True)
     assert "No learner is below the attendance threshold." in page and outbox(app) == []
+
+
+def test_a_warning_counts_for_its_own_cohort_and_week_only(app, db, cohort, make_cohort, trainer):
+    from lms.core.timeutil import utcnow
+
+    other = make_cohort(trainer, title="Fès 2027")
+    now = utcnow()
+
+    def warned(user_id, cohort_id, days_ago):
+        db.session.add(
+            AuditEvent(
+                action=warnings.ACTION,
+                object_type="user_account",
+                object_id=str(user_id),
+                after={"cohort_id": cohort_id, "percent": 40.0},
+                created_at=now - timedelta(days=days_ago),
+            )
+        )
+
+    warned(101, cohort.id, 1)
+    warned(102, other.id, 1)
+    warned(103, cohort.id, 8)  # more than a week ago
+    db.session.commit()
+    assert warnings.recently_warned(db.session.merge(cohort), now) == {101}
+    assert warnings.recently_warned(db.session.merge(other), now) == {102}
