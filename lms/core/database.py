@@ -6,7 +6,7 @@ import os
 import time
 from contextlib import contextmanager
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,15 +27,26 @@ def is_write_request() -> bool:
     """
     if not has_request_context():
         return True
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if g.get("_tadrib_writing"):
         return True
-    return bool(g.get("_tadrib_writing"))
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "reads_first", False)
+
+
+def reads_first(view):
+    """Mark a POST view that reads in a deferred transaction and writes only inside ``write_transaction()``:
+    the write lock (SQLite) or row locks (PostgreSQL) are held for the write alone, not for the whole request.
+    The view must end its read transaction before writing and make its writes check what they depend on."""
+    view.reads_first = True
+    return view
 
 
 @contextmanager
 def write_transaction():
-    """In a GET that has read and found something to write: the transactions begun inside are write
-    transactions (IMMEDIATE on SQLite). End the read transaction first (``db.session.rollback()``), and
+    """In a GET (or a ``reads_first`` POST) that has read and found something to write: the transactions begun
+    inside are write transactions (IMMEDIATE on SQLite). End the read transaction first (``db.session.rollback()``), and
     read again inside what the write depends on: another request may have written in between.
 
     Most GETs write nothing; the rare one that must (a certificate that issues itself) pays for the write lock

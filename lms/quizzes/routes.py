@@ -10,6 +10,7 @@ from ..accounts.forms import ConfirmForm
 from ..content import service as content
 from ..content.models import Module, QuizVersion
 from ..core.access import roles_required, signed_in
+from ..core.database import reads_first
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -154,13 +155,16 @@ def save(attempt_id: int):
 
 @bp.post("/attempts/<int:attempt_id>/autosave")
 @signed_in
+@reads_first  # many learners save every few seconds: each holds the write lock for its write alone
 def autosave(attempt_id: int):
     attempt = _own_attempt(attempt_id)
+    by_id = service.questions_by_id(attempt.quiz_version)
+    shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
     try:
-        saved = _save_from_form(attempt)
+        saved = service.autosave(attempt, service.parse_form(shown, request.form), request.form.get("seq", type=int))
     except QuizError as error:
         db.session.commit()
-        return jsonify(ok=False, message=str(error), redirect=url_for("quizzes.result", attempt_id=attempt.id)), 409
+        return jsonify(ok=False, message=str(error), redirect=url_for("quizzes.result", attempt_id=attempt_id)), 409
     db.session.commit()
     return jsonify(
         ok=True, saved_at=saved.isoformat() + "Z", message=_("Saved at %(time)s", time=format_time(saved, "short"))

@@ -12,10 +12,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content.models import QuizVersion
+from ..core.database import write_transaction
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -148,6 +149,56 @@ def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None,
             answer.response = response
             answer.saved_at = now
     return now
+
+
+def autosave(attempt: Attempt, responses: dict, seq: int | None, now: datetime | None = None) -> datetime:
+    """``save_answers`` in two steps: read (the attempt, its deadline, the questions) in the request's read
+    transaction, then write in a short write transaction of its own; the write lock is held only for the write.
+
+    Everything the write depends on is checked again by the write itself: the attempt still in progress (and
+    this save not older than one already stored) in the conditional UPDATE that claims it, each answer in an
+    upsert that changes the row only when the response changed. Raises QuizError as ``save_answers`` does."""
+    now = now or utcnow()
+    attempt_id, allowed = attempt.id, set(attempt.question_ids)
+    closing = attempt.state != IN_PROGRESS or _deadline_passed(attempt, now)
+    values = [(qid, response) for qid, response in responses.items() if qid in allowed]
+    db.session.rollback()  # the read transaction ends here
+    with write_transaction():
+        if closing:  # submitted, or out of time: the full path (which finishes the attempt once), rarely
+            return save_answers(db.session.get(Attempt, attempt_id), responses, now=now, seq=seq)
+        claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.state == IN_PROGRESS)
+        if seq is not None:
+            claim = claim.where(Attempt.save_seq <= seq).values(save_seq=seq)
+        else:
+            claim = claim.values(save_seq=Attempt.save_seq)
+        if db.session.execute(claim.execution_options(synchronize_session=False)).rowcount != 1:
+            state = db.session.scalar(select(Attempt.state).where(Attempt.id == attempt_id))
+            if state != IN_PROGRESS:
+                raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
+            return now  # a newer save already landed: this late one changes nothing
+        if values:
+            db.session.execute(_upsert_answers(), [_answer_row(attempt_id, qid, r, now) for qid, r in values])
+    return now
+
+
+def _answer_row(attempt_id: int, question_id: str, response, now: datetime) -> dict:
+    return {"attempt_id": attempt_id, "question_id": question_id, "response": response, "saved_at": now}
+
+
+def _upsert_answers():
+    """INSERT ... ON CONFLICT (attempt, question) DO UPDATE, only when the response changed (compared as JSON
+    text: PostgreSQL's json type has no equality), so that ``saved_at`` keeps the time of the last change."""
+    table = Answer.__table__
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.attempt_id, table.c.question_id],
+        set_={"response": statement.excluded.response, "saved_at": statement.excluded.saved_at},
+        where=cast(table.c.response, Text) != cast(statement.excluded.response, Text),
+    )
 
 
 def last_saved_at(attempt_id: int) -> datetime | None:

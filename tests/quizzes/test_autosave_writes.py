@@ -1,0 +1,64 @@
+"""Autosave reads first and writes in a short transaction of its own; a save that changes nothing keeps the time
+of the last change; a multi-answer page is saved in one statement."""
+
+from sqlalchemy import event, select
+
+from lms.quizzes.models import Answer
+
+from .test_attempts import _quiz, _right_form, _start, judge  # noqa: F401 (the fixture)
+
+
+def _begins(db, request):
+    seen: list[str] = []
+    if db.engine.dialect.name != "sqlite":
+        return None
+
+    def trace(dbapi_connection, _record, _proxy):
+        dbapi_connection.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("BEGIN") else None)
+
+    event.listen(db.engine, "checkout", trace)
+    request.addfinalizer(lambda: event.remove(db.engine, "checkout", trace))
+    return seen
+
+
+def test_autosave_reads_then_writes_briefly(client, judge, courses, db, request):  # noqa: F811
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    questions = [q for q in quiz.definition["questions"] if q["type"] in ("single", "multiple", "truefalse")]
+    form = {**_right_form(questions), "csrf_token": client.csrf()}
+    begins = _begins(db, request)
+    response = client.raw.post(f"/attempts/{attempt_id}/autosave", data=form)  # (post_form GETs a token first)
+    assert response.status_code == 200 and response.get_json()["ok"]
+    if begins is not None:  # the user, attempt and questions read in a deferred transaction, then the write
+        assert begins == ["BEGIN", "BEGIN IMMEDIATE"], begins
+    answers = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
+    assert set(answers) == {q["id"] for q in questions}
+    first_saved = {qid: a.saved_at for qid, a in answers.items()}
+    db.session.expire_all()
+
+    # The same answers again: nothing changes, not even the time of the last change.
+    assert client.post_form(f"/attempts/{attempt_id}/autosave", form).get_json()["ok"]
+    db.session.expire_all()
+    again = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
+    assert {qid: a.saved_at for qid, a in again.items()} == first_saved
+
+    # One answer changed: that one row changes.
+    single = next(q for q in questions if q["type"] == "single")
+    wrong = next(o["id"] for o in single["options"] if not o["correct"])
+    assert client.post_form(f"/attempts/{attempt_id}/autosave", {**form, f"q-{single['id']}": wrong}).get_json()["ok"]
+    db.session.expire_all()
+    after = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
+    assert after[single["id"]].response == wrong and after[single["id"]].saved_at >= first_saved[single["id"]]
+    assert all(after[qid].saved_at == first_saved[qid] for qid in after if qid != single["id"])
+
+
+def test_a_question_not_in_the_attempt_is_never_saved(client, judge, courses, db):  # noqa: F811
+    quiz = _quiz(db)
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    response = client.post_form(
+        f"/attempts/{attempt_id}/autosave", {"shown": "not-a-question", "q-not-a-question": "a"}
+    )
+    assert response.status_code == 200
+    assert db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id)).all() == []
