@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from jinja2.ext import Extension
+
+_TAG = re.compile(r"{%.*?%}")
+
+
+def _carries_text_into_tag(line: str) -> bool:
+    """A line that ends with a block tag and holds text or markup besides tags (``<p>{% if a %}On.{% endif %}``),
+    not a line of tags alone (``{% for ... %}``), whose next line starts a new line of output anyway."""
+    line = line.rstrip()
+    return line.endswith("%}") and bool(_TAG.sub("", line).strip())
 
 
 class DedentExtension(Extension):
@@ -15,7 +26,16 @@ class DedentExtension(Extension):
     """
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-        return "\n".join(line.lstrip(" \t") for line in source.split("\n"))
+        lines = source.split("\n")
+        out = []
+        for i, line in enumerate(lines):
+            text = line.lstrip(" \t")
+            # After a block tag ``trim_blocks`` removes the newline, so an indented line that carries on the
+            # text ("<p>...{% endif %}" then "  <a>Manage</a>") would be glued to it: one space stays instead.
+            if text and len(text) < len(line) and i and _carries_text_into_tag(lines[i - 1]):
+                text = " " + text
+            out.append(text)
+        return "\n".join(out)
 
 
 def memoised_url_for(app):

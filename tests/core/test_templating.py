@@ -108,3 +108,11 @@ def test_remembered_translations_render_as_jinja_would(app):
             expected = env.from_string(source, globals={"gettext": jinjas}).render(v="<i>")
             for _twice in range(2):  # computed, then remembered
                 assert env.from_string(source, globals={"gettext": ours}).render(v="<i>") == expected
+
+
+def test_text_carried_on_after_a_block_tag_keeps_its_space(app):
+    """A line that continues the text after ``{% endif %}`` is not glued to it once indentation is dropped."""
+    template = app.jinja_env.from_string("<p>{% if on %}On.{% else %}Off.{% endif %}\n    <a>Manage</a></p>")
+    assert template.render(on=True) == "<p>On. <a>Manage</a></p>"
+    lines = app.jinja_env.from_string("<ul>\n  {% for i in items %}\n  <li>{{ i }}</li>\n  {% endfor %}\n</ul>")
+    assert not [line for line in lines.render(items=[1, 2]).splitlines() if line.startswith((" ", "\t"))]
