@@ -24,7 +24,7 @@ from sqlalchemy import select
 from ..accounts import service as accounts
 from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
-from ..content.models import Course, Module
+from ..content.models import Course, Module, ModuleText
 from ..core.access import roles_required, signed_in
 from ..core.forms import safe_next_url
 from ..core.timeutil import utcnow
@@ -389,6 +389,21 @@ def confirm_import(cohort_id: int):
 # --- sessions --------------------------------------------------------------------------------------
 
 
+def _module_titles(modules: list[Module]) -> list[tuple[Module, str]]:
+    """Each module with its title in the page's language (French when it has none), in one query."""
+    locale = str(get_locale() or "fr")
+    titles: dict[int, str] = {}
+    if modules:
+        for module_id, text_locale, title in db.session.execute(
+            select(ModuleText.module_id, ModuleText.locale, ModuleText.title).where(
+                ModuleText.module_id.in_([m.id for m in modules]), ModuleText.locale.in_([locale, "fr"])
+            )
+        ):
+            if text_locale == locale or module_id not in titles:
+                titles[module_id] = title
+    return [(m, titles.get(m.id, m.slug)) for m in modules]
+
+
 def _session_form(cohort: Cohort, session: WorkshopSession | None = None) -> SessionForm:
     form = SessionForm()
     modules = db.session.scalars(
@@ -396,7 +411,7 @@ def _session_form(cohort: Cohort, session: WorkshopSession | None = None) -> Ses
         .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
         .order_by(Module.position)
     ).all()
-    form.modules.choices = [(m.slug, f"{m.position}. {m.slug}") for m in modules]
+    form.modules.choices = [(m.slug, f"{m.position}. {title}") for m, title in _module_titles(modules)]
     if request.method == "GET" and session is not None:
         start, end = service.utc_to_local(session.starts_at), service.utc_to_local(session.ends_at)
         form.title.data, form.day.data, form.start.data, form.end.data = (

@@ -509,3 +509,20 @@ def test_admin_merges_a_walk_in_through_the_page(client, trainer, make_user, coh
     done = client.post_form(f"/admin/users/{walk_in.id}/merge", {"email": "real@example.org"})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/admin/users/{real.id}")
     assert db.session.scalar(select(Attendance.user_id)) == real.id
+
+
+def test_session_form_names_modules_by_their_title_in_the_page_language(client, trainer, cohort, db):
+    from markupsafe import escape
+
+    from lms.content.models import Module, ModuleText
+
+    module = db.session.scalar(select(Module).where(Module.slug == "definition"))
+    titles = {
+        t.locale: t.title for t in db.session.scalars(select(ModuleText).where(ModuleText.module_id == module.id))
+    }
+    client.login("trainer@example.org")
+    for lang in ("fr", "ar"):
+        client.post_form("/language", {"lang": lang})
+        page = client.get(f"/cohorts/{cohort.id}/sessions/new").get_data(as_text=True)
+        assert f"{module.position}. {escape(titles[lang])}" in page, lang
+        assert f"{module.position}. definition<" not in page
