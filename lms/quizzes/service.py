@@ -152,8 +152,9 @@ def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None,
 
 
 def autosave(attempt: Attempt, responses: dict, seq: int | None, now: datetime | None = None) -> datetime:
-    """``save_answers`` in two steps: read (the attempt, its deadline, the questions) in the request's read
-    transaction, then write in a short write transaction of its own; the write lock is held only for the write.
+    """``save_answers`` in two steps: read (the attempt, its deadline, the questions), then write. On SQLite the
+    write is a short write transaction of its own, so the database's one write lock is held for the write only;
+    on PostgreSQL, which locks the attempt's row alone, both steps are one transaction.
 
     Everything the write depends on is checked again by the write itself: the attempt still in progress (and
     this save not older than one already stored) in the conditional UPDATE that claims it, each answer in an
@@ -162,7 +163,10 @@ def autosave(attempt: Attempt, responses: dict, seq: int | None, now: datetime |
     attempt_id, allowed = attempt.id, set(attempt.question_ids)
     closing = attempt.state != IN_PROGRESS or _deadline_passed(attempt, now)
     values = [(qid, response) for qid, response in responses.items() if qid in allowed]
-    db.session.rollback()  # the read transaction ends here
+    if db.engine.dialect.name == "sqlite":
+        # SQLite: the read transaction ends here, so that the write lock (one for the whole database) is held
+        # for the write alone. PostgreSQL locks the attempt's row only, from the UPDATE on: one transaction.
+        db.session.rollback()
     with write_transaction():
         if closing:  # submitted, or out of time: the full path (which finishes the attempt once), rarely
             return save_answers(db.session.get(Attempt, attempt_id), responses, now=now, seq=seq)
