@@ -8,6 +8,7 @@ saved in time.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -181,7 +182,9 @@ def autosave(attempt: Attempt, responses: dict, seq: int | None, now: datetime |
                 raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
             return now  # a newer save already landed: this late one changes nothing
         if values:
-            db.session.execute(_upsert_answers(), [_answer_row(attempt_id, qid, r, now) for qid, r in values])
+            db.session.execute(
+                _upsert_answers(db.engine.dialect.name), [_answer_row(attempt_id, qid, r, now) for qid, r in values]
+            )
     return now
 
 
@@ -189,11 +192,13 @@ def _answer_row(attempt_id: int, question_id: str, response, now: datetime) -> d
     return {"attempt_id": attempt_id, "question_id": question_id, "response": response, "saved_at": now}
 
 
-def _upsert_answers():
+@functools.cache
+def _upsert_answers(dialect: str):
     """INSERT ... ON CONFLICT (attempt, question) DO UPDATE, only when the response changed (compared as JSON
-    text: PostgreSQL's json type has no equality), so that ``saved_at`` keeps the time of the last change."""
+    text: PostgreSQL's json type has no equality), so that ``saved_at`` keeps the time of the last change.
+    Built once per dialect: building it cost more than running it."""
     table = Answer.__table__
-    if db.engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
