@@ -239,6 +239,24 @@ class QueryCounter:
 
 
 @pytest.fixture
+def sqlite_begins(db, request):
+    """The BEGIN statements SQLite receives (``BEGIN`` or ``BEGIN IMMEDIATE``: they go straight to
+    the driver, not through SQLAlchemy's events); None on PostgreSQL. Clear it where the test starts counting."""
+    if _db.engine.dialect.name != "sqlite":
+        return None
+    seen: list[str] = []
+
+    def trace(dbapi_connection, _record, _proxy):
+        dbapi_connection.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("BEGIN") else None)
+
+    from sqlalchemy import event
+
+    event.listen(_db.engine, "checkout", trace)
+    request.addfinalizer(lambda: event.remove(_db.engine, "checkout", trace))
+    return seen
+
+
+@pytest.fixture
 def count_queries(db):
     return lambda: QueryCounter(_db.engine)
 

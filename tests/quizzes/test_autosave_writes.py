@@ -1,33 +1,22 @@
 """Autosave reads first and writes in a short transaction of its own; a save that changes nothing keeps the time
 of the last change; a multi-answer page is saved in one statement."""
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.quizzes.models import Answer
 
 from .test_attempts import _quiz, _right_form, _start, judge  # noqa: F401 (the fixture)
 
 
-def _begins(db, request):
-    seen: list[str] = []
-    if db.engine.dialect.name != "sqlite":
-        return None
-
-    def trace(dbapi_connection, _record, _proxy):
-        dbapi_connection.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("BEGIN") else None)
-
-    event.listen(db.engine, "checkout", trace)
-    request.addfinalizer(lambda: event.remove(db.engine, "checkout", trace))
-    return seen
-
-
-def test_autosave_reads_then_writes_briefly(client, judge, courses, db, request):  # noqa: F811
+def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_begins):  # noqa: F811
     quiz = _quiz(db)
     client.login("judge@example.org")
     attempt_id = _start(client, quiz)
     questions = [q for q in quiz.definition["questions"] if q["type"] in ("single", "multiple", "truefalse")]
     form = {**_right_form(questions), "csrf_token": client.csrf()}
-    begins = _begins(db, request)
+    begins = sqlite_begins  # from here on (what set-up wrote before does not count)
+    if begins is not None:
+        begins.clear()
     response = client.raw.post(f"/attempts/{attempt_id}/autosave", data=form)  # (post_form GETs a token first)
     assert response.status_code == 200 and response.get_json()["ok"]
     if begins is not None:  # the user, attempt and questions read in a deferred transaction, then the write
