@@ -109,6 +109,7 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
         for user_id, module_id, percent in db.session.execute(
             select(Attempt.user_id, Attempt.module_id, Attempt.percent)
             .where(
+                Attempt.cohort_id == cohort.id,
                 Attempt.user_id.in_(user_ids),
                 Attempt.module_id.in_(list(quizzes)),
                 Attempt.state == SUBMITTED,

@@ -38,7 +38,11 @@ def results(cohort_id: int):
     attempts = (
         db.session.scalars(
             select(Attempt)
-            .where(Attempt.user_id.in_([u.id for u in people]), Attempt.module_id.in_(module_ids))
+            .where(
+                Attempt.cohort_id == cohort.id,
+                Attempt.user_id.in_([u.id for u in people]),
+                Attempt.module_id.in_(module_ids),
+            )
             .order_by(Attempt.number)
         ).all()
         if people and module_ids
@@ -61,12 +65,10 @@ def results(cohort_id: int):
 
 
 def _attempt_in_cohort(cohort, attempt_id: int) -> Attempt:
-    attempt = db.session.get(Attempt, attempt_id)
+    """An attempt made under ``cohort`` (ownership in the query: an attempt the learner made in another cohort,
+    or on their own, is not found here, even if they are enrolled in this one too)."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id, Attempt.cohort_id == cohort.id))
     if attempt is None:
-        abort(404)
-    module = db.session.get(Module, attempt.module_id)
-    enrolled = {u.id for u in service.learners(cohort)}
-    if module is None or module.course_id != cohort.course_id or attempt.user_id not in enrolled:
         abort(404)
     return attempt
 
@@ -118,8 +120,8 @@ def item_stats(cohort_id: int, quiz_id: int):
     if version is None or module is None or module.course_id != cohort.course_id:
         abort(404)
     scope = request.args.get("scope", "cohort")
-    user_ids = None if scope == "all" and current_user.is_admin else [u.id for u in service.learners(cohort)]
-    count, items = item_statistics(version, user_ids)
+    everyone = scope == "all" and current_user.is_admin
+    count, items = item_statistics(version, cohort_id=None if everyone else cohort.id)
     return render_template(
         "cohorts/item_stats.html", cohort=cohort, version=version, module=module, count=count, items=items, scope=scope
     )

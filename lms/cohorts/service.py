@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
@@ -570,21 +570,32 @@ def effective_quiz_settings(cohort: Cohort, module_slug: str, version) -> dict:
     return merged
 
 
-def _learner_quiz_overrides(user_id: int, version) -> dict:
-    """The overrides of the learner's most recent cohort of the quiz's course (none if not enrolled)."""
+def working_cohort_id(user_id: int, module_id: int, today: date | None = None) -> int | None:
+    """The cohort under which a learner works on a module's quiz now: among the live cohorts of the module's
+    course they are enrolled in, one running today, else the one that started last (None: no cohort)."""
     from ..content.models import Module
 
-    module = db.session.get(Module, version.module_id)
-    if module is None:
-        return {}
-    cohort = db.session.scalar(
-        select(Cohort)
+    today = today or utc_to_local(utcnow()).date()
+    running = and_(Cohort.start_date <= today, Cohort.end_date >= today)
+    return db.session.scalar(
+        select(Cohort.id)
+        .join(Module, Module.course_id == Cohort.course_id)
         .join(Enrolment, Enrolment.cohort_id == Cohort.id)
-        .where(Enrolment.user_id == user_id, Cohort.course_id == module.course_id, Cohort.is_archived.is_(False))
-        .order_by(Cohort.start_date.desc(), Cohort.id.desc())
+        .where(Module.id == module_id, Enrolment.user_id == user_id, Cohort.is_archived.is_(False))
+        .order_by(case((running, 0), else_=1), Cohort.start_date.desc(), Cohort.id.desc())
         .limit(1)
     )
-    return quiz_overrides_for(cohort, module.slug) if cohort is not None else {}
+
+
+def _cohort_quiz_overrides(cohort_id: int, version) -> dict:
+    """A cohort's overrides of a quiz's settings (none for a module it has not adapted)."""
+    from ..content.models import Module
+
+    cohort = db.session.get(Cohort, cohort_id)
+    module = db.session.get(Module, version.module_id)
+    if cohort is None or module is None:
+        return {}
+    return quiz_overrides_for(cohort, module.slug)
 
 
 def set_quiz_settings(cohort: Cohort, module_slug: str, values: dict, actor) -> None:
@@ -630,8 +641,10 @@ def ensure_enrolled_access() -> None:
         accounts.EXPORT_CONTRIBUTORS.append(_export_cohort_data)
     from ..quizzes import service as quizzes
 
-    if _learner_quiz_overrides not in quizzes.SETTINGS_OVERRIDES:
-        quizzes.SETTINGS_OVERRIDES.append(_learner_quiz_overrides)
+    if _cohort_quiz_overrides not in quizzes.SETTINGS_OVERRIDES:
+        quizzes.SETTINGS_OVERRIDES.append(_cohort_quiz_overrides)
+    if working_cohort_id not in quizzes.COHORT_RESOLVERS:
+        quizzes.COHORT_RESOLVERS.append(working_cohort_id)
 
 
 __all__ = ["CohortError", "IntegrityError"]

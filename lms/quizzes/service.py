@@ -29,23 +29,52 @@ class QuizError(Exception):
     """A rule refused the action; ``str(error)`` is a translated message."""
 
 
-#: Functions ``(user_id, version) -> dict`` returning settings that override the quiz file for a learner
-#: (a trainer's per-cohort pass mark, attempts or time limit). Registered by the cohorts domain.
+#: Functions ``(user_id, module_id) -> cohort id | None``: the cohort under which a learner works on a quiz
+#: now (registered by the cohorts domain). An attempt records it at start: the work belongs to that cohort.
+COHORT_RESOLVERS: list = []
+#: Functions ``(cohort_id, version) -> dict`` returning settings that override the quiz file for the attempts
+#: made under a cohort (a trainer's per-cohort pass mark, attempts or time limit). Registered by the cohorts domain.
 SETTINGS_OVERRIDES: list = []
 OVERRIDABLE = ("pass_mark", "max_attempts", "time_limit_minutes")
 
 
-def settings(version: QuizVersion, user_id: int | None = None) -> dict:
-    """The quiz file's settings, with the learner's cohort overrides applied when ``user_id`` is given."""
+def working_cohort(user_id: int, module_id: int) -> int | None:
+    """The cohort under which ``user_id`` works on the quiz of ``module_id`` now (None: no cohort)."""
+    for resolve in COHORT_RESOLVERS:
+        cohort_id = resolve(user_id, module_id)
+        if cohort_id is not None:
+            return cohort_id
+    return None
+
+
+def cohort_settings(version: QuizVersion, cohort_id: int | None) -> dict:
+    """The quiz file's settings, with the overrides of ``cohort_id`` applied (none when it is None)."""
     base = version.definition["settings"]
-    if user_id is None or not SETTINGS_OVERRIDES:
+    if cohort_id is None or not SETTINGS_OVERRIDES:
         return base
     merged = dict(base)
     for override in SETTINGS_OVERRIDES:
-        for key, value in (override(user_id, version) or {}).items():
+        for key, value in (override(cohort_id, version) or {}).items():
             if key in OVERRIDABLE:
                 merged[key] = value
     return merged
+
+
+def settings(version: QuizVersion, user_id: int | None = None) -> dict:
+    """The quiz file's settings, with the overrides of the cohort the learner works under when ``user_id`` is
+    given."""
+    if user_id is None:
+        return version.definition["settings"]
+    return cohort_settings(version, working_cohort(user_id, version.module_id))
+
+
+def attempt_settings(attempt: Attempt) -> dict:
+    """The settings an attempt is ruled by: those of the cohort it was made under."""
+    return cohort_settings(attempt.quiz_version, attempt.cohort_id)
+
+
+def _same_cohort(cohort_id: int | None):
+    return Attempt.cohort_id.is_(None) if cohort_id is None else Attempt.cohort_id == cohort_id
 
 
 def questions_by_id(version: QuizVersion) -> dict[str, dict]:
@@ -57,10 +86,12 @@ def attempt_questions(attempt: Attempt) -> list[dict]:
     return [by_id[qid] for qid in attempt.question_ids if qid in by_id]
 
 
-def user_attempts(user_id: int, module_id: int) -> list[Attempt]:
-    return db.session.scalars(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id).order_by(Attempt.number)
-    ).all()
+def user_attempts(user_id: int, module_id: int, cohort_id: int | None | type[Ellipsis] = ...) -> list[Attempt]:
+    """The learner's attempts at a quiz; only those made under ``cohort_id`` when it is given (None: no cohort)."""
+    statement = select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id)
+    if cohort_id is not ...:
+        statement = statement.where(_same_cohort(cohort_id))
+    return db.session.scalars(statement.order_by(Attempt.number)).all()
 
 
 def open_attempt(user_id: int, module_id: int) -> Attempt | None:
@@ -72,12 +103,15 @@ def open_attempt(user_id: int, module_id: int) -> Attempt | None:
 def _deadline_passed(attempt: Attempt, now: datetime) -> bool:
     if attempt.deadline_at is None:
         return False
-    grace = timedelta(minutes=settings(attempt.quiz_version, attempt.user_id).get("grace_minutes", 0))
+    grace = timedelta(minutes=attempt_settings(attempt).get("grace_minutes", 0))
     return now > attempt.deadline_at + grace
 
 
 def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = None) -> Attempt:
-    """Resume the open attempt, or start a new one on ``version`` if attempts remain."""
+    """Resume the open attempt, or start a new one on ``version`` if attempts remain.
+
+    A new attempt belongs to the cohort the learner works under now (``working_cohort``): its attempts are
+    counted against that cohort's limit, ruled by its settings, and seen by its trainers only."""
     now = now or utcnow()
     current = open_attempt(user_id, version.module_id)
     if current is not None:
@@ -85,10 +119,14 @@ def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = Non
             finish_attempt(current, now, by="timeout")
         else:
             return current
-    quiz = settings(version, user_id)
-    count = db.session.scalar(
-        select(func.count(Attempt.id)).where(Attempt.user_id == user_id, Attempt.module_id == version.module_id)
-    )
+    cohort_id = working_cohort(user_id, version.module_id)
+    quiz = cohort_settings(version, cohort_id)
+    numbers = db.session.execute(
+        select(func.count(Attempt.id), func.count(Attempt.id).filter(_same_cohort(cohort_id))).where(
+            Attempt.user_id == user_id, Attempt.module_id == version.module_id
+        )
+    ).one()
+    total, count = numbers
     if quiz["max_attempts"] and count >= quiz["max_attempts"]:
         raise QuizError(_("You have used all your attempts at this quiz."))
     seed = secrets.randbelow(2**31)
@@ -96,7 +134,8 @@ def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = Non
         user_id=user_id,
         module_id=version.module_id,
         quiz_version_id=version.id,
-        number=count + 1,
+        cohort_id=cohort_id,
+        number=total + 1,
         seed=seed,
         question_ids=grading.draw_questions(
             version.definition["questions"], seed, quiz["shuffle_questions"], quiz["draw"]
@@ -254,7 +293,7 @@ def _grade(attempt: Attempt) -> None:
     attempt.points, attempt.max_points = result.points, result.max_points
     attempt.percent = result.percent
     attempt.is_pending = result.pending
-    pass_mark = settings(attempt.quiz_version, attempt.user_id)["pass_mark"]
+    pass_mark = attempt_settings(attempt)["pass_mark"]
     attempt.is_passed = None if result.pending else result.percent >= pass_mark
 
 
@@ -275,8 +314,10 @@ class QuizStanding:
 
 
 def standing(user_id: int, version: QuizVersion) -> QuizStanding:
-    attempts = user_attempts(user_id, version.module_id)
-    quiz = settings(version, user_id)
+    """The learner's standing on a quiz in the cohort they work under now (attempts made elsewhere do not count)."""
+    cohort_id = working_cohort(user_id, version.module_id)
+    attempts = user_attempts(user_id, version.module_id, cohort_id)
+    quiz = cohort_settings(version, cohort_id)
     done = [a for a in attempts if a.state == SUBMITTED and not a.is_pending and a.percent is not None]
     grade = grading.final_grade([a.percent for a in done], quiz["grading"])
     left = None if not quiz["max_attempts"] else max(quiz["max_attempts"] - len(attempts), 0)

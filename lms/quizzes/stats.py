@@ -27,16 +27,17 @@ class ItemStats:
     choices: dict = field(default_factory=dict)
 
 
-def _attempt_filter(quiz_version_id: int, user_ids: list[int] | None):
+def _attempt_filter(quiz_version_id: int, cohort_id: int | None):
     conditions = [Attempt.quiz_version_id == quiz_version_id, Attempt.state == SUBMITTED, Attempt.is_pending.is_(False)]
-    if user_ids is not None:
-        conditions.append(Attempt.user_id.in_(user_ids))
+    if cohort_id is not None:
+        conditions.append(Attempt.cohort_id == cohort_id)
     return conditions
 
 
-def item_statistics(version, user_ids: list[int] | None = None) -> tuple[int, list[ItemStats]]:
-    """Statistics for every question of a quiz version; two aggregate queries in all."""
-    conditions = _attempt_filter(version.id, user_ids)
+def item_statistics(version, cohort_id: int | None = None) -> tuple[int, list[ItemStats]]:
+    """Statistics for every question of a quiz version, over the attempts made under ``cohort_id`` (every
+    attempt when None); two aggregate queries in all."""
+    conditions = _attempt_filter(version.id, cohort_id)
     attempts = db.session.scalar(select(func.count(Attempt.id)).where(*conditions))
     x = func.coalesce(Answer.points, 0.0)
     t = func.coalesce(Attempt.points, 0.0)

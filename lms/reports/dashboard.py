@@ -296,7 +296,9 @@ def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
             func.max(flag(Attempt.state == IN_PROGRESS)).label("open"),
             *aggregates,
         )
-        .where(Attempt.module_id.in_(list(plan.quizzes)), Attempt.user_id.in_(users))
+        .where(
+            Attempt.cohort_id == plan.cohort.id, Attempt.module_id.in_(list(plan.quizzes)), Attempt.user_id.in_(users)
+        )
         .group_by(Attempt.user_id, Attempt.module_id)
         .subquery("attempts")
     )

@@ -125,7 +125,11 @@ def learner_detail(cohort_id: int, user_id: int):
 
     attempts = db.session.scalars(
         select(Attempt)
-        .where(Attempt.user_id == user_id, Attempt.module_id.in_([m.id for m in board.modules]))
+        .where(
+            Attempt.cohort_id == cohort.id,
+            Attempt.user_id == user_id,
+            Attempt.module_id.in_([m.id for m in board.modules]),
+        )
         .order_by(Attempt.module_id, Attempt.number)
     ).all()
     marks = board.attendance_info["marks"].get(user_id, {})

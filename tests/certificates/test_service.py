@@ -59,6 +59,7 @@ def _complete_everything(db, user_id, cohort):
         db.session.add(
             Attempt(
                 user_id=user_id,
+                cohort_id=cohort.id,
                 module_id=module.id,
                 quiz_version_id=quiz.id,
                 number=1,

@@ -94,7 +94,7 @@ def _take(db, version, user_id, responses):
 
 
 def test_item_statistics_match_hand_computation(db, setup):
-    _trainer, version, _cohort, learners = setup
+    _trainer, version, cohort, learners = setup
     answers = [
         ({"q1": "a", "q2": True}, (1, 1)),
         ({"q1": "a", "q2": False}, (1, 0)),
@@ -105,7 +105,7 @@ def test_item_statistics_match_hand_computation(db, setup):
         attempt = _take(db, version, user.id, responses)
         service.override_points(attempt, "q3", 2.0, "fair", None)  # grade the empty essay so nothing is pending
         db.session.commit()
-    count, items = item_statistics(version, [u.id for u in learners])
+    count, items = item_statistics(version, cohort_id=cohort.id)
     assert count == 4
     q1, q2, _q3 = items
     assert q1.facility == 0.75 and q2.facility == 0.5

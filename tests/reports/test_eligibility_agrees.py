@@ -179,6 +179,7 @@ def _build(db, make_user, make_cohort, rule, mode, sessions_held):
                 db.session.add(
                     Attempt(
                         user_id=user.id,
+                        cohort_id=cohort.id,
                         module_id=module.id,
                         quiz_version_id=(old if kind == OLD else quizzes[module.id]).id,
                         number=number,

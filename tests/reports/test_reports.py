@@ -104,6 +104,7 @@ def test_indicator_arithmetic_hand_computed(db, setting):
         db.session.add(
             Attempt(
                 user_id=uid,
+                cohort_id=cohort.id,
                 module_id=modules[1].id,
                 quiz_version_id=quiz.id,
                 number=1,
@@ -278,6 +279,7 @@ def test_pre_post_gain(db, setting):
             db.session.add(
                 Attempt(
                     user_id=uid,
+                    cohort_id=cohort.id,
                     module_id=module.id,
                     quiz_version_id=quiz.id,
                     number=1,
@@ -316,6 +318,7 @@ def test_jurisdiction_filter_survives_paging_and_learner_page_shows_an_attempt_w
     db.session.add(
         Attempt(
             user_id=uid,
+            cohort_id=cohort.id,
             module_id=version.module_id,
             quiz_version_id=version.id,
             number=1,
