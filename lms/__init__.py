@@ -135,7 +135,7 @@ def _register_hooks(app: Flask) -> None:
     from .core.access import enforce_access
     from .core.errors import register_error_handlers
     from .core.menu import asset_url, main_menu
-    from .core.security import set_security_headers
+    from .core.security import refuse_nul_bytes, set_security_headers
     from .i18n import LANGUAGE_NAMES, RTL_LOCALES
 
     app.jinja_env.globals.update(
@@ -152,6 +152,7 @@ def _register_hooks(app: Flask) -> None:
 
     from .accounts.routes import require_two_factor
 
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
     app.before_request(require_two_factor)
 
