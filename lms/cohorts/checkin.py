@@ -53,3 +53,16 @@ def is_valid(secret: str, typed: str, now: datetime) -> bool:
         return True
     into_window = int(now.timestamp()) % WINDOW_SECONDS
     return into_window < PREVIOUS_WINDOW_GRACE_SECONDS and hmac.compare_digest(code, code_for(secret, window - 1))
+
+
+def windows_ago(secret: str, typed: str, now: datetime, lookback: int = 240) -> int | None:
+    """How many windows ago ``typed`` was the code (0: the current one), looking back ``lookback`` windows;
+    None when it never was. Tells an expired code (say so, and what to do) from a mistyped one."""
+    code = normalize_code(typed)
+    if len(code) != LENGTH:
+        return None
+    window = window_of(now)
+    for back in range(lookback + 1):
+        if hmac.compare_digest(code, code_for(secret, window - back)):
+            return back
+    return None

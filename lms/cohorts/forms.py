@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -86,4 +87,6 @@ class WalkInForm(BaseForm):
 class CheckinForm(BaseForm):
     code = StringField(_l("Code shown on the screen"), validators=[DataRequired(), Length(max=20)])
     session = StringField(validators=[Optional(), Length(max=12)])
+    #: a signed record of a QR code scanned before signing in (see cohorts.routes.checkin_page)
+    scan = HiddenField(validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Check in"))

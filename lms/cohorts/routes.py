@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import (
@@ -25,7 +26,7 @@ from ..accounts import service as accounts
 from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
 from ..content.models import Course, Module, ModuleText
-from ..core.access import roles_required, signed_in
+from ..core.access import public, roles_required
 from ..core.forms import safe_next_url
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter
@@ -624,18 +625,78 @@ def _checkin_key() -> str:
     return f"checkin:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
 
 
+def _scan_signer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt="tadrib-checkin-scan")
+
+
+def _read_scan(token: str | None) -> dict | None:
+    """The QR scan a person made before signing in: {"s": session id, "c": code, "t": scan time}, or None when
+    missing, forged or older than the pass lasts."""
+    from itsdangerous import BadSignature
+
+    if not token:
+        return None
+    try:
+        scan = _scan_signer().loads(token, max_age=service.CHECKIN_PASS_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(scan, dict) or not {"s", "c", "t"} <= set(scan):
+        return None
+    return scan
+
+
 @bp.route("/checkin", methods=["GET", "POST"])
-@signed_in
+@public
 @limiter.limit("10 per minute", methods=["POST"], key_func=_checkin_key)
 def checkin_page():
+    """Self check-in with the code on the trainer's screen, typed or scanned (the QR opens this page with the
+    code). Someone not signed in who scans a valid code is sent to sign in with a signed record of the scan in
+    the address: the code is honoured for them for CHECKIN_PASS_SECONDS, for that session only, once."""
+    now = utcnow()
+    if not current_user.is_authenticated:
+        code, raw_session = request.args.get("code", "")[:20], request.args.get("s", "")[:12]
+        session_id = int(raw_session) if raw_session.isdigit() and len(raw_session) <= 9 else None
+        if request.method == "GET" and code and session_id:
+            if service.scan_is_valid(session_id, code, now):
+                token = _scan_signer().dumps({"s": session_id, "c": code, "t": int(now.timestamp())})
+                flash(
+                    _(
+                        "Sign in to finish checking in: the code you scanned stays valid for %(minutes)d minutes.",
+                        minutes=service.CHECKIN_PASS_SECONDS // 60,
+                    ),
+                    "info",
+                )
+                return redirect(url_for("accounts.login", next=url_for("cohorts.checkin_page", scan=token)))
+            flash(
+                _(
+                    "This code has expired: the code changes every minute. "
+                    "Sign in, then type the code shown on the screen now."
+                ),
+                "warning",
+            )
+        return redirect(url_for("accounts.login", next=url_for("cohorts.checkin_page")))
     form = CheckinForm()
+    scan = _read_scan(request.values.get("scan"))
     if request.method == "GET":
-        form.code.data = request.args.get("code", "")[:20]
-        form.session.data = request.args.get("s", "")[:12]
+        if request.args.get("scan") and scan is None:
+            flash(_("Your scan has expired. Type the code shown on the trainer's screen now."), "warning")
+        if scan is not None:
+            form.code.data, form.session.data, form.scan.data = scan["c"], str(scan["s"]), request.args["scan"]
+        else:
+            form.code.data = request.args.get("code", "")[:20]
+            form.session.data = request.args.get("s", "")[:12]
     if form.validate_on_submit():
-        session_id = int(form.session.data) if (form.session.data or "").isdigit() else None
+        raw = form.session.data or ""
+        session_id = int(raw) if raw.isdigit() and len(raw) <= 9 else None
+        scanned_at = None
+        if scan is not None and scan["s"] == session_id and scan["c"] == form.code.data:
+            scanned_at = datetime.fromtimestamp(scan["t"], tz=UTC).replace(tzinfo=None)
         try:
-            session, status = service.check_in(current_user, form.code.data, session_id=session_id)
+            session, status = service.check_in(
+                current_user, form.code.data, now=now, session_id=session_id, scanned_at=scanned_at
+            )
         except CohortError as error:
             db.session.rollback()
             form.code.errors = [str(error)]
@@ -644,7 +705,13 @@ def checkin_page():
             message = _("You are checked in: present.") if status == "present" else _("You are checked in: late.")
             flash(message, "success")
             return redirect(url_for("cohorts.checkin_page"))
-    return render_template("cohorts/checkin.html", form=form)
+    until = None
+    if scan is not None:
+        from flask_babel import format_time
+
+        expires = datetime.fromtimestamp(scan["t"] + service.CHECKIN_PASS_SECONDS, tz=UTC).replace(tzinfo=None)
+        until = format_time(expires, "short")
+    return render_template("cohorts/checkin.html", form=form, scan_until=until)
 
 
 # --- reports ----------------------------------------------------------------------------------------------

@@ -394,10 +394,22 @@ def checkin_available(session: WorkshopSession, now: datetime) -> bool:
     return session.is_checkin_open and opens <= now <= closes
 
 
+#: a code scanned from the QR before signing in stays good this long for the person who signs in
+CHECKIN_PASS_SECONDS = 300
+
+
 def check_in(
-    user, typed_code: str, now: datetime | None = None, session_id: int | None = None
+    user,
+    typed_code: str,
+    now: datetime | None = None,
+    session_id: int | None = None,
+    scanned_at: datetime | None = None,
 ) -> tuple[WorkshopSession, str]:
-    """Mark ``user`` present (or late) in the open session whose current code they typed. Once only."""
+    """Mark ``user`` present (or late) in the open session whose current code they typed. Once only.
+
+    ``scanned_at``: the code was scanned (QR) at that moment by someone who then had to sign in. It is checked
+    against the code of that moment, for at most CHECKIN_PASS_SECONDS, and the session must still be open now.
+    """
     now = now or utcnow()
     statement = (
         select(WorkshopSession)
@@ -407,17 +419,37 @@ def check_in(
     if session_id:
         statement = statement.where(WorkshopSession.id == session_id)
     candidates = [s for s in db.session.scalars(statement) if checkin_available(s, now)]
-    session = next((s for s in candidates if checkin.is_valid(s.checkin_secret, typed_code, now)), None)
+    valid_at = now
+    if scanned_at is not None:
+        if not timedelta(0) <= now - scanned_at <= timedelta(seconds=CHECKIN_PASS_SECONDS):
+            raise CohortError(_("Your scan has expired. Type the code shown on the trainer's screen now."))
+        valid_at = scanned_at
+    session = next((s for s in candidates if checkin.is_valid(s.checkin_secret, typed_code, valid_at)), None)
     if session is None:
+        if any((checkin.windows_ago(s.checkin_secret, typed_code, now) or 0) > 0 for s in candidates):
+            raise CohortError(
+                _("This code has expired: the code changes every minute. Type the code shown on the screen now.")
+            )
         raise CohortError(_("This code is not valid now. Check it on the screen and type it again."))
     existing = db.session.scalar(
         select(Attendance).where(Attendance.session_id == session.id, Attendance.user_id == user.id)
     )
     if existing is not None and existing.status in ("present", "late"):
         raise CohortError(_("You are already checked in for this session."))
-    status = "late" if now > session.starts_at + timedelta(minutes=session.late_after_minutes) else "present"
+    arrived = valid_at
+    status = "late" if arrived > session.starts_at + timedelta(minutes=session.late_after_minutes) else "present"
     record_attendance(session, user.id, status, user, method="checkin", enrolled_ids={user.id})
     return session, status
+
+
+def scan_is_valid(session_id: int | None, typed_code: str, now: datetime) -> bool:
+    """A QR scanned by someone not signed in yet: is its code the current one of an open session?"""
+    session = db.session.get(WorkshopSession, session_id) if session_id else None
+    return (
+        session is not None
+        and checkin_available(session, now)
+        and checkin.is_valid(session.checkin_secret, typed_code, now)
+    )
 
 
 def set_checkin_open(session: WorkshopSession, is_open: bool, actor) -> None:

@@ -4,7 +4,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -452,6 +452,87 @@ def test_qr_link_prefills_but_does_not_write(client, make_user, cohort, db):
     page = client.get(f"/checkin?code=ABCDE&s={session.id}").get_data(as_text=True)
     assert 'value="ABCDE"' in page
     assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+def _scan_token(app, session_id, code, scanned_at):
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(app.secret_key, salt="tadrib-checkin-scan").dumps(
+        {"s": session_id, "c": code, "t": int(scanned_at.replace(tzinfo=UTC).timestamp())}
+    )
+
+
+def test_qr_scanned_before_sign_in_is_honoured_after_sign_in(app, client, make_user, cohort, db):
+    """A learner scans the QR, is sent to sign in, types a password for 45 s (the code changed meanwhile): the
+    scanned code still checks them in, for that session, once."""
+    learner = _learner(make_user, db, cohort)
+    session = _session(db, cohort, starts_in=timedelta(minutes=-5))
+    code = checkin.current_code(session.checkin_secret, datetime.utcnow())
+    response = client.get(f"/checkin?code={code}&s={session.id}")
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert "/login?next=" in login_url and "scan" in login_url
+    assert db.session.scalar(select(func.count(Attendance.id))) == 0  # scanning alone writes nothing
+    from urllib.parse import parse_qs, urlsplit
+
+    next_url = parse_qs(urlsplit(login_url).query)["next"][0]
+    signed = client.post_form(login_url, {"email": "judge@example.org", "password": "correct horse battery"})
+    assert signed.headers["Location"] == next_url
+    # 45 seconds of typing later the screen shows another code: the scan made 45 s ago is what counts.
+    scanned = datetime.utcnow() - timedelta(seconds=100)
+    old_code = checkin.current_code(session.checkin_secret, scanned)
+    token = _scan_token(app, session.id, old_code, scanned)
+    page = client.get(f"/checkin?scan={token}").get_data(as_text=True)
+    assert f'value="{old_code}"' in page and "kept for you until" in page
+    done = client.post_form("/checkin", {"code": old_code, "session": str(session.id), "scan": token})
+    assert done.status_code == 302
+    mark = db.session.scalar(select(Attendance).where(Attendance.user_id == learner.id))
+    assert mark.status == "present" and mark.method == "checkin"
+    again = client.post_form("/checkin", {"code": old_code, "session": str(session.id), "scan": token})
+    assert "already checked in" in again.get_data(as_text=True)
+
+
+def test_scan_pass_is_bounded_in_time_session_and_code(app, client, make_user, cohort, db):
+    _learner(make_user, db, cohort)
+    session = _session(db, cohort, starts_in=timedelta(minutes=-5))
+    other = _session(db, cohort, starts_in=timedelta(minutes=-3))
+    client.login("judge@example.org")
+    # Older than the pass lasts: refused, and the learner is told so.
+    stale = datetime.utcnow() - timedelta(minutes=6)
+    stale_code = checkin.current_code(session.checkin_secret, stale)
+    token = _scan_token(app, session.id, stale_code, stale)
+    refused = client.post_form("/checkin", {"code": stale_code, "session": str(session.id), "scan": token})
+    assert "expired" in refused.get_data(as_text=True)
+    # A pass for one session does not check in to another one, nor with another code.
+    scanned = datetime.utcnow() - timedelta(seconds=90)
+    code = checkin.current_code(session.checkin_secret, scanned)
+    token = _scan_token(app, session.id, code, scanned)
+    wrong = client.post_form("/checkin", {"code": code, "session": str(other.id), "scan": token})
+    assert "valid" in wrong.get_data(as_text=True)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert "expired" in client.post_form(
+        "/checkin", {"code": code, "session": str(session.id), "scan": forged}
+    ).get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+def test_expired_code_says_so_and_what_to_do(client, make_user, cohort, db):
+    _learner(make_user, db, cohort)
+    session = _session(db, cohort, starts_in=timedelta(minutes=-5))
+    old = checkin.current_code(session.checkin_secret, datetime.utcnow() - timedelta(minutes=3))
+    # Not signed in: a scan of an old QR says it expired, then asks to sign in.
+    response = client.get(f"/checkin?code={old}&s={session.id}")
+    assert response.status_code == 302 and "scan" not in response.headers["Location"]
+    client.login("judge@example.org")
+    typed = client.post_form("/checkin", {"code": old}).get_data(as_text=True)
+    assert "expired" in typed and "changes every minute" in typed
+    assert "not valid now" in client.post_form("/checkin", {"code": "ZZZZZ"}).get_data(as_text=True)
+
+
+def test_checkin_page_sends_strangers_to_sign_in(client):
+    response = client.get("/checkin")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.post("/checkin", data={"code": "ABCDE"}).status_code in (302, 400)
 
 
 def test_walk_in_added_and_merged_keeping_attendance(client, trainer, make_user, cohort, db):
