@@ -588,6 +588,8 @@ def sign_in_sheet(session_id: int):
 @bp.get("/sessions/<int:session_id>/checkin-screen")
 @roles_required("trainer", "admin")
 def checkin_screen(session_id: int):
+    """The code and QR for the room. ``?mode=projector``: the same, full screen, for a projector: the code and
+    QR as large as the screen allows, the instruction in French and Arabic, how many have checked in."""
     import segno
 
     session = _session(session_id)
@@ -598,13 +600,41 @@ def checkin_screen(session_id: int):
     if code:
         link = url_for("cohorts.checkin_page", code=code, s=session.id, _external=True)
         qr = segno.make(link, error="m").svg_inline(scale=6, dark="#1c2430", light="#ffffff", omitsize=True)
+    refresh = checkin.seconds_left(now) if available else 30
+    marks = service.attendance_of(session)
+    checked_in = sum(1 for mark in marks.values() if mark.status in ("present", "late"))
+    enrolled = len(service.learners(session.cohort))
+    if request.args.get("mode") == "projector":
+        instructions = []
+        for language in ("fr", "ar"):
+            with force_locale(language):
+                instructions.append(
+                    {
+                        "lang": language,
+                        "dir": "rtl" if language == "ar" else "ltr",
+                        "how": _("Scan the QR code, or sign in to Tadrib, open “Check in” and type this code."),
+                        "count": _("%(count)s of %(total)s checked in", count=checked_in, total=enrolled),
+                    }
+                )
+        return render_template(
+            "cohorts/checkin_projector.html",
+            session=session,
+            code=code,
+            qr=qr,
+            available=available,
+            refresh=refresh,
+            instructions=instructions,
+            address=url_for("cohorts.checkin_page", _external=True),
+        )
     return render_template(
         "cohorts/checkin_screen.html",
         session=session,
         code=code,
         qr=qr,
         available=available,
-        refresh=checkin.seconds_left(now) if available else 30,
+        refresh=refresh,
+        checked_in=checked_in,
+        enrolled=enrolled,
         form=ConfirmForm(),
         window=service.checkin_window(session),
         local=service.utc_to_local,

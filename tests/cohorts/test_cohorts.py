@@ -445,6 +445,21 @@ def test_checkin_screen_shows_code_and_qr(client, trainer, cohort, db):
     assert code in page and "<svg" in page and 'data-reload-after="' in page
 
 
+def test_projector_view_shows_code_qr_both_languages_and_count_only(client, trainer, make_user, cohort, db):
+    learner = _learner(make_user, db, cohort)
+    session = _session(db, cohort, starts_in=timedelta(minutes=-5))
+    service.record_attendance(session, learner.id, "present", None, method="checkin")
+    db.session.commit()
+    client.login("trainer@example.org")
+    normal = client.get(f"/sessions/{session.id}/checkin-screen").get_data(as_text=True)
+    assert "mode=projector" in normal and "1 of 1 checked in" in normal
+    page = client.get(f"/sessions/{session.id}/checkin-screen?mode=projector").get_data(as_text=True)
+    code = checkin.current_code(session.checkin_secret, datetime.utcnow())
+    assert code in page and "<svg" in page
+    assert "tapez ce code" in page and "اكتب هذا الرمز" in page  # the instruction in French and Arabic
+    assert "1 sur 1" in page and "site-header" not in page and "Close check-in" not in page
+
+
 def test_qr_link_prefills_but_does_not_write(client, make_user, cohort, db):
     _learner(make_user, db, cohort)
     session = _session(db, cohort)
