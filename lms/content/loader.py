@@ -37,7 +37,7 @@ UNSAFE_PATTERNS = [
     (re.compile(r"data\s*:\s*text/html", re.I), "unsafe link: data:text/html is not allowed"),
 ]
 LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-REF_LINK_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
+REF_LINK_RE = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")  # [^n]: is a footnote
 MODULE_LINK_RE = re.compile(r"^\.\./(\d{2}-[a-z0-9-]+)/?(?:#(.+))?$")
 
 
