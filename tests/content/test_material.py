@@ -50,8 +50,9 @@ def test_tracks_target_their_audiences():
 def test_module_minimums(course, module):
     for locale in ("fr", "ar"):
         text = module.texts[locale]
-        words = len(text.body.split())
-        assert 1200 <= words <= 2500, f"{locale}: {words} words"
+        # footnote definitions are the sources, not reading: they do not count
+        words = len(re.sub(r"(?m)^\[\^[^\]]+\]:.*$", "", text.body).split())
+        assert 1200 <= words <= 3000, f"{locale}: {words} words"
         assert "!!! law" in text.body, f"{locale}: no quoted law block"
         assert re.search(r'!!! case "[^"]*(fictif|fictive|متخيلة|افتراضية|خيالية)', text.body), (
             f"{locale}: no fictional case"
