@@ -37,7 +37,7 @@ UNSAFE_PATTERNS = [
     (re.compile(r"data\s*:\s*text/html", re.I), "unsafe link: data:text/html is not allowed"),
 ]
 LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-REF_LINK_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
+REF_LINK_RE = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")  # [^n]: is a footnote
 MODULE_LINK_RE = re.compile(r"^\.\./(\d{2}-[a-z0-9-]+)/?(?:#(.+))?$")
 
 
@@ -60,6 +60,8 @@ class LocaleText:
     body: str
     path: Path
     body_line: int
+    #: the body as written (``body`` has the law includes expanded); line-based checks read this one
+    source: str = ""
 
 
 @dataclass
@@ -241,7 +243,7 @@ def _split_front_matter(report, path: Path, text: str):
     return None, text, 1
 
 
-def _load_locale(report, path: Path, locale: str) -> LocaleText | None:
+def _load_locale(report, path: Path, locale: str, law: dict | None = None) -> LocaleText | None:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -282,7 +284,10 @@ def _load_locale(report, path: Path, locale: str) -> LocaleText | None:
     if not body.strip():
         report.add(path, body_line, "the module has no body text")
     _check_unsafe(report, path, body, body_line)
-    return LocaleText(locale, title.strip(), minutes, [o.strip() for o in objectives], body, path, body_line)
+    expanded = _expand_law(report, path, body, body_line, locale, law or {})
+    return LocaleText(
+        locale, title.strip(), minutes, [o.strip() for o in objectives], expanded, path, body_line, source=body
+    )
 
 
 def _check_unsafe(report, path: Path, body: str, first_line: int) -> None:
@@ -296,7 +301,7 @@ def _check_unsafe(report, path: Path, body: str, first_line: int) -> None:
 def _check_links(report, course_folder: Path, module: ModuleSource, anchors: dict) -> None:
     for locale, text in module.texts.items():
         own = anchors.get((module.folder, locale), set())
-        for offset, line in enumerate(text.body.split("\n")):
+        for offset, line in enumerate(text.source.split("\n")):
             targets = LINK_RE.findall(line) + REF_LINK_RE.findall(line)
             for href in targets:
                 lineno = text.body_line + offset
@@ -324,7 +329,7 @@ def _check_links(report, course_folder: Path, module: ModuleSource, anchors: dic
                         report.add(text.path, lineno, f"broken link: '{folder}' has no heading with anchor '#{anchor}'")
 
 
-def _load_module(report, folder: Path, position: int, slug: str) -> ModuleSource:
+def _load_module(report, folder: Path, position: int, slug: str, law: dict | None = None) -> ModuleSource:
     module = ModuleSource(slug=slug, folder=folder.name, position=position)
     raw_parts = [RENDER_VERSION]
     for path in sorted(folder.iterdir()):
@@ -335,7 +340,7 @@ def _load_module(report, folder: Path, position: int, slug: str) -> ModuleSource
             if locale not in LOCALES:
                 report.add(path, 1, f"unknown locale file '{path.name}' (use fr.md, ar.md, en.md)")
                 continue
-            text = _load_locale(report, path, locale)
+            text = _load_locale(report, path, locale, law)
             if text is not None:
                 module.texts[locale] = text
                 raw_parts.append(f"{locale}:{text.title}:{text.minutes}:{text.objectives}:{text.body}")
@@ -352,6 +357,243 @@ def _load_module(report, folder: Path, position: int, slug: str) -> ModuleSource
     # sync renders every module again instead of serving HTML made by the old code.
     module.source_hash = _sha(f"renderer:{RENDERER_VERSION}", *raw_parts)
     return module
+
+
+# --- quoted law: one source of truth in courses/_law/ -------------------------------------------
+#
+# courses/_law/<instrument>/instrument.yaml   names: [...]  (how module titles name the instrument)
+# courses/_law/<instrument>/<ref>.<locale>.md front matter (title, cited_as, source) + the official text
+#
+# A module quotes it with a line  {{< law 27-14/448-1.1 [27-14/448-1.2 ...] [title="..."] >}}  which the loader
+# expands into a ``!!! law`` block (the text, then the source). A ``!!! law`` block written by hand whose title names
+# an instrument and an article that have snippets must repeat their text word for word, paragraph by paragraph.
+
+LAW_DIR = "_law"
+INCLUDE_RE = re.compile(r"^\{\{<\s*law\s+(.*?)\s*>\}\}\s*$")
+INCLUDE_TITLE_RE = re.compile(r'\btitle="([^"]*)"')
+LAW_BLOCK_RE = re.compile(r'^!!!\s+law\s+"([^"]*)"\s*$')
+ADMONITION_RE = re.compile(r"^!!!\s+(\w+)")
+
+
+@dataclass
+class LawSnippet:
+    ref: str
+    locale: str
+    title: str
+    source: str
+    cited_as: list[str]
+    names: list[str]
+    text: str
+    path: Path
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def load_law(report, root: Path) -> dict[tuple[str, str], LawSnippet]:
+    """Every snippet under ``root/_law``, keyed by (ref, locale); problems reported like any other."""
+    snippets: dict[tuple[str, str], LawSnippet] = {}
+    law_root = root / LAW_DIR
+    if not law_root.is_dir():
+        return snippets
+    for folder in sorted(p for p in law_root.iterdir() if p.is_dir()):
+        meta_path = folder / "instrument.yaml"
+        names: list[str] = []
+        if meta_path.exists():
+            data, _raw = _read_yaml(report, meta_path)
+            names = [str(n) for n in (data or {}).get("names", [])] if isinstance(data, dict) else []
+        if not names:
+            report.add(meta_path, 1, "instrument.yaml must list the 'names' by which module titles cite the instrument")
+        for path in sorted(folder.glob("*.md")):
+            stem, _, locale = path.stem.rpartition(".")
+            if locale not in LOCALES or not stem:
+                report.add(path, 1, "a law snippet is named <article>.<locale>.md (fr, ar or en)")
+                continue
+            text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+            front, body, body_line = _split_front_matter(report, path, text)
+            if front is None:
+                continue
+            try:
+                meta = load(front)
+            except YamlError as error:
+                report.add(path, error.line + 1, error.message)
+                continue
+            meta = meta if isinstance(meta, dict) else {}
+            title, source, cited = meta.get("title"), meta.get("source"), meta.get("cited_as")
+            if not isinstance(title, str) or not title.strip():
+                report.add(path, 2, "a law snippet needs a 'title' (the block's heading)")
+                continue
+            if not isinstance(source, str) or not source.strip():
+                report.add(path, 2, "a law snippet needs a 'source' (where the official text was read)")
+                continue
+            if not isinstance(cited, list) or not cited:
+                report.add(path, 2, "a law snippet needs 'cited_as': how a title cites its article")
+                continue
+            if not body.strip():
+                report.add(path, body_line, "the law snippet has no text")
+                continue
+            ref = f"{folder.name}/{stem}"
+            snippets[(ref, locale)] = LawSnippet(
+                ref, locale, title.strip(), source.strip(), [str(c) for c in cited], names, body.strip(), path
+            )
+    return snippets
+
+
+def _expand_law(report, path: Path, body: str, first_line: int, locale: str, law: dict) -> str:
+    """Replace each ``{{< law ... >}}`` line by the ``!!! law`` block it names."""
+    out = []
+    for offset, line in enumerate(body.split("\n")):
+        match = INCLUDE_RE.match(line)
+        if not match:
+            out.append(line)
+            continue
+        args = match.group(1)
+        title_match = INCLUDE_TITLE_RE.search(args)
+        refs = INCLUDE_TITLE_RE.sub("", args).split()
+        found = []
+        for ref in refs:
+            snippet = law.get((ref, locale))
+            if snippet is None:
+                known = any(key[0] == ref for key in law)
+                report.add(
+                    path,
+                    first_line + offset,
+                    f"law include '{ref}': no {LAW_DIR}/{ref}.{locale}.md"
+                    + ("" if known else " (no such snippet in any language)"),
+                )
+            else:
+                found.append(snippet)
+        if not refs:
+            report.add(path, first_line + offset, "law include names no snippet: {{< law <instrument>/<article> >}}")
+        if not found:
+            continue
+        title = title_match.group(1) if title_match else " ; ".join(s.title for s in found)
+        out.append(f'!!! law "{title}"')
+        for snippet in found:
+            for text_line in snippet.text.split("\n"):
+                out.append(f"    {text_line}" if text_line.strip() else "")
+            out.append("")
+        sources = sorted({s.source for s in found})
+        out.append("    *" + " ; ".join(sources) + "*")
+    return "\n".join(out)
+
+
+def _law_blocks(body: str):
+    """``(line offset, title, text)`` of every hand-written ``!!! law`` block."""
+    lines = body.split("\n")
+    index = 0
+    while index < len(lines):
+        match = LAW_BLOCK_RE.match(lines[index])
+        if not match:
+            index += 1
+            continue
+        start, block = index, []
+        index += 1
+        while index < len(lines) and (not lines[index].strip() or lines[index].startswith("    ")):
+            block.append(lines[index][4:])
+            index += 1
+        yield start, match.group(1), "\n".join(block)
+
+
+def _cites(title: str, snippet: LawSnippet) -> bool:
+    folded = title.casefold()
+    if not any(name.casefold() in folded for name in snippet.names):
+        return False
+    return any(
+        re.search(rf"(?<![\w.-]){re.escape(form.casefold())}(?![\w-]|\.\d)", folded) for form in snippet.cited_as
+    )
+
+
+def _check_law_quotes(report, text: LocaleText, law: dict) -> None:
+    for offset, title, block in _law_blocks(text.source):
+        cited = [s for (ref, locale), s in law.items() if locale == text.locale and _cites(title, s)]
+        if not cited:
+            continue
+        official = {p for s in cited for p in _paragraphs(s.text)}
+        if all(p in official for p in _paragraphs(block)):
+            continue
+        refs = ", ".join(sorted(s.ref for s in cited))
+        report.add(
+            text.path,
+            text.body_line + offset,
+            f"law quotation differs from the official text in {LAW_DIR}/ ({refs}): "
+            f"quote it with {{{{< law {cited[0].ref} >}}}}",
+        )
+
+
+# --- statistics need a source ------------------------------------------------------------------
+#
+# A figure is a number followed by a counted noun (victims, cases, States, ...) or a per cent sign. Every paragraph,
+# list item or table row holding one must carry a footnote reference [^...]. Quoted law and fictional cases are
+# exempt; article numbers, ages, years, penalties and amounts are not figures (no counted noun follows them).
+
+COUNTED = {
+    "fr": r"victimes?|cas|[ée]tats?|poursuites?|condamnations?|enquêtes?|affaires?|indicateurs?|magistrat(?:e|s|es)?|"
+    r"procureurs?|villes?|sites?|enfants?|femmes?|hommes?|personnes?|suspects?|infractions?|pays|cours|tribunaux|"
+    r"signalements?|dossiers?|assistant(?:e|s|es)? sociales?|travailleu(?:r|rs|se|ses) soci(?:al|aux|ales?)",
+    "ar": r"ضحية|ضحايا|حالة|حالات|دولة|دول|متابعة|متابعات|إدانة|إدانات|قضية|قضايا|بحثا|أبحاث|مؤشرا|مؤشر|مؤشرات|"
+    r"قاضيا|قضاة|مدن|مدينة|مواقع|موقعا|طفلا|أطفال|امرأة|نساء|شخصا|أشخاص|محكمة|محاكم|مشتبها|مشتبه|مساعدا|مساعدة|"
+    r"مساعدين|مساعدات|ملفا|ملفات",
+    "en": r"victims?|cases?|states?|prosecutions?|convictions?|investigations?|indicators?|magistrates?|"
+    r"prosecutors?|cities|city|sites?|children|child|women|woman|men|persons?|people|suspects?|offences?|"
+    r"countries|courts?|social workers?|files?",
+}
+NUMBER = r"(?<![\w.,/-])\d{1,3}(?:[  .,]\d{3})*(?:[.,]\d+)?"
+#: definitions ([^x]: at the start of a line) are skipped before this is searched
+FOOTNOTE_REF_RE = re.compile(r"\[\^[^\]]+\]")
+#: a number right after one of these words is an article, paragraph or text number, not a figure
+REFERENCE_WORD_RE = re.compile(
+    r"(?:\barticles?|\bart\.|\bal\.|\balinéas?|\bparagraphs?|\bparagraphes?|\bsections?|\bn°|\bno\.|"
+    r"المادة|المادتين|الفصل|الفصلين|الفقرة|رقم)\s*$",
+    re.I,
+)
+
+
+def _figures(figure: re.Pattern, text: str) -> list[str]:
+    return [m.group(0).strip() for m in figure.finditer(text) if not REFERENCE_WORD_RE.search(text[: m.start()])]
+
+
+def _figure_re(locale: str) -> re.Pattern:
+    counted = COUNTED.get(locale, COUNTED["en"])
+    # the counted noun may follow the number directly or after one word ("27 identified victims")
+    return re.compile(rf"{NUMBER}\s*(?:%|(?:[^\W\d_]+\s+)?(?:{counted})(?![\w]))", re.I)
+
+
+def _check_figures(report, text: LocaleText) -> None:
+    figure = _figure_re(text.locale)
+    lines = text.source.split("\n")
+    exempt = False  # inside a !!! law or !!! case block
+    block: list[tuple[int, str]] = []
+
+    def flush():
+        joined = " ".join(line for _offset, line in block)
+        found = _figures(figure, joined)
+        if found and not FOOTNOTE_REF_RE.search(joined):
+            offset = next((o for o, line in block if _figures(figure, line)), block[0][0])
+            found = found[0]
+            report.add(text.path, text.body_line + offset, f"figure '{found}' has no source: add a footnote [^…] to it")
+        block.clear()
+
+    for offset, line in enumerate(lines):
+        admonition = ADMONITION_RE.match(line)
+        if admonition:
+            flush()
+            exempt = admonition.group(1) in ("law", "case")
+            continue
+        if exempt and (line.startswith("    ") or not line.strip()):
+            continue
+        exempt = False
+        stripped = line.strip()
+        new_item = not stripped or stripped.startswith(("- ", "* ", "|", "#")) or re.match(r"^\d+\.\s", stripped)
+        if new_item or re.match(r"^\[\^[^\]]+\]:", stripped):
+            flush()
+        if not stripped or stripped.startswith("#") or re.match(r"^\s*\[\^[^\]]+\]:", line):
+            continue
+        block.append((offset, line))
+        if stripped.startswith("|"):
+            flush()
+    flush()
 
 
 # --- quiz.yaml --------------------------------------------------------------------------------
@@ -590,6 +832,7 @@ def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
         report.add(root, 1, "no such folder")
         return [], report.problems
     courses = []
+    law = load_law(report, root)
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if not SLUG_RE.match(folder.name):
             report.add(folder, 1, f"course folder '{folder.name}' must be a slug (a-z, 0-9, -)")
@@ -606,18 +849,21 @@ def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
             position, slug = int(match.group(1)), match.group(2)
             if slug in seen_slugs:
                 report.add(module_dir, 1, f"duplicate module slug '{slug}' (also {seen_slugs[slug]})")
-                _load_module(report, module_dir, position, slug)  # still report its own problems
+                _load_module(report, module_dir, position, slug, law)  # still report its own problems
                 continue
             if position in seen_positions:
                 report.add(module_dir, 1, f"duplicate module number {position:02d} (also {seen_positions[position]})")
             seen_slugs[slug] = module_dir.name
             seen_positions[position] = module_dir.name
-            modules.append(_load_module(report, module_dir, position, slug))
+            modules.append(_load_module(report, module_dir, position, slug, law))
         if not modules:
             report.add(folder, 1, "the course has no module folder")
         anchors = {(m.folder, locale): heading_ids(text.body) for m in modules for locale, text in m.texts.items()}
         for module in modules:
             _check_links(report, folder, module, anchors)
+            for text in module.texts.values():
+                _check_law_quotes(report, text, law)
+                _check_figures(report, text)
         if course is not None:
             course.modules = modules
             courses.append(course)
