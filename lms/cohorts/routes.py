@@ -369,6 +369,9 @@ def confirm_import(cohort_id: int):
         return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
     try:
         rows = parse_enrolment_file(path.name, path.read_bytes(), list(accounts.jurisdictions()))
+    except ImportFileError as error:  # the limits changed since the preview
+        flash(IMPORT_ERRORS[str(error.args[0])](), "error")
+        return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
     finally:
         path.unlink(missing_ok=True)  # used once: confirmed, or unreadable
     counts = service.import_rows(cohort, rows, current_user)
