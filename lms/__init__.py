@@ -92,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import accounts, certificates, cohorts, content, core, demo, quizzes, reports
     from .accounts import cli as accounts_cli
+    from .cohorts import cli as cohorts_cli
     from .content import cli as content_cli
 
     app.register_blueprint(core.bp)
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates.bp)
     app.register_blueprint(reports.bp)
     app.cli.add_command(accounts_cli.cli)
+    app.cli.add_command(cohorts_cli.cli)
     app.cli.add_command(content_cli.cli)
     app.cli.add_command(certificates.cli.cli)
     app.cli.add_command(reports.cli.cli)

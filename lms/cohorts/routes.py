@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 
 from flask import (
     abort,
@@ -31,7 +29,7 @@ from ..core.forms import safe_next_url
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter
 from ..i18n import _
-from . import bp, checkin, service
+from . import bp, checkin, previews, service
 from .forms import CheckinForm, CohortForm, ImportForm, SessionForm, WalkInForm
 from .importing import ImportFileError, neutralize_cell, parse_enrolment_file
 from .models import STATUSES, Cohort, WorkshopSession
@@ -44,6 +42,13 @@ IMPORT_ERRORS = {
     "xlsx": lambda: _("This .xlsx file cannot be read. Open it in Excel and save it again."),
     "binary": lambda: _("This file is not a spreadsheet. Send a .csv or .xlsx file."),
     "too_many": lambda: _("The file has too many rows (at most 2,000)."),
+    "too_many_columns": lambda: _("The file has too many columns (at most 50)."),
+    "cell_too_long": lambda: _("A cell of the file is too long (at most 1,000 characters)."),
+    "too_big": lambda: _("The file is too large (at most 4 MB for a CSV file)."),
+    "xlsx_bomb": lambda: _(
+        "This .xlsx file is not an ordinary spreadsheet: once unpacked it is far too large. "
+        "Copy the list into a new workbook and send that one."
+    ),
 }
 ROW_ERRORS = {
     "email": lambda: _("invalid e-mail address"),
@@ -318,19 +323,15 @@ def walk_in(cohort_id: int):
 # --- import ---------------------------------------------------------------------------------------
 
 
-def _imports_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @bp.route("/cohorts/<int:cohort_id>/import", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def import_people(cohort_id: int):
     cohort = _cohort(cohort_id)
+    previews.purge_expired()
     form = ImportForm()
     rows, token, problem = None, None, None
     if form.validate_on_submit():
+        previews.discard(cohort.id, current_user.id)  # a new file replaces the trainer's earlier preview
         upload = form.file.data
         data = upload.read()
         try:
@@ -340,10 +341,10 @@ def import_people(cohort_id: int):
         except ImportFileError as error:
             problem = IMPORT_ERRORS[str(error.args[0])]()
         else:
-            # Nothing is written to the database until the trainer confirms; the file waits here.
-            token = secrets.token_urlsafe(16)
-            suffix = ".xlsx" if data[:2] == b"PK" else ".csv"
-            (_imports_folder() / f"{cohort.id}-{current_user.id}-{token}{suffix}").write_bytes(data)
+            if any(row.status in ("new", "existing") for row in rows):
+                # Nothing is written to the database until the trainer confirms; the file waits (a day at most).
+                suffix = ".xlsx" if data[:2] == b"PK" else ".csv"
+                token = previews.save(cohort.id, current_user.id, data, suffix)
     return render_template(
         "cohorts/import.html",
         cohort=cohort,
@@ -353,6 +354,7 @@ def import_people(cohort_id: int):
         problem=problem,
         row_errors=ROW_ERRORS,
         confirm=ConfirmForm(),
+        preview_hours=int(previews.max_age_seconds() // 3600),
     )
 
 
@@ -362,20 +364,19 @@ def confirm_import(cohort_id: int):
     cohort = _cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    token = request.form.get("token", "")
-    matches = [
-        p
-        for p in _imports_folder().glob(f"{cohort.id}-{current_user.id}-*")
-        if p.stem.split("-", 2)[-1] == token and token
-    ]
-    if not matches:
+    path = previews.find(cohort.id, current_user.id, request.form.get("token", ""))
+    if path is None:
         flash(_("This preview has expired: send the file again."), "warning")
         return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
-    path = matches[0]
-    rows = parse_enrolment_file(path.name, path.read_bytes(), list(accounts.jurisdictions()))
+    try:
+        rows = parse_enrolment_file(path.name, path.read_bytes(), list(accounts.jurisdictions()))
+    except ImportFileError as error:  # the limits changed since the preview
+        flash(IMPORT_ERRORS[str(error.args[0])](), "error")
+        return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
+    finally:
+        path.unlink(missing_ok=True)  # used once: confirmed, or unreadable
     counts = service.import_rows(cohort, rows, current_user)
     db.session.commit()
-    path.unlink(missing_ok=True)
     flash(
         _(
             "Import done: %(created)d new accounts invited, %(enrolled)d people enrolled, "
@@ -385,6 +386,17 @@ def confirm_import(cohort_id: int):
         "success",
     )
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/import/cancel")
+@roles_required("trainer", "admin")
+def cancel_import(cohort_id: int):
+    cohort = _cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    previews.discard(cohort.id, current_user.id, request.form.get("token", ""))
+    flash(_("Import cancelled: the file is deleted."), "success")
+    return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
 
 
 # --- sessions --------------------------------------------------------------------------------------

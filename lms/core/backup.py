@@ -2,6 +2,10 @@
 
 SQLite: the online backup API (pages copied under a read lock, WAL included). PostgreSQL: pg_dump in the
 custom format. Restore is documented in the README and performed by a test.
+
+Only the database is copied. Import previews (``<instance>/imports/``, files waiting for a trainer's
+confirmation: names and e-mail addresses) are deliberately never backed up: they live a day at most
+(``lms.cohorts.previews``), and a copy in a backup would outlive their purpose and any erasure.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import click
@@ -11,7 +14,7 @@ import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..content.loader import LOCALES, MODULE_DIR_RE, QUIZ_DEFAULTS, load_courses
+from ..content.loader import LOCALES, MODULE_DIR_RE, QUIZ_DEFAULTS, REQUIRED_LOCALES, load_courses
 from ..content.yamllines import LineDict, LineList, YamlError, load
 from .gift import export_gift, read_aiken, read_gift
 
@@ -31,15 +34,41 @@ class _Text(str):
     """A text of the quiz, written in double quotes as in the hand-written files."""
 
 
+#: marks, while the YAML is written, a text copied from another language (``--allow-untranslated``)
+_COPY_MARK = "\ue0ff"
+_COPY_RE = re.compile(r'"\ue0ff(\w+)\|')
+
+
+class _Copied(_Text):
+    """A text copied from another language: written with an ``# untranslated`` comment on its line."""
+
+    def __new__(cls, text: str, source: str):
+        return super().__new__(cls, f"{_COPY_MARK}{source}|{text}")
+
+
 _Dumper.add_representer(_Text, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+_Dumper.add_representer(
+    _Copied, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+)
 
 
 def _texts(texts: dict) -> dict:
-    return {locale: _Text(text) for locale, text in texts.items()}
+    return {locale: text if isinstance(text, _Text) else _Text(text) for locale, text in texts.items()}
+
+
+def _mark_copies(text: str) -> str:
+    """``ar: "<mark>fr|text"`` -> ``ar: "text"  # untranslated: copied from fr``."""
+    lines = []
+    for line in text.split("\n"):
+        match = _COPY_RE.search(line)
+        if match:
+            line = line[: match.start()] + '"' + line[match.end() :] + f"  # untranslated: copied from {match.group(1)}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _dump(value) -> str:
-    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000)
+    return _mark_copies(yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000))
 
 
 def _courses_root() -> Path:
@@ -122,7 +151,10 @@ def _yaml_question(question: dict) -> dict:
         out["choices"] = [{"id": c["id"], "text": _texts(c["text"])} for c in question["choices"]]
         out["items"] = [{"id": i["id"], "match": i["match"], "text": _texts(i["text"])} for i in question["items"]]
     elif kind == "short":
-        out["answers"] = {locale: [_Text(a) for a in values] for locale, values in question["answers"].items()}
+        out["answers"] = {
+            locale: [a if isinstance(a, _Text) else _Text(a) for a in values]
+            for locale, values in question["answers"].items()
+        }
     if question.get("explanation"):
         out["explanation"] = _texts(question["explanation"])
     if kind == "essay" and question.get("rubric"):
@@ -185,29 +217,103 @@ def _write(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _fill_translations(question: dict) -> list[str]:
+    """Copies each text into the required languages it lacks (marked ``_Copied``); returns what was copied."""
+    copied: list[str] = []
+
+    def fill(texts: dict | None, where: str) -> None:
+        if not texts:
+            return
+        source = next(loc for loc in LOCALES if loc in texts) if any(loc in texts for loc in LOCALES) else None
+        for locale in REQUIRED_LOCALES:
+            if source and locale not in texts:
+                value = texts[source]
+                texts[locale] = (
+                    [_Copied(v, source) for v in value] if isinstance(value, list) else _Copied(value, source)
+                )
+                copied.append(f"{where} ({locale})")
+
+    fill(question.get("prompt"), "prompt")
+    fill(question.get("explanation"), "explanation")
+    fill(question.get("rubric"), "rubric")
+    fill(question.get("answers"), "answers")
+    for key, name in (("options", "option"), ("choices", "choice"), ("items", "item")):
+        for entry in question.get(key) or []:
+            fill(entry.get("text"), f"{name} '{entry['id']}'")
+            fill(entry.get("feedback"), f"feedback of {name} '{entry['id']}'")
+    return copied
+
+
+_MISSING_RE = re.compile(r"is missing (?:the )?'(\w+)'")
+
+
+def _check_in_a_copy(root: Path, course: str, quiz_path: Path, text: str) -> list:
+    """The problems ``flask courses check`` would find in the course once quiz.yaml is ``text``.
+
+    The course folder is copied to a temporary tree (under the same root folder name, so that the problems
+    name the same paths); the real tree is not touched.
+    """
+    with tempfile.TemporaryDirectory(prefix="tadrib-import-") as temporary:
+        copy_root = Path(temporary) / root.name
+        shutil.copytree(root / course, copy_root / course)
+        (copy_root / quiz_path.relative_to(root)).write_text(text, encoding="utf-8")
+        _courses, problems = load_courses(copy_root)
+    return problems
+
+
+def _question_at(text: str, line: int) -> str | None:
+    """The id of the question of quiz.yaml ``text`` that holds ``line``."""
+    try:
+        data = load(text)
+    except YamlError:
+        return None
+    questions = data.get("questions") if isinstance(data, LineDict) else None
+    if not isinstance(questions, LineList):
+        return None
+    found = None
+    for index, first in enumerate(questions.item_lines):
+        if first <= line and isinstance(questions[index], dict):
+            found = questions[index].get("id")
+    return found
+
+
 @cli.command("import-gift")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--course", required=True, help="course slug (its folder in courses/)")
 @click.option("--module", required=True, help="module slug (the folder name without its number)")
 @click.option(
+    "--lang",
     "--locale",
+    "lang",
     type=click.Choice(LOCALES),
     default="fr",
     show_default=True,
-    help="language of the texts that have no multilang markup",
+    help="language of the texts without multilang markup that are not in Arabic script (Arabic text is 'ar')",
 )
 @click.option("--aiken", is_flag=True, help="the file is in Aiken format")
 @click.option("--replace", is_flag=True, help="replace the quiz's questions instead of adding to them")
+@click.option(
+    "--allow-untranslated",
+    is_flag=True,
+    help="when a text lacks French or Arabic, copy it from the other language, marked '# untranslated' in "
+    "quiz.yaml, so that the course stays valid (translate those lines later)",
+)
 @with_appcontext
-def import_command(file: str, course: str, module: str, locale: str, aiken: bool, replace: bool) -> None:
-    """Add the questions of a Moodle GIFT (or Aiken) FILE to a module's quiz.yaml, then validate it."""
+def import_command(
+    file: str, course: str, module: str, lang: str, aiken: bool, replace: bool, allow_untranslated: bool
+) -> None:
+    """Add the questions of a Moodle GIFT (or Aiken) FILE to a module's quiz.yaml: all of them or none.
+
+    The resulting course is checked as `flask courses check` does before anything is written; quiz.yaml is
+    then replaced in one step. What a question cannot keep is reported with its line in FILE.
+    """
     root = _courses_root()
     folder = _module_folder(root, course, module)
     try:
         source = Path(file).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(f"{file} is not UTF-8 text: save it as UTF-8 and try again") from None
-    result = read_aiken(source, locale) if aiken else read_gift(source, locale)
+    result = read_aiken(source, lang) if aiken else read_gift(source, lang)
     for line, message in result.warnings:
         click.echo(f"{file}:{line}: warning: {message}", err=True)
     problems = list(result.problems)
@@ -215,17 +321,16 @@ def import_command(file: str, course: str, module: str, locale: str, aiken: bool
         problems.append((1, "no question found"))
 
     quiz_path = folder / "quiz.yaml"
+    shown = _shown(root, quiz_path)
     original = data = None
     if quiz_path.exists():
         original = quiz_path.read_text(encoding="utf-8")
         try:
             data = load(original)
         except YamlError as error:
-            raise click.ClickException(
-                f"{_shown(root, quiz_path)}:{error.line}: {error.message} (fix it before importing)"
-            ) from None
+            raise click.ClickException(f"{shown}:{error.line}: {error.message} (fix it before importing)") from None
         if data is not None and not isinstance(data, LineDict):
-            raise click.ClickException(f"{_shown(root, quiz_path)} must be a mapping (fix it before importing)")
+            raise click.ClickException(f"{shown} must be a mapping (fix it before importing)")
     if not replace and isinstance(data, dict) and isinstance(data.get("questions"), list):
         existing = {q.get("id") for q in data["questions"] if isinstance(q, dict)}
         for question in result.questions:
@@ -233,33 +338,97 @@ def import_command(file: str, course: str, module: str, locale: str, aiken: bool
                 problems.append(
                     (
                         result.lines[question["id"]],
-                        f"question id '{question['id']}' is already in {_shown(root, quiz_path)}"
+                        f"question id '{question['id']}' is already in {shown}"
                         " (rename it with ::new-id:: or use --replace)",
                     )
                 )
     if problems:
-        for line, message in sorted(problems):
-            click.echo(f"{file}:{line}: {message}")
-        click.echo(f"Nothing imported: {len(problems)} problem(s).", err=True)
-        raise SystemExit(1)
+        _refuse(file, problems)
 
-    _write(quiz_path, _new_quiz_text(quiz_path, original, data, result.questions, replace))
+    text = _new_quiz_text(quiz_path, original, data, result.questions, replace)
+    before = {str(p) for p in load_courses(root)[1]}
+    after = _check_in_a_copy(root, course, quiz_path, text)
+    blocking = [p for p in after if p.path == shown or str(p) not in before]
+    untranslated = [p for p in blocking if p.path == shown and _MISSING_RE.search(p.message)]
+    copied: list[tuple[str, str]] = []
+    if blocking and allow_untranslated and len(untranslated) == len(blocking):
+        for question in result.questions:
+            copied += [(question["id"], what) for what in _fill_translations(question)]
+        text = _new_quiz_text(quiz_path, original, data, result.questions, replace)
+        after = _check_in_a_copy(root, course, quiz_path, text)
+        blocking = [p for p in after if p.path == shown or str(p) not in before]
+    if blocking:
+        _refuse_invalid(file, shown, text, result, blocking, untranslated)
+
+    _write(quiz_path, text)
     count = len(result.questions)
     verb = "now replace the questions of" if replace else "added to"
-    click.echo(f"{count} question{'s' if count > 1 else ''} {verb} {_shown(root, quiz_path)}.")
+    click.echo(f"{count} question{'s' if count > 1 else ''} {verb} {shown}.")
+    if copied:
+        click.echo(
+            f"{len(copied)} text(s) had no translation and were copied from the other language; "
+            f"they are marked '# untranslated' in {shown}:"
+        )
+        for qid, what in copied:
+            click.echo(f"  {file}:{result.lines[qid]}: question '{qid}': {what}")
+    click.echo("The quiz is valid: run `flask courses sync` to publish it.")
 
-    mine, _quiz = _quiz_problems(root, quiz_path)
-    if not mine:
-        click.echo("The quiz is valid: run `flask courses sync` to publish it.")
-        return
-    for problem in mine:
-        click.echo(str(problem))
-    if any("missing" in p.message and "'ar'" in p.message for p in mine):
-        click.echo(f"Translate the imported texts into Arabic (ar) in {_shown(root, quiz_path)}.")
-    click.echo(
-        f"The quiz is not valid yet ({len(mine)} problem(s)): edit {_shown(root, quiz_path)}, "
-        "then run `flask courses check`."
-    )
+
+#: what to write in the GIFT file when the course needs a text the question does not have
+_HINTS = {
+    "'explanation' is required": "add a general feedback (####...) before the closing }",
+    "'rubric' is required": 'add a comment line before the question: // tadrib: {"rubric": {"fr": "...", "ar": "..."}}',
+}
+
+
+def _refuse_invalid(file: str, shown: str, text: str, result, blocking: list, untranslated: list) -> None:
+    """Nothing is written: say why, at the lines of FILE for the imported questions."""
+    new_ids = set(result.lines)
+    listed = []
+    for problem in blocking:
+        if problem in untranslated:
+            continue
+        qid = _question_at(text, problem.line) if problem.path == shown else None
+        if qid not in new_ids:
+            click.echo(str(problem))
+            continue
+        message = problem.message if f"'{qid}'" in problem.message else f"question '{qid}': {problem.message}"
+        hint = next((h for key, h in _HINTS.items() if key in problem.message), None)
+        listed.append((result.lines[qid], message + (f": {hint}" if hint else "")))
+    lacking: dict[str, list[str]] = {}
+    for question in json.loads(json.dumps(result.questions)):  # a copy: the dry run fills it
+        for what in _fill_translations(question):
+            lacking.setdefault(question["id"], []).append(what)
+    if untranslated:
+        for qid, whats in lacking.items():
+            by_locale: dict[str, list[str]] = {}
+            for what in whats:
+                place, locale = what.rsplit(" (", 1)
+                by_locale.setdefault(locale.rstrip(")"), []).append(place)
+            for locale, places in by_locale.items():
+                listed.append((result.lines[qid], f"question '{qid}' has no '{locale}' text for: {', '.join(places)}"))
+    for line, message in sorted(listed):
+        click.echo(f"{file}:{line}: {message}")
+    if untranslated and len(untranslated) == len(blocking):
+        click.echo(
+            f"Nothing imported: every text of the course must be in French and Arabic, and "
+            f"{sum(len(whats) for whats in lacking.values())} "
+            f"text(s) of {file} have no translation. Add them to {file} (Moodle multilang spans), or import "
+            "with --allow-untranslated to copy each missing text from the other language (marked "
+            "'# untranslated' in quiz.yaml, to be translated there).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"Nothing imported: {shown} would fail `flask courses check` ({len(blocking)} problem(s)).", err=True
+        )
+    raise SystemExit(1)
+
+
+def _refuse(file: str, problems: list) -> None:
+    for line, message in sorted(problems):
+        click.echo(f"{file}:{line}: {message}")
+    click.echo(f"Nothing imported: {len(problems)} problem(s).", err=True)
     raise SystemExit(1)
 
 

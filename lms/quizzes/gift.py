@@ -3,7 +3,11 @@
 - ``parse_gift(text, locale)`` and ``parse_aiken(text, locale)`` return ``(questions, problems)``: the questions in
   the shapes of ``lms.content.loader`` (see ``courses/README.md``), and every problem as ``(line, message)``.
   ``read_gift`` and ``read_aiken`` return a :class:`GiftImport` that also holds warnings (what a question cannot
-  keep, such as the feedback of a true/false answer), the Moodle categories and the line of each question.
+  keep, such as the feedback of a true/false answer or a negative weight, each at the line it is on), the Moodle
+  categories and the line of each question.
+- A text without multilang markup is filed under the language it is written in: Arabic when Arabic letters
+  outnumber Latin ones, else ``locale``; a text with no letters at all (``2000``, ``27-14``) belongs to every
+  language of its question's prompt.
 - ``export_gift(quiz)`` writes every question type, each text in all its languages as Moodle "multilang" spans.
 
 GIFT has no place for points, an essay's rubric, the accepted short answers of each language or the ids of
@@ -35,6 +39,9 @@ _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 _ENTITY_RE = re.compile(r"&#x?[0-9A-Fa-f]+;")
 
 _FORMAT_RE = re.compile(r"^\s*\[(html|moodle|plain|markdown)\]", re.I)
+#: HTML whose content a plain quiz text cannot keep
+_DROPPED_HTML_RE = re.compile(r"<(img|a|audio|video|iframe|object|embed|table)\b", re.I)
+_DROPPED_HTML = {"img": "an image", "a": "a link", "table": "a table"}
 _WEIGHT_RE = re.compile(r"^\s*%(-?\d+(?:[.,]\d+)?)%")
 _CLOZE_RE = re.compile(r"^\d*:[A-Z_]+:", re.I)
 _TRUEFALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
@@ -161,19 +168,57 @@ def _meta_ids(meta: dict, key: str, count: int, default: list[str]) -> list[str]
     return default
 
 
+def _is_arabic(char: str) -> bool:
+    return "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u08ff" or "\ufb50" <= char <= "\ufeff"
+
+
+def written_in(text: str) -> str | None:
+    """``ar`` for a text mostly in Arabic letters, ``latin`` for one mostly in other letters, None without letters."""
+    arabic = latin = 0
+    for char in text:
+        if char.isalpha():
+            if _is_arabic(char):
+                arabic += 1
+            else:
+                latin += 1
+    if not arabic and not latin:
+        return None
+    return "ar" if arabic > latin else "latin"
+
+
 class _Reader:
     def __init__(self, locale: str):
         self.locale = locale if locale in LOCALES else "fr"
         self.result = GiftImport()
         self.line = 1
         self.count = 0
+        #: the languages of the current question's prompt: where a text without letters belongs
+        self.context: list[str] = []
+        #: the line number of each line of the current question's text (comments left out)
+        self.numbers: list[int] = []
+        self.source = ""
+
+    def at(self, offset: int | None) -> int:
+        """The file's line number for a position in the current question's text."""
+        if offset is None or not self.numbers:
+            return self.line
+        index = self.source.count("\n", 0, max(offset, 0))
+        return self.numbers[min(index, len(self.numbers) - 1)]
 
     def problem(self, message: str) -> None:
         self.result.problems.append((self.line, message))
 
-    def warn(self, message: str) -> None:
-        if (self.line, message) not in self.result.warnings:
-            self.result.warnings.append((self.line, message))
+    def warn(self, message: str, offset: int | None = None) -> None:
+        entry = (self.at(offset), message)
+        if entry not in self.result.warnings:
+            self.result.warnings.append(entry)
+
+    def plain(self, text: str) -> dict[str, str]:
+        """A text without multilang markup, filed under the language it is written in."""
+        script = written_in(text)
+        if script is None:
+            return {locale: text for locale in self.context or [self.locale]}
+        return {"ar" if script == "ar" else self.locale: text}
 
     def add(self, name: str | None, question: dict, category: str | None = None) -> None:
         base = _question_id(name) or f"q{self.count}"
@@ -197,7 +242,7 @@ class _Reader:
         for m in _MLANG_BLOCK_RE.finditer(text):
             found.append((m.start(), m.end(), re.split(r"[\s,]+", m.group(1).strip()), m.group(2)))
         if not found:
-            return {self.locale: text}
+            return self.plain(text)
         segments: list[str | dict] = []
         group: dict | None = None
         position = 0
@@ -234,13 +279,20 @@ class _GiftReader(_Reader):
         content = [(n, line) for n, line in block if not line.strip().startswith("//")]
         if content and content[0][1].strip().startswith("$CATEGORY:"):
             self.category = content[0][1].strip()[len("$CATEGORY:") :].strip() or None
+            if self.category:
+                self.line = content[0][0]
+                self.numbers = []
+                self.warn(f"the Moodle category '{self.category}' is not kept: quiz.yaml has no categories")
             content = content[1:]
         if not content:
             return
         self.line = content[0][0]
         self.count += 1
+        self.context = []
         meta = self.meta(comments)
-        self.question(_hide("\n".join(line for _n, line in content).strip()), meta)
+        self.numbers = [n for n, _line in content]
+        self.source = _hide("\n".join(line for _n, line in content).strip())
+        self.question(self.source, meta)
 
     def meta(self, comments: list[str]) -> dict:
         meta: dict = {}
@@ -255,11 +307,15 @@ class _GiftReader(_Reader):
                     meta = value
         return meta
 
-    def text(self, raw: str, fmt: str, markup: bool = True) -> dict[str, str]:
+    def text(self, raw: str, fmt: str, markup: bool = True, offset: int | None = None) -> dict[str, str]:
         """The texts by locale of a piece of the question (``raw`` still has hidden characters)."""
         match = _FORMAT_RE.match(raw)
         if match:
             fmt, raw = match.group(1).lower(), raw[match.end() :]
+        if fmt == "html" and markup:
+            for tag in sorted({m.group(1).lower() for m in _DROPPED_HTML_RE.finditer(raw.translate(_SHOW))}):
+                what = _DROPPED_HTML.get(tag, f"a <{tag}>")
+                self.warn(f"{what} (<{tag}>) is dropped: quiz texts are plain text", offset)
         result = {}
         for locale, value in self.by_locale(raw.translate(_SHOW)).items():
             value = _html_to_text(value) if fmt == "html" and markup else value.strip()
@@ -269,13 +325,16 @@ class _GiftReader(_Reader):
 
     def question(self, text: str, meta: dict) -> None:
         name = None
+        base = 0  # where ``text`` starts in the question's source
         if text.startswith("::"):
             end = text.find("::", 2)
             if end < 0:
                 self.problem("the question name is not closed: write ::name:: before the question")
                 return
             name = text[2:end].translate(_SHOW)
-            text = text[end + 2 :].strip()
+            rest = text[end + 2 :]
+            base = end + 2 + len(rest) - len(rest.lstrip())
+            text = rest.strip()
         fmt, opening, closing = "moodle", text.find("{"), text.find("}")
         match = _FORMAT_RE.match(text)
         if match:
@@ -290,67 +349,85 @@ class _GiftReader(_Reader):
         if "{" in answers or "{" in after or "}" in after:
             self.problem("unsupported question type: cloze (several answer blocks in one question)")
             return
-        general = ""
+        general, start = "", base + opening + 1
+        general_at = None
         if "####" in answers:
+            general_at = start + answers.rindex("####") + 4
             answers, general = answers.rsplit("####", 1)
         body = answers.strip()
+        start += len(answers) - len(answers.lstrip())
         if body.startswith("#"):
             self.problem("unsupported question type: numeric")
             return
         if _CLOZE_RE.match(body):
             self.problem("unsupported question type: cloze (embedded answers)")
             return
-        prompt = self.text(before + "_____" + after if after.strip() else before, fmt)
+        prompt = self.text(before + "_____" + after if after.strip() else before, fmt, offset=base)
         if not prompt:
             self.problem("the question has no text")
             return
+        self.context = list(prompt)
         if not body:
             kind, details = "essay", self.essay(meta)
         elif "~" in body:
-            kind, details = ("single" if "=" in body else "multiple"), self.choice(body, fmt, meta)
+            kind, details = ("single" if "=" in body else "multiple"), self.choice(body, fmt, meta, start)
         elif "=" in body and "->" in body:
             kind, details = "matching", self.matching(body, fmt, meta)
         elif body.split("#", 1)[0].strip().upper() in _TRUEFALSE:
-            kind, details = "truefalse", self.truefalse(body, fmt)
+            kind, details = "truefalse", self.truefalse(body, fmt, start)
         else:
-            kind, details = "short", self.short(body, fmt, meta)
+            kind, details = "short", self.short(body, fmt, meta, start)
         if details is None:
             return
         points = meta.get("points", 1)
         if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points <= 100:
             self.warn("'points' in the '// tadrib:' comment must be a number from 0 to 100: 1 point")
             points = 1
-        question = {"type": kind, "points": points, "prompt": prompt, "explanation": self.text(general, fmt)}
+        explanation = self.text(general, fmt, offset=general_at)
+        question = {"type": kind, "points": points, "prompt": prompt, "explanation": explanation}
         self.add(name, {**question, **details}, self.category)
 
-    def choice(self, body: str, fmt: str, meta: dict) -> dict | None:
+    def choice(self, body: str, fmt: str, meta: dict, start: int | None = None) -> dict | None:
         single = "=" in body
         pieces = re.split(r"(?=[~=])", body)
         if pieces[0].strip():
             self.problem("each answer must start with = (right) or ~ (wrong)")
             return None
-        options, weights = [], set()
+        options, weights, offsets = [], [], []
+        position = None if start is None else start + len(pieces[0])
         for piece in pieces[1:]:
+            offset = position
+            if position is not None:
+                position += len(piece)
             marker, rest = piece[0], piece[1:]
             weight = None
             match = _WEIGHT_RE.match(rest)
             if match:
                 weight, rest = float(match.group(1).replace(",", ".")), rest[match.end() :]
             text_raw, _sep, feedback_raw = rest.partition("#")
-            text = self.text(text_raw, fmt)
+            text = self.text(text_raw, fmt, offset=offset)
             if not text:
                 self.problem("an answer has no text")
                 return None
             if single:
                 correct = marker == "="
                 if not correct and weight and weight > 0:
-                    self.warn("partial credit is not supported: an answer with a positive weight counts as wrong")
+                    self.warn(
+                        "partial credit is not supported: an answer with a positive weight counts as wrong", offset
+                    )
+                elif not correct and weight and weight < 0:
+                    self.warn(
+                        f"the weight {weight:g}% of a wrong answer is not kept: in Tadrib a wrong answer scores 0",
+                        offset,
+                    )
+                elif correct and weight is not None and weight != 100:
+                    self.warn(f"the weight {weight:g}% of the right answer is not kept: it scores 100%", offset)
             else:
                 correct = (weight or 0) > 0
-                if correct:
-                    weights.add(weight)
+            weights.append(weight or 0.0)
+            offsets.append(offset)
             option = {"text": text, "correct": correct}
-            feedback = self.text(feedback_raw, fmt)
+            feedback = self.text(feedback_raw, fmt, offset=offset)
             if feedback:
                 option["feedback"] = feedback
             options.append(option)
@@ -362,16 +439,38 @@ class _GiftReader(_Reader):
         elif not single and not right:
             self.problem("a multiple-response question needs at least one answer with a positive weight (~%50%...)")
         else:
-            if len(weights) > 1:
-                self.warn("the weights of the right answers differ: Tadrib gives each right answer an equal share")
+            if not single:
+                self.multiple_weights(options, weights, offsets)
             ids = _meta_ids(meta, "options", len(options), _letters(len(options)))
             return {"options": [{"id": oid, **option} for oid, option in zip(ids, options, strict=True)]}
         return None
 
-    def truefalse(self, body: str, fmt: str) -> dict:
+    def multiple_weights(self, options: list[dict], weights: list[float], offsets: list) -> None:
+        """Tadrib scores a multiple-response question as right chosen / right - wrong chosen / wrong: say which
+        of Moodle's weights that changes."""
+        right = [w for o, w in zip(options, weights, strict=True) if o["correct"]]
+        wrong_count = len(options) - len(right)
+        if len({round(w, 2) for w in right}) > 1:
+            first = next(
+                off for o, w, off in zip(options, weights, offsets, strict=True) if o["correct"] and w != right[0]
+            )
+            self.warn("the weights of the right answers differ: Tadrib gives each right answer an equal share", first)
+        for option, weight, offset in zip(options, weights, offsets, strict=True):
+            if option["correct"] or abs(weight - (-100 / wrong_count)) < 0.01:
+                continue
+            self.warn(
+                f"the weight {weight:g}% of a wrong answer is not kept: in Tadrib each wrong answer chosen "
+                f"takes off 1/{wrong_count} of the points ({-100 / wrong_count:.4g}%)",
+                offset,
+            )
+
+    def truefalse(self, body: str, fmt: str, start: int | None = None) -> dict:
         answer, *feedbacks = body.split("#", 2)
         if any(self.text(f, fmt) for f in feedbacks):
-            self.warn("the feedback of a true/false answer is not kept: write it in the general feedback (####)")
+            self.warn(
+                "the feedback of a true/false answer is not kept: write it in the general feedback (####)",
+                None if start is None else start + len(answer),
+            )
         return {"answer": _TRUEFALSE[answer.strip().upper()]}
 
     def matching(self, body: str, fmt: str, meta: dict) -> dict | None:
@@ -415,9 +514,13 @@ class _GiftReader(_Reader):
             ],
         }
 
-    def short(self, body: str, fmt: str, meta: dict) -> dict | None:
+    def short(self, body: str, fmt: str, meta: dict, start: int | None = None) -> dict | None:
         answers: dict[str, list[str]] = {}
+        position = start
         for number, piece in enumerate(body.split("=")):
+            offset = position
+            if position is not None:
+                position += len(piece) + 1
             if number == 0 and not piece.strip():
                 continue
             weight = 100.0
@@ -430,12 +533,12 @@ class _GiftReader(_Reader):
                 continue
             shown = next(iter(texts.values()))
             if weight <= 0:
-                self.warn(f"the answer '{shown}' has a weight of {weight:g}%: it is not accepted")
+                self.warn(f"the answer '{shown}' has a weight of {weight:g}%: it is not accepted", offset)
                 continue
             if weight < 100:
-                self.warn(f"partial credit is not supported: the answer '{shown}' is accepted as right")
+                self.warn(f"partial credit is not supported: the answer '{shown}' is accepted as right", offset)
             if self.text(feedback_raw, fmt):
-                self.warn("the feedback of a short answer is not kept: write it in the general feedback (####)")
+                self.warn("the feedback of a short answer is not kept: write it in the general feedback (####)", offset)
             for locale, value in texts.items():
                 accepted = answers.setdefault(locale, [])
                 if value not in accepted:
@@ -481,12 +584,13 @@ def read_aiken(text: str, locale: str = "fr") -> GiftImport:
         elif answer.upper() not in letters:
             reader.problem(f"'ANSWER: {answer}' names no option (options: {', '.join(letters)})")
         else:
-            prompt = " ".join(question["text"]).strip()
+            prompt = reader.plain(" ".join(question["text"]).strip())
+            reader.context = list(prompt)
             options = [
-                {"id": letter.lower(), "text": {reader.locale: value}, "correct": letter == answer.upper()}
+                {"id": letter.lower(), "text": reader.plain(value), "correct": letter == answer.upper()}
                 for letter, value in question["options"]
             ]
-            question_data = {"prompt": {reader.locale: prompt}, "explanation": {}, "options": options}
+            question_data = {"prompt": prompt, "explanation": {}, "options": options}
             reader.add(None, {"type": "single", "points": 1, **question_data})
 
     for number, raw in enumerate(_lines(text), 1):

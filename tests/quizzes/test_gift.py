@@ -13,6 +13,7 @@ from lms.quizzes.cli import cli
 from lms.quizzes.gift import export_gift, parse_aiken, parse_gift, read_gift
 
 SAMPLE = Path(__file__).parent / "data" / "sample.gift"
+FRENCH_ONLY = Path(__file__).parent / "data" / "french-only.gift"
 COURSES = PROJECT_ROOT / "courses"
 SHIPPED = sorted(COURSES.glob("*/*/quiz.yaml"))
 
@@ -191,6 +192,65 @@ def test_plain_text_goes_to_the_chosen_locale():
     assert q["answers"] == {"ar": ["27.14"]}
 
 
+def test_arabic_text_is_filed_under_ar_whatever_the_default():
+    q = one("ما هو رقم القانون؟{=27.14 ~27.15 ####القانون رقم 27.14.}")
+    assert q["prompt"] == {"ar": "ما هو رقم القانون؟"}
+    assert q["explanation"] == {"ar": "القانون رقم 27.14."}
+    # texts without letters belong to every language of the prompt
+    assert [o["text"] for o in q["options"]] == [{"ar": "27.14"}, {"ar": "27.15"}]
+    mixed = one("Que signifie « الاتجار » ?{=La traite ~Le trafic}")
+    assert mixed["prompt"] == {"fr": "Que signifie « الاتجار » ?"}  # mostly Latin letters: French
+    assert one("Quelle année ?{=2000 ~1998}", locale="en")["options"][0]["text"] == {"en": "2000"}
+    bilingual = one(
+        '[html]<span lang="fr" class="multilang">Année ?</span><span lang="ar" class="multilang">السنة؟</span>{=2000 ~1998}'
+    )
+    assert bilingual["options"][0]["text"] == {"fr": "2000", "ar": "2000"}
+
+
+def test_aiken_arabic_is_filed_under_ar():
+    questions, problems = parse_aiken("ما هو القانون؟\nA. 27.14\nB. القانون 103.13\nANSWER: A\n")
+    assert problems == []
+    assert questions[0]["prompt"] == {"ar": "ما هو القانون؟"}
+    assert [o["text"] for o in questions[0]["options"]] == [{"ar": "27.14"}, {"ar": "القانون 103.13"}]
+
+
+def test_dropped_features_are_warned_at_their_line():
+    text = (
+        "::single::Une seule ?{\n"  # 1
+        "  =%50%oui\n"  # 2: the weight of the right answer
+        "  ~%-100%non\n"  # 3: a negative weight in a single choice
+        "  ~%25%peut-être\n"  # 4: partial credit
+        "}\n"
+        "\n"
+        "::multi::Lesquels ?{\n"  # 7
+        "  ~%60%a\n"  # 8: unequal right weights
+        "  ~%40%b\n"
+        "  ~c\n"  # 10: 0% instead of -50%
+        "  ~%-50%d\n"  # 11: as Tadrib scores it: nothing to say
+        "}\n"
+        "\n"
+        "::short::Loi ?{\n"  # 14
+        "  =27-14#bien\n"  # 15: feedback of a short answer
+        "  =%-100%103-13\n"  # 16: negative weight
+        "}\n"
+        "\n"
+        "::tf::[html]<p>Vrai ?</p><img src='x.png'>{T#non#oui}\n"  # 19: image and true/false feedback
+    )
+    result = read_gift(text)
+    assert result.problems == []
+    assert [(line, message.split(":")[0]) for line, message in result.warnings] == [
+        (2, "the weight 50% of the right answer is not kept"),
+        (3, "the weight -100% of a wrong answer is not kept"),
+        (4, "partial credit is not supported"),
+        (9, "the weights of the right answers differ"),
+        (10, "the weight 0% of a wrong answer is not kept"),
+        (15, "the feedback of a short answer is not kept"),
+        (16, "the answer '103-13' has a weight of -100%"),
+        (19, "an image (<img>) is dropped"),
+        (19, "the feedback of a true/false answer is not kept"),
+    ]
+
+
 def test_unsupported_types_are_reported_with_their_line():
     text = (
         "// numeric\n"
@@ -235,7 +295,15 @@ def test_sample_moodle_export():
     assert by_id["age-de-l-enfant"]["answers"] == {"fr": ["18", "18 ans", "dix-huit"]}
     assert by_id["loi-27-14"]["prompt"]["ar"] == "ما هو القانون المغربي الذي يجرم الاتجار بالبشر؟"
     assert result.categories["analyse-de-cas"].endswith("Module 2 - Enfants")
-    assert len(result.warnings) == 2  # a true/false feedback, an answer weighted 0%
+    # everything a question cannot keep, each at its own line of the file
+    assert [(line, message.split(":")[0]) for line, message in result.warnings] == [
+        (2, "the Moodle category '$course$/top/Défaut pour TEH-Magistrats/Module 2 - Définition' is not kept"),
+        (18, "the weight -100% of a wrong answer is not kept"),
+        (19, "the weight -100% of a wrong answer is not kept"),
+        (24, "the feedback of a true/false answer is not kept"),
+        (36, "the Moodle category '$course$/top/Défaut pour TEH-Magistrats/Module 2 - Enfants' is not kept"),
+        (44, "the answer '21' has a weight of 0%"),
+    ]
 
 
 # --- Aiken -----------------------------------------------------------------------------------
@@ -414,29 +482,79 @@ def quiz_data(path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def test_cli_import_appends_then_validates(runner, courses_copy):
+def courses_check(runner):
+    return runner.invoke(args=["courses", "check"])
+
+
+def test_cli_import_that_would_break_the_course_writes_nothing(runner, courses_copy):
+    """The sample: French only, an essay without rubric, a question without explanation. Before, 8 questions
+    were written and `flask courses check` (so `flask courses sync`, `make run`) failed on 35 problems."""
+    module = courses_copy / "palermo-magistrates" / "02-definition"
+    before = {p.name: p.read_bytes() for p in module.iterdir()}
+    for options in ([], ["--allow-untranslated"]):
+        args = ["import-gift", str(SAMPLE), "--course", "palermo-magistrates", "--module", "definition", *options]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, result.output
+        assert "Nothing imported" in result.output
+        assert f"{SAMPLE}:52: question 'annee-d-adoption': 'explanation' is required" in result.output
+        assert "add a general feedback (####...)" in result.output
+        assert f"{SAMPLE}:49: question 'analyse-de-cas': 'rubric' is required" in result.output
+        assert {p.name: p.read_bytes() for p in module.iterdir()} == before  # no temporary file left either
+        assert courses_check(runner).exit_code == 0
+    assert f"{SAMPLE}:7: question 'elements-constitutifs' has no 'ar' text for: prompt, explanation" in result.output
+
+
+def test_cli_french_only_file_is_refused_unless_untranslated_texts_are_allowed(runner, courses_copy):
     quiz = courses_copy / "palermo-magistrates" / "02-definition" / "quiz.yaml"
     before = quiz.read_text(encoding="utf-8")
-    result = runner.invoke(
-        cli, ["import-gift", str(SAMPLE), "--course", "palermo-magistrates", "--module", "definition"]
+    args = ["import-gift", str(FRENCH_ONLY), "--course", "palermo-magistrates", "--module", "definition"]
+    refused = runner.invoke(cli, args)
+    assert refused.exit_code == 1, refused.output
+    assert quiz.read_text(encoding="utf-8") == before
+    assert (
+        f"{FRENCH_ONLY}:10: question 'Moyens' has no 'ar' text for: prompt, explanation, option 'a'" in refused.output
     )
-    # French-only questions: written, then the check asks for Arabic
-    assert result.exit_code == 1, result.output
-    assert "8 questions added to courses/palermo-magistrates/02-definition/quiz.yaml" in result.output
-    assert "quiz.yaml:" in result.output and "missing the 'ar' text" in result.output
-    assert "Translate the imported texts into Arabic" in result.output
+    assert f"{FRENCH_ONLY}:24: question 'q4' has no 'fr' text for: prompt, explanation, answers" in refused.output
+    assert "21 text(s)" in refused.output and "--allow-untranslated" in refused.output
+    # the dropped weights are said, at their lines
+    assert f"{FRENCH_ONLY}:13: warning: the weight -100% of a wrong answer is not kept" in refused.output
+    assert f"{FRENCH_ONLY}:20: warning: the answer '21' has a weight of 0%" in refused.output
+
+    allowed = runner.invoke(cli, [*args, "--allow-untranslated"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "5 questions added" in allowed.output and "21 text(s) had no translation" in allowed.output
+    assert courses_check(runner).exit_code == 0
     text = quiz.read_text(encoding="utf-8")
     assert text.startswith(before.rstrip())  # the hand-written part is untouched
+    assert 'ar: "En dessous de quel âge est-on un enfant ?"  # untranslated: copied from fr' in text
     data = quiz_data(quiz)
-    ids = [q["id"] for q in data["questions"]]
-    assert ids[-8:] == [q["id"] for q in parse_gift(SAMPLE.read_text(encoding="utf-8"))[0]]
-    assert data["questions"][-8]["options"][1] == {
+    arabic = data["questions"][-2]
+    assert arabic["prompt"] == {
+        "ar": "ما هو السن الذي يعتبر فيه الشخص طفلا؟",
+        "fr": "ما هو السن الذي يعتبر فيه الشخص طفلا؟",
+    }
+    assert arabic["answers"] == {"ar": ["18"], "fr": ["18"]}
+    assert data["questions"][-5]["options"][1] == {
         "id": "b",
         "correct": True,
-        "text": {"fr": "Trois : l'acte, le moyen et le but d'exploitation"},
-        "feedback": {"fr": "Exact."},
+        "text": {"fr": "Trois", "ar": "Trois"},
+        "feedback": {"fr": "Exact.", "ar": "Exact."},
     }
-    assert data["questions"][-1]["prompt"]["ar"] == "ما هو القانون المغربي الذي يجرم الاتجار بالبشر؟"
+
+
+def test_cli_lang_option_files_plain_latin_text(runner, courses_copy, tmp_path):
+    gift = tmp_path / "en.gift"
+    gift.write_text(
+        "::law::[html]<span lang='fr' class='multilang'>Loi ?</span><span lang='ar' class='multilang'>القانون؟</span>"
+        "{=27-14 ~103-13 ####<span lang='ar' class='multilang'>القانون 27.14</span>Law 27-14}\n",
+        encoding="utf-8",
+    )
+    read = read_gift(gift.read_text(encoding="utf-8"), "en")
+    assert read.questions[0]["options"][0]["text"] == {"fr": "27-14", "ar": "27-14"}
+    args = ["import-gift", str(gift), "--course", "palermo-magistrates", "--module", "definition", "--lang", "en"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1  # the explanation has ar and (by --lang) en, but no French
+    assert "question 'law' has no 'fr' text for: explanation" in result.output
 
 
 def test_cli_import_of_a_bilingual_file_is_valid(runner, courses_copy, tmp_path):
@@ -511,14 +629,15 @@ def test_cli_refuses_duplicate_ids(runner, courses_copy, tmp_path):
 
 
 def test_cli_import_aiken(runner, courses_copy, tmp_path):
+    quiz = courses_copy / "palermo-magistrates" / "03-forms" / "quiz.yaml"
+    before = quiz.read_bytes()
     aiken = tmp_path / "quiz.txt"
     aiken.write_text("Quelle loi ?\nA. 103-13\nB. 27-14\nANSWER: B\n", encoding="utf-8")
     args = ["import-gift", str(aiken), "--aiken", "--course", "palermo-magistrates", "--module", "forms"]
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 1  # no Arabic, no explanation: written, and the check says so
-    assert "'explanation' is required" in result.output
-    questions = quiz_data(courses_copy / "palermo-magistrates" / "03-forms" / "quiz.yaml")["questions"]
-    assert questions[-1]["id"] == "q1" and questions[-1]["options"][1]["correct"] is True
+    result = runner.invoke(cli, [*args, "--allow-untranslated"])
+    assert result.exit_code == 1  # Aiken has no explanation: the course would be invalid, nothing is written
+    assert f"{aiken}:1: question 'q1': 'explanation' is required" in result.output
+    assert quiz.read_bytes() == before
 
 
 def test_cli_unknown_module(runner, courses_copy):

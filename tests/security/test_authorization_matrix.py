@@ -81,6 +81,7 @@ ENDPOINTS = {
     "cohorts.walk_in": "cohort",
     "cohorts.import_people": "cohort",
     "cohorts.confirm_import": "cohort",
+    "cohorts.cancel_import": "cohort",
     "cohorts.edit_session": "cohort",
     "cohorts.calendar": "cohort",
     "cohorts.attendance": "cohort",
