@@ -112,6 +112,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.cli.add_command(quizzes_cli.cli)
     app.cli.add_command(demo.cli)
+    from .core import mail
+
+    app.cli.add_command(mail.cli)
     from .core.database import guard_cli_command
 
     for name, command in app.cli.commands.items():

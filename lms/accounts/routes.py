@@ -6,13 +6,14 @@ import functools
 import json
 import time
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
 
 from ..audit.models import AuditEvent
 from ..core.access import public, roles_required, signed_in
 from ..core.forms import safe_next_url
+from ..core.mail import wake_sender_after_response
 from ..core.pagination import paginate
 from ..extensions import db, limiter, login_manager
 from ..i18n import _
@@ -265,8 +266,10 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        # Only a job is recorded, the same for any address; the mail leaves after the response.
         service.request_password_reset(form.email.data)
         db.session.commit()
+        after_this_request(wake_sender_after_response)
         flash(
             _("If an account exists for this address, we have sent it a link to choose a new password."),
             "info",

@@ -16,6 +16,7 @@ COMMANDS = [
     ["demo", "load"],
     ["demo", "load", "--if-empty"],
     ["courses", "sync"],
+    ["mail", "send"],
 ]
 
 
