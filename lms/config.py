@@ -81,7 +81,8 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("LMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT_ENABLED", True)
-    LOGIN_LIMIT_PER_IP = _env("LMS_LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
+    #: failed sign-ins per client address: a workshop room shares one NAT address (see README for the number)
+    LOGIN_LIMIT_PER_IP = _env("LMS_LOGIN_LIMIT_PER_IP", "200 per 15 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     RESET_LIMIT = _env("LMS_RESET_LIMIT", "5 per hour")
 
