@@ -30,7 +30,8 @@ run: setup
 	$(BIN)/flask courses sync
 	$(BIN)/flask demo load --if-empty
 	@echo "Demo accounts: instance/demo-accounts.txt"
-	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} LMS_BASE_URL=$${LMS_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: setup lint

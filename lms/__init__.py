@@ -114,6 +114,14 @@ def _register_blueprints(app: Flask) -> None:
 
     app.cli.add_command(quizzes_cli.cli)
     app.cli.add_command(demo.cli)
+    from .core import mail
+
+    app.cli.add_command(mail.cli)
+    from .core.database import guard_cli_command
+
+    for name, command in app.cli.commands.items():
+        if name != "db":  # Flask-Migrate's: ``db upgrade`` is what sets the database up
+            guard_cli_command(command)
     # Import models so that migrations and create_all see every table.
     from .audit import models as _audit_models  # noqa: F401
     from .certificates import models as _certificate_models  # noqa: F401

@@ -81,7 +81,8 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("LMS_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT_ENABLED", True)
-    LOGIN_LIMIT_PER_IP = _env("LMS_LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
+    #: failed sign-ins per client address: a workshop room shares one NAT address (see README for the number)
+    LOGIN_LIMIT_PER_IP = _env("LMS_LOGIN_LIMIT_PER_IP", "200 per 15 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LMS_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     RESET_LIMIT = _env("LMS_RESET_LIMIT", "5 per hour")
 
@@ -106,6 +107,8 @@ class Config:
     MAIL_PASSWORD = _env("LMS_MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("LMS_MAIL_USE_TLS", True)
     MAIL_SENDER = _env("LMS_MAIL_SENDER", "Tadrib <no-reply@tadrib.local>")
+    #: queued mail (password resets) is sent by a thread of each process after the response; off: `flask mail send`
+    MAIL_THREAD = _env_bool("LMS_MAIL_THREAD", True)
 
     # Number of reverse proxies to trust for X-Forwarded-*; 0 = none (ProxyFix not installed).
     PROXY_FIX = _env_int("LMS_PROXY_FIX", 0)
@@ -137,6 +140,8 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
+    # Queued mail waits for ``deliver_queued()`` (the tests call it); the thread has a test of its own.
+    MAIL_THREAD = False
 
     def __init__(self, database_url: str, instance: str) -> None:
         self.INSTANCE_PATH = instance

@@ -88,3 +88,25 @@ class UserToken(db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(db.Model):
+    """A failed sign-in, kept for the lock-out window: counted per account and per address (LOGIN_LIMIT_*).
+
+    In the database, so every process sees the same counts and an admin or a trainer can see and lift a lock.
+    The typed e-mail is kept only as an HMAC (it may be a password typed in the wrong field); ``user_id`` names
+    the account when the address is one. Rows older than the window are deleted."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: the client address (behind LMS_PROXY_FIX proxies, the forwarded one)
+    address: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (
+        Index("ix_sign_in_failure_account_key_created_at", "account_key", "created_at"),
+        Index("ix_sign_in_failure_address_created_at", "address", "created_at"),
+    )

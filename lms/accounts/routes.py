@@ -6,17 +6,18 @@ import functools
 import json
 import time
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
 
 from ..audit.models import AuditEvent
 from ..core.access import public, roles_required, signed_in
 from ..core.forms import safe_next_url
+from ..core.mail import wake_sender_after_response
 from ..core.pagination import paginate
 from ..extensions import db, limiter, login_manager
 from ..i18n import _
-from . import bp, service, totp
+from . import bp, lockout, service, totp
 from .forms import (
     AdminUserForm,
     ChangePasswordForm,
@@ -64,34 +65,21 @@ def _failed_login(response) -> bool:
     return response.status_code == 401
 
 
-def _account_key() -> str:
-    return "login-account:" + service.normalize_email(request.form.get("email", ""))
-
-
 def _rate_limited_message() -> str:
     return _("Too many attempts. Wait a few minutes, then try again.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
-    methods=["POST"],
-    deduct_when=_failed_login,
-    error_message=_rate_limited_message,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    methods=["POST"],
-    key_func=_account_key,
-    deduct_when=_failed_login,
-    error_message=_rate_limited_message,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = LoginForm()
     status = 200
+    address = request.remote_addr or ""
+    if request.method == "POST" and lockout.is_locked(request.form.get("email", ""), address):
+        # Failed sign-ins per account and per address (lockout.py): even the right password waits.
+        abort(429, description=_rate_limited_message())
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -109,6 +97,8 @@ def login():
             start_session(user, remember=form.remember.data)
             return redirect(next_url)
         db.session.rollback()
+        lockout.record_failure(form.email.data, address)
+        db.session.commit()
         form.password.errors.append(_("E-mail address or password incorrect."))
         status = 401
     elif request.method == "POST":
@@ -265,8 +255,10 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        # Only a job is recorded, the same for any address; the mail leaves after the response.
         service.request_password_reset(form.email.data)
         db.session.commit()
+        after_this_request(wake_sender_after_response)
         flash(
             _("If an account exists for this address, we have sent it a link to choose a new password."),
             "info",
@@ -509,3 +501,45 @@ def admin_audit():
     actor_ids = {e.actor_id for e in page.items if e.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     return render_template("accounts/admin_audit.html", page=page, actors=actors, action=action)
+
+
+# --- sign-in lock-outs ------------------------------------------------------------------------------
+
+
+@bp.get("/admin/sign-in-locks")
+@roles_required("admin")
+def sign_in_locks():
+    """Accounts locked out by failed sign-ins, and addresses at half their limit or more; each can be lifted."""
+    account_max, window = lockout.limit(lockout.ACCOUNT_LIMIT)
+    address_max, _window = lockout.limit(lockout.ADDRESS_LIMIT)
+    return render_template(
+        "accounts/sign_in_locks.html",
+        accounts=lockout.locked_accounts(),
+        addresses=lockout.busy_addresses(),
+        account_max=account_max,
+        address_max=address_max,
+        minutes=int(window.total_seconds() // 60),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/admin/sign-in-locks/accounts/<int:user_id>")
+@roles_required("admin")
+def lift_account_lock(user_id: int):
+    user = _user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        lockout.lift_account(user, current_user)
+        db.session.commit()
+        flash(_("%(email)s can sign in again.", email=user.email), "success")
+    return redirect(url_for("accounts.sign_in_locks"))
+
+
+@bp.post("/admin/sign-in-locks/addresses")
+@roles_required("admin")
+def lift_address_lock():
+    address = request.form.get("address", "").strip()[:45]
+    if ConfirmForm().validate_on_submit() and address:
+        lockout.lift_address(address, current_user)
+        db.session.commit()
+        flash(_("Sign-ins from %(address)s are allowed again.", address=address), "success")
+    return redirect(url_for("accounts.sign_in_locks"))

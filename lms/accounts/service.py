@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, or_, select, update
 
 from ..audit.service import record
-from ..core.mail import send_mail
+from ..core.mail import JOB_HANDLERS, build_message, queue_mail, send_mail
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -303,20 +303,34 @@ def use_token(raw: str, purpose: str, password: str) -> User:
 
 
 def _absolute(endpoint: str, **values) -> str:
+    """An absolute URL: from the request's host in a request, else from LMS_BASE_URL (a queued job, a command)."""
+    from urllib.parse import urlsplit
+
     from flask import has_request_context
 
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def request_password_reset(email: str) -> None:
-    """Send a reset link if an active account exists; say nothing either way (no enumeration)."""
+    """Record that a reset link was asked for ``email``; say nothing either way (no enumeration).
+
+    The request does the same work whatever the address: one INSERT of it. Whether an account exists is
+    found out after the response (``send_password_reset``), so neither the time nor the statements of the
+    request tell."""
+    queue_mail(RESET_JOB, normalize_email(email))
+
+
+def send_password_reset(email: str):
+    """The queued job: a token and the reset mail if an active account has this address, else nothing."""
     user = get_user_by_email(email)
     if user is None or not user.is_active or user.erased_at is not None:
-        return
+        return None
     raw = issue_token(user, RESET)
-    send_mail(
+    return build_message(
         user.email,
         _subject("reset", user.locale),
         "accounts/email/reset",
@@ -325,6 +339,10 @@ def request_password_reset(email: str) -> None:
         link=_absolute("accounts.reset_password", token=raw),
         hours=current_app.config["RESET_TOKEN_HOURS"],
     )
+
+
+RESET_JOB = "password_reset"
+JOB_HANDLERS[RESET_JOB] = send_password_reset
 
 
 def invite_user(user: User, inviter: User | None) -> None:

@@ -17,6 +17,8 @@ LABELS = {
     "user.totp_disable": _l("Two-factor sign-in turned off"),
     "user.recovery_code_used": _l("Recovery code used"),
     "user.merge": _l("Walk-in record merged"),
+    "user.sign_in_unlock": _l("Sign-in lock lifted"),
+    "sign_in.address_unlock": _l("Sign-in lock lifted for an address"),
     "cohort.create": _l("Cohort created"),
     "cohort.update": _l("Cohort changed"),
     "cohort.enrol": _l("Learner enrolled"),

@@ -20,6 +20,7 @@ from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..accounts import lockout
 from ..accounts import service as accounts
 from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
@@ -32,7 +33,7 @@ from ..i18n import _
 from . import bp, checkin, previews, service
 from .forms import CheckinForm, CohortForm, ImportForm, SessionForm, WalkInForm
 from .importing import ImportFileError, neutralize_cell, parse_enrolment_file
-from .models import STATUSES, Cohort, WorkshopSession
+from .models import STATUSES, Cohort, Enrolment, WorkshopSession
 from .service import CohortError
 
 IMPORT_ERRORS = {
@@ -181,9 +182,11 @@ def edit_cohort(cohort_id: int):
 def detail(cohort_id: int):
     cohort = _cohort(cohort_id)
     sessions, rows, info = service.attendance_report(cohort)
+    learners = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id)
     return render_template(
         "cohorts/detail.html",
         cohort=cohort,
+        locked={user.id for user, _failures, _last in lockout.locked_accounts(learners)},
         sessions=sessions,
         rows=rows,
         info=info,
@@ -247,6 +250,24 @@ def unenrol(cohort_id: int, user_id: int):
         service.unenrol(cohort, user_id, current_user)
         db.session.commit()
         flash(_("Enrolment removed. The person's attendance and results are kept."), "info")
+    return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/sign-in-lock")
+@roles_required("trainer", "admin")
+def lift_sign_in_lock(cohort_id: int, user_id: int):
+    """A learner of the cohort mistyped their password too often: their trainer lets them try again (audited).
+    Only a learner enrolled in a cohort the trainer manages; anyone else's lock is the admin's."""
+    cohort = _cohort(cohort_id)
+    enrolment = db.session.scalar(
+        select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id)
+    )
+    if enrolment is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        lockout.lift_account(enrolment.user, current_user)
+        db.session.commit()
+        flash(_("%(name)s can sign in again.", name=enrolment.user.name_latin), "success")
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 

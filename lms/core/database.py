@@ -128,3 +128,57 @@ def _end_write_turn(record) -> None:
     info = record.info
     if info.pop("writelock_held", False):
         fcntl.flock(info["writelock_fd"], fcntl.LOCK_UN)
+
+
+# --- commands on a database that is not set up ----------------------------------------------------
+
+NOT_INITIALISED = (
+    "The database is not initialised (or not up to date). Run `make run` once, "
+    "or `.venv/bin/flask db upgrade`, then run this command again."
+)
+
+#: PostgreSQL's SQLSTATEs for a missing table or column (a database never migrated, or behind the code)
+_UNDEFINED_SQLSTATES = {"42P01", "42703"}
+
+
+def is_missing_schema(error: BaseException | None) -> bool:
+    """Whether ``error`` (or an exception it was raised from) says a table or column does not exist."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DBAPIError):
+            original = error.orig
+            if getattr(original, "sqlstate", None) in _UNDEFINED_SQLSTATES:
+                return True
+            message = str(original)
+            if message.startswith(("no such table", "no such column")):
+                return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def guard_cli_command(command) -> None:
+    """Make ``command`` (a click command or group, with all its subcommands) end with one line saying how to set
+    the database up, exit status 1, instead of a SQLAlchemy traceback, when the database has no tables yet.
+
+    Wrapped at the top-level command because ``flask`` invokes ``app.cli``'s commands itself, not ``app.cli``."""
+    import click
+
+    if getattr(command, "_tadrib_schema_guard", False):
+        return
+    invoke = command.invoke
+
+    def guarded(ctx):
+        try:
+            return invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if is_missing_schema(error):
+                raise click.ClickException(NOT_INITIALISED) from None
+            raise
+
+    command.invoke = guarded
+    command._tadrib_schema_guard = True

@@ -109,6 +109,10 @@ ENDPOINTS = {
     "accounts.admin_user_active": "admin",
     "accounts.admin_user_invite": "admin",
     "accounts.admin_audit": "admin",
+    "accounts.sign_in_locks": "admin",
+    "accounts.lift_account_lock": "admin",
+    "accounts.lift_address_lock": "admin",
+    "cohorts.lift_sign_in_lock": "cohort",
     "content.admin_courses": "admin",
     "reports.programme": "admin",
 }

@@ -15,8 +15,9 @@ CHILD = textwrap.dedent(
     from lms import create_app
     from lms.config import TestConfig
 
-    url, instance, storage, prefix, attempts = sys.argv[1:6]
+    url, instance, storage, prefix, attempts, secret = sys.argv[1:7]
     config = TestConfig(url, instance)
+    config.SECRET_KEY = secret  # processes of one deployment share LMS_SECRET_KEY (their sessions need it)
     config.RATELIMIT_STORAGE_URI = storage
     config.RATELIMIT_KEY_PREFIX = prefix
     app = create_app(config)
@@ -41,17 +42,27 @@ def _redis_up() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379")
-def test_login_limit_is_shared_by_two_processes(app, make_user):
+@pytest.mark.parametrize(
+    "storage",
+    [
+        # The failed sign-ins are counted in the database: shared even when each process limits in its own memory.
+        "memory://",
+        pytest.param(
+            "redis://127.0.0.1:6379",
+            marks=pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379"),
+        ),
+    ],
+)
+def test_login_limit_is_shared_by_two_processes(app, make_user, storage):
     make_user(email="target@example.org")
     prefix = f"tadrib-test-{uuid.uuid4().hex}"
-    args = [app.config["SQLALCHEMY_DATABASE_URI"], app.config["INSTANCE_PATH"], "redis://127.0.0.1:6379", prefix]
+    args = [app.config["SQLALCHEMY_DATABASE_URI"], app.config["INSTANCE_PATH"], storage, prefix]
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     first = subprocess.run(
-        [sys.executable, "-c", CHILD, *args, "3"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", CHILD, *args, "3", app.config["SECRET_KEY"]], capture_output=True, text=True, env=env, timeout=120
     )
     second = subprocess.run(
-        [sys.executable, "-c", CHILD, *args, "3"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", CHILD, *args, "3", app.config["SECRET_KEY"]], capture_output=True, text=True, env=env, timeout=120
     )
     assert first.returncode == 0 and second.returncode == 0, first.stderr[-1500:] + second.stderr[-1500:]
     # 5 failures per account in 15 minutes: the second process sees the first one's failures.
