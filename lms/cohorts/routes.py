@@ -27,6 +27,7 @@ from ..accounts.models import User
 from ..content.models import Course, Module, ModuleText
 from ..core.access import roles_required, signed_in
 from ..core.forms import safe_next_url
+from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter
 from ..i18n import _
@@ -633,7 +634,7 @@ def checkin_page():
         form.code.data = request.args.get("code", "")[:20]
         form.session.data = request.args.get("s", "")[:12]
     if form.validate_on_submit():
-        session_id = int(form.session.data) if (form.session.data or "").isdigit() else None
+        session_id = whole_number(form.session.data, "s") if (form.session.data or "").isdigit() else None
         try:
             session, status = service.check_in(current_user, form.code.data, session_id=session_id)
         except CohortError as error:

@@ -11,6 +11,7 @@ from ..content import service as content
 from ..content.models import Module, QuizVersion
 from ..core.access import roles_required, signed_in
 from ..core.database import reads_first
+from ..core.numbers import arg_number, form_number
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _, ngettext
@@ -101,7 +102,7 @@ def attempt(attempt_id: int):
     if attempt.state != IN_PROGRESS or service.finish_if_overdue(attempt):
         db.session.commit()
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
-    return _attempt_page(attempt, request.args.get("page", 1, type=int))
+    return _attempt_page(attempt, arg_number("page", 1, low=1, strict=False))
 
 
 def _attempt_page(attempt: Attempt, page: int, refused: dict | None = None, status: int = 200):
@@ -139,7 +140,7 @@ def _save_from_form(attempt: Attempt):
     by_id = service.questions_by_id(attempt.quiz_version)
     shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
     responses = service.parse_form(shown, request.form)
-    seq = request.form.get("seq", type=int)
+    seq = form_number("seq")
     result = service.save_answers(attempt, responses, seq=seq, bases=_bases(shown))
     return result, responses
 
@@ -148,7 +149,7 @@ def _bases(shown: list[dict]) -> dict:
     """The save number of each shown answer as the page last saw it (``base-<question id>``), when sent."""
     bases = {}
     for question in shown:
-        value = request.form.get(f"base-{question['id']}", type=int)
+        value = form_number(f"base-{question['id']}")
         if value is not None:
             bases[question["id"]] = value
     return bases
@@ -190,7 +191,7 @@ def save(attempt_id: int):
         flash(str(error), "warning")
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     db.session.commit()
-    page = request.form.get("page", 1, type=int)
+    page = form_number("page", 1, low=1, strict=False)
     if not result.ok:
         # Stay on this page: it now shows what is stored, and the answers that were not, to copy.
         db.session.refresh(attempt)
@@ -218,7 +219,7 @@ def autosave(attempt_id: int):
     question_ids = list(attempt.question_ids)
     try:
         result = service.autosave(
-            attempt, service.parse_form(shown, request.form), request.form.get("seq", type=int), bases=_bases(shown)
+            attempt, service.parse_form(shown, request.form), form_number("seq"), bases=_bases(shown)
         )
     except QuizError as error:
         db.session.commit()
