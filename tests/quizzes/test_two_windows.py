@@ -5,6 +5,7 @@ last saw it (``base-<question>``). A save of one question never makes another qu
 that had not seen another window's save of a question is refused for that question, and told so."""
 
 import re
+import threading
 
 from markupsafe import escape
 
@@ -181,3 +182,53 @@ def test_one_window_autosave_then_save_button_is_stored(app, client, judge, cour
         assert window.save_button(answers).status_code == 302
         stored = service.responses_of(attempt_id)
         assert {qid: stored[qid] for qid in answers} == answers
+
+
+def test_two_windows_saving_at_the_same_moment(app, judge, courses, db):  # noqa: F811
+    """Saves racing on the database (threads, as two workers): of two windows that saw question 1 at the same
+    number, exactly one is stored and the other refused; saves of two different questions are both stored."""
+    quiz = _quiz(db)
+    q1, q2 = _singles(quiz)
+    right1, wrong1 = _options(q1)
+    right2, _wrong2 = _options(q2)
+    attempt = service.start_attempt(judge.id, quiz)
+    db.session.flush()
+    attempt_id = attempt.id
+    db.session.commit()
+    db.session.close()  # the test itself holds no transaction while the threads race
+
+    def race(saves):
+        barrier = threading.Barrier(len(saves))
+        results = [None] * len(saves)
+
+        def run(index, responses, seq, bases):
+            with app.app_context():
+                from lms.extensions import db as _db
+
+                row = _db.session.get(Attempt, attempt_id)
+                _ = row.quiz_version.definition, row.question_ids
+                _db.session.commit()  # end the read transaction: the threads race on the claim
+                barrier.wait()
+                results[index] = service.autosave(row, responses, seq, bases=bases)
+                _db.session.commit()
+                _db.session.remove()
+
+        threads = [threading.Thread(target=run, args=(i, *save)) for i, save in enumerate(saves)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        return results
+
+    both = race([({q1["id"]: right1}, 1, {q1["id"]: 0}), ({q2["id"]: right2}, 1, {q2["id"]: 0})])
+    assert [r.ok for r in both] == [True, True]
+    assert service.responses_of(attempt_id) == {q1["id"]: right1, q2["id"]: right2}
+    held = service.answers_of(attempt_id)[q1["id"]].seq
+    db.session.close()
+
+    one = race([({q1["id"]: wrong1[0]}, 5, {q1["id"]: held}), ({q1["id"]: wrong1[-1]}, 6, {q1["id"]: held})])
+    assert sorted(r.ok for r in one) == [False, True]
+    winner = wrong1[0] if one[0].ok else wrong1[-1]
+    assert service.responses_of(attempt_id)[q1["id"]] == winner
+    loser = one[1] if one[0].ok else one[0]
+    assert loser.refused == [q1["id"]] and loser.stored == {}
