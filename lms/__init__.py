@@ -25,6 +25,10 @@ def create_app(config: Config | None = None) -> Flask:
         static_folder="static",
     )
     app.config.from_object(config)
+    from .core.numbers import BoundedIntConverter
+
+    # Every <int:...> in a route: a number beyond the database's integers is no page (404), not a 500.
+    app.url_map.converters["int"] = BoundedIntConverter
     # Templates keep their indentation for people; pages lose it for the wire (smaller on slow links).
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

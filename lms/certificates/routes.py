@@ -12,6 +12,7 @@ from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import public, roles_required, signed_in
 from ..core.database import write_transaction
+from ..core.numbers import form_number
 from ..extensions import db, limiter
 from ..i18n import _
 from . import bp, service
@@ -126,7 +127,7 @@ def issue(cohort_id: int):
     cohort = _managed(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    user_id = request.form.get("user", type=int)
+    user_id = form_number("user")
     if user_id:
         user = db.session.get(User, user_id)
         if user is None:

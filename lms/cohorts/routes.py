@@ -27,6 +27,7 @@ from ..accounts.models import User
 from ..content.models import Course, Module, ModuleText
 from ..core.access import public, roles_required
 from ..core.forms import safe_next_url
+from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter
 from ..i18n import _
@@ -720,7 +721,7 @@ def checkin_page():
     now = utcnow()
     if not current_user.is_authenticated:
         code, raw_session = request.args.get("code", "")[:20], request.args.get("s", "")[:12]
-        session_id = int(raw_session) if raw_session.isdigit() and len(raw_session) <= 9 else None
+        session_id = whole_number(raw_session, "s", strict=False) if raw_session.isdigit() else None
         if request.method == "GET" and code and session_id:
             if service.scan_is_valid(session_id, code, now):
                 token = _scan_signer().dumps({"s": session_id, "c": code, "t": int(now.timestamp())})
@@ -752,7 +753,7 @@ def checkin_page():
             form.session.data = request.args.get("s", "")[:12]
     if form.validate_on_submit():
         raw = form.session.data or ""
-        session_id = int(raw) if raw.isdigit() and len(raw) <= 9 else None
+        session_id = whole_number(raw, "s") if raw.isdigit() else None
         scanned_at = None
         if scan is not None and scan["s"] == session_id and scan["c"] == form.code.data:
             scanned_at = datetime.fromtimestamp(scan["t"], tz=UTC).replace(tzinfo=None)

@@ -46,7 +46,7 @@ def handle_http_error(error: HTTPException):
     if code >= 500:
         db.session.rollback()
     if _wants_json() or request.path == "/healthz":
-        return jsonify(error=code, message=error.name), code
+        return jsonify(error=code, message=getattr(error, "message", None) or error.name), code
     template = f"errors/{code}.html" if code in (400, 401, 403, 404, 405, 413, 429, 503) else "errors/generic.html"
     return render_template(template, error=error, code=code), code
 

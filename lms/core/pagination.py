@@ -1,10 +1,9 @@
 """Pagination of a select statement (Flask-SQLAlchemy's paginate, with safe page numbers)."""
 
-from flask import request
-
 from ..extensions import db
+from .numbers import arg_number
 
 
 def paginate(statement, per_page: int):
-    page = request.args.get("page", 1, type=int) or 1
-    return db.paginate(statement, page=max(page, 1), per_page=per_page, error_out=False, count=True)
+    page = arg_number("page", 1, low=1, strict=False)  # out of range: the first page
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False, count=True)

@@ -45,8 +45,8 @@ class Attempt(db.Model):
     is_passed: Mapped[bool | None]
     #: an essay awaits a trainer's grade
     is_pending: Mapped[bool] = mapped_column(default=False)
-    #: the highest save sequence number seen: a save that arrives late (an older autosave still in flight
-    #: when a newer save landed) is ignored instead of overwriting newer answers
+    #: the highest save sequence number seen: a page opened now numbers its saves after it, so that they are
+    #: newer than every answer it shows (each answer keeps the number it was saved with: ``Answer.seq``)
     save_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     quiz_version: Mapped[QuizVersion] = relationship()
@@ -76,6 +76,9 @@ class Answer(db.Model):
     question_id: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict | list | str | bool | None] = mapped_column(JSON)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the save sequence number of the save that stored this response: a save of this question carrying an
+    #: older (or equal) number, or made by a window that had not seen this one, is refused, not applied
+    seq: Mapped[int] = mapped_column(default=0, server_default="0")
     #: set at grading (automatic) or by a trainer (essay, override)
     points: Mapped[float | None]
     manual_points: Mapped[float | None]

@@ -11,9 +11,10 @@ from ..content import service as content
 from ..content.models import Module, QuizVersion
 from ..core.access import roles_required, signed_in
 from ..core.database import reads_first
+from ..core.numbers import arg_number, form_number
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, ngettext
 from . import bp, service
 from .models import IN_PROGRESS, Attempt
 from .service import QuizError
@@ -101,29 +102,80 @@ def attempt(attempt_id: int):
     if attempt.state != IN_PROGRESS or service.finish_if_overdue(attempt):
         db.session.commit()
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    return _attempt_page(attempt, arg_number("page", 1, low=1, strict=False))
+
+
+def _attempt_page(attempt: Attempt, page: int, refused: dict | None = None, status: int = 200):
+    """The attempt's questions as stored. ``refused``: question id -> the response this window sent that was not
+    stored (another window saved that question since), shown so that the learner can copy it."""
     mode = _view_mode()
-    shown, page, pages = _page_questions(attempt, mode, request.args.get("page", 1, type=int))
+    shown, page, pages = _page_questions(attempt, mode, page)
+    answers = service.answers_of(attempt.id)
+    all_questions = service.attempt_questions(attempt)
+    numbers = {q["id"]: n for n, q in enumerate(all_questions, start=1)}
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
         module=_module_for(attempt.quiz_version),
         settings=service.attempt_settings(attempt),
         questions=shown,
-        all_questions=service.attempt_questions(attempt),
-        responses=service.responses_of(attempt.id),
+        all_questions=all_questions,
+        responses={qid: a.response for qid, a in answers.items()},
+        # each answer's save number as this page shows it: a save from this page that finds another number
+        # stored (another window saved that question since) is refused instead of overwriting it
+        bases={qid: a.seq for qid, a in answers.items()},
+        # this page's saves are numbered after every save stored so far
+        next_seq=attempt.save_seq + 1,
+        refused=[(numbers[q["id"]], q, refused[q["id"]]) for q in all_questions if q["id"] in (refused or {})],
+        refused_message=_refused_message(attempt.question_ids, list(refused), page=True) if refused else None,
         saved_at=service.last_saved_at(attempt.id),
         mode=mode,
         page=page,
         pages=pages,
         form=ConfirmForm(),
-    )
+    ), status
 
 
 def _save_from_form(attempt: Attempt):
     by_id = service.questions_by_id(attempt.quiz_version)
     shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
-    seq = request.form.get("seq", type=int)
-    return service.save_answers(attempt, service.parse_form(shown, request.form), seq=seq)
+    responses = service.parse_form(shown, request.form)
+    seq = form_number("seq")
+    result = service.save_answers(attempt, responses, seq=seq, bases=_bases(shown))
+    return result, responses
+
+
+def _bases(shown: list[dict]) -> dict:
+    """The save number of each shown answer as the page last saw it (``base-<question id>``), when sent."""
+    bases = {}
+    for question in shown:
+        value = form_number(f"base-{question['id']}")
+        if value is not None:
+            bases[question["id"]] = value
+    return bases
+
+
+def _refused_message(question_ids: list, refused: list, page: bool = False) -> str:
+    """Which answers were not stored, and why, by their question numbers. ``page``: said by the page that a save
+    without JavaScript returns, which shows what is stored and the answers that were not."""
+    numbers = [n for n, qid in enumerate(question_ids, start=1) if qid in refused]
+    if page:
+        return ngettext(
+            "Not saved: question %(numbers)s was changed in another window (another tab or device). This page "
+            "now shows the answer saved there; your answer from this window is below so that you can copy it.",
+            "Not saved: questions %(numbers)s were changed in another window (another tab or device). This page "
+            "now shows the answers saved there; your answers from this window are below so that you can copy them.",
+            len(numbers),
+            numbers=", ".join(str(n) for n in numbers),
+        )
+    return ngettext(
+        "Not saved: question %(numbers)s was changed in another window (another tab or device). Reload the "
+        "page to see the answer saved there; your answer stays on this page so that you can copy it.",
+        "Not saved: questions %(numbers)s were changed in another window (another tab or device). Reload the "
+        "page to see the answers saved there; your answers stay on this page so that you can copy them.",
+        len(numbers),
+        numbers=", ".join(str(n) for n in numbers),
+    )
 
 
 @bp.post("/attempts/<int:attempt_id>/save")
@@ -133,14 +185,18 @@ def save(attempt_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        _save_from_form(attempt)
+        result, responses = _save_from_form(attempt)
     except QuizError as error:
         db.session.commit()  # the attempt may just have been finished for time
         flash(str(error), "warning")
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     db.session.commit()
+    page = form_number("page", 1, low=1, strict=False)
+    if not result.ok:
+        # Stay on this page: it now shows what is stored, and the answers that were not, to copy.
+        db.session.refresh(attempt)
+        return _attempt_page(attempt, page, {qid: responses[qid] for qid in result.refused}, status=409)
     action = request.form.get("action", "save")
-    page = request.form.get("page", 1, type=int)
     if action == "summary":
         return redirect(url_for("quizzes.summary", attempt_id=attempt.id))
     if action == "next":
@@ -160,14 +216,26 @@ def autosave(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     by_id = service.questions_by_id(attempt.quiz_version)
     shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
+    question_ids = list(attempt.question_ids)
     try:
-        saved = service.autosave(attempt, service.parse_form(shown, request.form), request.form.get("seq", type=int))
+        result = service.autosave(
+            attempt, service.parse_form(shown, request.form), form_number("seq"), bases=_bases(shown)
+        )
     except QuizError as error:
         db.session.commit()
         return jsonify(ok=False, message=str(error), redirect=url_for("quizzes.result", attempt_id=attempt_id)), 409
     db.session.commit()
+    if result.ok:
+        message = _("Saved at %(time)s", time=format_time(result.saved_at, "short"))
+    else:
+        message = _refused_message(question_ids, result.refused)
+    # "ok" only when every answer sent is stored; "stored" and "refused" say which, answer by answer.
     return jsonify(
-        ok=True, saved_at=saved.isoformat() + "Z", message=_("Saved at %(time)s", time=format_time(saved, "short"))
+        ok=result.ok,
+        saved_at=result.saved_at.isoformat() + "Z",
+        stored=result.stored,
+        refused=result.refused,
+        message=message,
     )
 
 

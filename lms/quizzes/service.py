@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content.models import QuizVersion
@@ -156,49 +156,61 @@ def start_attempt(user_id: int, version: QuizVersion, now: datetime | None = Non
     return attempt
 
 
-def save_answers(attempt: Attempt, responses: dict, now: datetime | None = None, seq: int | None = None) -> datetime:
-    """Save the given responses (question id -> response). Returns the save time.
+@dataclass
+class SaveResult:
+    """What a save did, question by question: a save is "saved" only for the answers in ``stored``."""
 
-    Refused once the attempt is submitted or its time (plus grace) is over. ``seq`` is the browser's save
-    counter: a save older than one already stored is ignored (it would overwrite newer answers).
-    """
+    saved_at: datetime
+    #: question id -> the sequence number its stored answer now carries (this save's, or the one already
+    #: stored when it held the same response)
+    stored: dict
+    #: question ids whose answer was not stored: that question was saved since by a newer save, or by another
+    #: window (a second tab, a phone) that this window had not seen
+    refused: list
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+def save_answers(
+    attempt: Attempt, responses: dict, now: datetime | None = None, seq: int | None = None, bases: dict | None = None
+) -> SaveResult:
+    """Save the given responses (question id -> response).
+
+    Refused as a whole once the attempt is submitted or its time (plus grace) is over. Otherwise decided
+    answer by answer (``_write_answers``): ``seq`` is the window's save counter, ``bases`` the sequence
+    number of each answer as that window last saw it."""
     now = now or utcnow()
     if attempt.state != IN_PROGRESS:
         raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
     if _deadline_passed(attempt, now):
         finish_attempt(attempt, now, by="timeout")
         raise QuizError(_("The time for this attempt is over. It was submitted with the answers saved in time."))
-    if seq is not None:
-        claimed = db.session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt.id, Attempt.save_seq <= seq)
-            .values(save_seq=seq)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
-            return now  # a newer save already landed: this late one changes nothing
+    write_seq = _claim(attempt.id, seq)
+    if write_seq is None:
+        raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
     allowed = set(attempt.question_ids)
-    existing = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
-    for qid, response in responses.items():
-        if qid not in allowed:
-            continue
-        answer = existing.get(qid)
-        if answer is None:
-            db.session.add(Answer(attempt_id=attempt.id, question_id=qid, response=response, saved_at=now))
-        elif answer.response != response:
-            answer.response = response
-            answer.saved_at = now
-    return now
+    values = [(qid, response) for qid, response in responses.items() if qid in allowed]
+    result = _write_answers(attempt.id, values, seq, write_seq, bases or {}, now)
+    # The writes went around the ORM: what the session holds of this attempt and its answers is stale.
+    db.session.expire(attempt, ["save_seq"])
+    for held in list(db.session.identity_map.values()):
+        if isinstance(held, Answer) and held.attempt_id == attempt.id:
+            db.session.expire(held)
+    return result
 
 
-def autosave(attempt: Attempt, responses: dict, seq: int | None, now: datetime | None = None) -> datetime:
+def autosave(
+    attempt: Attempt, responses: dict, seq: int | None, now: datetime | None = None, bases: dict | None = None
+) -> SaveResult:
     """``save_answers`` in two steps: read (the attempt, its deadline, the questions), then write. On SQLite the
     write is a short write transaction of its own, so the database's one write lock is held for the write only;
     on PostgreSQL, which locks the attempt's row alone, both steps are one transaction.
 
-    Everything the write depends on is checked again by the write itself: the attempt still in progress (and
-    this save not older than one already stored) in the conditional UPDATE that claims it, each answer in an
-    upsert that changes the row only when the response changed. Raises QuizError as ``save_answers`` does."""
+    Everything the write depends on is checked again by the write itself: the attempt still in progress in the
+    conditional UPDATE that claims it (and locks it against every other save of the attempt), each answer's
+    stored response and sequence number read after that claim. Raises QuizError as ``save_answers`` does."""
     now = now or utcnow()
     attempt_id, allowed = attempt.id, set(attempt.question_ids)
     closing = attempt.state != IN_PROGRESS or _deadline_passed(attempt, now)
@@ -209,33 +221,75 @@ def autosave(attempt: Attempt, responses: dict, seq: int | None, now: datetime |
         db.session.rollback()
     with write_transaction():
         if closing:  # submitted, or out of time: the full path (which finishes the attempt once), rarely
-            return save_answers(db.session.get(Attempt, attempt_id), responses, now=now, seq=seq)
-        claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.state == IN_PROGRESS)
-        if seq is not None:
-            claim = claim.where(Attempt.save_seq <= seq).values(save_seq=seq)
-        else:
-            claim = claim.values(save_seq=Attempt.save_seq)
-        if db.session.execute(claim.execution_options(synchronize_session=False)).rowcount != 1:
-            state = db.session.scalar(select(Attempt.state).where(Attempt.id == attempt_id))
-            if state != IN_PROGRESS:
-                raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
-            return now  # a newer save already landed: this late one changes nothing
-        if values:
-            db.session.execute(
-                _upsert_answers(db.engine.dialect.name), [_answer_row(attempt_id, qid, r, now) for qid, r in values]
+            return save_answers(db.session.get(Attempt, attempt_id), responses, now=now, seq=seq, bases=bases)
+        write_seq = _claim(attempt_id, seq)
+        if write_seq is None:
+            raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
+        return _write_answers(attempt_id, values, seq, write_seq, bases or {}, now)
+
+
+def _claim(attempt_id: int, seq: int | None) -> int | None:
+    """Lock the attempt for this save if it is still in progress, and raise its save counter to ``seq`` (or by
+    one for a save without a number). Returns the sequence number the save's answers are stored with, or None
+    when the attempt is no longer in progress. Every save of an attempt waits here for the one before it."""
+    claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.state == IN_PROGRESS)
+    if seq is None:
+        claim = claim.values(save_seq=Attempt.save_seq + 1)
+    else:
+        claim = claim.values(save_seq=case((Attempt.save_seq < seq, seq), else_=Attempt.save_seq))
+    claimed = db.session.execute(
+        claim.returning(Attempt.save_seq).execution_options(synchronize_session=False)
+    ).scalar()
+    if claimed is None:
+        return None
+    return claimed if seq is None else seq
+
+
+def _write_answers(attempt_id: int, values: list, seq: int | None, write_seq: int, bases: dict, now) -> SaveResult:
+    """Store each answer, or refuse it, question by question (the attempt is claimed: no other save of it runs).
+
+    An answer is refused when its question's stored answer differs from it and was saved with a number not
+    older than this save's (a late save), or with another number than the one this window last saw (another
+    window saved this question since). An answer equal to the stored one is stored already. A save without a
+    number (``seq`` None: a script, an old page) is always applied."""
+    stored: dict = {}
+    refused: list = []
+    if not values:
+        return SaveResult(now, stored, refused)
+    current = {
+        qid: (response, held_seq)
+        for qid, response, held_seq in db.session.execute(
+            select(Answer.question_id, Answer.response, Answer.seq).where(
+                Answer.attempt_id == attempt_id, Answer.question_id.in_([qid for qid, _r in values])
             )
-    return now
+        )
+    }
+    rows = []
+    for qid, response in values:
+        if qid in current:
+            held, held_seq = current[qid]
+            if held == response:
+                stored[qid] = held_seq
+                continue
+            if seq is not None and (seq <= held_seq or bases.get(qid, held_seq) != held_seq):
+                refused.append(qid)
+                continue
+        rows.append(_answer_row(attempt_id, qid, response, now, write_seq))
+        stored[qid] = write_seq
+    if rows:
+        db.session.execute(_upsert_answers(db.engine.dialect.name), rows)
+    return SaveResult(now, stored, refused)
 
 
-def _answer_row(attempt_id: int, question_id: str, response, now: datetime) -> dict:
-    return {"attempt_id": attempt_id, "question_id": question_id, "response": response, "saved_at": now}
+def _answer_row(attempt_id: int, question_id: str, response, now: datetime, seq: int) -> dict:
+    return {"attempt_id": attempt_id, "question_id": question_id, "response": response, "saved_at": now, "seq": seq}
 
 
 @functools.cache
 def _upsert_answers(dialect: str):
-    """INSERT ... ON CONFLICT (attempt, question) DO UPDATE, only when the response changed (compared as JSON
-    text: PostgreSQL's json type has no equality), so that ``saved_at`` keeps the time of the last change.
-    Built once per dialect: building it cost more than running it."""
+    """INSERT ... ON CONFLICT (attempt, question) DO UPDATE. The rows are only those whose response changed
+    (``_write_answers`` compared them, the attempt claimed), so that ``saved_at`` keeps the time of the last
+    change. Built once per dialect: building it cost more than running it."""
     table = Answer.__table__
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
@@ -244,8 +298,11 @@ def _upsert_answers(dialect: str):
     statement = upsert(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c.attempt_id, table.c.question_id],
-        set_={"response": statement.excluded.response, "saved_at": statement.excluded.saved_at},
-        where=cast(table.c.response, Text) != cast(statement.excluded.response, Text),
+        set_={
+            "response": statement.excluded.response,
+            "saved_at": statement.excluded.saved_at,
+            "seq": statement.excluded.seq,
+        },
     )
 
 

@@ -13,6 +13,7 @@ from ..accounts import service as accounts
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import roles_required
+from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -59,7 +60,7 @@ def cohort_dashboard(cohort_id: int):
         jurisdiction=request.args.get("jurisdiction", ""),
         status=request.args.get("status", ""),
         sort=request.args.get("sort", "name"),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=arg_number("page", 1, low=1, strict=False),
         per_page=dashboard.PER_PAGE,
     )
     board = service.cohort_dashboard(cohort, view=view)
@@ -217,8 +218,8 @@ def _parse_filters(args) -> service.ProgrammeFilters:
     return service.ProgrammeFilters(
         start=start,
         end=end,
-        course_id=args.get("course", type=int),
-        cohort_id=args.get("cohort", type=int),
+        course_id=whole_number(args.get("course"), "course"),
+        cohort_id=whole_number(args.get("cohort"), "cohort"),
         jurisdiction=args.get("jurisdiction") or None,
         profession=args.get("profession") or None,
     )
