@@ -250,12 +250,16 @@ _MISSING_RE = re.compile(r"is missing (?:the )?'(\w+)'")
 def _check_in_a_copy(root: Path, course: str, quiz_path: Path, text: str) -> list:
     """The problems ``flask courses check`` would find in the course once quiz.yaml is ``text``.
 
-    The course folder is copied to a temporary tree (under the same root folder name, so that the problems
-    name the same paths); the real tree is not touched.
+    The course folder, and the shared folders beside it that a course draws on (``_law``: quoted law), are
+    copied to a temporary tree (under the same root folder name, so that the problems name the same paths); the
+    real tree is not touched.
     """
     with tempfile.TemporaryDirectory(prefix="tadrib-import-") as temporary:
         copy_root = Path(temporary) / root.name
         shutil.copytree(root / course, copy_root / course)
+        for shared in root.iterdir():
+            if shared.is_dir() and shared.name.startswith("_"):
+                shutil.copytree(shared, copy_root / shared.name)
         (copy_root / quiz_path.relative_to(root)).write_text(text, encoding="utf-8")
         _courses, problems = load_courses(copy_root)
     return problems

@@ -150,7 +150,8 @@ def test_forged_tokens_and_codes(client):
         "/verify/" + "Z" * 500,
         "/certificates/../../etc/passwd.pdf",
     ):
-        assert client.get(url).status_code in (302, 404, 429), url
+        # 400: a NUL character is refused before any view reads it
+        assert client.get(url).status_code in ((400,) if "%00" in url else (302, 404, 429)), url
 
 
 def test_walk_in_next_with_crlf_is_ignored(client, trainer_world):
