@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..core.forms import clean_line
+
 MAX_ROWS = 2000
 
 HEADER_ALIASES = {
@@ -212,7 +214,7 @@ def parse_enrolment_file(filename: str, data: bytes, jurisdictions: list[dict]) 
 
         def cell(name: str, raw: list[str] = raw) -> str:
             index = columns.get(name)
-            return raw[index].strip() if index is not None and index < len(raw) else ""
+            return clean_line(raw[index]) if index is not None and index < len(raw) else ""
 
         row = ImportRow(line=offset)
         email = cell("email").lower()
