@@ -21,7 +21,7 @@ from ..accounts import service as accounts
 from ..accounts.models import User
 from ..audit.service import record
 from ..content.models import Course
-from ..core.forms import clean_line
+from ..core.forms import clean_line, implausible_date_message, is_plausible_date
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -107,6 +107,8 @@ def _snapshot(cohort: Cohort) -> dict:
 
 
 def save_cohort(cohort: Cohort | None, actor, *, course: Course, trainers: list[User], **fields) -> Cohort:
+    if not (is_plausible_date(fields["start_date"]) and is_plausible_date(fields["end_date"])):
+        raise CohortError(implausible_date_message())
     if fields["end_date"] < fields["start_date"]:
         raise CohortError(_("The end date is before the start date."))
     if not trainers:
@@ -298,6 +300,8 @@ def save_session(
     late_after_minutes: int,
     trainer_id: int | None,
 ):
+    if not is_plausible_date(day):
+        raise CohortError(implausible_date_message())
     starts_at, ends_at = local_to_utc(day, start), local_to_utc(day, end)
     if ends_at <= starts_at:
         raise CohortError(_("The session must end after it starts."))

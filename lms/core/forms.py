@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+from ..i18n import _
+from .timeutil import utcnow
 
 #: Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the
 #: direction marks (U+200E, U+200F, U+061C). In a name or a title they only ever serve to disguise it
@@ -31,6 +36,46 @@ def clean_line(value):
     if not isinstance(value, str):
         return value
     return _CONTROLS.sub(" ", value.translate(_NO_BIDI)).strip()
+
+
+#: The dates a cohort, a session or a report may have: from 2000 to ten years ahead. A date outside is a typo
+#: (year 1 for 2025), and would cost: a dashboard draws the cohort's time from its start.
+EARLIEST_DATE = date(2000, 1, 1)
+YEARS_AHEAD = 10
+
+
+def latest_date(today: date | None = None) -> date:
+    """The last plausible date: ten years from today (28 February for a 29 February)."""
+    today = today or utcnow().date()
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+def is_plausible_date(day: date, today: date | None = None) -> bool:
+    return EARLIEST_DATE <= day <= latest_date(today)
+
+
+def clamp_date(day: date, today: date | None = None) -> date:
+    """``day`` brought into the plausible range (a report filter typed as year 1 reads from 2000)."""
+    return min(max(day, EARLIEST_DATE), latest_date(today))
+
+
+def implausible_date_message() -> str:
+    from flask_babel import format_date
+
+    return _(
+        "Enter a date between %(start)s and %(end)s.",
+        start=format_date(EARLIEST_DATE, "long"),
+        end=format_date(latest_date(), "long"),
+    )
+
+
+def plausible_date(form, field) -> None:
+    """WTForms validator of every date a person types (cohorts, sessions): see ``EARLIEST_DATE``."""
+    if field.data is not None and not is_plausible_date(field.data):
+        raise ValidationError(implausible_date_message())
 
 
 class BaseForm(FlaskForm):
