@@ -152,3 +152,91 @@ def _by_page(data: bytes) -> dict[int, list[dict]]:
 )
 def test_certificate_words_never_print_over_each_other(overrides):
     assert overlapping_words(_worst_certificate(**overrides)) == []
+
+
+# --- sign-in sheet and programme report -----------------------------------------------------------------
+
+
+@pytest.fixture
+def long_cohort(make_user, make_cohort, db):
+    """A cohort whose every printed text is as long as the forms allow, without a space where possible."""
+    from datetime import datetime, timedelta
+
+    from lms.accounts.models import User
+    from lms.cohorts import service
+    from lms.cohorts.models import WorkshopSession
+
+    trainer = make_user(roles=("trainer",), email="trainer@example.org", name_latin=LONG_LATIN)
+
+    def build(language: str):
+        cohort = make_cohort(
+            trainer,
+            title=("Cohorte" * 30)[:200],
+            city=LONG_PLACE,
+            venue=("Salle" * 40)[:200],
+            language=language,
+        )
+        for index, (latin, arabic) in enumerate(
+            [
+                (LONG_LATIN, LONG_ARABIC),
+                ("Karim Idrissi", "كريم الإدريسي"),
+                (LONG_LATIN[:60] + " " + LONG_LATIN[:59], ""),
+            ]
+        ):
+            person = make_user(
+                email=f"p{index}-{language}@example.org",
+                name_latin=latin,
+                name_arabic=arabic or None,
+                profession="clerk" if index else "magistrate-prosecutor",
+            )
+            service.enrol(cohort, db.session.get(User, person.id), None)
+        session = WorkshopSession(
+            cohort_id=cohort.id,
+            title=("Atelierpratique" * 14)[:200],
+            place=("Amphithéâtre" * 17)[:200],
+            starts_at=datetime(2027, 1, 12, 8),
+            ends_at=datetime(2027, 1, 12, 8) + timedelta(hours=3),
+            checkin_secret="s" * 64,
+            modules=[],
+        )
+        db.session.add(session)
+        db.session.commit()
+        return session
+
+    return build
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_sign_in_sheet_keeps_every_word_on_the_page(client, long_cohort, language):
+    session = long_cohort(language)
+    client.login("trainer@example.org")
+    response = client.get(f"/sessions/{session.id}/sheet.pdf")
+    assert response.mimetype == "application/pdf"
+    assert outside_page(response.data, margin=5 / 25.4 * 72) == []  # the page numbers sit in the margin
+    assert overlapping_words(response.data) == []
+    text = "".join(w["text"] for _n, w, _s in words(response.data))
+    assert text.count("Abdelmajid") >= 12 * 2  # the long name is printed whole (wrapped), not cut
+
+
+def test_programme_report_pdf_keeps_every_word_on_the_page(app):
+    """The report's template with labels far longer than any today (a profession or jurisdiction code holds
+    32 or 40 characters; a course or cohort title could be shown one day)."""
+    from flask import render_template
+
+    from lms.core.pdf import html_to_pdf
+
+    long_label = {"fr": ("juridictioninconnue" * 9)[:150], "ar": ("محكمةالاستئنافبمدينة" * 8)[:150]}
+    parts = {}
+    for locale in ("fr", "ar"):
+        cell = {"enrolled": 123456789, "trained": 12345678, "certified": 1234567}
+        parts[locale] = {
+            "rows": [(long_label[locale], 12), ("Cohortes", 3)],
+            "sections": [("jurisdiction", long_label[locale], [(long_label[locale], cell), ("Rabat", cell)])],
+            "masked": True,
+            "period": ("1 janvier 2000", "31 décembre 2036"),
+        }
+    with app.test_request_context():
+        data = html_to_pdf(render_template("reports/programme_pdf.html", parts=parts))
+    assert "juridictioninconnue" in "".join(w["text"] for _n, w, _s in words(data))
+    assert outside_page(data, margin=5 / 25.4 * 72) == []
+    assert overlapping_words(data) == []
