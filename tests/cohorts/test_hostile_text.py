@@ -202,3 +202,20 @@ def test_calendar_with_hostile_titles_has_one_event_per_session_and_no_alarm(cli
     assert str(parsed["X-WR-CALNAME"]) == "Rabat BEGIN:VEVENT"
     assert events[0]["DTSTART"].dt == datetime(2027, 1, 12, 8, 0, tzinfo=events[0]["DTSTART"].dt.tzinfo)
     assert events[0]["DTSTART"].to_ical() == b"20270112T080000Z"
+
+
+def test_pages_isolate_names_stored_before_the_cleaning(client, make_user, trainer, cohort, db):
+    """A name stored with an override (before the inputs cleaned it) is shown in a <bdi>: the override ends
+    with the name instead of reversing what follows it."""
+    from lms.cohorts import service
+
+    make_user(roles=("admin",), email="admin@example.org")
+    learner = make_user(email="judge@example.org")
+    row = db.session.get(User, learner.id)
+    row.name_latin = SPOOFED
+    service.enrol(cohort, row, None)
+    db.session.commit()
+    client.login("admin@example.org")
+    for url in ("/admin/users", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/dashboard"):
+        page = client.get(url).get_data(as_text=True)
+        assert f"<bdi>{SPOOFED}</bdi>" in page, url
