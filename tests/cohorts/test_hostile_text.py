@@ -22,7 +22,7 @@ HOSTILE_TITLES = [
     "Atelier\nBEGIN:VALARM",
     "Atelier\r\nBEGIN:VALARM\r\nEND:VALARM",
     "BEGIN:VALARM",
-    "Atelier " + "très long titre, avec; des virgules " * 12,
+    ("Atelier " + "très long titre, avec; des virgules " * 12)[:200],  # the column holds 200
     "ورشة العمل الأولى: التعرف على ضحايا الاتجار بالبشر",
     f"Atelier {RLO}exe.fdp\u2066x\u2069\u200f",
 ]
