@@ -163,6 +163,9 @@ def _register_hooks(app: Flask) -> None:
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    from .core.forms import strip_bidi
+
+    app.jinja_env.filters["nobidi"] = strip_bidi  # user text in printed documents (sign-in sheets)
 
     from .accounts.routes import require_two_factor
 

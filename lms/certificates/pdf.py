@@ -27,6 +27,8 @@ import jinja2
 import segno
 from markupsafe import Markup, escape
 
+from ..core.forms import strip_bidi
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 CERT_TEMPLATES_DIR = TEMPLATES_DIR / "certificates"
@@ -216,10 +218,20 @@ def text_dir(value: Any) -> str:
     return "ltr"
 
 
-def size_class(value: Any, long: int, longer: int) -> str:
-    """``""``, ``"long"`` or ``"longer"`` by length, so the stylesheet can shrink long names and titles."""
+def size_class(value: Any, long: int, longer: int, longest: int | None = None) -> str:
+    """``""``, ``"long"``, ``"longer"`` or ``"longest"`` by length, so the stylesheet can shrink long names
+    and titles (and wrap them anywhere: a name may have no space to break at)."""
     n = len(str(value))
+    if longest is not None and n > longest:
+        return "longest"
     return "longer" if n > longer else "long" if n > long else ""
+
+
+def printable(value: Any) -> Any:
+    """Every value the template prints, without bidirectional controls: an override in a name
+    ("evil\u202eName gnp.exe") would reorder the printed text. The inputs remove them; this holds for what
+    was stored before."""
+    return strip_bidi(value) if isinstance(value, str) else value
 
 
 def _jinja() -> jinja2.Environment:
@@ -231,6 +243,7 @@ def _jinja() -> jinja2.Environment:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=printable,
         )
         env.filters["loc"] = loc
         env.filters["group_code"] = group_code

@@ -13,10 +13,10 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import BaseForm
+from ..core.forms import BaseForm, plausible_date
 from ..i18n import _, _l
 
 
@@ -28,8 +28,8 @@ class MultiCheckboxField(SelectMultipleField):
 class CohortForm(BaseForm):
     course = SelectField(_l("Course"), coerce=int)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    start_date = DateField(_l("Start date"), validators=[DataRequired()])
-    end_date = DateField(_l("End date"), validators=[DataRequired()])
+    start_date = DateField(_l("Start date"), validators=[DataRequired(), plausible_date])
+    end_date = DateField(_l("End date"), validators=[DataRequired(), plausible_date])
     mode = SelectField(_l("Mode"))
     jurisdiction = SelectField(_l("Jurisdiction (court of appeal)"), validators=[Optional()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
@@ -53,10 +53,14 @@ class CohortForm(BaseForm):
         self.jurisdiction.choices = [("", _("— Not applicable —"))] + [(j["code"], j[key]) for j in jurisdictions]
         self.language.choices = [("fr", "Français"), ("ar", "العربية")]
 
+    def validate_end_date(self, field):
+        if self.start_date.data and field.data and field.data < self.start_date.data:
+            raise ValidationError(_("The end date is before the start date."))
+
 
 class SessionForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DateField(_l("Date"), validators=[DataRequired(), plausible_date])
     start = TimeField(_l("Start time"), validators=[DataRequired()])
     end = TimeField(_l("End time"), validators=[DataRequired()])
     place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])

@@ -22,6 +22,8 @@ from xml.parsers import expat  # nosec B407 - DTDs are refused, parts are bounde
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..core.forms import clean_line
+
 #: people in one file (the header row excepted)
 MAX_ROWS = 2000
 #: columns holding a value (an enrolment list has six)
@@ -474,7 +476,7 @@ def parse_enrolment_file(filename: str, data: bytes, jurisdictions: list[dict]) 
 
         def cell(name: str, raw: list[str] = raw) -> str:
             index = columns.get(name)
-            return raw[index].strip() if index is not None and index < len(raw) else ""
+            return clean_line(raw[index]) if index is not None and index < len(raw) else ""
 
         row = ImportRow(line=offset)
         email = cell("email").lower()

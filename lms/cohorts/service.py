@@ -10,7 +10,7 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -21,6 +21,7 @@ from ..accounts import service as accounts
 from ..accounts.models import User
 from ..audit.service import record
 from ..content.models import Course
+from ..core.forms import clean_line, implausible_date_message, is_plausible_date
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -106,6 +107,8 @@ def _snapshot(cohort: Cohort) -> dict:
 
 
 def save_cohort(cohort: Cohort | None, actor, *, course: Course, trainers: list[User], **fields) -> Cohort:
+    if not (is_plausible_date(fields["start_date"]) and is_plausible_date(fields["end_date"])):
+        raise CohortError(implausible_date_message())
     if fields["end_date"] < fields["start_date"]:
         raise CohortError(_("The end date is before the start date."))
     if not trainers:
@@ -297,6 +300,8 @@ def save_session(
     late_after_minutes: int,
     trainer_id: int | None,
 ):
+    if not is_plausible_date(day):
+        raise CohortError(implausible_date_message())
     starts_at, ends_at = local_to_utc(day, start), local_to_utc(day, end)
     if ends_at <= starts_at:
         raise CohortError(_("The session must end after it starts."))
@@ -346,7 +351,7 @@ def record_attendance(
         enrolled_ids = {u.id for u in learners(session.cohort)}
     if user_id not in enrolled_ids:
         raise CohortError(_("This person is not enrolled in the cohort."))
-    note = (note or "").strip()[:500] or None
+    note = clean_line(note or "")[:500] or None
     mark = db.session.scalar(
         select(Attendance).where(Attendance.session_id == session.id, Attendance.user_id == user_id)
     )
@@ -526,35 +531,34 @@ def attendance_report(
     return sessions, rows, {"per_session": per_session, "held": set(held_ids), "threshold": threshold, "marks": by_user}
 
 
-def ics_calendar(cohort: Cohort, base_url: str) -> str:
-    """The cohort's sessions as an iCalendar file (RFC 5545), times in UTC."""
+def ics_calendar(cohort: Cohort, base_url: str) -> bytes:
+    """The cohort's sessions as an iCalendar file (RFC 5545), times in UTC, written by the ``icalendar``
+    library: it escapes every text value (a CR or LF in a title cannot start a line of its own, so cannot
+    add a component such as a VALARM) and folds lines at 75 octets. Titles and places are one line, without
+    bidirectional controls, whatever was stored."""
+    from icalendar import Calendar, Event
 
-    def escape(text: str) -> str:
-        return (text or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    def utc(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=UTC)
 
-    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Tadrib//Cohort calendar//FR",
-        "CALSCALE:GREGORIAN",
-        f"X-WR-CALNAME:{escape(cohort.title)}",
-    ]
+    stamp = utc(utcnow()).replace(microsecond=0)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Tadrib//Cohort calendar//FR")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", clean_line(cohort.title))
     for session in sessions_of(cohort):
         uid = hashlib.sha256(f"{session.id}:{session.checkin_secret[:8]}".encode()).hexdigest()[:24]
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{uid}@tadrib",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{session.starts_at.strftime('%Y%m%dT%H%M%SZ')}",
-            f"DTEND:{session.ends_at.strftime('%Y%m%dT%H%M%SZ')}",
-            f"SUMMARY:{escape(session.title)}",
-            f"LOCATION:{escape(session.place or cohort.venue or '')}",
-            f"URL:{base_url}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+        event = Event()
+        event.add("uid", f"{uid}@tadrib")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", utc(session.starts_at))
+        event.add("dtend", utc(session.ends_at))
+        event.add("summary", clean_line(session.title))
+        event.add("location", clean_line(session.place or cohort.venue or ""))
+        event.add("url", base_url)
+        calendar.add_component(event)
+    return calendar.to_ical()
 
 
 def enrolment_counts(cohort_ids: list[int]) -> dict[int, int]:

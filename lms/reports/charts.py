@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+#: points a line chart draws at most: more are thinned out evenly (the first and the last are kept), so the
+#: drawing stays small whatever the data
+MAX_LINE_POINTS = 60
+
 PALETTE = {"bar": "#0b5563", "bar2": "#c99a2e", "grid": "#d5dbe2", "text": "#1c2430", "muted": "#4a5565"}
 
 
@@ -111,10 +115,19 @@ def histogram(values: list[float], title: str, *, bins: int = 10, rtl: bool = Fa
     return Markup("".join(parts))  # noqa: S704 - numbers and an escaped title only  # nosec B704
 
 
+def thin_out(points: list, most: int) -> list:
+    """At most ``most`` of ``points`` (``most`` >= 2), evenly spread, the first and the last kept."""
+    if len(points) <= most:
+        return points
+    last = len(points) - 1
+    return [points[round(i * last / (most - 1))] for i in range(most)]
+
+
 def line_chart(
     points: list[tuple[str, float]], title: str, *, maximum: float = 100, rtl: bool = False, width: int = 560
 ) -> Markup:
-    """A cumulative curve (e.g. percent of learners who completed, by week)."""
+    """A cumulative curve (e.g. percent of learners who completed, by week), of MAX_LINE_POINTS points at most."""
+    points = thin_out(points, MAX_LINE_POINTS)
     height, base, left, right = 200, 170, 36, 12
     n = max(len(points), 2)
     step = (width - left - right) / (n - 1)

@@ -38,6 +38,8 @@ PER_PAGE = 50
 HELP_SHOWN = 20
 #: a learner is behind when the share of modules completed, plus this slack, is under the share of time elapsed
 BEHIND_SLACK = 0.2
+#: points of the completion curve at most (weeks, then months, quarters, years: see completion_days)
+MAX_CURVE_POINTS = 60
 #: the flags of "who needs help", in display order, with the learner table's column for each
 FLAG_COLUMNS = {"behind": "behind", "failing": "failing", "attendance": "low_attendance"}
 
@@ -140,14 +142,29 @@ def gain(before: float | None, after: float | None) -> float | None:
 
 
 def completion_days(cohort: Cohort, now: datetime) -> list[date]:
-    """The days of the completion curve: every 7 days from the start, and the last day (today at most)."""
-    day = cohort.start_date
-    end = min(max(cohort.end_date, day), now.date())
-    days = []
-    while day <= end:
-        days.append(day)
-        day += timedelta(days=7)
-    if not days or days[-1] != end:
+    """The days of the completion curve: the start, then every 7 days, and the last day (today at most).
+    Past MAX_CURVE_POINTS weeks, the first day of every month (of every quarter, year, or n years) instead:
+    the curve has at most MAX_CURVE_POINTS points whatever the dates (a cohort from year 1 would otherwise
+    have one a week for 2,000 years)."""
+    start = cohort.start_date
+    end = min(max(cohort.end_date, start), now.date())
+    if end <= start:
+        return [end]
+    if (end - start).days // 7 + 2 <= MAX_CURVE_POINTS:
+        days = [start + timedelta(days=7 * i) for i in range((end - start).days // 7 + 1)]
+    else:
+        months = (end.year - start.year) * 12 + end.month - start.month
+        step = next(
+            (s for s in (1, 3, 6, 12) if months // s + 2 <= MAX_CURVE_POINTS),
+            12 * -(-(months // 12 + 2) // (MAX_CURVE_POINTS - 2)),
+        )
+        first = (start.year * 12 + start.month - 1) // step * step + step  # the first boundary after the start
+        days = [start] + [
+            date(index // 12, index % 12 + 1, 1)
+            for index in range(first, end.year * 12 + end.month, step)
+            if date(index // 12, index % 12 + 1, 1) < end
+        ]
+    if days[-1] != end:
         days.append(end)
     return days
 

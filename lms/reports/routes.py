@@ -13,6 +13,7 @@ from ..accounts import service as accounts
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import roles_required
+from ..core.forms import clamp_date
 from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -211,8 +212,9 @@ def _parse_filters(args) -> service.ProgrammeFilters:
         except ValueError:
             return default
 
-    start = day("from", date(today.year, 1, 1))
-    end = day("to", today)
+    # A date outside 2000 .. ten years ahead is a typo: the report reads from (to) the nearest plausible day.
+    start = clamp_date(day("from", date(today.year, 1, 1)))
+    end = clamp_date(day("to", today))
     if end < start:
         start, end = end, start
     return service.ProgrammeFilters(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Integer, and_, case, cast, func, null, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
 
 from ..accounts.models import User
 from ..certificates.models import Certificate
@@ -245,7 +245,9 @@ def programme_indicators(filters: ProgrammeFilters, now: datetime | None = None)
         if q.definition["settings"]["pass_mark"] is not None and roles[q.module_id] != "pretest"
     }
     scored = best.c.module_id.in_(list(pass_marks))
-    pass_mark = case(pass_marks, value=best.c.module_id) if pass_marks else null()
+    # No quiz with a pass mark (no course synced yet): nothing is scored, any mark will do (a comparison
+    # with NULL is refused by SQLAlchemy).
+    pass_mark = case(pass_marks, value=best.c.module_id) if pass_marks else literal(0.0)
 
     def role(name: str):
         return best.c.module_id.in_([m for m, r in roles.items() if r == name])
