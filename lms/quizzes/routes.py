@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_time, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm
@@ -13,7 +13,7 @@ from ..core.access import roles_required, signed_in
 from ..core.database import reads_first
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, format_time
 from . import bp, service
 from .models import IN_PROGRESS, Attempt
 from .service import QuizError
