@@ -501,11 +501,16 @@ def admin_user_invite(user_id: int):
 @bp.get("/admin/audit")
 @roles_required("admin")
 def admin_audit():
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
-    action = request.args.get("action", "")[:64]
-    if action:
-        statement = statement.where(AuditEvent.action.like(f"{action}%"))
-    page = paginate(statement, 50)
-    actor_ids = {e.actor_id for e in page.items if e.actor_id}
-    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    return render_template("accounts/admin_audit.html", page=page, actors=actors, action=action)
+    from ..audit import views as audit_views
+    from ..cohorts.models import Cohort
+
+    filters = audit_views.AuditFilters.from_args(request.args)
+    page = paginate(audit_views.statement(filters), current_app.config["AUDIT_PER_PAGE"])
+    return render_template(
+        "accounts/admin_audit.html",
+        page=page,
+        entries=audit_views.describe(page.items),
+        filters=filters,
+        kinds=audit_views.kind_choices(),
+        cohorts=db.session.execute(select(Cohort.id, Cohort.title).order_by(Cohort.title)).all(),
+    )
