@@ -18,6 +18,7 @@ from ..extensions import db, limiter, login_manager
 from ..i18n import _
 from . import bp, service, totp
 from .forms import (
+    AdminEditUserForm,
     AdminUserForm,
     ChangePasswordForm,
     ConfirmForm,
@@ -436,7 +437,7 @@ def _user_or_404(user_id: int) -> User:
 
 @bp.get("/admin/users/<int:user_id>")
 @roles_required("admin")
-def admin_user(user_id: int):
+def admin_user(user_id: int, edit_form=None):
     user = _user_or_404(user_id)
     roles_form = RolesForm(
         formdata=None, role_learner=user.is_learner, role_trainer=user.is_trainer, role_admin=user.is_admin
@@ -448,8 +449,46 @@ def admin_user(user_id: int):
         .limit(20)
     ).all()
     return render_template(
-        "accounts/admin_user.html", user=user, roles_form=roles_form, confirm=ConfirmForm(), events=events
-    )
+        "accounts/admin_user.html",
+        user=user,
+        roles_form=roles_form,
+        confirm=ConfirmForm(),
+        events=events,
+        **_admin_edit_context(user, edit_form, events),
+    ), (400 if edit_form is not None and edit_form.errors else 200)
+
+
+def _admin_edit_context(user: User, form, events) -> dict:
+    """The edit form (the one submitted, with its errors, or a fresh one) and the history as sentences."""
+    from ..audit.views import describe
+
+    if form is None:
+        form = AdminEditUserForm(obj=user, formdata=None, locale=current_user.locale)
+        form.gender.data = user.gender or ""
+        form.profession.data = user.profession or ""
+        form.jurisdiction.data = user.jurisdiction or ""
+    return {"edit_form": form, "history": describe(events)}
+
+
+@bp.post("/admin/users/<int:user_id>/edit")
+@roles_required("admin")
+def admin_user_edit(user_id: int):
+    """Name (both scripts), e-mail address, profession, jurisdiction, gender: corrected by an administrator."""
+    user = _user_or_404(user_id)
+    form = AdminEditUserForm(locale=current_user.locale)
+    if form.validate_on_submit():
+        try:
+            changed = service.admin_update_user(user, current_user, **form.values())
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            if user.id == current_user.id and changed:
+                login_user(current_user)  # a new e-mail ended this session too: keep the admin's own one
+            flash(_("The account is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("accounts.admin_user", user_id=user.id))
+    return admin_user(user_id, edit_form=form)
 
 
 @bp.post("/admin/users/<int:user_id>/roles")

@@ -106,6 +106,7 @@ ENDPOINTS = {
     "accounts.admin_user": "admin",
     "accounts.admin_user_roles": "admin",
     "accounts.admin_user_active": "admin",
+    "accounts.admin_user_edit": "admin",
     "accounts.admin_user_invite": "admin",
     "accounts.admin_audit": "admin",
     "content.admin_courses": "admin",
