@@ -54,7 +54,11 @@ translations-extract: setup
 translations-update: translations-extract
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
 
-.PHONY: bench load
+.PHONY: bench load screenshots
+
+## screenshots: the main pages at 390, 768 and 1280 px in French and Arabic, from a demo instance (screenshots/)
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py $(SHOTS_ARGS)
 
 ## bench: HTTP ratios to hello world (wrk), certificates against their floor, dashboard at 10 and 2,000 learners
 bench: setup

@@ -141,7 +141,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime
     from flask_babel import get_locale as babel_locale
 
     from .accounts.service import jurisdiction_name, profession_labels, role_labels
@@ -150,7 +149,7 @@ def _register_hooks(app: Flask) -> None:
     from .core.errors import register_error_handlers
     from .core.menu import asset_url, main_menu
     from .core.security import refuse_nul_bytes, set_security_headers
-    from .i18n import LANGUAGE_NAMES, RTL_LOCALES
+    from .i18n import LANGUAGE_NAMES, RTL_LOCALES, register_formatting
 
     app.jinja_env.globals.update(
         main_menu=main_menu,
@@ -161,8 +160,7 @@ def _register_hooks(app: Flask) -> None:
         audit_label=audit_label,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    register_formatting(app)
     from .core.forms import strip_bidi
 
     app.jinja_env.filters["nobidi"] = strip_bidi  # user text in printed documents (sign-in sheets)

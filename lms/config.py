@@ -119,6 +119,7 @@ class Config:
     #: one JSON line per request on the "tadrib.requests" logger
     REQUEST_LOG = _env_bool("LMS_REQUEST_LOG", True)
     USERS_PER_PAGE = 25
+    AUDIT_PER_PAGE = 50
 
     def __init__(self) -> None:
         self.INSTANCE_PATH = str(instance_path())

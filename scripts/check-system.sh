@@ -6,6 +6,8 @@
 #   libharfbuzz-subset0: font subsetting in C; without it a certificate takes ~7x longer
 #   fonts-hosny-amiri  : a font with Arabic glyphs, for correctly shaped Arabic in PDFs
 #   poppler-utils      : pdftotext/pdffonts, used by tests to read the PDFs we make
+#   chromium           : the browser the journeys in tests/e2e drive (Playwright never downloads one), and
+#                        `make screenshots`
 set -u
 missing=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
@@ -16,6 +18,7 @@ have_lib 'libpangoft2-1.0.so.0' || missing+=(libpangoft2-1.0-0)
 have_lib 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
 fc-list 2>/dev/null | grep -qi 'amiri' || missing+=(fonts-hosny-amiri)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+[ -x "${TADRIB_E2E_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -31,6 +34,6 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
 else
   echo "Missing system packages: ${missing[*]}"
   echo "Install them with:  sudo $cmd"
-  echo "(continuing: PDFs may be slower or lack Arabic shaping until then)"
+  echo "(continuing: PDFs may be slower or lack Arabic shaping, and make test skips the browser journeys, until then)"
 fi
 exit 0

@@ -90,6 +90,29 @@ class AdminUserForm(ProfileForm):
         return {role for role in ("learner", "trainer", "admin") if getattr(self, f"role_{role}").data}
 
 
+class AdminEditUserForm(ProfileForm):
+    """An administrator's corrections to someone's account (no language: that one is the person's choice)."""
+
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    submit = SubmitField(_l("Save the changes"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.locale
+
+    def values(self) -> dict:
+        return {
+            "name_latin": self.name_latin.data,
+            "name_arabic": self.name_arabic.data,
+            "email": self.email.data,
+            "profession": self.profession.data,
+            "jurisdiction": self.jurisdiction.data,
+            "gender": self.gender.data,
+        }
+
+
 class InviteLearnerForm(ProfileForm):
     email = EmailField(
         _l("E-mail address"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
@@ -125,6 +148,7 @@ __all__ = [
     "ChangePasswordForm",
     "ProfileForm",
     "AdminUserForm",
+    "AdminEditUserForm",
     "InviteLearnerForm",
     "RolesForm",
     "ConfirmForm",

@@ -19,6 +19,7 @@ from ..extensions import db, limiter, login_manager
 from ..i18n import _
 from . import bp, lockout, service, totp
 from .forms import (
+    AdminEditUserForm,
     AdminUserForm,
     ChangePasswordForm,
     ConfirmForm,
@@ -428,7 +429,7 @@ def _user_or_404(user_id: int) -> User:
 
 @bp.get("/admin/users/<int:user_id>")
 @roles_required("admin")
-def admin_user(user_id: int):
+def admin_user(user_id: int, edit_form=None):
     user = _user_or_404(user_id)
     roles_form = RolesForm(
         formdata=None, role_learner=user.is_learner, role_trainer=user.is_trainer, role_admin=user.is_admin
@@ -440,8 +441,46 @@ def admin_user(user_id: int):
         .limit(20)
     ).all()
     return render_template(
-        "accounts/admin_user.html", user=user, roles_form=roles_form, confirm=ConfirmForm(), events=events
-    )
+        "accounts/admin_user.html",
+        user=user,
+        roles_form=roles_form,
+        confirm=ConfirmForm(),
+        events=events,
+        **_admin_edit_context(user, edit_form, events),
+    ), (400 if edit_form is not None and edit_form.errors else 200)
+
+
+def _admin_edit_context(user: User, form, events) -> dict:
+    """The edit form (the one submitted, with its errors, or a fresh one) and the history as sentences."""
+    from ..audit.views import describe
+
+    if form is None:
+        form = AdminEditUserForm(obj=user, formdata=None, locale=current_user.locale)
+        form.gender.data = user.gender or ""
+        form.profession.data = user.profession or ""
+        form.jurisdiction.data = user.jurisdiction or ""
+    return {"edit_form": form, "history": describe(events)}
+
+
+@bp.post("/admin/users/<int:user_id>/edit")
+@roles_required("admin")
+def admin_user_edit(user_id: int):
+    """Name (both scripts), e-mail address, profession, jurisdiction, gender: corrected by an administrator."""
+    user = _user_or_404(user_id)
+    form = AdminEditUserForm(locale=current_user.locale)
+    if form.validate_on_submit():
+        try:
+            changed = service.admin_update_user(user, current_user, **form.values())
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            if user.id == current_user.id and changed:
+                login_user(current_user)  # a new e-mail ended this session too: keep the admin's own one
+            flash(_("The account is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("accounts.admin_user", user_id=user.id))
+    return admin_user(user_id, edit_form=form)
 
 
 @bp.post("/admin/users/<int:user_id>/roles")
@@ -493,14 +532,19 @@ def admin_user_invite(user_id: int):
 @bp.get("/admin/audit")
 @roles_required("admin")
 def admin_audit():
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
-    action = request.args.get("action", "")[:64]
-    if action:
-        statement = statement.where(AuditEvent.action.like(f"{action}%"))
-    page = paginate(statement, 50)
-    actor_ids = {e.actor_id for e in page.items if e.actor_id}
-    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    return render_template("accounts/admin_audit.html", page=page, actors=actors, action=action)
+    from ..audit import views as audit_views
+    from ..cohorts.models import Cohort
+
+    filters = audit_views.AuditFilters.from_args(request.args)
+    page = paginate(audit_views.statement(filters), current_app.config["AUDIT_PER_PAGE"])
+    return render_template(
+        "accounts/admin_audit.html",
+        page=page,
+        entries=audit_views.describe(page.items),
+        filters=filters,
+        kinds=audit_views.kind_choices(),
+        cohorts=db.session.execute(select(Cohort.id, Cohort.title).order_by(Cohort.title)).all(),
+    )
 
 
 # --- sign-in lock-outs ------------------------------------------------------------------------------

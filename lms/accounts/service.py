@@ -221,6 +221,50 @@ def update_profile(user: User, **fields) -> None:
         record("user.profile", user, before=before, after=after, actor=user)
 
 
+#: what an administrator may change on someone's account page (besides roles and activation)
+ADMIN_EDITABLE = ("name_latin", "name_arabic", "email", "profession", "jurisdiction", "gender")
+
+
+def admin_update_user(user: User, actor: User, **fields) -> bool:
+    """An administrator corrects someone's name, e-mail address or profile (audited with before and after).
+
+    The e-mail address stays unique whatever its case; changing it ends the person's sessions, as a role
+    change does (the address is how they sign in). Returns False when nothing changed."""
+    values = {key: (fields.get(key) or "").strip() for key in ADMIN_EDITABLE if key in fields}
+    if "email" in values:
+        values["email"] = normalize_email(values["email"])
+        if not values["email"] or "@" not in values["email"]:
+            raise AccountError(_("Enter a valid e-mail address."))
+        taken = db.session.scalar(
+            select(User.id).where(func.lower(User.email) == values["email"], User.id != user.id).limit(1)
+        )
+        if taken is not None:
+            raise AccountError(_("Another account already uses this e-mail address: %(email)s.", email=values["email"]))
+    if "name_latin" in values and not values["name_latin"]:
+        raise AccountError(_("The name in Latin script is required."))
+    if values.get("profession") and values["profession"] not in PROFESSIONS:
+        raise AccountError(_("Unknown profession."))
+    if values.get("gender") and values["gender"] not in GENDERS:
+        raise AccountError(_("Unknown value."))
+    before = {key: getattr(user, key) for key in values}
+    for key, value in values.items():
+        setattr(user, key, value if key in ("name_latin", "email") else (value or None))
+    after = {key: getattr(user, key) for key in values}
+    changed = {key for key in values if before[key] != after[key]}
+    if not changed:
+        return False
+    if "email" in changed:
+        end_all_sessions(user)
+    record(
+        "user.profile",
+        user,
+        before={key: before[key] for key in sorted(changed)},
+        after={key: after[key] for key in sorted(changed)},
+        actor=actor,
+    )
+    return True
+
+
 def search_users(query: str = "", role: str = "", active: str = ""):
     """A select statement for the admin list; the query is matched against e-mail and both names."""
     statement = select(User).order_by(User.name_latin, User.id)

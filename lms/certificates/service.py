@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from ..accounts.models import User
@@ -22,7 +22,7 @@ from ..cohorts.models import Cohort
 from ..content.models import Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, format_date, format_percent
 from ..quizzes.grading import final_grade
 from ..quizzes.models import SUBMITTED, Attempt
 from .eligibility import Eligibility, Record, eligibility
@@ -144,7 +144,11 @@ def describe_missing(item) -> str:
         return _("modules completed: %(have)d of %(need)d required", **values)
     if code == "quizzes":
         return _("quizzes passed: %(have)d of %(need)d required", **values)
-    return _("attendance %(have)d %% of %(need)d %% required", **values)
+    return _(
+        "attendance %(have)s of %(need)s required",
+        have=format_percent(values["have"], 0),
+        need=format_percent(values["need"], 0),
+    )
 
 
 # --- issuing ---------------------------------------------------------------------------------------
@@ -159,8 +163,8 @@ def live_certificate(user_id: int, cohort_id: int) -> Certificate | None:
 
 
 def _localized_date(value: date, locale: str) -> str:
-    with force_locale(locale):
-        return format_date(value, "long")
+    """"20 septembre 2026" / "20 شتنبر 2026": Arabic months as Morocco names them (Babel's ar_MA)."""
+    return format_date(value, "long", locale=locale)
 
 
 def _printed(cohort: Cohort, user: User, issued: date) -> dict:

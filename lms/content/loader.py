@@ -100,8 +100,9 @@ class _Report:
         self.problems.append(Problem(shown, max(int(line or 1), 1), message))
 
 
-#: bump when lms/core/markdown.py renders differently (2: no rel on links, no line breaks around block tags)
-RENDERER_VERSION = 2
+#: bump when lms/core/markdown.py renders differently (2: no rel on links, no line breaks around block tags;
+#: 3: numbers and legal references kept on one line)
+RENDERER_VERSION = 3
 
 
 def _sha(*parts: bytes | str) -> str:

@@ -49,8 +49,6 @@ def describe_response(question: dict, response) -> str:
 
 
 def register(app) -> None:
-    from flask_babel import format_time
-
     app.jinja_env.globals.update(
         qtext=qtext,
         option_order=option_order,
@@ -58,4 +56,3 @@ def register(app) -> None:
         describe_response=describe_response,
         right_response=right_response,
     )
-    app.jinja_env.filters["time"] = lambda value: format_time(value, "short") if value else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_time, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm
@@ -14,7 +14,7 @@ from ..core.database import reads_first
 from ..core.numbers import arg_number, form_number
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _, ngettext
+from ..i18n import _, format_time, ngettext
 from . import bp, service
 from .models import IN_PROGRESS, Attempt
 from .service import QuizError

@@ -24,7 +24,10 @@ def _plain(text: str) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    """A value as the page's language writes it ("12,5" in French and Arabic, "12.5" in English)."""
+    from ..i18n import format_number
+
+    return _plain(format_number(value, 1))
 
 
 def bar_chart(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, current_app, render_template, request
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from ..core.forms import clamp_date
 from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, format_date, format_number, format_percent
 from . import bp, charts, dashboard, exports, service
 
 
@@ -67,7 +67,7 @@ def cohort_dashboard(cohort_id: int):
     board = service.cohort_dashboard(cohort, view=view)
     rtl = _rtl()
     completion_chart = charts.line_chart(
-        [(format_date(d, "short"), v) for d, v in board.completion],
+        [(format_date(d, "d MMM"), v) for d, v in board.completion],
         _("Learners who completed every module, in percent"),
         rtl=rtl,
     )
@@ -228,21 +228,18 @@ def _parse_filters(args) -> service.ProgrammeFilters:
 
 
 def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[str, object]]:
-    def pct(value):
-        return "—" if value is None else f"{value} %"
-
     return [
         (_("Cohorts"), indicators["cohorts"]),
         (_("People enrolled"), service.mask(indicators["enrolled"], masked)),
         (_("People trained (all modules completed)"), service.mask(indicators["trained"], masked)),
         (_("People certified"), service.mask(indicators["certified"], masked)),
         (_("Workshop sessions held"), indicators["sessions_held"]),
-        (_("Attendance rate"), pct(indicators["attendance_rate"])),
-        (_("Quiz pass rate"), pct(indicators["quiz_pass_rate"])),
-        (_("Average quiz score"), pct(indicators["average_score"])),
+        (_("Attendance rate"), format_percent(indicators["attendance_rate"])),
+        (_("Quiz pass rate"), format_percent(indicators["quiz_pass_rate"])),
+        (_("Average quiz score"), format_percent(indicators["average_score"])),
         (
             _("Average pre/post-test gain (points)"),
-            "—" if indicators["average_gain"] is None else f"{indicators['average_gain']:+.1f}",
+            format_number(indicators["average_gain"], 1, signed=True),
         ),
     ]
 

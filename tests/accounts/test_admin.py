@@ -211,3 +211,92 @@ def test_demo_load(app, runner, db, monkeypatch):
     assert any(u.name_arabic for u in users) and len({u.jurisdiction for u in users}) >= 5
     second = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "not empty" in second.output
+
+
+def _edit(client, user_id, **changes):
+    data = {
+        "name_latin": "Karim Idrissi",
+        "name_arabic": "",
+        "email": "karim@example.org",
+        "profession": "",
+        "jurisdiction": "",
+        "gender": "",
+        **changes,
+    }
+    return client.post_form(f"/admin/users/{user_id}/edit", data)
+
+
+def test_admin_edits_name_email_and_profile_audited(app, client, make_user, db):
+    """Issue 16, point 20: an administrator corrects a name (both scripts), an e-mail address, a profile."""
+    _admin(client, make_user)
+    karim = make_user(email="karim@example.org", name_latin="Karim Idrisi")
+    page = client.get(f"/admin/users/{karim.id}").get_data(as_text=True)
+    assert f'action="/admin/users/{karim.id}/edit#edit"' in page and 'value="Karim Idrisi"' in page
+    response = _edit(
+        client,
+        karim.id,
+        name_latin="Karim Idrissi",
+        name_arabic="كريم الإدريسي",
+        profession="magistrate-judge",
+        jurisdiction="rabat",
+        gender="male",
+    )
+    assert response.status_code == 302
+    user = db.session.get(User, karim.id)
+    assert (user.name_latin, user.name_arabic, user.profession, user.jurisdiction, user.gender) == (
+        "Karim Idrissi",
+        "كريم الإدريسي",
+        "magistrate-judge",
+        "rabat",
+        "male",
+    )
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.profile"))
+    assert event.before["name_latin"] == "Karim Idrisi" and event.after["name_latin"] == "Karim Idrissi"
+    assert event.after["name_arabic"] == "كريم الإدريسي" and "email" not in event.after
+    assert event.actor_id != karim.id
+    history = client.get(f"/admin/users/{karim.id}").get_data(as_text=True)
+    assert "updated the profile of" in history and "Name (Latin script)" in history
+
+
+def test_admin_changes_email_ends_sessions_and_refuses_duplicates(app, client, make_user, db):
+    _admin(client, make_user)
+    karim = make_user(email="karim@example.org", name_latin="Karim Idrissi")
+    make_user(email="salma@example.org", name_latin="Salma")
+    karim_client = type(client)(app.test_client())
+    karim_client.login("karim@example.org")
+    assert karim_client.get("/profile").status_code == 200
+    # A duplicate, whatever its case: a clear error on the field, nothing changed.
+    refused = _edit(client, karim.id, email="SALMA@Example.org")
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "Another account already uses this e-mail address: salma@example.org." in text
+    assert 'aria-invalid="true"' in text
+    assert db.session.get(User, karim.id).email == "karim@example.org"
+    assert karim_client.get("/profile").status_code == 200
+    # A new address: stored lower-case, audited with before and after, and Karim signs in again.
+    version = db.session.get(User, karim.id).session_version
+    assert _edit(client, karim.id, email="Karim.Idrissi@Justice.ma").status_code == 302
+    db.session.expire_all()
+    user = db.session.get(User, karim.id)
+    assert user.email == "karim.idrissi@justice.ma" and user.session_version == version + 1
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.profile")).all()[-1]
+    assert event.before == {"email": "karim@example.org"} and event.after == {"email": "karim.idrissi@justice.ma"}
+    assert karim_client.get("/profile").status_code in (302, 401)
+    # A change of name alone keeps his sessions.
+    karim_client.login("karim.idrissi@justice.ma")
+    assert _edit(client, karim.id, email="karim.idrissi@justice.ma", name_latin="Karim I.").status_code == 302
+    assert karim_client.get("/profile").status_code == 200
+
+
+def test_admin_edit_in_arabic_and_only_for_admins(client, make_user, db):
+    admin = make_user(roles=("admin",), email="admin@example.org", locale="ar")
+    karim = make_user(email="karim@example.org")
+    make_user(roles=("trainer",), email="trainer@example.org")
+    client.login("admin@example.org")
+    page = client.get(f"/admin/users/{karim.id}").get_data(as_text=True)
+    assert "الاسم وعنوان البريد الإلكتروني والملف الشخصي" in page and "حفظ التغييرات" in page
+    assert "يستعمل حساب آخر" in _edit(client, karim.id, email="admin@example.org").get_data(as_text=True)
+    client.logout()
+    client.login("trainer@example.org")
+    assert _edit(client, karim.id, name_latin="Hacked").status_code == 403
+    assert db.session.get(User, karim.id).name_latin != "Hacked" and admin.id

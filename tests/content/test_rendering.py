@@ -38,3 +38,44 @@ def test_arabic_heading_anchor():
 def test_module_links_rewritten():
     body, _ = render_markdown("[x](../02-definition/#consent)", rewrite_href=lambda h: "/courses/c/definition#consent")
     assert 'href="/courses/c/definition#consent"' in str(body)
+
+
+def test_amounts_and_legal_references_never_break():
+    """Issue 16, point 6: "200 / 000 à 2 000 000 DH" and "dahir n° 1- / 18-19" broke across lines."""
+    from lms.core.markdown import LRM, NBHY, NBSP, NNBSP
+
+    body, _toc = render_markdown(
+        "Amende de 200 000 à 2 000 000 DH (dahir n° 1-18-19, loi n° 27-14, article 448-1), 70 %.\n\n"
+        "غرامة من 200.000 إلى 2.000.000 درهم (الفصل 1-448، القانون رقم 27.14) و 50 درهما."
+    )
+    html = str(body)
+    assert f"200{NNBSP}000 à 2{NNBSP}000{NNBSP}000{NBSP}DH" in html
+    assert f"dahir n°{NBSP}{LRM}1{NBHY}18{NBHY}19{LRM}" in html
+    assert f"n°{NBSP}{LRM}27{NBHY}14{LRM}" in html and f"article{NBSP}{LRM}448{NBHY}1{LRM}" in html
+    assert f"70{NBSP}%" in html
+    # Arabic: the article keeps its typed order (1-448) and its number, the amount its unit.
+    assert f"الفصل{NBSP}{LRM}1{NBHY}448{LRM}" in html
+    assert f"2.000.000{NBSP}درهم" in html and f"رقم{NBSP}27.14" in html and f"50{NBSP}درهما" in html
+    # No breakable space or hyphen is left inside any of them.
+    for broken in ("1-18-19", "27-14", "448-1", "1-448", "000 DH", "2 000", "n° 1"):
+        assert broken not in html, broken
+
+
+def test_keep_together_leaves_code_urls_and_attributes_alone():
+    from lms.core.markdown import keep_together
+
+    body, _toc = render_markdown(
+        "[Loi 27-14](https://example.org/loi-27-14?montant=2000) `art. 448-1 et 200 000 DH`\n\n"
+        "    dahir n° 1-18-19 : 2 000 000 DH\n"
+    )
+    html = str(body)
+    assert 'href="https://example.org/loi-27-14?montant=2000"' in html
+    assert "<code>art. 448-1 et 200 000 DH</code>" in html
+    assert "<pre><code>dahir n° 1-18-19 : 2 000 000 DH\n</code></pre>" in html
+    assert keep_together('<abbr title="loi 27-14">L 27-14</abbr>').startswith('<abbr title="loi 27-14">')
+
+
+def test_renderer_version_bumped_so_modules_re_render():
+    from lms.content.loader import RENDERER_VERSION
+
+    assert RENDERER_VERSION >= 3

@@ -1,7 +1,8 @@
 """Real-browser fixtures: a live Tadrib server on a free port and the system Chromium driven by Playwright.
 
-The whole folder is skipped when Playwright is not installed or /usr/bin/chromium is missing (each test
-module calls ``require_browser()`` at import). Nothing here downloads a browser: Playwright drives the
+Each journey is skipped when /usr/bin/chromium is missing (``make setup`` installs Debian's ``chromium`` as
+root), and each module when Playwright is not installed; the run then ends by saying how many journeys were
+skipped and the command that enables them (``pytest_terminal_summary``). Nothing here downloads a browser: Playwright drives the
 system Chromium through ``executable_path`` (never run ``playwright install``).
 
 One server serves the whole session: a migrated SQLite database in a temporary folder, the shipped
@@ -41,18 +42,54 @@ NAV_TIMEOUT_MS = 15_000
 ACTION_TIMEOUT_MS = 8_000
 
 
+#: how to get the browser journeys where they are skipped (said at the end of every run that skipped them)
+ENABLE_COMMAND = "sudo apt-get install -y --no-install-recommends chromium  (or: sudo make setup), then: make test"
+SKIP_REASON = f"{CHROMIUM} is missing: browser journeys need the system Chromium"
+
+
 def require_browser() -> None:
-    """Skip the calling test module (so the folder) when there is no Playwright or no Chromium."""
+    """Skip the calling test module when Playwright itself is not installed. A missing Chromium skips each
+    journey one by one instead (``pytest_collection_modifyitems``), so the end of the run can say how many."""
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: browser tests need the system Chromium", allow_module_level=True)
 
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
+    no_browser = pytest.mark.skip(reason=SKIP_REASON)
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
+            if not CHROMIUM.exists():
+                item.add_marker(no_browser)
+
+
+def pytest_unconfigure(config):
+    """Never a silent skip: the run ends (after pytest's own counts) by saying how many browser journeys did not
+    run and how to run them."""
+    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+    if terminalreporter is None:
+        return
+    here = Path(__file__).parent
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if here in Path(str(report.fspath)).resolve().parents or Path(str(report.fspath)).resolve() == here
+    ]
+    if not skipped:
+        return
+    journeys = sum(1 for report in skipped if report.when != "collect")
+    files = sum(1 for report in skipped if report.when == "collect")
+    what = f"{journeys} browser journeys" if journeys else ""
+    if files:
+        what += (" and " if what else "") + f"{files} files of browser journeys"
+    terminalreporter.write_sep("=", "browser journeys skipped", yellow=True, bold=True)
+    terminalreporter.write_line(f"{what} did not run ({_reason(skipped)}).")
+    terminalreporter.write_line(f"To run them: {ENABLE_COMMAND}")
+
+
+def _reason(reports) -> str:
+    longrepr = reports[0].longrepr
+    return str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else SKIP_REASON
 
 
 # --- the live server -------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_take_and_pass_quiz(client, judge, courses, db):
     done = client.post_form(f"/attempts/{attempt_id}/submit")
     assert done.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
-    assert "100.0 %" in result and "Passed" in result
+    assert "<strong>100%</strong>" in result and "Passed" in result
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.is_passed and attempt.percent == 100
 

@@ -107,6 +107,7 @@ ENDPOINTS = {
     "accounts.admin_user": "admin",
     "accounts.admin_user_roles": "admin",
     "accounts.admin_user_active": "admin",
+    "accounts.admin_user_edit": "admin",
     "accounts.admin_user_invite": "admin",
     "accounts.admin_audit": "admin",
     "accounts.sign_in_locks": "admin",
