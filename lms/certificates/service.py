@@ -25,7 +25,7 @@ from ..extensions import db
 from ..i18n import _
 from ..quizzes.grading import final_grade
 from ..quizzes.models import SUBMITTED, Attempt
-from .eligibility import Eligibility, Record, eligibility
+from .eligibility import Eligibility, Record, eligibility, requirements
 from .models import REVOCATION_REASONS, Certificate
 
 #: Crockford's base32: no I, L, O, U; 16 characters carry 80 random bits
@@ -69,11 +69,19 @@ def template_hash() -> str:
 
 def cohort_records(cohort: Cohort) -> dict[int, Record]:
     """Every enrolled learner's record, in a fixed number of queries whatever the cohort size."""
-    people = cohorts.learners(cohort)
+    records, _passed, _counted = _records(cohort.course_id, cohort, cohorts.learners(cohort))
+    return records
+
+
+def _records(course_id: int, cohort: Cohort | None, people: list) -> tuple[dict[int, Record], dict[int, set], set]:
+    """The records of ``people`` for the course (under ``cohort``: its attempts, quiz settings and attendance;
+    with no cohort, the attempts made outside any cohort and no attendance), per person the modules whose quiz
+    they passed, and the modules whose quiz counts. A fixed number of queries whatever the number of people or modules: the one rule behind
+    the certificate, the trainer's pages and the learner's own progress."""
     user_ids = [u.id for u in people]
     slugs = dict(
         db.session.execute(
-            select(Module.id, Module.slug).where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+            select(Module.id, Module.slug).where(Module.course_id == course_id, Module.is_archived.is_(False))
         ).all()
     )
     modules = list(slugs)
@@ -106,10 +114,11 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
     )
     percents: dict[tuple[int, int], list[float]] = {}
     if user_ids and quizzes:
+        same_cohort = Attempt.cohort_id.is_(None) if cohort is None else Attempt.cohort_id == cohort.id
         for user_id, module_id, percent in db.session.execute(
             select(Attempt.user_id, Attempt.module_id, Attempt.percent)
             .where(
-                Attempt.cohort_id == cohort.id,
+                same_cohort,
                 Attempt.user_id.in_(user_ids),
                 Attempt.module_id.in_(list(quizzes)),
                 Attempt.state == SUBMITTED,
@@ -118,19 +127,67 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
             .order_by(Attempt.number)
         ):
             percents.setdefault((user_id, module_id), []).append(percent or 0.0)
-    module_settings = {mid: cohorts.effective_quiz_settings(cohort, slugs[mid], q) for mid, q in quizzes.items()}
-    passed: dict[int, int] = {}
+    module_settings = {
+        mid: cohorts.effective_quiz_settings(cohort, slugs[mid], q) if cohort else q.definition["settings"]
+        for mid, q in quizzes.items()
+    }
+    passed: dict[int, set] = {}
     for (user_id, module_id), values in percents.items():
         settings = module_settings[module_id]
         grade = final_grade(values, settings["grading"])
         if grade is not None and grade >= settings["pass_mark"]:
-            passed[user_id] = passed.get(user_id, 0) + 1
-    _sessions, rows, _info = cohorts.attendance_report(cohort, people=people, with_marks=False)
-    attendance = {row.user.id: row.percent for row in rows}
-    return {
-        uid: Record(len(modules), completed.get(uid, 0), len(quizzes), passed.get(uid, 0), attendance.get(uid))
+            passed.setdefault(user_id, set()).add(module_id)
+    attendance: dict = {}
+    if cohort is not None:
+        _sessions, rows, _info = cohorts.attendance_report(cohort, people=people, with_marks=False)
+        attendance = {row.user.id: row.percent for row in rows}
+    records = {
+        uid: Record(len(modules), completed.get(uid, 0), len(quizzes), len(passed.get(uid, ())), attendance.get(uid))
         for uid in user_ids
     }
+    return records, {uid: passed.get(uid, set()) for uid in user_ids}, set(quizzes)
+
+
+def learner_standings(user, courses: list) -> dict:
+    """Where ``user`` stands against their certificate in each of ``courses`` (the content domain's
+    ``Standing``): the record and the one eligibility rule of the cohort they work under now; with no cohort,
+    the course's own rule on the work done outside any cohort, attendance not counted. A fixed number of
+    queries per course, whatever the number of modules."""
+    from ..content.service import Standing
+
+    current = cohorts.current_cohorts(user.id, [c.id for c in courses])
+    found = {}
+    for course in courses:
+        cohort = current.get(course.id)
+        records, passed, counted = _records(course.id, cohort, [user])
+        record = records[user.id]
+        rule = cohort.completion if cohort is not None else dict(course.completion or {})
+        counts_attendance = cohort is not None and cohort.mode != "online"
+        need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)
+        status = eligibility(rule, record, counts_attendance)
+        found[course.id] = Standing(
+            modules_done=record.modules_completed,
+            modules_needed=need.modules,
+            quizzes_passed=record.quizzes_passed,
+            quizzes_needed=need.quizzes,
+            quizzes_total=record.quizzes_total,
+            attendance=record.attendance_percent,
+            attendance_needed=need.attendance,
+            passed_quizzes=frozenset(passed[user.id]),
+            counted_quizzes=frozenset(counted),
+            missing=tuple(status.missing),
+            in_cohort=cohort is not None,
+            certified=cohort is not None and live_certificate(user.id, cohort.id) is not None,
+        )
+    return found
+
+
+def register_standing() -> None:
+    """The learner's pages show their standing against the certificate's rule (content's hook)."""
+    from ..content import service as content
+
+    if learner_standings not in content.STANDING_PROVIDERS:
+        content.STANDING_PROVIDERS.append(learner_standings)
 
 
 def cohort_eligibility(cohort: Cohort) -> dict[int, Eligibility]:
