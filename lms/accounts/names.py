@@ -50,13 +50,13 @@ def both_names(person, locale: str | None) -> Markup:
     direction) when there is one."""
     shown = display_name(person, locale)
     other = other_name(person, locale)
-    html = escape(shown)
+    html = escape(shown)  # a Markup: escaped text
     if other:
         if other == _field(person, "name_arabic"):
             html += Markup(' · <span lang="ar" dir="rtl">{}</span>').format(other)
         else:
             html += Markup(' · <bdi dir="ltr">{}</bdi>').format(other)
-    return Markup(html)
+    return html
 
 
 def register(app) -> None:

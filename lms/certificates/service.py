@@ -76,8 +76,8 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
 def _records(course_id: int, cohort: Cohort | None, people: list) -> tuple[dict[int, Record], dict[int, set], set]:
     """The records of ``people`` for the course (under ``cohort``: its attempts, quiz settings and attendance;
     with no cohort, the attempts made outside any cohort and no attendance), per person the modules whose quiz
-    they passed, and the modules whose quiz counts. A fixed number of queries whatever the number of people or modules: the one rule behind
-    the certificate, the trainer's pages and the learner's own progress."""
+    they passed, and the modules whose quiz counts. A fixed number of queries whatever the number of people or
+    modules: the one rule behind the certificate, the trainer's pages and the learner's own progress."""
     user_ids = [u.id for u in people]
     slugs = dict(
         db.session.execute(

@@ -170,9 +170,8 @@ class CourseProgress:
 
     def quiz_to_pass(self, row: ModuleRow) -> bool:
         """The module's quiz counts for the certificate and is not passed yet."""
-        return bool(
-            row.quiz_id and self.standing and self.standing.quiz_counts(row.id) and not self.standing.quiz_passed(row.id)
-        )
+        standing = self.standing
+        return bool(row.quiz_id and standing and standing.quiz_counts(row.id) and not standing.quiz_passed(row.id))
 
     @property
     def next_step(self) -> tuple[str, ModuleRow] | None:
