@@ -180,3 +180,22 @@ def test_an_unset_policy_leaves_the_quiz_unchanged(tmp_path):
     """No default is written into the quiz: every shipped quiz keeps its hash (no new version at sync)."""
     sources, _problems = load_courses(str(_course_with_quiz(tmp_path, "")))
     assert "review_after" not in sources[0].modules[0].quiz["settings"]
+
+
+def test_plain_text_matching_arrow_points_the_way_of_reading(app):
+    """Where a matching answer is one line of text (lists, exports), the arrow points from the item to its
+    match in the page's direction: → in French, ← in Arabic."""
+    from flask_babel import force_locale
+
+    from lms.quizzes.display import describe_response
+
+    question = {
+        "type": "matching",
+        "items": [{"id": "i1", "text": {"fr": "acte", "ar": "الفعل"}, "match": "a"}],
+        "choices": [{"id": "a", "text": {"fr": "recrutement", "ar": "التجنيد"}}],
+    }
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert describe_response(question, {"i1": "a"}) == "acte → recrutement"
+        with force_locale("ar"):
+            assert describe_response(question, {"i1": "a"}) == "الفعل ← التجنيد"
