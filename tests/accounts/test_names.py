@@ -77,3 +77,40 @@ def test_trainer_lists_show_the_arabic_name_on_arabic_pages(client, db, make_use
     assert 'كريم الإدريسي · <bdi dir="ltr">Karim Idrissi</bdi>' in page
     results = client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True)
     assert ">كريم الإدريسي</th>" in results
+
+
+def test_arabic_sign_in_sheet_orders_and_prints_by_the_arabic_name(client, db, make_user, make_cohort):
+    import io
+    from datetime import datetime, timedelta
+
+    from pypdf import PdfReader
+
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+    from lms.cohorts.models import WorkshopSession
+
+    trainer = make_user(
+        roles=("trainer",), email="trainer@example.org", name_latin="Youssef Amrani", name_arabic="يوسف العمراني"
+    )
+    # In Latin order Amina comes first; in Arabic order بناني (Bennani) comes before ياسمين (Yasmine).
+    first_latin = make_user(email="a@example.org", name_latin="Amina Yasmine", name_arabic="ياسمين أمينة")
+    first_arabic = make_user(email="b@example.org", name_latin="Zineb Bennani", name_arabic="بناني زينب")
+    cohort = make_cohort(trainer, language="ar")
+    for person in (first_latin, first_arabic):
+        cohorts.enrol(cohort, db.session.get(User, person.id), None)
+    session = WorkshopSession(
+        cohort_id=cohort.id,
+        title="J1",
+        starts_at=datetime.utcnow() + timedelta(days=1),
+        ends_at=datetime.utcnow() + timedelta(days=1, hours=3),
+        checkin_secret="x" * 64,
+        modules=[],
+    )
+    db.session.add(session)
+    db.session.commit()
+    client.login("trainer@example.org")
+    response = client.get(f"/sessions/{session.id}/sheet.pdf")
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert "يوسف العمراني" in text  # the trainer, in Arabic
+    assert text.index("بناني زينب") < text.index("ياسمين أمينة")
