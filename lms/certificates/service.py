@@ -67,6 +67,13 @@ def template_hash() -> str:
 # --- eligibility ----------------------------------------------------------------------------------
 
 
+def _passes(percents: list[float], settings: dict) -> bool:
+    """A quiz is passed when the grade of its attempts (best, average, first or last, as the quiz says) reaches
+    its pass mark: the rule for the certificate and for the learner's own pages."""
+    grade = final_grade(percents, settings["grading"])
+    return grade is not None and grade >= settings["pass_mark"]
+
+
 def cohort_records(cohort: Cohort) -> dict[int, Record]:
     """Every enrolled learner's record, in a fixed number of queries whatever the cohort size."""
     records, _passed, _counted = _records(cohort.course_id, cohort, cohorts.learners(cohort))
@@ -133,9 +140,7 @@ def _records(course_id: int, cohort: Cohort | None, people: list) -> tuple[dict[
     }
     passed: dict[int, set] = {}
     for (user_id, module_id), values in percents.items():
-        settings = module_settings[module_id]
-        grade = final_grade(values, settings["grading"])
-        if grade is not None and grade >= settings["pass_mark"]:
+        if _passes(values, module_settings[module_id]):
             passed.setdefault(user_id, set()).add(module_id)
     attendance: dict = {}
     if cohort is not None:
@@ -148,21 +153,79 @@ def _records(course_id: int, cohort: Cohort | None, people: list) -> tuple[dict[
     return records, {uid: passed.get(uid, set()) for uid in user_ids}, set(quizzes)
 
 
-def learner_standings(user, courses: list) -> dict:
-    """Where ``user`` stands against their certificate in each of ``courses`` (the content domain's
-    ``Standing``): the record and the one eligibility rule of the cohort they work under now; with no cohort,
-    the course's own rule on the work done outside any cohort, attendance not counted. A fixed number of
-    queries per course, whatever the number of modules."""
+#: (quiz version id, course version) -> the quiz file's settings: a version's settings never change, and a sync
+#: that changes anything of a course bumps its version. Bounded: cleared past a few thousand entries.
+_QUIZ_SETTINGS: dict = {}
+
+
+def _quiz_file_settings(keys: list[tuple[int, int]]) -> dict[int, dict]:
+    """The settings of the given quiz versions, read once per process (one query for those not read yet)."""
+    missing = [quiz_id for quiz_id, version in keys if (quiz_id, version) not in _QUIZ_SETTINGS]
+    if missing:
+        if len(_QUIZ_SETTINGS) > 5000:
+            _QUIZ_SETTINGS.clear()
+        versions = dict(keys)
+        for quiz_id, definition in db.session.execute(
+            select(QuizVersion.id, QuizVersion.definition).where(QuizVersion.id.in_(missing))
+        ):
+            _QUIZ_SETTINGS[(quiz_id, versions[quiz_id])] = dict(definition["settings"])
+    return {quiz_id: _QUIZ_SETTINGS[key] for key in keys if key in _QUIZ_SETTINGS for quiz_id in key[:1]}
+
+
+def learner_standings(user, progresses: list, with_attendance: bool = True) -> dict:
+    """Where ``user`` stands against their certificate in each course of ``progresses`` (content's
+    ``CourseProgress``, whose rows already say which modules are read and which quiz each has): the record and
+    the one eligibility rule of the cohort they work under now, as ``_records`` builds it for a whole cohort;
+    with no cohort, the course's own rule on the work done outside any cohort, attendance not counted.
+
+    Two queries whatever the number of courses and modules (the learner's cohorts, their attempts), one more the
+    first time a quiz version is read, and the attendance report of each cohort whose rule asks attendance."""
     from ..content.service import Standing
 
-    current = cohorts.current_cohorts(user.id, [c.id for c in courses])
+    current = cohorts.current_cohorts(user.id, [p.course.id for p in progresses])
+    keys = [(m.quiz_id, p.course.version) for p in progresses for m in p.modules if m.quiz_id]
+    quiz_settings = _quiz_file_settings(keys)
+    # A pre-test is diagnostic: it never counts among the quizzes to pass.
+    counted = {
+        m.id: quiz_settings[m.quiz_id]
+        for p in progresses
+        for m in p.modules
+        if m.quiz_id in quiz_settings and quiz_settings[m.quiz_id].get("role", "graded") != "pretest"
+    }
+    percents: dict[tuple[int | None, int], list[float]] = {}
+    if counted:
+        for cohort_id, module_id, percent in db.session.execute(
+            select(Attempt.cohort_id, Attempt.module_id, Attempt.percent)
+            .where(
+                Attempt.user_id == user.id,
+                Attempt.module_id.in_(list(counted)),
+                Attempt.state == SUBMITTED,
+                Attempt.is_pending.is_(False),
+            )
+            .order_by(Attempt.number)
+        ):
+            percents.setdefault((cohort_id, module_id), []).append(percent or 0.0)
     found = {}
-    for course in courses:
+    for progress in progresses:
+        course = progress.course
         cohort = current.get(course.id)
-        records, passed, counted = _records(course.id, cohort, [user])
-        record = records[user.id]
+        cohort_id = cohort.id if cohort is not None else None
+        quizzes = {m.id: m.slug for m in progress.modules if m.id in counted}
+        passed = {
+            module_id
+            for module_id, slug in quizzes.items()
+            if _passes(
+                percents.get((cohort_id, module_id), []),
+                {**counted[module_id], **(cohorts.quiz_overrides_for(cohort, slug) if cohort is not None else {})},
+            )
+        }
         rule = cohort.completion if cohort is not None else dict(course.completion or {})
         counts_attendance = cohort is not None and cohort.mode != "online"
+        attendance = None
+        if with_attendance and counts_attendance and float(rule.get("attendance_percent") or 0) > 0:
+            _sessions, rows, _info = cohorts.attendance_report(cohort, people=[user], with_marks=False)
+            attendance = rows[0].percent if rows else None
+        record = Record(len(progress.modules), progress.completed, len(quizzes), len(passed), attendance)
         need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)
         status = eligibility(rule, record, counts_attendance)
         found[course.id] = Standing(
@@ -173,11 +236,12 @@ def learner_standings(user, courses: list) -> dict:
             quizzes_total=record.quizzes_total,
             attendance=record.attendance_percent,
             attendance_needed=need.attendance,
-            passed_quizzes=frozenset(passed[user.id]),
-            counted_quizzes=frozenset(counted),
+            passed_quizzes=frozenset(passed),
+            counted_quizzes=frozenset(quizzes),
             missing=tuple(status.missing),
             in_cohort=cohort is not None,
-            certified=cohort is not None and live_certificate(user.id, cohort.id) is not None,
+            # a certificate already issued: only asked when it can be (every condition met)
+            certified=cohort is not None and status.eligible and live_certificate(user.id, cohort.id) is not None,
         )
     return found
 

@@ -79,7 +79,7 @@ def module(course_slug: str, module_slug: str):
         abort(404)
     row = progress.modules[index]
     if row.quiz_id:  # whether its quiz counts and is passed decides the page's main button
-        service.with_standings(current_user, [progress])
+        service.with_standings(current_user, [progress], with_attendance=False)
     text, fallback = service.module_text(row)
     if text is None:
         abort(404)

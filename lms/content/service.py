@@ -14,9 +14,10 @@ from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
 #: Other domains append ``(user, course_ids) -> set of granted course ids`` functions (e.g. cohort enrolment):
 #: one call, one query, for a whole catalogue.
 ACCESS_GRANTERS: list = []
-#: Functions ``(user, courses) -> {course id: Standing}`` saying where a learner stands against what their
-#: certificate asks, for the given courses (registered by the certificates domain, which owns that rule). The
-#: learner's home, course and module pages show it; none registered: progress is modules read only.
+#: Functions ``(user, progresses, with_attendance) -> {course id: Standing}`` saying where a learner stands against
+#: what their certificate asks, for the given ``CourseProgress`` (registered by the certificates domain, which owns
+#: that rule; a fixed number of queries whatever the number of courses and modules). The learner's home, course
+#: and module pages show it; none registered: progress is modules read only.
 STANDING_PROVIDERS: list = []
 
 
@@ -96,11 +97,11 @@ class Standing:
         return module_id in self.passed_quizzes
 
 
-def standings(user, courses: list) -> dict:
+def standings(user, progresses: list, with_attendance: bool = True) -> dict:
     """``{course id: Standing}`` for the courses a provider knows (empty when none is registered)."""
     found: dict = {}
     for provide in STANDING_PROVIDERS:
-        found.update(provide(user, courses) or {})
+        found.update(provide(user, progresses, with_attendance) or {})
     return found
 
 
@@ -360,9 +361,10 @@ def catalogue(user, locale: str) -> list[CourseProgress]:
     return with_standings(user, progresses)
 
 
-def with_standings(user, progresses: list[CourseProgress]) -> list[CourseProgress]:
-    """The progresses, each with the learner's standing against their certificate (one provider call)."""
-    found = standings(user, [p.course for p in progresses]) if progresses else {}
+def with_standings(user, progresses: list[CourseProgress], with_attendance: bool = True) -> list[CourseProgress]:
+    """The progresses, each with the learner's standing against their certificate (one provider call; without
+    attendance where only the quizzes matter, as on a module page)."""
+    found = standings(user, progresses, with_attendance) if progresses else {}
     for progress in progresses:
         progress.standing = found.get(progress.course.id)
     return progresses

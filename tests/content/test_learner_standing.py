@@ -193,3 +193,15 @@ def test_cohort_learner_home_costs_the_same_queries_whatever_the_progress(
     with count_queries() as after:
         assert client.get("/learn").status_code == 200
     assert before.count == after.count, (before.count, after.count)
+
+
+def test_standing_for_every_course_costs_two_queries(client, make_user, courses, count_queries):
+    """A learner with no profession yet sees every course: their standing in all of them is asked at once."""
+    make_user(email="new@example.org")
+    client.login("new@example.org")
+    client.get("/learn")
+    with count_queries() as queries:
+        page = client.get("/learn").get_data(as_text=True)
+    assert page.count('class="card course-card"') == 2 and page.count('class="standing"') == 2
+    # the user; every live course with its modules and progress; the learner's cohorts; their attempts
+    assert queries.count == 4, queries.statements
