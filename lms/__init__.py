@@ -136,8 +136,14 @@ def _register_blueprints(app: Flask) -> None:
     from .quizzes import models as _quiz_models  # noqa: F401
 
     ensure_enrolled_access()
+    from .certificates.service import register_standing
+
+    register_standing()
 
     quiz_display.register(app)
+    from .accounts import names
+
+    names.register(app)
 
 
 def _register_hooks(app: Flask) -> None:

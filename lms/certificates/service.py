@@ -25,7 +25,7 @@ from ..extensions import db
 from ..i18n import _, format_date, format_percent
 from ..quizzes.grading import final_grade
 from ..quizzes.models import SUBMITTED, Attempt
-from .eligibility import Eligibility, Record, eligibility
+from .eligibility import Eligibility, Record, eligibility, requirements
 from .models import REVOCATION_REASONS, Certificate
 
 #: Crockford's base32: no I, L, O, U; 16 characters carry 80 random bits
@@ -67,13 +67,28 @@ def template_hash() -> str:
 # --- eligibility ----------------------------------------------------------------------------------
 
 
+def _passes(percents: list[float], settings: dict) -> bool:
+    """A quiz is passed when the grade of its attempts (best, average, first or last, as the quiz says) reaches
+    its pass mark: the rule for the certificate and for the learner's own pages."""
+    grade = final_grade(percents, settings["grading"])
+    return grade is not None and grade >= settings["pass_mark"]
+
+
 def cohort_records(cohort: Cohort) -> dict[int, Record]:
     """Every enrolled learner's record, in a fixed number of queries whatever the cohort size."""
-    people = cohorts.learners(cohort)
+    records, _passed, _counted = _records(cohort.course_id, cohort, cohorts.learners(cohort))
+    return records
+
+
+def _records(course_id: int, cohort: Cohort | None, people: list) -> tuple[dict[int, Record], dict[int, set], set]:
+    """The records of ``people`` for the course (under ``cohort``: its attempts, quiz settings and attendance;
+    with no cohort, the attempts made outside any cohort and no attendance), per person the modules whose quiz
+    they passed, and the modules whose quiz counts. A fixed number of queries whatever the number of people or
+    modules: the one rule behind the certificate, the trainer's pages and the learner's own progress."""
     user_ids = [u.id for u in people]
     slugs = dict(
         db.session.execute(
-            select(Module.id, Module.slug).where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+            select(Module.id, Module.slug).where(Module.course_id == course_id, Module.is_archived.is_(False))
         ).all()
     )
     modules = list(slugs)
@@ -106,10 +121,11 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
     )
     percents: dict[tuple[int, int], list[float]] = {}
     if user_ids and quizzes:
+        same_cohort = Attempt.cohort_id.is_(None) if cohort is None else Attempt.cohort_id == cohort.id
         for user_id, module_id, percent in db.session.execute(
             select(Attempt.user_id, Attempt.module_id, Attempt.percent)
             .where(
-                Attempt.cohort_id == cohort.id,
+                same_cohort,
                 Attempt.user_id.in_(user_ids),
                 Attempt.module_id.in_(list(quizzes)),
                 Attempt.state == SUBMITTED,
@@ -118,19 +134,124 @@ def cohort_records(cohort: Cohort) -> dict[int, Record]:
             .order_by(Attempt.number)
         ):
             percents.setdefault((user_id, module_id), []).append(percent or 0.0)
-    module_settings = {mid: cohorts.effective_quiz_settings(cohort, slugs[mid], q) for mid, q in quizzes.items()}
-    passed: dict[int, int] = {}
+    module_settings = {
+        mid: cohorts.effective_quiz_settings(cohort, slugs[mid], q) if cohort else q.definition["settings"]
+        for mid, q in quizzes.items()
+    }
+    passed: dict[int, set] = {}
     for (user_id, module_id), values in percents.items():
-        settings = module_settings[module_id]
-        grade = final_grade(values, settings["grading"])
-        if grade is not None and grade >= settings["pass_mark"]:
-            passed[user_id] = passed.get(user_id, 0) + 1
-    _sessions, rows, _info = cohorts.attendance_report(cohort, people=people, with_marks=False)
-    attendance = {row.user.id: row.percent for row in rows}
-    return {
-        uid: Record(len(modules), completed.get(uid, 0), len(quizzes), passed.get(uid, 0), attendance.get(uid))
+        if _passes(values, module_settings[module_id]):
+            passed.setdefault(user_id, set()).add(module_id)
+    attendance: dict = {}
+    if cohort is not None:
+        _sessions, rows, _info = cohorts.attendance_report(cohort, people=people, with_marks=False)
+        attendance = {row.user.id: row.percent for row in rows}
+    records = {
+        uid: Record(len(modules), completed.get(uid, 0), len(quizzes), len(passed.get(uid, ())), attendance.get(uid))
         for uid in user_ids
     }
+    return records, {uid: passed.get(uid, set()) for uid in user_ids}, set(quizzes)
+
+
+#: (quiz version id, course version) -> the quiz file's settings: a version's settings never change, and a sync
+#: that changes anything of a course bumps its version. Bounded: cleared past a few thousand entries.
+_QUIZ_SETTINGS: dict = {}
+
+
+def _quiz_file_settings(keys: list[tuple[int, int]]) -> dict[int, dict]:
+    """The settings of the given quiz versions, read once per process (one query for those not read yet)."""
+    missing = [quiz_id for quiz_id, version in keys if (quiz_id, version) not in _QUIZ_SETTINGS]
+    if missing:
+        if len(_QUIZ_SETTINGS) > 5000:
+            _QUIZ_SETTINGS.clear()
+        versions = dict(keys)
+        for quiz_id, definition in db.session.execute(
+            select(QuizVersion.id, QuizVersion.definition).where(QuizVersion.id.in_(missing))
+        ):
+            _QUIZ_SETTINGS[(quiz_id, versions[quiz_id])] = dict(definition["settings"])
+    return {quiz_id: _QUIZ_SETTINGS[key] for key in keys if key in _QUIZ_SETTINGS for quiz_id in key[:1]}
+
+
+def learner_standings(user, progresses: list, with_attendance: bool = True) -> dict:
+    """Where ``user`` stands against their certificate in each course of ``progresses`` (content's
+    ``CourseProgress``, whose rows already say which modules are read and which quiz each has): the record and
+    the one eligibility rule of the cohort they work under now, as ``_records`` builds it for a whole cohort;
+    with no cohort, the course's own rule on the work done outside any cohort, attendance not counted.
+
+    Two queries whatever the number of courses and modules (the learner's cohorts, their attempts), one more the
+    first time a quiz version is read, and the attendance report of each cohort whose rule asks attendance."""
+    from ..content.service import Standing
+
+    current = cohorts.current_cohorts(user.id, [p.course.id for p in progresses])
+    keys = [(m.quiz_id, p.course.version) for p in progresses for m in p.modules if m.quiz_id]
+    quiz_settings = _quiz_file_settings(keys)
+    # A pre-test is diagnostic: it never counts among the quizzes to pass.
+    counted = {
+        m.id: quiz_settings[m.quiz_id]
+        for p in progresses
+        for m in p.modules
+        if m.quiz_id in quiz_settings and quiz_settings[m.quiz_id].get("role", "graded") != "pretest"
+    }
+    percents: dict[tuple[int | None, int], list[float]] = {}
+    if counted:
+        for cohort_id, module_id, percent in db.session.execute(
+            select(Attempt.cohort_id, Attempt.module_id, Attempt.percent)
+            .where(
+                Attempt.user_id == user.id,
+                Attempt.module_id.in_(list(counted)),
+                Attempt.state == SUBMITTED,
+                Attempt.is_pending.is_(False),
+            )
+            .order_by(Attempt.number)
+        ):
+            percents.setdefault((cohort_id, module_id), []).append(percent or 0.0)
+    found = {}
+    for progress in progresses:
+        course = progress.course
+        cohort = current.get(course.id)
+        cohort_id = cohort.id if cohort is not None else None
+        quizzes = {m.id: m.slug for m in progress.modules if m.id in counted}
+        passed = {
+            module_id
+            for module_id, slug in quizzes.items()
+            if _passes(
+                percents.get((cohort_id, module_id), []),
+                {**counted[module_id], **(cohorts.quiz_overrides_for(cohort, slug) if cohort is not None else {})},
+            )
+        }
+        rule = cohort.completion if cohort is not None else dict(course.completion or {})
+        counts_attendance = cohort is not None and cohort.mode != "online"
+        attendance = None
+        if with_attendance and counts_attendance and float(rule.get("attendance_percent") or 0) > 0:
+            _sessions, rows, _info = cohorts.attendance_report(cohort, people=[user], with_marks=False)
+            attendance = rows[0].percent if rows else None
+        record = Record(len(progress.modules), progress.completed, len(quizzes), len(passed), attendance)
+        need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)
+        status = eligibility(rule, record, counts_attendance)
+        found[course.id] = Standing(
+            modules_done=record.modules_completed,
+            modules_needed=need.modules,
+            quizzes_passed=record.quizzes_passed,
+            quizzes_needed=need.quizzes,
+            quizzes_total=record.quizzes_total,
+            attendance=record.attendance_percent,
+            attendance_needed=need.attendance,
+            passed_quizzes=frozenset(passed),
+            counted_quizzes=frozenset(quizzes),
+            missing=tuple(status.missing),
+            in_cohort=cohort is not None,
+            # a certificate already issued: only asked when it can be (every condition met)
+            certified=cohort is not None and status.eligible and live_certificate(user.id, cohort.id) is not None,
+        )
+    return found
+
+
+def register_standing() -> None:
+    """The learner's pages show their standing against the certificate's rule (content's hook)."""
+    from ..content import service as content
+
+    if learner_standings not in content.STANDING_PROVIDERS:
+        content.STANDING_PROVIDERS.append(learner_standings)
 
 
 def cohort_eligibility(cohort: Cohort) -> dict[int, Eligibility]:

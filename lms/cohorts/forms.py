@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..accounts.names import display_name
 from ..core.forms import BaseForm, plausible_date
 from ..i18n import _, _l
 
@@ -47,7 +48,7 @@ class CohortForm(BaseForm):
     def __init__(self, *args, courses=(), trainers=(), jurisdictions=(), locale="fr", **kwargs):
         super().__init__(*args, **kwargs)
         self.course.choices = [(c.id, c.text("title", locale)) for c in courses]
-        self.trainers.choices = [(t.id, t.name_latin) for t in trainers]
+        self.trainers.choices = [(t.id, display_name(t, locale)) for t in trainers]
         self.mode.choices = [("in_person", _("In person")), ("online", _("Online")), ("blended", _("Blended"))]
         key = "ar" if locale == "ar" else "fr"
         self.jurisdiction.choices = [("", _("— Not applicable —"))] + [(j["code"], j[key]) for j in jurisdictions]

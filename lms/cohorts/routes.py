@@ -24,6 +24,7 @@ from ..accounts import lockout
 from ..accounts import service as accounts
 from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
+from ..accounts.names import display_name, name_sort_key
 from ..content.models import Course, Module, ModuleText
 from ..core.access import public, roles_required
 from ..core.forms import safe_next_url
@@ -235,9 +236,9 @@ def enrol(cohort_id: int):
         return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#enrol")
     db.session.commit()
     flash(
-        _("%(name)s is enrolled.", name=user.name_latin)
+        _("%(name)s is enrolled.", name=display_name(user, _locale()))
         if added
-        else _("%(name)s was already enrolled.", name=user.name_latin),
+        else _("%(name)s was already enrolled.", name=display_name(user, _locale())),
         "success" if added else "info",
     )
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
@@ -302,10 +303,10 @@ def warn_low_attendance(cohort_id: int):
             "info",
         )
     if result.unreachable:
-        names = ", ".join(u.name_latin for u in result.unreachable)
+        names = ", ".join(display_name(u, _locale()) for u in result.unreachable)
         flash(_("No e-mail address to write to: %(names)s.", names=names), "warning")
     if result.failed:
-        names = ", ".join(u.name_latin for u in result.failed)
+        names = ", ".join(display_name(u, _locale()) for u in result.failed)
         flash(_("The e-mail could not be sent to: %(names)s. Try again later.", names=names), "warning")
     if not (result.sent or result.recent or result.unreachable or result.failed):
         flash(_("No learner is below the attendance threshold."), "info")
@@ -333,7 +334,7 @@ def walk_in(cohort_id: int):
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(_("%(name)s is added to the cohort.", name=user.name_latin), "success")
+            flash(_("%(name)s is added to the cohort.", name=display_name(user, _locale())), "success")
     else:
         flash(_("Enter at least the person's name."), "error")
     back = safe_next_url(request.form.get("next"), "")
@@ -604,7 +605,8 @@ def sign_in_sheet(session_id: int):
             "cohorts/sheet.html",
             session=session,
             cohort=cohort,
-            people=service.learners(cohort),
+            # ordered by the name printed first: the Arabic one on an Arabic sheet
+            people=sorted(service.learners(cohort), key=lambda u: name_sort_key(u, cohort.language)),
             local=service.utc_to_local,
             locale=cohort.language,
         )

@@ -606,21 +606,41 @@ def effective_quiz_settings(cohort: Cohort, module_slug: str, version) -> dict:
     return merged
 
 
+def _current_first(today: date | None):
+    """Order of a learner's cohorts of one course: one running today, else the one that started last."""
+    today = today or utc_to_local(utcnow()).date()
+    running = and_(Cohort.start_date <= today, Cohort.end_date >= today)
+    return case((running, 0), else_=1), Cohort.start_date.desc(), Cohort.id.desc()
+
+
 def working_cohort_id(user_id: int, module_id: int, today: date | None = None) -> int | None:
     """The cohort under which a learner works on a module's quiz now: among the live cohorts of the module's
     course they are enrolled in, one running today, else the one that started last (None: no cohort)."""
     from ..content.models import Module
 
-    today = today or utc_to_local(utcnow()).date()
-    running = and_(Cohort.start_date <= today, Cohort.end_date >= today)
     return db.session.scalar(
         select(Cohort.id)
         .join(Module, Module.course_id == Cohort.course_id)
         .join(Enrolment, Enrolment.cohort_id == Cohort.id)
         .where(Module.id == module_id, Enrolment.user_id == user_id, Cohort.is_archived.is_(False))
-        .order_by(case((running, 0), else_=1), Cohort.start_date.desc(), Cohort.id.desc())
+        .order_by(*_current_first(today))
         .limit(1)
     )
+
+
+def current_cohorts(user_id: int, course_ids: list[int], today: date | None = None) -> dict[int, Cohort]:
+    """Per course, the cohort a learner works under now (as ``working_cohort_id`` chooses it). One query."""
+    found: dict[int, Cohort] = {}
+    if not course_ids:
+        return found
+    for cohort in db.session.scalars(
+        select(Cohort)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(Enrolment.user_id == user_id, Cohort.course_id.in_(course_ids), Cohort.is_archived.is_(False))
+        .order_by(*_current_first(today))
+    ):
+        found.setdefault(cohort.course_id, cohort)
+    return found
 
 
 def _cohort_quiz_overrides(cohort_id: int, version) -> dict:

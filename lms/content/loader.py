@@ -21,6 +21,8 @@ QUESTION_TYPES = ("single", "multiple", "truefalse", "matching", "short", "essay
 GRADING = ("highest", "average", "first", "last")
 REVIEW = ("score", "answers", "explanations")
 ROLES = ("graded", "pretest", "posttest")
+#: when a learner sees the right answers and explanations of an attempt (what they see is ``review``)
+REVIEW_AFTER = ("each_attempt", "passed_or_last", "never")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_DIR_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -614,6 +616,11 @@ QUIZ_DEFAULTS = {
 }
 
 
+#: Settings stored only when a quiz file sets them (a default added to QUIZ_DEFAULTS would change the hash, so
+#: the version, of every quiz): read with their default by ``lms.quizzes.service``.
+QUIZ_OPTIONAL = {"review_after": REVIEW_AFTER}
+
+
 def _load_quiz(report, path: Path) -> dict | None:
     data, _raw = _read_yaml(report, path)
     if data is None:
@@ -624,7 +631,7 @@ def _load_quiz(report, path: Path) -> dict | None:
     start = len(report.problems)
     settings = dict(QUIZ_DEFAULTS)
     for key in data:
-        if key not in QUIZ_DEFAULTS and key not in ("title", "questions"):
+        if key not in QUIZ_DEFAULTS and key not in QUIZ_OPTIONAL and key not in ("title", "questions"):
             report.add(path, data.line_of(key), f"unknown key '{key}'")
     for key in QUIZ_DEFAULTS:
         if key not in data:
@@ -657,6 +664,12 @@ def _load_quiz(report, path: Path) -> dict | None:
             report.add(path, line, f"'{key}' must be {hint}")
         else:
             settings[key] = value
+    for key, allowed in QUIZ_OPTIONAL.items():
+        if key in data:
+            if data[key] in allowed:
+                settings[key] = data[key]
+            else:
+                report.add(path, data.line_of(key), f"'{key}' must be {' | '.join(allowed)}")
     title = _texts(report, path, data, "title")
     questions_data = data.get("questions")
     if not isinstance(questions_data, list) or not questions_data:

@@ -36,9 +36,10 @@ def _open_course(course_slug: str) -> Course:
 @signed_in
 def dashboard():
     courses = service.catalogue(current_user, _locale())
-    in_progress = [c for c in courses if c.started and c.percent < 100]
-    finished = [c for c in courses if c.total and c.percent == 100]
-    not_started = [c for c in courses if not c.started]
+    # Finished means what the certificate means (modules read, quizzes passed, attendance), not modules read.
+    finished = [c for c in courses if c.total and c.finished]
+    in_progress = [c for c in courses if c.started and not c.finished]
+    not_started = [c for c in courses if not c.started and not c.finished]
     return render_template(
         "content/dashboard.html", in_progress=in_progress, finished=finished, not_started=not_started
     )
@@ -77,6 +78,8 @@ def module(course_slug: str, module_slug: str):
     if index is None:
         abort(404)
     row = progress.modules[index]
+    if row.quiz_id:  # whether its quiz counts and is passed decides the page's main button
+        service.with_standings(current_user, [progress], with_attendance=False)
     text, fallback = service.module_text(row)
     if text is None:
         abort(404)
@@ -118,17 +121,19 @@ def complete(course_slug: str, module_slug: str):
         service.set_completed(current_user.id, module.id, done)
         db.session.commit()
         if done:
-            flash(_("Module marked as complete."), "success")
+            flash(_("Module marked as read."), "success")
             following = db.session.scalar(
                 select(Module.slug)
                 .where(Module.course_id == course.id, Module.position > module.position, Module.is_archived.is_(False))
                 .order_by(Module.position)
                 .limit(1)
             )
+            if request.form.get("go") == "quiz" and (quiz := service.current_quiz(module.id)) is not None:
+                return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))
             if following and request.form.get("go") == "next":
                 return redirect(url_for("content.module", course_slug=course.slug, module_slug=following))
         else:
-            flash(_("Module marked as not complete."), "info")
+            flash(_("Module marked as not read."), "info")
     return redirect(url_for("content.module", course_slug=course.slug, module_slug=module.slug))
 
 

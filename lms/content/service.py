@@ -14,6 +14,11 @@ from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
 #: Other domains append ``(user, course_ids) -> set of granted course ids`` functions (e.g. cohort enrolment):
 #: one call, one query, for a whole catalogue.
 ACCESS_GRANTERS: list = []
+#: Functions ``(user, progresses, with_attendance) -> {course id: Standing}`` saying where a learner stands against
+#: what their certificate asks, for the given ``CourseProgress`` (registered by the certificates domain, which owns
+#: that rule; a fixed number of queries whatever the number of courses and modules). The learner's home, course
+#: and module pages show it; none registered: progress is modules read only.
+STANDING_PROVIDERS: list = []
 
 
 def can_open(user, course: Course) -> bool:
@@ -41,6 +46,63 @@ def open_courses(user, courses: list) -> list:
     for grant in ACCESS_GRANTERS if others else ():
         granted |= grant(user, others)
     return [c for c in courses if c.id not in others or c.id in granted]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a learner stands against the completion rule of their certificate (the certificates domain fills
+    it from its one eligibility rule): modules read, quizzes passed, attendance, and what is left."""
+
+    modules_done: int
+    modules_needed: int
+    quizzes_passed: int
+    quizzes_needed: int
+    quizzes_total: int
+    #: attendance so far in percent (None: no workshop held yet, or no cohort)
+    attendance: float | None
+    #: the attendance to reach; 0 when attendance does not count (online cohort, or no cohort)
+    attendance_needed: float
+    #: module ids whose quiz the learner passed, and those whose quiz counts (a pre-test does not)
+    passed_quizzes: frozenset = frozenset()
+    counted_quizzes: frozenset = frozenset()
+    #: the certificate rule's unmet conditions: (code, {"have", "need"}) with code modules | quizzes | attendance
+    missing: tuple = ()
+    #: False when the learner is in no cohort of the course: no certificate, the course's own rule
+    in_cohort: bool = True
+    #: a live certificate was issued
+    certified: bool = False
+
+    @property
+    def eligible(self) -> bool:
+        return not self.missing
+
+    @property
+    def steps_total(self) -> int:
+        """Modules to read, quizzes to pass, and attendance (one step) when it counts."""
+        return self.modules_needed + self.quizzes_needed + (1 if self.attendance_needed else 0)
+
+    @property
+    def steps_done(self) -> int:
+        attendance_ok = self.attendance is not None and self.attendance >= self.attendance_needed
+        return (
+            min(self.modules_done, self.modules_needed)
+            + min(self.quizzes_passed, self.quizzes_needed)
+            + (1 if self.attendance_needed and attendance_ok else 0)
+        )
+
+    def quiz_counts(self, module_id: int) -> bool:
+        return module_id in self.counted_quizzes
+
+    def quiz_passed(self, module_id: int) -> bool:
+        return module_id in self.passed_quizzes
+
+
+def standings(user, progresses: list, with_attendance: bool = True) -> dict:
+    """``{course id: Standing}`` for the courses a provider knows (empty when none is registered)."""
+    found: dict = {}
+    for provide in STANDING_PROVIDERS:
+        found.update(provide(user, progresses, with_attendance) or {})
+    return found
 
 
 @dataclass
@@ -76,6 +138,8 @@ class ModuleRow:
 class CourseProgress:
     course: Course
     modules: list[ModuleRow]
+    #: where the learner stands against their certificate's rule (None: no provider, modules read only)
+    standing: Standing | None = None
 
     @property
     def total(self) -> int:
@@ -104,6 +168,43 @@ class CourseProgress:
         if opened:
             return max(opened, key=lambda m: m.viewed_at)
         return next((m for m in self.modules if not m.completed_at), None)
+
+    def quiz_to_pass(self, row: ModuleRow) -> bool:
+        """The module's quiz counts for the certificate and is not passed yet."""
+        standing = self.standing
+        return bool(row.quiz_id and standing and standing.quiz_counts(row.id) and not standing.quiz_passed(row.id))
+
+    @property
+    def next_step(self) -> tuple[str, ModuleRow] | None:
+        """The learner's next step: the module they were reading (opened last, not complete), else the first
+        step left in order: ("read", module) for a module to read, ("quiz", module) for a module read whose quiz
+        is still to pass; None when nothing is left in the course itself (attendance may still be)."""
+        opened = [m for m in self.modules if m.viewed_at and not m.completed_at]
+        if opened:
+            return "read", max(opened, key=lambda m: m.viewed_at)
+        for module in self.modules:
+            if not module.completed_at:
+                return "read", module
+            if self.quiz_to_pass(module):
+                return "quiz", module
+        return None
+
+    @property
+    def finished(self) -> bool:
+        """Finished means what the certificate means: every condition met (modules read, quizzes passed,
+        attendance); with no provider, every module read."""
+        if self.standing is not None:
+            return self.standing.eligible or self.standing.certified
+        return bool(self.total) and self.completed == self.total
+
+    @property
+    def step_percent(self) -> int:
+        """Progress towards the certificate (modules, quizzes, attendance), in percent; modules only without a
+        provider. 100 only when finished."""
+        if self.standing is None or not self.standing.steps_total:
+            return self.percent if not self.standing else (100 if self.finished else 0)
+        percent = round(100 * self.standing.steps_done / self.standing.steps_total)
+        return percent if self.finished else min(percent, 99)
 
 
 _PROGRESS_STATEMENTS: dict = {}
@@ -254,7 +355,19 @@ def catalogue(user, locale: str) -> list[CourseProgress]:
     for row in db.session.execute(_progress_statement("live"), {"locale": locale, "user_id": user.id}):
         grouped.setdefault(row[0], (row[14], []))[1].append(_module_row(row))
     views = [view for course_id, (version, _rows) in grouped.items() if (view := _course_view(course_id, version))]
-    return [CourseProgress(view, grouped[view.id][1]) for view in open_courses(user, views) if not view.is_archived]
+    progresses = [
+        CourseProgress(view, grouped[view.id][1]) for view in open_courses(user, views) if not view.is_archived
+    ]
+    return with_standings(user, progresses)
+
+
+def with_standings(user, progresses: list[CourseProgress], with_attendance: bool = True) -> list[CourseProgress]:
+    """The progresses, each with the learner's standing against their certificate (one provider call; without
+    attendance where only the quizzes matter, as on a module page)."""
+    found = standings(user, progresses, with_attendance) if progresses else {}
+    for progress in progresses:
+        progress.standing = found.get(progress.course.id)
+    return progresses
 
 
 def course_by_slug(slug: str) -> Course | None:
@@ -262,7 +375,8 @@ def course_by_slug(slug: str) -> Course | None:
 
 
 def course_progress(user, course: Course, locale: str) -> CourseProgress:
-    return CourseProgress(course, _progress_rows(user.id, locale, [course.id]).get(course.id, []))
+    progress = CourseProgress(course, _progress_rows(user.id, locale, [course.id]).get(course.id, []))
+    return with_standings(user, [progress])[0]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 
-from ..i18n import _
+from ..i18n import RTL_LOCALES, _
 from .grading import option_order, score_question
 
 
@@ -42,10 +42,27 @@ def describe_response(question: dict, response) -> str:
         return _("True") if response is True else _("False")
     if kind == "matching":
         choices = {c["id"]: qtext(c["text"]) for c in question["choices"]}
+        arrow = "←" if str(get_locale() or "fr") in RTL_LOCALES else "→"  # points from the item to its match
         return " · ".join(
-            f"{qtext(item['text'])} → {choices.get(response.get(item['id']), '—')}" for item in question["items"]
+            f"{qtext(item['text'])} {arrow} {choices.get(response.get(item['id']), '—')}" for item in question["items"]
         )
     return str(response)
+
+
+def matching_rows(question: dict, response) -> list[dict]:
+    """A matching question's items, each with the learner's match, the right match and whether they agree:
+    shown as a table (one pair per row, no arrow to point the wrong way in Arabic)."""
+    choices = {c["id"]: qtext(c["text"]) for c in question["choices"]}
+    given = response if isinstance(response, dict) else {}
+    return [
+        {
+            "item": qtext(item["text"]),
+            "given": choices.get(given.get(item["id"]), ""),
+            "right": choices.get(item["match"], ""),
+            "ok": given.get(item["id"]) == item["match"],
+        }
+        for item in question["items"]
+    ]
 
 
 def register(app) -> None:
@@ -55,4 +72,5 @@ def register(app) -> None:
         score_question=score_question,
         describe_response=describe_response,
         right_response=right_response,
+        matching_rows=matching_rows,
     )

@@ -296,11 +296,14 @@ def result(attempt_id: int):
         settings=service.attempt_settings(attempt),
         questions=service.attempt_questions(attempt),
         responses=service.responses_of(attempt.id),
-        review=service.settings(version)["review"],
+        review=service.attempt_review(attempt),
         standing=service.standing(current_user.id, current or version),
+        quiz=service.settings(current or version, current_user.id),
+        open_attempt=service.open_attempt(current_user.id, version.module_id),
         current=current,
         now=utcnow(),
         locale=str(get_locale()),
+        form=ConfirmForm(),
     )
 
 

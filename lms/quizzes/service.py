@@ -370,15 +370,56 @@ class QuizStanding:
     attempts_left: int | None
 
 
-def standing(user_id: int, version: QuizVersion) -> QuizStanding:
-    """The learner's standing on a quiz in the cohort they work under now (attempts made elsewhere do not count)."""
-    cohort_id = working_cohort(user_id, version.module_id)
+def standing(user_id: int, version: QuizVersion, cohort_id: int | None | type[Ellipsis] = ...) -> QuizStanding:
+    """The learner's standing on a quiz in the cohort they work under now (attempts made elsewhere do not count),
+    or under ``cohort_id`` when it is given (None: outside any cohort)."""
+    if cohort_id is ...:
+        cohort_id = working_cohort(user_id, version.module_id)
     attempts = user_attempts(user_id, version.module_id, cohort_id)
     quiz = cohort_settings(version, cohort_id)
     done = [a for a in attempts if a.state == SUBMITTED and not a.is_pending and a.percent is not None]
     grade = grading.final_grade([a.percent for a in done], quiz["grading"])
     left = None if not quiz["max_attempts"] else max(quiz["max_attempts"] - len(attempts), 0)
     return QuizStanding(attempts, grade, grade is not None and grade >= quiz["pass_mark"], left)
+
+
+#: when the right answers and explanations are shown (quiz.yaml ``review_after``); what is shown is ``review``
+REVIEW_AFTER = ("each_attempt", "passed_or_last", "never")
+
+
+def review_after(quiz: dict) -> str:
+    """The quiz's review policy. Unset: after passing or the last attempt, so that attempt 2 cannot copy the
+    answers shown after attempt 1; never for a pre-test, whose questions come back in the post-test."""
+    policy = quiz.get("review_after")
+    if policy in REVIEW_AFTER:
+        return policy
+    return "never" if quiz.get("role") == "pretest" else "passed_or_last"
+
+
+@dataclass
+class Review:
+    #: what the result page shows: "score", "answers" (right answers) or "explanations" (answers and why)
+    shows: str
+    #: why more is not shown: None (shown as the quiz says), "later" (after passing or the last attempt), "never"
+    withheld: str | None = None
+
+
+def attempt_review(attempt: Attempt) -> Review:
+    """What the learner may see of a submitted attempt: the quiz's ``review`` once its ``review_after`` policy
+    allows it, else the score only. Passing and the last attempt are counted in the attempt's own cohort."""
+    quiz = attempt_settings(attempt)
+    shows = quiz.get("review", "explanations")
+    if shows == "score":
+        return Review("score")
+    policy = review_after(quiz)
+    if policy == "never":
+        return Review("score", "never")
+    if policy == "passed_or_last":
+        own = standing(attempt.user_id, attempt.quiz_version, attempt.cohort_id)
+        last_done = own.attempts_left == 0 and not any(a.state == IN_PROGRESS for a in own.attempts)
+        if not (own.is_passed or last_done):
+            return Review("score", "later")
+    return Review(shows)
 
 
 def parse_form(questions: list[dict], form) -> dict:

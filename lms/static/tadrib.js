@@ -16,6 +16,15 @@
       window.setTimeout(function () { form.dataset.submitted = ""; }, 8000);
     }
   });
+  // The header's menu folds away on a phone (a <details>); on a wide screen the stylesheet shows it in the bar
+  // with ::details-content. Where that is unknown, open it on a wide screen (and fold it again on a narrow one).
+  var menu = document.querySelector("details.site-menu");
+  if (menu && !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)")) && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 48rem)");
+    var sync = function () { menu.open = wide.matches; };
+    sync();
+    if (wide.addEventListener) { wide.addEventListener("change", sync); }
+  }
   // The check-in screen shows a code that changes every minute: reload it when the code changes. (A
   // <meta refresh> would also reload it without JavaScript, but timed refreshes fail WCAG 2.2.1; the
   // screen keeps a "Refresh" link for that case.)
