@@ -305,16 +305,19 @@ class AuditFilters:
 
     @classmethod
     def from_args(cls, args) -> AuditFilters:
+        from ..core.forms import clamp_date
+        from ..core.numbers import whole_number
+
         def day(name):
             try:
-                return date.fromisoformat(args.get(name, "")) if args.get(name) else None
+                return clamp_date(date.fromisoformat(args.get(name, ""))) if args.get(name) else None
             except ValueError:
                 return None
 
         kind = args.get("kind", args.get("action", ""))[:64]
         return cls(
             person=args.get("person", "")[:100].strip(),
-            cohort_id=args.get("cohort", type=int),
+            cohort_id=whole_number(args.get("cohort"), "cohort", strict=False),
             kind=kind if kind in LABELS or kind in GROUPS else "",
             start=day("from"),
             end=day("to"),

@@ -159,7 +159,7 @@ def admin_courses():
     for module in modules:
         by_course.setdefault(module.course_id, []).append(module)
     last_sync = db.session.scalar(select(SyncRun).order_by(SyncRun.id.desc()).limit(1))
-    _sources, problems = load_courses(current_app.config["COURSES_PATH"])
+    problems = _course_problems(current_app.config["COURSES_PATH"])
     return render_template(
         "content/admin_courses.html",
         courses=courses,
@@ -169,6 +169,22 @@ def admin_courses():
         last_sync=last_sync,
         problems=problems,
     )
+
+
+_CHECKED: dict = {}
+
+
+def _course_problems(root) -> list:
+    """What ``flask courses check`` says of the course tree, checked again only when a file in it changed
+    (the check reads and renders every module: about a second; the page is opened far more often)."""
+    from pathlib import Path
+
+    files = sorted(p for p in Path(root).rglob("*") if p.is_file())
+    fingerprint = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if _CHECKED.get("fingerprint") != fingerprint:
+        _sources, problems = load_courses(root)
+        _CHECKED.update(fingerprint=fingerprint, problems=problems)
+    return _CHECKED["problems"]
 
 
 @bp.get("/admin/courses/<course_slug>/<module_slug>/preview")

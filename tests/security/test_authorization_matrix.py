@@ -5,17 +5,10 @@ trainer and an admin, and the status is checked against the access class declare
 that is not listed here fails the test: its access must be thought about and written down.
 """
 
-from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from lms.accounts.models import User
-from lms.certificates import service as certificates
-from lms.cohorts import service as cohorts
-from lms.cohorts.models import WorkshopSession
-from lms.content.models import Course, Module, QuizVersion
-from lms.quizzes import service as quizzes
+from tests.factories import two_cohort_world
 
 ROLES = ("anonymous", "learner", "other_learner", "trainer", "other_trainer", "admin")
 
@@ -121,71 +114,7 @@ ENDPOINTS = {
 
 @pytest.fixture
 def world(app, db, courses, make_user):
-    users = {
-        "learner": make_user(email="learner@example.org", profession="magistrate-judge", name_latin="Learner"),
-        "other_learner": make_user(email="other@example.org", profession="social-worker"),
-        "trainer": make_user(roles=("trainer",), email="trainer@example.org"),
-        "other_trainer": make_user(roles=("trainer",), email="trainer2@example.org"),
-        "admin": make_user(roles=("admin",), email="admin@example.org"),
-    }
-    get = lambda role: db.session.get(User, users[role].id)  # noqa: E731
-    magistrates = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
-    workers = db.session.scalar(select(Course).where(Course.slug == "victim-identification"))
-    cohort_a = cohorts.save_cohort(
-        None,
-        None,
-        course=magistrates,
-        trainers=[get("trainer")],
-        title="A",
-        mode="in_person",
-        start_date=date(2027, 1, 1),
-        end_date=date(2027, 2, 1),
-        language="fr",
-    )
-    cohort_b = cohorts.save_cohort(
-        None,
-        None,
-        course=workers,
-        trainers=[get("other_trainer")],
-        title="B",
-        mode="in_person",
-        start_date=date(2027, 1, 1),
-        end_date=date(2027, 2, 1),
-        language="fr",
-    )
-    cohorts.enrol(cohort_a, get("learner"), None)
-    cohorts.enrol(cohort_b, get("other_learner"), None)
-    session = WorkshopSession(
-        cohort_id=cohort_a.id,
-        title="S",
-        starts_at=datetime.utcnow() + timedelta(days=1),
-        ends_at=datetime.utcnow() + timedelta(days=1, hours=2),
-        checkin_secret="k" * 64,
-        modules=[],
-    )
-    db.session.add(session)
-    module = db.session.scalar(select(Module).where(Module.slug == "definition"))
-    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
-    attempt = quizzes.start_attempt(users["learner"].id, quiz)
-    db.session.flush()
-    certificate, _created = certificates.issue(cohort_a, get("learner"), None, check=False)
-    db.session.commit()
-    values = {
-        "cohort_id": cohort_a.id,
-        "session_id": session.id,
-        "attempt_id": attempt.id,
-        "quiz_id": quiz.id,
-        "user_id": users["learner"].id,
-        "course_slug": "palermo-magistrates",
-        "module_slug": "definition",
-        "certificate_id": certificate.id,
-        "serial": certificate.serial,
-        "code": certificate.code,
-        "token": "x" * 20,
-        "fmt": "csv",
-        "filename": "tadrib.css",
-    }
-    return users, values
+    return two_cohort_world(db, make_user)
 
 
 def _url(rule, values):

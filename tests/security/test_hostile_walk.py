@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import resource
 import time
-from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
-from sqlalchemy import select
 
-from lms.accounts.models import User
-from lms.certificates import service as certificates
-from lms.cohorts import service as cohorts
-from lms.cohorts.models import WorkshopSession
-from lms.content.models import Course, Module, QuizVersion
-from lms.quizzes import service as quizzes
 from tests.conftest import Client
+from tests.factories import two_cohort_world
 
 HUGE = "99999999999999999999"
 HOSTILE = {
@@ -99,58 +92,7 @@ class _Forms(HTMLParser):
 
 @pytest.fixture
 def world(app, db, courses, make_user):
-    users = {
-        "learner": make_user(email="learner@example.org", profession="magistrate-judge", name_latin="Learner"),
-        "trainer": make_user(roles=("trainer",), email="trainer@example.org"),
-        "admin": make_user(roles=("admin", "trainer"), email="admin@example.org"),
-    }
-    get = lambda role: db.session.get(User, users[role].id)  # noqa: E731
-    course = db.session.scalar(select(Course).where(Course.slug == "palermo-magistrates"))
-    today = datetime.utcnow().date()
-    cohort = cohorts.save_cohort(
-        None,
-        None,
-        course=course,
-        trainers=[get("trainer"), get("admin")],
-        title="A",
-        mode="in_person",
-        start_date=today - timedelta(days=5),
-        end_date=today + timedelta(days=30),
-        language="fr",
-    )
-    cohorts.enrol(cohort, get("learner"), None)
-    session = WorkshopSession(
-        cohort_id=cohort.id,
-        title="S",
-        starts_at=datetime.utcnow() - timedelta(minutes=10),
-        ends_at=datetime.utcnow() + timedelta(hours=2),
-        checkin_secret="k" * 64,
-        modules=[],
-        is_checkin_open=True,
-    )
-    db.session.add(session)
-    module = db.session.scalar(select(Module).where(Module.slug == "definition"))
-    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
-    attempt = quizzes.start_attempt(users["learner"].id, quiz)
-    db.session.flush()
-    certificate, _created = certificates.issue(cohort, get("learner"), None, check=False)
-    db.session.commit()
-    values = {
-        "cohort_id": cohort.id,
-        "session_id": session.id,
-        "attempt_id": attempt.id,
-        "quiz_id": quiz.id,
-        "user_id": users["learner"].id,
-        "course_slug": "palermo-magistrates",
-        "module_slug": "definition",
-        "certificate_id": certificate.id,
-        "serial": certificate.serial,
-        "code": certificate.code,
-        "token": "x" * 20,
-        "fmt": "csv",
-        "filename": "tadrib.css",
-    }
-    return users, values
+    return two_cohort_world(db, make_user)
 
 
 def _rss_mb() -> float:
@@ -173,10 +115,11 @@ class _Walk:
             response = self.client.raw.post(url, data=data)
         took = time.perf_counter() - started
         self.requests += 1
+        shown = url if len(url) < 120 else url[:117] + "…"
         if response.status_code >= 500:
-            self.failures.append((method, url, response.status_code, _short(data)))
+            self.failures.append((method, shown, response.status_code, _short(data)))
         elif took > SLOW_SECONDS:
-            self.failures.append((method, url, f"{took:.1f} s", _short(data)))
+            self.failures.append((method, shown, f"{took:.1f} s", _short(data)))
         return response
 
 
