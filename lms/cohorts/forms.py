@@ -6,6 +6,7 @@ from wtforms import (
     DateField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -40,6 +41,7 @@ class CohortForm(BaseForm):
     attendance_percent = IntegerField(
         _l("Minimum attendance (%)"), validators=[Optional(), NumberRange(min=0, max=100)], default=80
     )
+    excused_absences = RadioField(_l("Excused absences"), default="not_counted")
     auto_issue = BooleanField(_l("Issue each certificate as soon as the learner meets the rule"), default=False)
     submit = SubmitField(_l("Save"))
 
@@ -51,6 +53,10 @@ class CohortForm(BaseForm):
         key = "ar" if locale == "ar" else "fr"
         self.jurisdiction.choices = [("", _("— Not applicable —"))] + [(j["code"], j[key]) for j in jurisdictions]
         self.language.choices = [("fr", "Français"), ("ar", "العربية")]
+        self.excused_absences.choices = [
+            ("not_counted", _("are not held against the learner (left out of the sessions that count)")),
+            ("absent", _("count as absences")),
+        ]
 
 
 class SessionForm(BaseForm):

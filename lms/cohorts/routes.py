@@ -103,6 +103,7 @@ def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
             form.require_quizzes.data = cohort.completion.get("quizzes_passed") == "all"
             form.attendance_percent.data = cohort.completion.get("attendance_percent", 0)
             form.auto_issue.data = bool(cohort.completion.get("auto_issue"))
+            form.excused_absences.data = service.excused_policy(cohort)
         elif current_user.is_trainer:
             form.trainers.data = [current_user.id]
     return form
@@ -131,6 +132,7 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
             city=(form.city.data or "").strip() or None,
             venue=(form.venue.data or "").strip() or None,
             language=form.language.data,
+            excused_absences=form.excused_absences.data,
             completion={
                 "modules": "all" if form.require_modules.data else 0,
                 "quizzes_passed": "all" if form.require_quizzes.data else 0,
@@ -186,6 +188,7 @@ def detail(cohort_id: int):
         confirm=ConfirmForm(),
         local=service.utc_to_local,
         now=utcnow(),
+        explain=service.explain_attendance,
     )
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, false, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
@@ -23,7 +23,8 @@ from ..audit.service import record
 from ..content.models import Course
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, ngettext
+from . import attendance as rules
 from . import checkin
 from .importing import ImportRow
 from .models import STATUSES, Attendance, Cohort, Enrolment, WorkshopSession, cohort_trainer
@@ -102,6 +103,7 @@ def _snapshot(cohort: Cohort) -> dict:
         "trainers": sorted(t.id for t in cohort.trainers),
         "completion": cohort.completion,
         "mode": cohort.mode,
+        "excused_absences": cohort.excused_absences,
     }
 
 
@@ -433,13 +435,20 @@ class LearnerAttendance:
     user: User
     counts: dict
     percent: float | None
+    #: flagged by the attendance rule (cohorts.attendance.verdict): can no longer reach the threshold, or
+    #: below it once half of the sessions are held
     below: bool
+    verdict: rules.Verdict | None = None
 
 
 def attendance_percent(attended: int, counted: int) -> float | None:
-    """A learner's attendance: sessions attended (present or late) over the sessions held that count for
-    them (the excused ones left out), in percent to one decimal; None when no session counts yet."""
-    return round(100.0 * attended / counted, 1) if counted > 0 else None
+    """A learner's attendance: sessions attended (present or late) over the sessions that count for them, in
+    percent to one decimal; None when no session counts yet (the rule: cohorts.attendance)."""
+    return rules.attendance_percent(attended, counted)
+
+
+def excused_policy(cohort: Cohort) -> str:
+    return cohort.excused_absences if cohort.excused_absences in rules.EXCUSED_POLICIES else rules.DEFAULT_EXCUSED
 
 
 def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int, dict[str, int]]:
@@ -458,22 +467,29 @@ def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int,
 def attendance_report(
     cohort: Cohort, now: datetime | None = None, people: list[User] | None = None, with_marks: bool = True
 ) -> tuple[list, list[LearnerAttendance], dict]:
-    """Per session and per learner: attended (present or late) over the sessions held, excused ones
-    left out of the count. Three queries whatever the cohort size."""
+    """Per session and per learner: attendance over the sessions that count and the flag, by the rule of
+    cohorts.attendance (excused absences as the cohort counts them, a session in progress not held against
+    those who have no mark in it yet). Three queries whatever the cohort size."""
     now = now or utcnow()
     sessions = sessions_of(cohort)
     held_ids = [s.id for s in sessions if s.starts_at <= now]
+    open_ids = {s.id for s in sessions if s.starts_at <= now < s.ends_at}
     people = learners(cohort) if people is None else people
     per_session = session_counts(cohort, sessions)
     # Per learner, counted in SQL over the sessions held: a few rows per person, not one per mark.
     marked: dict[int, dict[str, int]] = {}
+    marked_open: dict[int, int] = {}
     if held_ids:
-        for user_id, status, count in db.session.execute(
-            select(Attendance.user_id, Attendance.status, func.count(Attendance.id))
+        in_open = Attendance.session_id.in_(list(open_ids)) if open_ids else false()
+        for user_id, status, is_open, count in db.session.execute(
+            select(Attendance.user_id, Attendance.status, case((in_open, 1), else_=0), func.count(Attendance.id))
             .where(Attendance.session_id.in_(held_ids))
-            .group_by(Attendance.user_id, Attendance.status)
+            .group_by(Attendance.user_id, Attendance.status, case((in_open, 1), else_=0))
         ):
-            marked.setdefault(user_id, {})[status] = count
+            counts = marked.setdefault(user_id, {})
+            counts[status] = counts.get(status, 0) + count
+            if is_open:
+                marked_open[user_id] = marked_open.get(user_id, 0) + count
     by_user: dict[int, dict[int, str]] = {}
     if with_marks:
         for session_id, user_id, status in db.session.execute(
@@ -483,15 +499,66 @@ def attendance_report(
         ):
             by_user.setdefault(user_id, {})[session_id] = status
     threshold = float(cohort.completion.get("attendance_percent") or 0)
+    policy = excused_policy(cohort)
     held = len(held_ids)
     rows = []
     for user in people:
         counts = {status: 0 for status in STATUSES}
         counts.update(marked.get(user.id, {}))
-        counts["absent"] += held - sum(counts.values())  # no mark for a session held counts as absent
-        percent = attendance_percent(counts["present"] + counts["late"], held - counts["excused"])
-        rows.append(LearnerAttendance(user, counts, percent, percent is not None and percent < threshold))
-    return sessions, rows, {"per_session": per_session, "held": set(held_ids), "threshold": threshold, "marks": by_user}
+        open_unmarked = len(open_ids) - marked_open.get(user.id, 0)
+        # no mark for a session held counts as absent, once the session is over
+        counts["absent"] += held - open_unmarked - sum(counts.values())
+        tally = rules.Tally(counts["present"] + counts["late"], counts["excused"], open_unmarked, held, len(sessions))
+        result = rules.verdict(tally, threshold, policy, counts=cohort.mode != "online")
+        rows.append(LearnerAttendance(user, counts, result.percent, result.flagged, result))
+    return (
+        sessions,
+        rows,
+        {
+            "per_session": per_session,
+            "held": set(held_ids),
+            "open": open_ids,
+            "threshold": threshold,
+            "policy": policy,
+            "marks": by_user,
+        },
+    )
+
+
+def explain_attendance(result: rules.Verdict) -> str:
+    """Why a learner is flagged, in a sentence with the figures (empty when not flagged)."""
+    tally = result.tally
+    threshold = format_percent_value(result.threshold)
+    attended = ngettext(
+        "%(attended)d of %(num)d session attended",
+        "%(attended)d of %(num)d sessions attended",
+        result.counted,
+        attended=tally.attended,
+    )
+    if result.reason == rules.UNREACHABLE:
+        text = _(
+            "can no longer reach %(threshold)s %%: %(attended)s, %(left)s",
+            threshold=threshold,
+            attended=attended,
+            left=ngettext("%(num)d left", "%(num)d left", result.remaining),
+        )
+    elif result.reason == rules.BEHIND:
+        text = _(
+            "below %(threshold)s %% after %(held)d of %(total)d sessions: %(percent)s %% (%(attended)s)",
+            threshold=threshold,
+            held=tally.held,
+            total=tally.total,
+            percent=format_percent_value(result.percent or 0),
+            attended=attended,
+        )
+    else:
+        return ""
+    return text
+
+
+def format_percent_value(value: float) -> str:
+    """A percent as written on the pages (80, 66.7)."""
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def ics_calendar(cohort: Cohort, base_url: str) -> str:

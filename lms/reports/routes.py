@@ -94,6 +94,7 @@ def cohort_dashboard(cohort_id: int):
         board=board,
         rows=board.rows,
         flag_labels=FLAG_LABELS,
+        explain=cohorts.explain_attendance,
         completion=board.completion,
         completion_chart=completion_chart,
         attendance_points=attendance_points,
@@ -141,6 +142,7 @@ def learner_detail(cohort_id: int, user_id: int):
         attempts=attempts,
         marks=marks,
         flag_labels=FLAG_LABELS,
+        explain=cohorts.explain_attendance,
     )
 
 
