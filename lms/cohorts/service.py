@@ -557,8 +557,10 @@ def explain_attendance(result: rules.Verdict) -> str:
 
 
 def format_percent_value(value: float) -> str:
-    """A percent as written on the pages (80, 66.7)."""
-    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+    """A percent's number in the page's language, to one decimal at most (80, 66.7, 66,7)."""
+    from flask_babel import format_decimal
+
+    return format_decimal(round(float(value), 1), "#,##0.#")
 
 
 def ics_calendar(cohort: Cohort, base_url: str) -> str:

@@ -36,8 +36,14 @@ def _managed(cohort_id: int) -> Cohort:
 @roles_required("trainer", "admin")
 def trainer_home():
     cohort_list = cohorts.cohorts_for(current_user)
+    today, upcoming = service.trainer_agenda(cohort_list)
     return render_template(
-        "reports/trainer_home.html", cohorts=cohort_list, overview=service.trainer_overview(cohort_list)
+        "reports/trainer_home.html",
+        cohorts=cohort_list,
+        overview=service.trainer_overview(cohort_list),
+        today=today,
+        upcoming=upcoming,
+        today_date=cohorts.utc_to_local(utcnow()).date(),
     )
 
 

@@ -4,7 +4,7 @@ learners: aggregates in SQL, grouping in one pass. The cohort dashboard lives in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func, null, select
 
@@ -103,6 +103,62 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
             "certified": certified.get(cohort.id, 0),
         }
     return result
+
+
+@dataclass
+class AgendaItem:
+    session: WorkshopSession
+    cohort: Cohort
+    #: "now" (under way), "over" or "later"
+    state: str
+    #: learners marked present or late
+    attended: int
+    #: learners enrolled
+    size: int
+
+
+def trainer_agenda(cohort_list: list[Cohort], now: datetime | None = None, days: int = 14, upcoming: int = 5):
+    """(today's sessions, the next ones within ``days`` after today, at most ``upcoming`` of them) of the live
+    cohorts in ``cohort_list``, each with how many learners are marked present so far. Today is the local day
+    (LMS_TIMEZONE). Three queries."""
+    now = now or utcnow()
+    live = {c.id: c for c in cohort_list if not c.is_archived}
+    if not live:
+        return [], []
+    today = cohorts.utc_to_local(now).date()
+    day_starts = cohorts.local_to_utc(today, time(0))
+    day_ends = cohorts.local_to_utc(today + timedelta(days=1), time(0))
+    sessions = db.session.scalars(
+        select(WorkshopSession)
+        .where(
+            WorkshopSession.cohort_id.in_(list(live)),
+            WorkshopSession.ends_at > day_starts,
+            WorkshopSession.starts_at < day_ends + timedelta(days=days),
+        )
+        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
+    ).all()
+    todays = [s for s in sessions if s.starts_at < day_ends]
+    later = [s for s in sessions if s.starts_at >= day_ends][:upcoming]
+    attended = (
+        dict(
+            db.session.execute(
+                select(Attendance.session_id, func.count(Attendance.id))
+                .where(Attendance.session_id.in_([s.id for s in todays]), Attendance.status.in_(("present", "late")))
+                .group_by(Attendance.session_id)
+            ).all()
+        )
+        if todays
+        else {}
+    )
+    size = cohorts.enrolment_counts(list(live))
+
+    def item(session: WorkshopSession) -> AgendaItem:
+        state = "over" if session.ends_at <= now else ("now" if session.starts_at <= now else "later")
+        return AgendaItem(
+            session, live[session.cohort_id], state, attended.get(session.id, 0), size.get(session.cohort_id, 0)
+        )
+
+    return [item(s) for s in todays], [item(s) for s in later]
 
 
 # --- programme indicators ----------------------------------------------------------------------------
