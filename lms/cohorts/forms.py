@@ -11,6 +11,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
@@ -93,3 +94,10 @@ class CheckinForm(BaseForm):
     code = StringField(_l("Code shown on the screen"), validators=[DataRequired(), Length(max=20)])
     session = StringField(validators=[Optional(), Length(max=12)])
     submit = SubmitField(_l("Check in"))
+
+
+class MessageForm(BaseForm):
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=150)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=5000)])
+    next = StringField(validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Send the e-mail"))

@@ -563,6 +563,51 @@ def format_percent_value(value: float) -> str:
     return format_decimal(round(float(value), 1), "#,##0.#")
 
 
+def can_write_to(user: User) -> bool:
+    """A person a trainer can e-mail: an active account with a real address (not a walk-in, not erased)."""
+    return bool(
+        user.email and user.is_active and user.erased_at is None and not user.email.endswith("@walk-in.invalid")
+    )
+
+
+def message_learner(cohort: Cohort, learner: User, actor, subject: str, body: str) -> None:
+    """E-mail one learner of ``cohort`` on behalf of ``actor`` (who must manage it), in the learner's language,
+    replies going to the trainer. Audited (who wrote to whom, under which cohort, the subject; not the text)."""
+    from ..core.mail import send_mail
+
+    if not can_manage(actor, cohort):
+        raise CohortError(_("You do not manage this cohort."))
+    if not db.session.scalar(
+        select(Enrolment.id).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == learner.id)
+    ):
+        raise CohortError(_("This person is not enrolled in the cohort."))
+    if not can_write_to(learner):
+        raise CohortError(_("This person has no e-mail address to write to."))
+    subject, body = subject.strip()[:150], body.strip()[:5000]
+    if not subject or not body:
+        raise CohortError(_("Write a subject and a message."))
+    try:
+        send_mail(
+            learner.email,
+            subject,
+            "cohorts/email/message",
+            locale=learner.locale or "fr",
+            reply_to=actor.email,
+            user=learner,
+            cohort=cohort,
+            sender=actor,
+            body=body,
+        )
+    except OSError as error:
+        raise CohortError(_("The e-mail could not be sent. Try again later.")) from error
+    record(
+        "cohort.message",
+        learner,
+        after={"cohort_id": cohort.id, "subject": subject, "length": len(body)},
+        actor=actor,
+    )
+
+
 def ics_calendar(cohort: Cohort, base_url: str) -> str:
     """The cohort's sessions as an iCalendar file (RFC 5545), times in UTC."""
 

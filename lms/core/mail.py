@@ -14,8 +14,11 @@ from flask_babel import force_locale
 from .timeutil import utcnow
 
 
-def send_mail(to: str, subject: str, template: str, locale: str = "fr", **context) -> Path | None:
-    """Render ``templates/<template>.txt`` (and ``.html`` beside it) in ``locale`` and send it.
+def send_mail(
+    to: str, subject: str, template: str, locale: str = "fr", reply_to: str | None = None, **context
+) -> Path | None:
+    """Render ``templates/<template>.txt`` (and ``.html`` beside it) in ``locale`` and send it; ``reply_to``: where
+    the answer goes (a trainer writing to a learner).
 
     Returns the path of the written .eml file when no SMTP server is configured.
     """
@@ -28,6 +31,8 @@ def send_mail(to: str, subject: str, template: str, locale: str = "fr", **contex
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="tadrib.local")
+    if reply_to:
+        message["Reply-To"] = reply_to
     message.set_content(text)
     message.add_alternative(html, subtype="html")
 

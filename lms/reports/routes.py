@@ -10,7 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts import service as accounts
+from ..accounts.models import User
 from ..cohorts import service as cohorts
+from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import roles_required
 from ..core.timeutil import utcnow
@@ -149,6 +151,9 @@ def learner_detail(cohort_id: int, user_id: int):
         marks=marks,
         flag_labels=FLAG_LABELS,
         explain=cohorts.explain_attendance,
+        message_form=MessageForm(next=request.full_path.rstrip("?")),
+        learner=db.session.get(User, user_id),
+        can_write=cohorts.can_write_to(db.session.get(User, user_id)),
     )
 
 

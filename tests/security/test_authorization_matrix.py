@@ -81,6 +81,8 @@ ENDPOINTS = {
     "cohorts.walk_in": "cohort",
     "cohorts.import_people": "cohort",
     "cohorts.confirm_import": "cohort",
+    "cohorts.import_template": "trainer",
+    "cohorts.message_learner": "cohort",
     "cohorts.edit_session": "cohort",
     "cohorts.calendar": "cohort",
     "cohorts.attendance": "cohort",
@@ -177,6 +179,7 @@ def world(app, db, courses, make_user):
         "code": certificate.code,
         "token": "x" * 20,
         "fmt": "csv",
+        "language": "fr",
         "filename": "tadrib.css",
     }
     return users, values
