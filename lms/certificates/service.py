@@ -144,6 +144,8 @@ def describe_missing(item) -> str:
         return _("modules completed: %(have)d of %(need)d required", **values)
     if code == "quizzes":
         return _("quizzes passed: %(have)d of %(need)d required", **values)
+    if values["have"] is None:
+        return _("attendance: no session counted yet (%(need)d %% required)", need=values["need"])
     return _("attendance %(have)d %% of %(need)d %% required", **values)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, and_, case, cast, func, null, select
 from ..accounts.models import User
 from ..certificates.models import Certificate
 from ..cohorts import service as cohorts
+from ..cohorts.attendance import EXCUSED_ABSENT
 from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
 from ..content.models import Course, Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
@@ -54,10 +55,12 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
         .group_by(Enrolment.cohort_id)
     ):
         completed[cohort_id] = done
-    held = dict(
+    # Attendance by the rule of cohorts.attendance: a session in progress counts only the marks already taken,
+    # an excused absence as the cohort says.
+    over = dict(
         db.session.execute(
             select(WorkshopSession.cohort_id, func.count(WorkshopSession.id))
-            .where(WorkshopSession.cohort_id.in_(ids), WorkshopSession.starts_at <= now)
+            .where(WorkshopSession.cohort_id.in_(ids), WorkshopSession.ends_at <= now)
             .group_by(WorkshopSession.cohort_id)
         ).all()
     )
@@ -72,17 +75,20 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
             .group_by(WorkshopSession.cohort_id)
         ).all()
     )
-    attended, excused = {}, {}
-    for cohort_id, status, count in db.session.execute(
-        select(WorkshopSession.cohort_id, Attendance.status, func.count(Attendance.id))
+    attended, excused, marked_open = {}, {}, {}
+    is_open = WorkshopSession.ends_at > now
+    for cohort_id, status, in_progress, count in db.session.execute(
+        select(WorkshopSession.cohort_id, Attendance.status, is_open, func.count(Attendance.id))
         .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
         .where(WorkshopSession.cohort_id.in_(ids), WorkshopSession.starts_at <= now)
-        .group_by(WorkshopSession.cohort_id, Attendance.status)
+        .group_by(WorkshopSession.cohort_id, Attendance.status, is_open)
     ):
         if status in ("present", "late"):
             attended[cohort_id] = attended.get(cohort_id, 0) + count
         elif status == "excused":
             excused[cohort_id] = excused.get(cohort_id, 0) + count
+        if in_progress:
+            marked_open[cohort_id] = marked_open.get(cohort_id, 0) + count
     certified = dict(
         db.session.execute(
             select(Certificate.cohort_id, func.count(Certificate.id))
@@ -94,7 +100,9 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
     for cohort in cohort_list:
         n = size.get(cohort.id, 0)
         modules = module_count.get(cohort.course_id, 0)
-        expected = n * held.get(cohort.id, 0) - excused.get(cohort.id, 0)
+        expected = n * over.get(cohort.id, 0) + marked_open.get(cohort.id, 0)
+        if cohorts.excused_policy(cohort) != EXCUSED_ABSENT:
+            expected -= excused.get(cohort.id, 0)
         result[cohort.id] = {
             "size": n,
             "completion": round(100.0 * completed.get(cohort.id, 0) / (n * modules), 1) if n and modules else None,

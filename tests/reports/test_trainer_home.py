@@ -62,7 +62,7 @@ def test_the_trainer_home_shows_today_s_sessions_first(client, db, make_user, ma
     client.login("trainer@example.org")
     page = client.get("/trainer").get_data(as_text=True)
     today = page[page.index('id="h-today"') : page.index('id="h-cohorts"')]
-    assert "Atelier du jour" in today and "under way" in today and "1 of 1 learners marked present" in today
+    assert "Atelier du jour" in today and "under way" in today and "Marked present: 1 of 1" in today
     assert f'href="/sessions/{under_way.id}/attendance"' in today
     assert f'href="/sessions/{under_way.id}/checkin-screen"' in today
     assert "Atelier suivant" in today.split("Next sessions")[1]
@@ -75,3 +75,33 @@ def test_a_day_without_workshop_says_so(client, make_user, make_cohort):
     make_cohort(trainer)
     client.login("trainer@example.org")
     assert "No workshop session today." in client.get("/trainer").get_data(as_text=True)
+
+
+def test_the_cohort_card_counts_attendance_by_the_rule(db, make_user, make_cohort):
+    """A session under way counts only the marks taken; an excused absence as the cohort says."""
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+    from lms.cohorts.models import Cohort
+    from lms.reports.service import trainer_overview
+
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    cohort = db.session.get(Cohort, make_cohort(trainer).id)
+    people = [make_user(email=f"p{i}@example.org") for i in range(2)]
+    for person in people:
+        cohorts.enrol(cohort, db.session.get(User, person.id), None)
+    now = datetime.utcnow()
+    over = _session(db, cohort, "Atelier 1", now - timedelta(days=7))
+    under_way = _session(db, cohort, "Atelier 2", now - timedelta(minutes=20))
+    db.session.add_all(
+        [
+            Attendance(session_id=over.id, user_id=people[0].id, status="present"),
+            Attendance(session_id=over.id, user_id=people[1].id, status="excused"),
+            Attendance(session_id=under_way.id, user_id=people[0].id, status="present"),
+        ]
+    )
+    db.session.commit()
+    # 2 attended out of 2 that count (the excused one left out, the unmarked one still able to check in)
+    assert trainer_overview([cohort])[cohort.id]["attendance"] == 100.0
+    cohort.excused_absences = "absent"
+    db.session.commit()
+    assert trainer_overview([cohort])[cohort.id]["attendance"] == 66.7
