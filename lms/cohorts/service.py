@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, false, func, select
+from sqlalchemy import and_, bindparam, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
@@ -480,11 +480,12 @@ def attendance_report(
     marked: dict[int, dict[str, int]] = {}
     marked_open: dict[int, int] = {}
     if held_ids:
-        in_open = Attendance.session_id.in_(list(open_ids)) if open_ids else false()
+        # one expression object in SELECT and GROUP BY: the same bound parameters (PostgreSQL compares them)
+        in_open = case((Attendance.session_id.in_(list(open_ids)), 1), else_=0) if open_ids else literal(0)
         for user_id, status, is_open, count in db.session.execute(
-            select(Attendance.user_id, Attendance.status, case((in_open, 1), else_=0), func.count(Attendance.id))
+            select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id))
             .where(Attendance.session_id.in_(held_ids))
-            .group_by(Attendance.user_id, Attendance.status, case((in_open, 1), else_=0))
+            .group_by(Attendance.user_id, Attendance.status, in_open)
         ):
             counts = marked.setdefault(user_id, {})
             counts[status] = counts.get(status, 0) + count
