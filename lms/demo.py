@@ -91,6 +91,135 @@ def load_demo(size: str = "small") -> list[tuple[str, str, str]]:
     return created
 
 
+# --- quiz attempts with their answers -------------------------------------------------------------------
+
+
+def _right_response(question: dict):
+    kind = question["type"]
+    if kind == "single":
+        return next(o["id"] for o in question["options"] if o.get("correct"))
+    if kind == "multiple":
+        return [o["id"] for o in question["options"] if o.get("correct")]
+    if kind == "truefalse":
+        return bool(question["answer"])
+    if kind == "matching":
+        return {item["id"]: item["match"] for item in question["items"]}
+    if kind == "short":
+        accepted = [a for answers in question.get("answers", {}).values() for a in answers]
+        return accepted[0] if accepted else ""
+    return "Réponse rédigée pendant l'atelier."  # essay: graded by the trainer (manual points)
+
+
+def _wrong_response(question: dict, rng):
+    kind = question["type"]
+    if kind in ("single", "multiple"):
+        wrong = [o["id"] for o in question["options"] if not o.get("correct")] or [question["options"][0]["id"]]
+        choice = rng.choice(wrong)
+        return choice if kind == "single" else [choice]
+    if kind == "truefalse":
+        return not bool(question["answer"])
+    if kind == "matching":
+        items = question["items"]
+        return {item["id"]: items[(i + 1) % len(items)]["match"] for i, item in enumerate(items)}
+    if kind == "short":
+        return "je ne sais pas"
+    return "Réponse incomplète."
+
+
+def demo_answers(definition: dict, seed: int, target: float, rng, should_pass: bool | None = None):
+    """A believable attempt at a quiz: the questions drawn as a real attempt draws them (seeded), right answers
+    for about ``target`` percent of the points, wrong or blank ones for the rest, scored by quizzes.grading.
+    ``should_pass``: make sure the grade is on that side of the pass mark. Returns (question ids drawn,
+    responses, manual points, score)."""
+    from .quizzes import grading
+
+    settings = definition["settings"]
+    by_id = {q["id"]: q for q in definition["questions"]}
+    drawn = grading.draw_questions(
+        definition["questions"], seed, bool(settings.get("shuffle_questions")), settings.get("draw")
+    )
+    questions = [by_id[qid] for qid in drawn]
+    order = list(drawn)
+    rng.shuffle(order)
+    maximum = sum(float(q.get("points", 1)) for q in questions) or 1.0
+    right, gained = [], 0.0
+    for qid in order:
+        if 100.0 * gained / maximum >= target:
+            break
+        right.append(qid)
+        gained += float(by_id[qid].get("points", 1))
+    blank = {qid for qid in drawn if qid not in right and rng.random() < 0.15}
+    pass_mark = settings.get("pass_mark", 70)
+
+    def build():
+        responses, manual = {}, {}
+        for question in questions:
+            qid = question["id"]
+            if qid in right:
+                responses[qid] = _right_response(question)
+                if question["type"] == "essay":
+                    manual[qid] = float(question.get("points", 1))
+            elif qid not in blank:
+                responses[qid] = _wrong_response(question, rng)
+                if question["type"] == "essay":
+                    manual[qid] = 0.0
+        return responses, manual, grading.score(questions, responses, manual)
+
+    responses, manual, result = build()
+    wrong = [qid for qid in order if qid not in right]
+    while should_pass is False and result.percent >= pass_mark and right:
+        right.pop()
+        responses, manual, result = build()
+    while should_pass is True and result.percent < pass_mark and wrong:
+        right.append(wrong.pop())
+        responses, manual, result = build()
+    return drawn, responses, manual, result
+
+
+def add_demo_attempt(version, *, user_id, cohort_id, number, seed, target, started, rng, should_pass=None):
+    """A submitted attempt with its Answer rows, consistent with its grade (quizzes.grading)."""
+    from datetime import timedelta
+
+    from .quizzes import grading
+    from .quizzes.models import Answer, Attempt
+
+    definition = version.definition
+    drawn, responses, manual, result = demo_answers(definition, seed, target, rng, should_pass)
+    attempt = Attempt(
+        user_id=user_id,
+        module_id=version.module_id,
+        quiz_version_id=version.id,
+        cohort_id=cohort_id,
+        number=number,
+        seed=seed,
+        question_ids=drawn,
+        state="submitted",
+        started_at=started,
+        submitted_at=started + timedelta(minutes=20),
+        finished_by="learner",
+        points=result.points,
+        max_points=result.max_points,
+        percent=result.percent,
+        is_passed=result.percent >= definition["settings"].get("pass_mark", 70),
+        is_pending=False,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    by_id = {q["id"]: q for q in definition["questions"]}
+    for qid, response in responses.items():
+        db.session.add(
+            Answer(
+                attempt_id=attempt.id,
+                question_id=qid,
+                response=response,
+                saved_at=started + timedelta(minutes=10),
+                points=grading.score_question(by_id[qid], response, manual.get(qid)).points,
+                manual_points=manual.get(qid),
+            )
+        )
+    return attempt
+
+
 def _demo_progress(size: str) -> None:
     """Some learners have started their track: a few modules read, some completed."""
     from datetime import timedelta
@@ -142,10 +271,12 @@ def _demo_cohorts(size: str) -> None:
     from .cohorts.models import Attendance, Cohort, WorkshopSession
     from .content.models import Course, Module, ModuleProgress, QuizVersion
     from .core.timeutil import utcnow
-    from .quizzes.models import Attempt
 
     if db.session.scalar(select(func.count(Cohort.id))):
         return
+    import random
+
+    rng = random.Random(2026)  # noqa: S311 - demo data  # nosec B311
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     if "palermo-magistrates" not in courses or "victim-identification" not in courses:
         return
@@ -156,6 +287,12 @@ def _demo_cohorts(size: str) -> None:
     workers = db.session.scalars(select(User).where(User.email.like("social%@tadrib.demo")).order_by(User.id)).all()
     now = utcnow()
     today = now.date()
+    # The README's people: formateur1 runs the finished Rabat cohort (with the admin) and helps in Casablanca,
+    # which formatrice2 leads.
+    by_email = {t.email: t for t in trainers}
+    lead = by_email.get(TRAINERS[0][1], trainers[0])
+    second = by_email.get(TRAINERS[1][1], lead)
+    admin = by_email.get(ADMIN[1])
 
     def session(cohort, title, start, hours=3):
         item = WorkshopSession(
@@ -177,7 +314,7 @@ def _demo_cohorts(size: str) -> None:
         None,
         None,
         course=courses["palermo-magistrates"],
-        trainers=trainers[:2],
+        trainers=list(dict.fromkeys(t for t in (admin, lead) if t is not None)),
         title="Rabat — magistrats, session d'automne",
         start_date=today - timedelta(days=75),
         end_date=today - timedelta(days=45),
@@ -226,26 +363,19 @@ def _demo_cohorts(size: str) -> None:
                 existing.completed_at = existing.completed_at or at + timedelta(hours=1)
             quiz = quizzes.get(module.id)
             if quiz is not None:
-                # Those who finished passed every quiz; the others are still struggling.
-                percent = 72.0 + (index * 7 + position * 5) % 28 if complete else 40.0 + (index * 7) % 30
-                db.session.add(
-                    Attempt(
-                        user_id=user.id,
-                        module_id=module.id,
-                        quiz_version_id=quiz.id,
-                        cohort_id=finished.id,
-                        number=1,
-                        seed=index,
-                        question_ids=[q["id"] for q in quiz.definition["questions"]],
-                        state="submitted",
-                        started_at=at,
-                        submitted_at=at + timedelta(minutes=20),
-                        finished_by="learner",
-                        points=percent,
-                        max_points=100,
-                        percent=percent,
-                        is_passed=percent >= quiz.definition["settings"]["pass_mark"],
-                    )
+                # Those who finished passed every quiz; the others are still struggling. Each attempt carries
+                # the answers its grade comes from.
+                target = 72.0 + (index * 7 + position * 5) % 28 if complete else 40.0 + (index * 7) % 30
+                add_demo_attempt(
+                    quiz,
+                    user_id=user.id,
+                    cohort_id=finished.id,
+                    number=1,
+                    seed=1000 * index + position,
+                    target=target,
+                    started=at,
+                    rng=rng,
+                    should_pass=complete,
                 )
         for number, item in enumerate(sessions):
             if complete:
@@ -258,22 +388,23 @@ def _demo_cohorts(size: str) -> None:
                     user_id=user.id,
                     status=status,
                     method="trainer",
-                    marked_by_id=trainers[0].id,
+                    marked_by_id=lead.id,
                     marked_at=item.starts_at,
                 )
             )
     db.session.flush()
-    certificates.issue_all(finished, trainers[0])
+    certificates.issue_all(finished, lead)
 
-    # 2. Running: Casablanca, social workers; one session done, one today (check-in open), one next week.
+    # 2. Running: Casablanca, social workers, led by the second trainer (the first helps): six workshops, three
+    # held, the fourth under way now (check-in open), two to come; quizzes taken, with their answers.
     running = cohorts.save_cohort(
         None,
         None,
         course=courses["victim-identification"],
-        trainers=trainers[1:2] or trainers[:1],
+        trainers=list(dict.fromkeys([second, lead])),
         title="Casablanca — assistantes sociales des cellules",
-        start_date=today - timedelta(days=10),
-        end_date=today + timedelta(days=30),
+        start_date=today - timedelta(days=24),
+        end_date=today + timedelta(days=20),
         mode="in_person",
         jurisdiction="casablanca",
         city="Casablanca",
@@ -282,29 +413,90 @@ def _demo_cohorts(size: str) -> None:
     )
     for user in workers:
         cohorts.enrol(running, user, None, source="import")
-    past = session(
-        running,
-        "الحصة 1: فهم الاتجار بالبشر",
-        datetime.combine(today - timedelta(days=7), datetime.min.time()) + timedelta(hours=9),
-    )
-    current = session(running, "الحصة 2: المؤشرات", now - timedelta(minutes=30), hours=4)
+    at_nine = lambda days: datetime.combine(today + timedelta(days=days), datetime.min.time()) + timedelta(hours=9)  # noqa: E731
+    held = [
+        session(running, "الحصة 1: فهم الاتجار بالبشر", at_nine(-21)),
+        session(running, "الحصة 2: مؤشرات الاتجار", at_nine(-14)),
+        session(running, "الحصة 3: الاستقبال والإنصات", at_nine(-7)),
+    ]
+    current = session(running, "الحصة 4: الأطفال الضحايا", now - timedelta(minutes=30), hours=4)
     current.is_checkin_open = True
-    session(
-        running,
-        "الحصة 3: الاستقبال والإنصات",
-        datetime.combine(today + timedelta(days=7), datetime.min.time()) + timedelta(hours=9),
-    )
+    session(running, "الحصة 5: الإحالة والتكفل", at_nine(7))
+    session(running, "الحصة 6: التقييم الختامي", at_nine(14))
+    # One excused absence (not held against her), one who can no longer reach 80 % (two absences out of six),
+    # one behind after half of the sessions (one absence), the others present; two checked in this morning.
+    patterns = [
+        ("present", "excused", "present"),
+        ("present", "present", "present"),
+        ("absent", "absent", "present"),
+        ("present", "late", "absent"),
+        ("excused", "present", "present"),
+    ]
     for index, user in enumerate(workers):
-        db.session.add(
-            Attendance(
-                session_id=past.id,
-                user_id=user.id,
-                status="present" if index % 3 else "excused",
-                method="paper",
-                marked_by_id=running.trainers[0].id,
-                marked_at=past.starts_at,
+        for item, status in zip(held, patterns[index % len(patterns)], strict=True):
+            db.session.add(
+                Attendance(
+                    session_id=item.id,
+                    user_id=user.id,
+                    status=status,
+                    method="paper",
+                    marked_by_id=running.trainers[0].id,
+                    marked_at=item.starts_at,
+                )
             )
-        )
+        if index % 3 == 1:
+            db.session.add(
+                Attendance(
+                    session_id=current.id,
+                    user_id=user.id,
+                    status="present",
+                    method="checkin",
+                    marked_by_id=user.id,
+                    marked_at=now - timedelta(minutes=25),
+                )
+            )
+    track = db.session.scalars(
+        select(Module)
+        .where(Module.course_id == running.course_id, Module.is_archived.is_(False))
+        .order_by(Module.position)
+    ).all()
+    for index, user in enumerate(workers):
+        for position, module in enumerate(track[: 2 + index % 3]):
+            quiz = quizzes.get(module.id)
+            at = datetime.combine(running.start_date, datetime.min.time()) + timedelta(
+                days=3 * position + 1, hours=index
+            )
+            passes = quiz is not None and quiz.definition["settings"].get("role") != "pretest" and index != 2
+            progress = db.session.scalar(
+                select(ModuleProgress).where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id)
+            )
+            if progress is None:
+                db.session.add(
+                    ModuleProgress(
+                        user_id=user.id,
+                        module_id=module.id,
+                        first_viewed_at=at,
+                        last_viewed_at=at,
+                        completed_at=at + timedelta(hours=1),
+                    )
+                )
+            else:
+                progress.completed_at = progress.completed_at or at + timedelta(hours=1)
+            if quiz is None:
+                continue
+            role = quiz.definition["settings"].get("role")
+            target = 35.0 + (index * 11) % 30 if role == "pretest" else (80.0 + (index * 7) % 20 if passes else 50.0)
+            add_demo_attempt(
+                quiz,
+                user_id=user.id,
+                cohort_id=running.id,
+                number=1,
+                seed=5000 + 100 * index + position,
+                target=target,
+                started=at,
+                rng=rng,
+                should_pass=None if role == "pretest" else passes,
+            )
     if size == "large":
         _demo_large(courses, trainers)
 
@@ -319,7 +511,8 @@ def _demo_large(courses, trainers) -> None:
     from .accounts.service import jurisdictions
     from .cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession, cohort_trainer
     from .content.models import Module, ModuleProgress, QuizVersion
-    from .quizzes.models import Attempt
+    from .quizzes.grading import score_question
+    from .quizzes.models import Answer, Attempt
 
     rng = random.Random(2027)  # noqa: S311 - demo data  # nosec B311
     codes = [j["code"] for j in jurisdictions()]
@@ -440,6 +633,7 @@ def _demo_large(courses, trainers) -> None:
                 ).inserted_primary_key[0]
             )
         progress, attempts, marks = [], [], []
+        answers: dict = {}
         for uid in ids:
             done = rng.randint(0, len(modules[slug]))
             for position, module in enumerate(modules[slug][:done]):
@@ -455,7 +649,11 @@ def _demo_large(courses, trainers) -> None:
                 )
                 quiz = quizzes.get(module.id)
                 if quiz is not None:
-                    percent = float(rng.randint(35, 100))
+                    seed = rng.randrange(2**31)
+                    drawn, responses, manual, result = demo_answers(
+                        quiz.definition, seed, float(rng.randint(35, 100)), rng
+                    )
+                    answers[(uid, module.id)] = (quiz.definition, responses, manual, at)
                     attempts.append(
                         {
                             "user_id": uid,
@@ -463,16 +661,16 @@ def _demo_large(courses, trainers) -> None:
                             "quiz_version_id": quiz.id,
                             "cohort_id": cohort_id,
                             "number": 1,
-                            "seed": 1,
-                            "question_ids": [],
+                            "seed": seed,
+                            "question_ids": drawn,
                             "state": "submitted",
                             "started_at": at,
                             "submitted_at": at,
                             "finished_by": "learner",
-                            "points": percent,
-                            "max_points": 100,
-                            "percent": percent,
-                            "is_passed": percent >= 70,
+                            "points": result.points,
+                            "max_points": result.max_points,
+                            "percent": result.percent,
+                            "is_passed": result.percent >= quiz.definition["settings"].get("pass_mark", 70),
                             "is_pending": False,
                         }
                     )
@@ -489,6 +687,26 @@ def _demo_large(courses, trainers) -> None:
         for table, rows in ((ModuleProgress, progress), (Attempt, attempts), (Attendance, marks)):
             if rows:
                 db.session.execute(insert(table), rows)
+        # Each attempt's answers, scored as its grade was (one bulk insert per cohort).
+        rows = []
+        for attempt_id, uid, module_id in db.session.execute(
+            select(Attempt.id, Attempt.user_id, Attempt.module_id).where(Attempt.cohort_id == cohort_id)
+        ):
+            definition, responses, manual, at = answers[(uid, module_id)]
+            by_id = {q["id"]: q for q in definition["questions"]}
+            rows += [
+                {
+                    "attempt_id": attempt_id,
+                    "question_id": qid,
+                    "response": response,
+                    "saved_at": at,
+                    "points": score_question(by_id[qid], response, manual.get(qid)).points,
+                    "manual_points": manual.get(qid),
+                }
+                for qid, response in responses.items()
+            ]
+        if rows:
+            db.session.execute(insert(Answer), rows)
 
 
 #: Other domains append ``(size) -> None`` functions that add their demo data (courses, cohorts...).

@@ -80,6 +80,7 @@ def two_cohort_world(db, make_user):
         "code": certificate.code,
         "token": "x" * 20,
         "fmt": "csv",
+        "language": "fr",
         "filename": "tadrib.css",
     }
     return users, values

@@ -57,5 +57,8 @@ def eligibility(rule: dict, record: Record, counts_attendance: bool = True) -> E
     if need.attendance > 0:
         have = record.attendance_percent
         if have is None or have < need.attendance:
-            missing.append(("attendance", {"have": 0 if have is None else round(have), "need": round(need.attendance)}))
+            # have None: no session counts yet (none held, or only excused absences)
+            missing.append(
+                ("attendance", {"have": None if have is None else round(have), "need": round(need.attendance)})
+            )
     return Eligibility(not missing, missing)

@@ -265,6 +265,8 @@ def describe_missing(item) -> str:
         return _("modules completed: %(have)d of %(need)d required", **values)
     if code == "quizzes":
         return _("quizzes passed: %(have)d of %(need)d required", **values)
+    if values["have"] is None:
+        return _("attendance: no session counted yet (%(need)s required)", need=format_percent(values["need"], 0))
     return _(
         "attendance %(have)s of %(need)s required",
         have=format_percent(values["have"], 0),

@@ -7,10 +7,12 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
@@ -42,6 +44,7 @@ class CohortForm(BaseForm):
     attendance_percent = IntegerField(
         _l("Minimum attendance (%)"), validators=[Optional(), NumberRange(min=0, max=100)], default=80
     )
+    excused_absences = RadioField(_l("Excused absences"), default="not_counted")
     auto_issue = BooleanField(_l("Issue each certificate as soon as the learner meets the rule"), default=False)
     submit = SubmitField(_l("Save"))
 
@@ -53,6 +56,10 @@ class CohortForm(BaseForm):
         key = "ar" if locale == "ar" else "fr"
         self.jurisdiction.choices = [("", _("— Not applicable —"))] + [(j["code"], j[key]) for j in jurisdictions]
         self.language.choices = [("fr", "Français"), ("ar", "العربية")]
+        self.excused_absences.choices = [
+            ("not_counted", _("are not held against the learner (left out of the sessions that count)")),
+            ("absent", _("count as absences")),
+        ]
 
     def validate_end_date(self, field):
         if self.start_date.data and field.data and field.data < self.start_date.data:
@@ -95,3 +102,10 @@ class CheckinForm(BaseForm):
     #: a signed record of a QR code scanned before signing in (see cohorts.routes.checkin_page)
     scan = HiddenField(validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Check in"))
+
+
+class MessageForm(BaseForm):
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=150)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=5000)])
+    next = StringField(validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Send the e-mail"))

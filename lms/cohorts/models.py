@@ -42,6 +42,8 @@ class Cohort(db.Model):
     completion: Mapped[dict] = mapped_column(JSON)
     #: a trainer's per-cohort quiz settings: {module slug: {"pass_mark", "max_attempts", "time_limit_minutes"}}
     quiz_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    #: how an excused absence counts for attendance: "not_counted" (left out) or "absent" (see cohorts.attendance)
+    excused_absences: Mapped[str] = mapped_column(String(16), default="not_counted", server_default="not_counted")
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

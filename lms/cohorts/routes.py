@@ -33,7 +33,7 @@ from ..core.timeutil import utcnow
 from ..extensions import db, limiter
 from ..i18n import _
 from . import bp, checkin, previews, service
-from .forms import CheckinForm, CohortForm, ImportForm, SessionForm, WalkInForm
+from .forms import CheckinForm, CohortForm, ImportForm, MessageForm, SessionForm, WalkInForm
 from .importing import ImportFileError, neutralize_cell, parse_enrolment_file
 from .models import STATUSES, Cohort, Enrolment, WorkshopSession
 from .service import CohortError
@@ -112,6 +112,7 @@ def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
             form.require_quizzes.data = cohort.completion.get("quizzes_passed") == "all"
             form.attendance_percent.data = cohort.completion.get("attendance_percent", 0)
             form.auto_issue.data = bool(cohort.completion.get("auto_issue"))
+            form.excused_absences.data = service.excused_policy(cohort)
         elif current_user.is_trainer:
             form.trainers.data = [current_user.id]
     return form
@@ -140,6 +141,7 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
             city=(form.city.data or "").strip() or None,
             venue=(form.venue.data or "").strip() or None,
             language=form.language.data,
+            excused_absences=form.excused_absences.data,
             completion={
                 "modules": "all" if form.require_modules.data else 0,
                 "quizzes_passed": "all" if form.require_quizzes.data else 0,
@@ -197,6 +199,7 @@ def detail(cohort_id: int):
         confirm=ConfirmForm(),
         local=service.utc_to_local,
         now=utcnow(),
+        explain=service.explain_attendance,
     )
 
 
@@ -313,6 +316,31 @@ def warn_low_attendance(cohort_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#h-learners")
 
 
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/message")
+@roles_required("trainer", "admin")
+@limiter.limit("60 per hour", key_func=lambda: f"message:{current_user.id}")
+def message_learner(cohort_id: int, user_id: int):
+    """A trainer writes to one learner of a cohort they manage (from the learner's page)."""
+    cohort = _cohort(cohort_id)
+    learner = db.session.get(User, user_id)
+    if learner is None or learner.id not in {u.id for u in service.learners(cohort)}:
+        abort(404)
+    form = MessageForm()
+    back = safe_next_url(form.next.data, "") or url_for("cohorts.detail", cohort_id=cohort.id)
+    if not form.validate_on_submit():
+        flash(_("Write a subject and a message."), "error")
+        return redirect(back)
+    try:
+        service.message_learner(cohort, learner, current_user, form.subject.data, form.body.data)
+    except CohortError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Your e-mail to %(name)s is sent.", name=learner.name_latin), "success")
+    return redirect(back)
+
+
 @bp.post("/cohorts/<int:cohort_id>/walk-in")
 @roles_required("trainer", "admin")
 def walk_in(cohort_id: int):
@@ -378,6 +406,26 @@ def import_people(cohort_id: int):
         row_errors=ROW_ERRORS,
         confirm=ConfirmForm(),
         preview_hours=int(previews.max_age_seconds() // 3600),
+    )
+
+
+@bp.get("/cohorts/import-template-<language>.<fmt>")
+@roles_required("trainer", "admin")
+def import_template(language: str, fmt: str):
+    """A blank list to fill in, with the header row the importer reads, in French or Arabic."""
+    from . import import_template as template
+
+    if language not in ("fr", "ar") or fmt not in ("csv", "xlsx"):
+        abort(404)
+    if fmt == "csv":
+        data, mimetype = template.template_csv(language), "text/csv"
+    else:
+        data = template.template_xlsx(language)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return current_app.response_class(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=tadrib-learners-{language}.{fmt}"},
     )
 
 

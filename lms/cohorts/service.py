@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts import service as accounts
@@ -24,7 +24,8 @@ from ..content.models import Course
 from ..core.forms import clean_line, implausible_date_message, is_plausible_date
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, ngettext
+from . import attendance as rules
 from . import checkin
 from .importing import ImportRow
 from .models import STATUSES, Attendance, Cohort, Enrolment, WorkshopSession, cohort_trainer
@@ -103,6 +104,7 @@ def _snapshot(cohort: Cohort) -> dict:
         "trainers": sorted(t.id for t in cohort.trainers),
         "completion": cohort.completion,
         "mode": cohort.mode,
+        "excused_absences": cohort.excused_absences,
     }
 
 
@@ -470,13 +472,20 @@ class LearnerAttendance:
     user: User
     counts: dict
     percent: float | None
+    #: flagged by the attendance rule (cohorts.attendance.verdict): can no longer reach the threshold, or
+    #: below it once half of the sessions are held
     below: bool
+    verdict: rules.Verdict | None = None
 
 
 def attendance_percent(attended: int, counted: int) -> float | None:
-    """A learner's attendance: sessions attended (present or late) over the sessions held that count for
-    them (the excused ones left out), in percent to one decimal; None when no session counts yet."""
-    return round(100.0 * attended / counted, 1) if counted > 0 else None
+    """A learner's attendance: sessions attended (present or late) over the sessions that count for them, in
+    percent to one decimal; None when no session counts yet (the rule: cohorts.attendance)."""
+    return rules.attendance_percent(attended, counted)
+
+
+def excused_policy(cohort: Cohort) -> str:
+    return cohort.excused_absences if cohort.excused_absences in rules.EXCUSED_POLICIES else rules.DEFAULT_EXCUSED
 
 
 def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int, dict[str, int]]:
@@ -495,22 +504,30 @@ def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int,
 def attendance_report(
     cohort: Cohort, now: datetime | None = None, people: list[User] | None = None, with_marks: bool = True
 ) -> tuple[list, list[LearnerAttendance], dict]:
-    """Per session and per learner: attended (present or late) over the sessions held, excused ones
-    left out of the count. Three queries whatever the cohort size."""
+    """Per session and per learner: attendance over the sessions that count and the flag, by the rule of
+    cohorts.attendance (excused absences as the cohort counts them, a session in progress not held against
+    those who have no mark in it yet). Three queries whatever the cohort size."""
     now = now or utcnow()
     sessions = sessions_of(cohort)
     held_ids = [s.id for s in sessions if s.starts_at <= now]
+    open_ids = {s.id for s in sessions if s.starts_at <= now < s.ends_at}
     people = learners(cohort) if people is None else people
     per_session = session_counts(cohort, sessions)
     # Per learner, counted in SQL over the sessions held: a few rows per person, not one per mark.
     marked: dict[int, dict[str, int]] = {}
+    marked_open: dict[int, int] = {}
     if held_ids:
-        for user_id, status, count in db.session.execute(
-            select(Attendance.user_id, Attendance.status, func.count(Attendance.id))
+        # one expression object in SELECT and GROUP BY: the same bound parameters (PostgreSQL compares them)
+        in_open = case((Attendance.session_id.in_(list(open_ids)), 1), else_=0) if open_ids else literal(0)
+        for user_id, status, is_open, count in db.session.execute(
+            select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id))
             .where(Attendance.session_id.in_(held_ids))
-            .group_by(Attendance.user_id, Attendance.status)
+            .group_by(Attendance.user_id, Attendance.status, in_open)
         ):
-            marked.setdefault(user_id, {})[status] = count
+            counts = marked.setdefault(user_id, {})
+            counts[status] = counts.get(status, 0) + count
+            if is_open:
+                marked_open[user_id] = marked_open.get(user_id, 0) + count
     by_user: dict[int, dict[int, str]] = {}
     if with_marks:
         for session_id, user_id, status in db.session.execute(
@@ -520,15 +537,113 @@ def attendance_report(
         ):
             by_user.setdefault(user_id, {})[session_id] = status
     threshold = float(cohort.completion.get("attendance_percent") or 0)
+    policy = excused_policy(cohort)
     held = len(held_ids)
     rows = []
     for user in people:
         counts = {status: 0 for status in STATUSES}
         counts.update(marked.get(user.id, {}))
-        counts["absent"] += held - sum(counts.values())  # no mark for a session held counts as absent
-        percent = attendance_percent(counts["present"] + counts["late"], held - counts["excused"])
-        rows.append(LearnerAttendance(user, counts, percent, percent is not None and percent < threshold))
-    return sessions, rows, {"per_session": per_session, "held": set(held_ids), "threshold": threshold, "marks": by_user}
+        open_unmarked = len(open_ids) - marked_open.get(user.id, 0)
+        # no mark for a session held counts as absent, once the session is over
+        counts["absent"] += held - open_unmarked - sum(counts.values())
+        tally = rules.Tally(counts["present"] + counts["late"], counts["excused"], open_unmarked, held, len(sessions))
+        result = rules.verdict(tally, threshold, policy, counts=cohort.mode != "online")
+        rows.append(LearnerAttendance(user, counts, result.percent, result.flagged, result))
+    return (
+        sessions,
+        rows,
+        {
+            "per_session": per_session,
+            "held": set(held_ids),
+            "open": open_ids,
+            "threshold": threshold,
+            "policy": policy,
+            "marks": by_user,
+        },
+    )
+
+
+def explain_attendance(result: rules.Verdict) -> str:
+    """Why a learner is flagged, in a sentence with the figures (empty when not flagged)."""
+    tally = result.tally
+    threshold = format_percent_value(result.threshold)
+    attended = ngettext(
+        "%(attended)d of %(num)d session attended",
+        "%(attended)d of %(num)d sessions attended",
+        result.counted,
+        attended=tally.attended,
+    )
+    if result.reason == rules.UNREACHABLE:
+        text = _(
+            "can no longer reach %(threshold)s %%: %(attended)s, %(left)s",
+            threshold=threshold,
+            attended=attended,
+            left=ngettext("%(num)d left", "%(num)d left", result.remaining),
+        )
+    elif result.reason == rules.BEHIND:
+        text = _(
+            "below %(threshold)s %% after %(held)d of %(total)d sessions: %(percent)s %% (%(attended)s)",
+            threshold=threshold,
+            held=tally.held,
+            total=tally.total,
+            percent=format_percent_value(result.percent or 0),
+            attended=attended,
+        )
+    else:
+        return ""
+    return text
+
+
+def format_percent_value(value: float) -> str:
+    """A percent's number in the page's language, to one decimal at most (80, 66.7, 66,7)."""
+    from flask_babel import format_decimal
+
+    return format_decimal(round(float(value), 1), "#,##0.#")
+
+
+def can_write_to(user: User) -> bool:
+    """A person a trainer can e-mail: an active account with a real address (not a walk-in, not erased)."""
+    return bool(
+        user.email and user.is_active and user.erased_at is None and not user.email.endswith("@walk-in.invalid")
+    )
+
+
+def message_learner(cohort: Cohort, learner: User, actor, subject: str, body: str) -> None:
+    """E-mail one learner of ``cohort`` on behalf of ``actor`` (who must manage it), in the learner's language,
+    replies going to the trainer. Audited (who wrote to whom, under which cohort, the subject; not the text)."""
+    from ..core.mail import send_mail
+
+    if not can_manage(actor, cohort):
+        raise CohortError(_("You do not manage this cohort."))
+    if not db.session.scalar(
+        select(Enrolment.id).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == learner.id)
+    ):
+        raise CohortError(_("This person is not enrolled in the cohort."))
+    if not can_write_to(learner):
+        raise CohortError(_("This person has no e-mail address to write to."))
+    subject, body = subject.strip()[:150], body.strip()[:5000]
+    if not subject or not body:
+        raise CohortError(_("Write a subject and a message."))
+    try:
+        send_mail(
+            learner.email,
+            subject,
+            "cohorts/email/message",
+            locale=learner.locale or "fr",
+            reply_to=actor.email,
+            user=learner,
+            cohort=cohort,
+            sender=actor,
+            body=body,
+        )
+    except OSError as error:
+        raise CohortError(_("The e-mail could not be sent. Try again later.")) from error
+    record(
+        "cohort.message",
+        learner,
+        after={"cohort_id": cohort.id, "subject": subject, "length": len(body)},
+        actor=actor,
+    )
 
 
 def ics_calendar(cohort: Cohort, base_url: str) -> bytes:

@@ -20,6 +20,7 @@ from ..core.mail import send_mail
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
+from . import attendance as rules
 from . import service
 from .models import Cohort
 
@@ -57,7 +58,8 @@ def recently_warned(cohort: Cohort, now: datetime | None = None) -> set[int]:
 
 
 def below_threshold(cohort: Cohort, now: datetime | None = None):
-    """(learner attendance rows below the threshold, sessions still to come)."""
+    """(the learners the attendance rule flags, sessions still to come): the same rule as the cohort's pages
+    and dashboard (cohorts.attendance), so nobody is written to for one missed workshop out of six."""
     now = now or utcnow()
     sessions, rows, _info = service.attendance_report(cohort, now=now, with_marks=False)
     upcoming = [s for s in sessions if s.starts_at > now]
@@ -96,6 +98,9 @@ def warn_low_attendance(cohort: Cohort, actor, now: datetime | None = None) -> W
                 cohort=cohort,
                 percent=row.percent,
                 threshold=threshold,
+                unreachable=row.verdict is not None and row.verdict.reason == rules.UNREACHABLE,
+                best=row.verdict.best if row.verdict is not None else None,
+                excused_counts=service.excused_policy(cohort) == rules.EXCUSED_ABSENT,
                 upcoming=[(s, service.utc_to_local(s.starts_at)) for s in upcoming],
             )
         except Exception:  # an SMTP failure must not lose the others, nor record a warning never sent

@@ -36,8 +36,11 @@ from .timeutil import utcnow
 logger = logging.getLogger(__name__)
 
 
-def build_message(to: str, subject: str, template: str, locale: str = "fr", **context) -> EmailMessage:
-    """Render ``templates/<template>.txt`` (and ``.html`` beside it) in ``locale`` into a message."""
+def build_message(
+    to: str, subject: str, template: str, locale: str = "fr", reply_to: str | None = None, **context
+) -> EmailMessage:
+    """Render ``templates/<template>.txt`` (and ``.html`` beside it) in ``locale`` into a message; ``reply_to``:
+    where the answer goes (a trainer writing to a learner)."""
     with force_locale(locale):
         text = render_template(template + ".txt", **context)
         html = render_template(template + ".html", locale=locale, **context)
@@ -47,6 +50,8 @@ def build_message(to: str, subject: str, template: str, locale: str = "fr", **co
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="tadrib.local")
+    if reply_to:
+        message["Reply-To"] = reply_to
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
@@ -72,9 +77,11 @@ def deliver_message(message: EmailMessage) -> Path | None:
     return path
 
 
-def send_mail(to: str, subject: str, template: str, locale: str = "fr", **context) -> Path | None:
+def send_mail(
+    to: str, subject: str, template: str, locale: str = "fr", reply_to: str | None = None, **context
+) -> Path | None:
     """Render and send now. Returns the path of the written .eml file when no SMTP server is configured."""
-    return deliver_message(build_message(to, subject, template, locale, **context))
+    return deliver_message(build_message(to, subject, template, locale, reply_to=reply_to, **context))
 
 
 # --- queued mail --------------------------------------------------------------------------------------

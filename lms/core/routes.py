@@ -25,10 +25,26 @@ from .forms import safe_next_url
 @public
 def home():
     if current_user.is_authenticated:
-        # Each domain contributes its own home panel; the learner's dashboard lives in content.
-        if "content.dashboard" in current_app.view_functions:
-            return redirect(url_for("content.dashboard"))
+        # Each role lands on its own work, the highest role first; "My training" stays in the menu.
+        for endpoint in home_endpoints(current_user):
+            if endpoint in current_app.view_functions:
+                return redirect(url_for(endpoint))
     return render_template("core/home.html")
+
+
+#: (role, its home page), highest role first: an admin lands on the programme, a trainer on today's sessions
+#: and their cohorts, a learner on their training
+ROLE_HOMES = (
+    ("admin", "reports.programme"),
+    ("trainer", "reports.trainer_home"),
+    ("learner", "content.dashboard"),
+)
+
+
+def home_endpoints(user) -> list[str]:
+    """The home pages of ``user``'s roles, highest first, then the learner's page (every signed-in user has one)."""
+    endpoints = [endpoint for role, endpoint in ROLE_HOMES if user.has_role(role)]
+    return endpoints + ["content.dashboard"]
 
 
 @bp.get("/healthz")

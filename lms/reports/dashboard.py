@@ -18,12 +18,28 @@ from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import Float, Integer, Numeric, and_, bindparam, case, cast, false, func, literal, null, select, true
+from sqlalchemy import (
+    Float,
+    Integer,
+    Numeric,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
 from ..certificates.eligibility import requirements
 from ..certificates.models import Certificate
+from ..cohorts import attendance as attendance_rules
 from ..cohorts import service as cohorts
 from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
 from ..content.models import Module, ModuleProgress, QuizVersion
@@ -69,6 +85,8 @@ class LearnerRow:
     certificate: Certificate | None = None
     eligible: bool = False
     flags: list = field(default_factory=list)  # "behind", "failing", "attendance"
+    #: the attendance rule's verdict (cohorts.attendance): why the "attendance" flag is raised
+    attendance_verdict: attendance_rules.Verdict | None = None
 
 
 @dataclass
@@ -189,8 +207,13 @@ class _Plan:
         #: the quizzes that count for a certificate: all but the pre-test
         self.graded = [mid for mid, role in roles.items() if role != "pretest"]
         self.held_ids = [s.id for s in self.sessions if s.starts_at <= self.now]
+        #: sessions in progress: someone without a mark in one may still check in (cohorts.attendance)
+        self.open_ids = [s.id for s in self.sessions if s.starts_at <= self.now < s.ends_at]
+        self.total_sessions = len(self.sessions)
         self.threshold = float(self.cohort.completion.get("attendance_percent") or 0)
         self.counts_attendance = self.cohort.mode != "online"
+        self.excused_policy = cohorts.excused_policy(self.cohort)
+        self.enough_held = attendance_rules.enough_held(len(self.held_ids), self.total_sessions)
         self.requirements = requirements(
             self.cohort.completion, len(self.modules), len(self.graded), self.counts_attendance
         )
@@ -206,8 +229,11 @@ class _Plan:
             self.post,
             tuple(self.graded),
             tuple(self.held_ids),
+            tuple(self.open_ids),
+            self.total_sessions,
             self.threshold,
             self.counts_attendance,
+            self.excused_policy,
             self.requirements,
             self.behind_below,
         )
@@ -274,14 +300,11 @@ def flag(condition):
 
 
 def _fewest_to_attend(plan: _Plan, counted, threshold: float):
-    """The fewest sessions to attend for cohorts.attendance_percent(attended, counted) to reach ``threshold``,
-    as SQL: worked out with that very function for each number of sessions that can count, so that the
-    rounding is the one shown on the page."""
-    fewest = {
-        n: next((a for a in range(n + 1) if cohorts.attendance_percent(a, n) >= threshold), n + 1)
-        for n in range(1, len(plan.held_ids) + 1)
-    }
-    return case(fewest, value=counted, else_=len(plan.held_ids) + 1) if fewest else literal(1)
+    """The fewest sessions to attend out of ``counted`` for the attendance to reach ``threshold``, as SQL: worked
+    out with cohorts.attendance.fewest_to_reach for each number of sessions that can count (at most all the
+    cohort's sessions), so that the rounding is the one shown on the page."""
+    fewest = {n: attendance_rules.fewest_to_reach(n, threshold) for n in range(1, plan.total_sessions + 1)}
+    return case(fewest, value=counted, else_=plan.total_sessions + 1) if fewest else literal(1)
 
 
 def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
@@ -392,11 +415,13 @@ def _learner_table(plan: _Plan):
         .group_by(quizzes.c.user_id)
         .subquery("results")
     )
+    in_progress = Attendance.session_id.in_(plan.open_ids) if plan.open_ids else false()
     marks = (
         select(
             Attendance.user_id,
             func.sum(flag(Attendance.status.in_(("present", "late")))).label("attended"),
             func.sum(flag(Attendance.status == "excused")).label("excused"),
+            func.sum(flag(in_progress)).label("marked_open"),
         )
         .where(Attendance.session_id.in_(plan.held_ids))  # the cohort's sessions: whoever is enrolled joins below
         .group_by(Attendance.user_id)
@@ -407,16 +432,29 @@ def _learner_table(plan: _Plan):
     finished_at = case((completed == len(plan.modules), progress.c.completed_at)) if plan.modules else null()
     passed = func.coalesce(results.c.passed, 0)
     attended = func.coalesce(marks.c.attended, 0)
-    # A session held without a mark counts as absent; an excused one does not count.
-    counted = literal(len(plan.held_ids), Integer) - func.coalesce(marks.c.excused, 0)
+    excused = func.coalesce(marks.c.excused, 0)
+    # cohorts.attendance: a session over without a mark counts as absent, one in progress without a mark is
+    # still to come; an excused absence counts as the cohort says.
+    open_unmarked = literal(len(plan.open_ids), Integer) - func.coalesce(marks.c.marked_open, 0)
+    counted = literal(len(plan.held_ids), Integer) - open_unmarked
+    if plan.excused_policy != attendance_rules.EXCUSED_ABSENT:
+        counted = counted - excused
+    remaining = literal(plan.total_sessions - len(plan.held_ids), Integer) + open_unmarked
     behind = completed < plan.behind_below if plan.behind_below else false()
     failing = func.coalesce(results.c.failing, 0) == 1
     has_sessions = counted > 0  # attendance is None until a session counts
-    low_attendance = (
-        and_(has_sessions, attended < _fewest_to_attend(plan, counted, plan.threshold))
-        if plan.counts_attendance
-        else false()
-    )
+    if plan.counts_attendance and plan.threshold > 0:
+        unreachable = and_(
+            counted + remaining > 0, attended + remaining < _fewest_to_attend(plan, counted + remaining, plan.threshold)
+        )
+        below_now = (
+            and_(has_sessions, attended < _fewest_to_attend(plan, counted, plan.threshold))
+            if plan.enough_held
+            else false()
+        )
+        low_attendance = or_(unreachable, below_now)
+    else:
+        low_attendance = false()
     need = plan.requirements
     attendance_met = (
         and_(has_sessions, attended >= _fewest_to_attend(plan, counted, need.attendance))
@@ -434,6 +472,8 @@ def _learner_table(plan: _Plan):
             finished_at.label("finished_at"),
             attended.label("attended"),
             counted.label("counted"),
+            excused.label("excused"),
+            remaining.label("remaining"),
             flag(behind).label("behind"),
             flag(failing).label("failing"),
             flag(low_attendance).label("low_attendance"),
@@ -565,7 +605,16 @@ def _row(plan: _Plan, record) -> LearnerRow:
         attendance=cohorts.attendance_percent(record.attended, record.counted),
         eligible=bool(record.eligible),
         flags=[name for name, column in FLAG_COLUMNS.items() if getattr(record, column)],
+        attendance_verdict=attendance_verdict(plan, record),
     )
+
+
+def attendance_verdict(plan: _Plan, record) -> attendance_rules.Verdict:
+    """The attendance rule's verdict for a learner's record in the learner table, worked out in Python from the
+    record's counts (the SQL's flag must agree with it: tests/reports/test_attendance_agrees.py)."""
+    held, total = len(plan.held_ids), plan.total_sessions
+    tally = attendance_rules.Tally(record.attended, record.excused, record.remaining - (total - held), held, total)
+    return attendance_rules.verdict(tally, plan.threshold, plan.excused_policy, plan.counts_attendance)
 
 
 def _rows(statement, parameters: dict | None = None):

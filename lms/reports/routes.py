@@ -10,7 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts import service as accounts
+from ..accounts.models import User
 from ..cohorts import service as cohorts
+from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import roles_required
 from ..core.forms import clamp_date
@@ -38,8 +40,14 @@ def _managed(cohort_id: int) -> Cohort:
 @roles_required("trainer", "admin")
 def trainer_home():
     cohort_list = cohorts.cohorts_for(current_user)
+    today, upcoming = service.trainer_agenda(cohort_list)
     return render_template(
-        "reports/trainer_home.html", cohorts=cohort_list, overview=service.trainer_overview(cohort_list)
+        "reports/trainer_home.html",
+        cohorts=cohort_list,
+        overview=service.trainer_overview(cohort_list),
+        today=today,
+        upcoming=upcoming,
+        today_date=cohorts.utc_to_local(utcnow()).date(),
     )
 
 
@@ -96,6 +104,7 @@ def cohort_dashboard(cohort_id: int):
         board=board,
         rows=board.rows,
         flag_labels=FLAG_LABELS,
+        explain=cohorts.explain_attendance,
         completion=board.completion,
         completion_chart=completion_chart,
         attendance_points=attendance_points,
@@ -143,6 +152,10 @@ def learner_detail(cohort_id: int, user_id: int):
         attempts=attempts,
         marks=marks,
         flag_labels=FLAG_LABELS,
+        explain=cohorts.explain_attendance,
+        message_form=MessageForm(next=request.full_path.rstrip("?")),
+        learner=db.session.get(User, user_id),
+        can_write=cohorts.can_write_to(db.session.get(User, user_id)),
     )
 
 

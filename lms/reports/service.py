@@ -4,13 +4,14 @@ learners: aggregates in SQL, grouping in one pass. The cohort dashboard lives in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 
 from ..accounts.models import User
 from ..certificates.models import Certificate
 from ..cohorts import service as cohorts
+from ..cohorts.attendance import EXCUSED_ABSENT
 from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
 from ..content.models import Course, Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
@@ -54,10 +55,12 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
         .group_by(Enrolment.cohort_id)
     ):
         completed[cohort_id] = done
-    held = dict(
+    # Attendance by the rule of cohorts.attendance: a session in progress counts only the marks already taken,
+    # an excused absence as the cohort says.
+    over = dict(
         db.session.execute(
             select(WorkshopSession.cohort_id, func.count(WorkshopSession.id))
-            .where(WorkshopSession.cohort_id.in_(ids), WorkshopSession.starts_at <= now)
+            .where(WorkshopSession.cohort_id.in_(ids), WorkshopSession.ends_at <= now)
             .group_by(WorkshopSession.cohort_id)
         ).all()
     )
@@ -72,17 +75,20 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
             .group_by(WorkshopSession.cohort_id)
         ).all()
     )
-    attended, excused = {}, {}
-    for cohort_id, status, count in db.session.execute(
-        select(WorkshopSession.cohort_id, Attendance.status, func.count(Attendance.id))
+    attended, excused, marked_open = {}, {}, {}
+    is_open = WorkshopSession.ends_at > now
+    for cohort_id, status, in_progress, count in db.session.execute(
+        select(WorkshopSession.cohort_id, Attendance.status, is_open, func.count(Attendance.id))
         .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
         .where(WorkshopSession.cohort_id.in_(ids), WorkshopSession.starts_at <= now)
-        .group_by(WorkshopSession.cohort_id, Attendance.status)
+        .group_by(WorkshopSession.cohort_id, Attendance.status, is_open)
     ):
         if status in ("present", "late"):
             attended[cohort_id] = attended.get(cohort_id, 0) + count
         elif status == "excused":
             excused[cohort_id] = excused.get(cohort_id, 0) + count
+        if in_progress:
+            marked_open[cohort_id] = marked_open.get(cohort_id, 0) + count
     certified = dict(
         db.session.execute(
             select(Certificate.cohort_id, func.count(Certificate.id))
@@ -94,7 +100,9 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
     for cohort in cohort_list:
         n = size.get(cohort.id, 0)
         modules = module_count.get(cohort.course_id, 0)
-        expected = n * held.get(cohort.id, 0) - excused.get(cohort.id, 0)
+        expected = n * over.get(cohort.id, 0) + marked_open.get(cohort.id, 0)
+        if cohorts.excused_policy(cohort) != EXCUSED_ABSENT:
+            expected -= excused.get(cohort.id, 0)
         result[cohort.id] = {
             "size": n,
             "completion": round(100.0 * completed.get(cohort.id, 0) / (n * modules), 1) if n and modules else None,
@@ -103,6 +111,62 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
             "certified": certified.get(cohort.id, 0),
         }
     return result
+
+
+@dataclass
+class AgendaItem:
+    session: WorkshopSession
+    cohort: Cohort
+    #: "now" (under way), "over" or "later"
+    state: str
+    #: learners marked present or late
+    attended: int
+    #: learners enrolled
+    size: int
+
+
+def trainer_agenda(cohort_list: list[Cohort], now: datetime | None = None, days: int = 14, upcoming: int = 5):
+    """(today's sessions, the next ones within ``days`` after today, at most ``upcoming`` of them) of the live
+    cohorts in ``cohort_list``, each with how many learners are marked present so far. Today is the local day
+    (LMS_TIMEZONE). Three queries."""
+    now = now or utcnow()
+    live = {c.id: c for c in cohort_list if not c.is_archived}
+    if not live:
+        return [], []
+    today = cohorts.utc_to_local(now).date()
+    day_starts = cohorts.local_to_utc(today, time(0))
+    day_ends = cohorts.local_to_utc(today + timedelta(days=1), time(0))
+    sessions = db.session.scalars(
+        select(WorkshopSession)
+        .where(
+            WorkshopSession.cohort_id.in_(list(live)),
+            WorkshopSession.ends_at > day_starts,
+            WorkshopSession.starts_at < day_ends + timedelta(days=days),
+        )
+        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
+    ).all()
+    todays = [s for s in sessions if s.starts_at < day_ends]
+    later = [s for s in sessions if s.starts_at >= day_ends][:upcoming]
+    attended = (
+        dict(
+            db.session.execute(
+                select(Attendance.session_id, func.count(Attendance.id))
+                .where(Attendance.session_id.in_([s.id for s in todays]), Attendance.status.in_(("present", "late")))
+                .group_by(Attendance.session_id)
+            ).all()
+        )
+        if todays
+        else {}
+    )
+    size = cohorts.enrolment_counts(list(live))
+
+    def item(session: WorkshopSession) -> AgendaItem:
+        state = "over" if session.ends_at <= now else ("now" if session.starts_at <= now else "later")
+        return AgendaItem(
+            session, live[session.cohort_id], state, attended.get(session.id, 0), size.get(session.cohort_id, 0)
+        )
+
+    return [item(s) for s in todays], [item(s) for s in later]
 
 
 # --- programme indicators ----------------------------------------------------------------------------

@@ -427,12 +427,14 @@ def test_certificate_downloaded_verified_revoked(lang, page, browser, live_serve
         shows("valid")
         shot(stranger, "verify-qr-link")
 
-        # The trainer revokes it (a reason, then the confirmation dialog); the stranger's page says so.
+        # The trainer revokes it (one step away: unfold, a reason, then the confirmation dialog); the stranger's
+        # page says so.
         page.reload()
+        row.locator("details.rare-action > summary").click()
         revoke = row.locator(f'form[action^="/cohorts/{cohort}/certificates/"][action$="/revoke"]').filter(
-            has=page.locator("select[name=reason]")
+            has=page.locator("input[name=reason]")
         )
-        revoke.locator("select[name=reason]").select_option("withdrawn")
+        revoke.locator("input[name=reason][value=withdrawn]").check()
         page.once("dialog", lambda dialog: dialog.accept())
         click_and_wait(page, revoke.locator("button[type=submit]"))
         expect(page.locator(".flash-success")).to_be_visible()

@@ -130,7 +130,49 @@ def test_item_statistics_query_count_does_not_grow(db, setup, count_queries):
         _take(db, version, user.id, {"q1": "b", "q2": True})
     with count_queries() as more:
         item_statistics(version)
-    assert few.count == more.count <= 4  # three aggregates (+ reloading the expired quiz row)
+    assert few.count == more.count <= 5  # four aggregates (+ reloading the expired quiz row)
+
+
+def test_item_statistics_count_the_attempts_that_showed_each_question(client, db, setup):
+    """A quiz that draws 2 of its 3 questions: each question's "shown" is the number of attempts that drew it,
+    its responses the answers given (one left blank), its facility over the attempts that showed it."""
+    _trainer, template, cohort, learners = setup
+    definition = {
+        **template.definition,
+        "settings": {**template.definition["settings"], "draw": 2, "shuffle_questions": True},
+        "questions": [
+            *QUESTIONS[:2],
+            {"id": "q4", "type": "truefalse", "points": 1, "answer": False, "prompt": {"fr": "Q4"}},
+        ],
+    }
+    version = QuizVersion(
+        module_id=template.module_id, version=98, source_hash="y" * 64, is_current=False, definition=definition
+    )
+    db.session.add(version)
+    db.session.commit()
+    right = {"q1": "a", "q2": True, "q4": False}
+    attempts = []
+    for index, user in enumerate(learners):
+        attempt = service.start_attempt(user.id, version)
+        # everyone answers right, except that the first learner leaves their first question blank
+        responses = {qid: right[qid] for qid in attempt.question_ids[(1 if index == 0 else 0) :]}
+        service.save_answers(attempt, responses)
+        service.finish_attempt(attempt)
+        db.session.commit()
+        attempts.append((attempt.question_ids, responses))
+    count, items = item_statistics(version, cohort_id=cohort.id)
+    assert count == 4
+    for item in items:
+        qid = item.question["id"]
+        shown = sum(1 for drawn, _r in attempts if qid in drawn)
+        answered = sum(1 for _d, responses in attempts if qid in responses)
+        assert (item.shown, item.answered) == (shown, answered), qid
+        assert item.facility == (round(answered / shown, 3) if shown else None)
+    assert sum(item.shown for item in items) == 8 and sum(item.answered for item in items) == 7
+    client.login("trainer@example.org")
+    page = client.get(f"/cohorts/{cohort.id}/quizzes/{version.id}/statistics").get_data(as_text=True)
+    assert "Based on 4 graded attempts." in page
+    assert "Each attempt draws 2 of the 3 questions of this quiz" in page
 
 
 def test_essay_pending_until_trainer_grades_with_audit(client, db, setup):

@@ -75,6 +75,8 @@ ENDPOINTS = {
     "cohorts.import_people": "cohort",
     "cohorts.confirm_import": "cohort",
     "cohorts.cancel_import": "cohort",
+    "cohorts.import_template": "trainer",
+    "cohorts.message_learner": "cohort",
     "cohorts.edit_session": "cohort",
     "cohorts.calendar": "cohort",
     "cohorts.attendance": "cohort",

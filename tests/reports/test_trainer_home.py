@@ -1,0 +1,107 @@
+"""Each role lands on its own work after sign-in and on "/": the admin on the programme, the trainer on today's
+sessions and their cohorts, the learner on their training; "My training" stays in the menu."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from lms.cohorts.models import Attendance, WorkshopSession
+
+
+@pytest.mark.parametrize(
+    "roles, home",
+    [
+        (("learner",), "/learn"),
+        (("trainer",), "/trainer"),
+        (("admin",), "/reports/programme"),
+        (("admin", "trainer", "learner"), "/reports/programme"),
+        (("trainer", "learner"), "/trainer"),
+    ],
+)
+def test_each_role_lands_on_its_own_home(client, make_user, roles, home):
+    make_user(roles=roles, email="person@example.org")
+    assert client.login("person@example.org").headers["Location"] == "/"
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == home
+    page = client.get(home).get_data(as_text=True)
+    assert 'href="/learn"' in page  # "My training" is one click away from every home
+
+
+def _session(db, cohort, title, start, hours=3):
+    session = WorkshopSession(
+        cohort_id=cohort.id,
+        title=title,
+        starts_at=start,
+        ends_at=start + timedelta(hours=hours),
+        place="Salle 2",
+        checkin_secret=title[-1] * 64,
+        is_checkin_open=True,
+        modules=[],
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def test_the_trainer_home_shows_today_s_sessions_first(client, db, make_user, make_cohort):
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    other = make_user(roles=("trainer",), email="other@example.org")
+    mine = make_cohort(trainer, title="Casablanca 2027")
+    theirs = make_cohort(other, title="Fès 2027")
+    learner = make_user(email="l@example.org")
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+
+    cohorts.enrol(mine, db.session.get(User, learner.id), None)
+    now = datetime.utcnow()
+    under_way = _session(db, mine, "Atelier du jour", now - timedelta(minutes=30))
+    _session(db, mine, "Atelier suivant", now + timedelta(days=3))
+    _session(db, theirs, "Atelier de Fès", now - timedelta(minutes=10))
+    db.session.add(Attendance(session_id=under_way.id, user_id=learner.id, status="present"))
+    db.session.commit()
+    client.login("trainer@example.org")
+    page = client.get("/trainer").get_data(as_text=True)
+    today = page[page.index('id="h-today"') : page.index('id="h-cohorts"')]
+    assert "Atelier du jour" in today and "under way" in today and "Marked present: 1 of 1" in today
+    assert f'href="/sessions/{under_way.id}/attendance"' in today
+    assert f'href="/sessions/{under_way.id}/checkin-screen"' in today
+    assert "Atelier suivant" in today.split("Next sessions")[1]
+    assert "Fès" not in page  # another trainer's cohort and session
+    assert "Casablanca 2027" in page[page.index('id="h-cohorts"') :]
+
+
+def test_a_day_without_workshop_says_so(client, make_user, make_cohort):
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    make_cohort(trainer)
+    client.login("trainer@example.org")
+    assert "No workshop session today." in client.get("/trainer").get_data(as_text=True)
+
+
+def test_the_cohort_card_counts_attendance_by_the_rule(db, make_user, make_cohort):
+    """A session under way counts only the marks taken; an excused absence as the cohort says."""
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+    from lms.cohorts.models import Cohort
+    from lms.reports.service import trainer_overview
+
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    cohort = db.session.get(Cohort, make_cohort(trainer).id)
+    people = [make_user(email=f"p{i}@example.org") for i in range(2)]
+    for person in people:
+        cohorts.enrol(cohort, db.session.get(User, person.id), None)
+    now = datetime.utcnow()
+    over = _session(db, cohort, "Atelier 1", now - timedelta(days=7))
+    under_way = _session(db, cohort, "Atelier 2", now - timedelta(minutes=20))
+    db.session.add_all(
+        [
+            Attendance(session_id=over.id, user_id=people[0].id, status="present"),
+            Attendance(session_id=over.id, user_id=people[1].id, status="excused"),
+            Attendance(session_id=under_way.id, user_id=people[0].id, status="present"),
+        ]
+    )
+    db.session.commit()
+    # 2 attended out of 2 that count (the excused one left out, the unmarked one still able to check in)
+    assert trainer_overview([cohort])[cohort.id]["attendance"] == 100.0
+    cohort.excused_absences = "absent"
+    db.session.commit()
+    assert trainer_overview([cohort])[cohort.id]["attendance"] == 66.7
