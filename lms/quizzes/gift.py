@@ -6,9 +6,10 @@
   keep, such as the feedback of a true/false answer), the Moodle categories and the line of each question.
 - ``export_gift(quiz)`` writes every question type, each text in all its languages as Moodle "multilang" spans.
 
-GIFT has no place for points, an essay's rubric, the accepted short answers of each language or the ids of
-options: ``export_gift`` writes them as JSON on a comment line ``// tadrib: {...}`` before the question. Moodle
-ignores comments; ``parse_gift`` reads the line back, so an exported quiz imports again unchanged.
+GIFT has no place for points, an objective, the ``always`` flag, an essay's rubric, the accepted short answers of
+each language or the ids of options: ``export_gift`` writes them as JSON on a comment line ``// tadrib: {...}``
+before the question. Moodle ignores comments; ``parse_gift`` reads the line back, so an exported quiz imports again
+unchanged.
 """
 
 from __future__ import annotations
@@ -321,6 +322,11 @@ class _GiftReader(_Reader):
             self.warn("'points' in the '// tadrib:' comment must be a number from 0 to 100: 1 point")
             points = 1
         question = {"type": kind, "points": points, "prompt": prompt, "explanation": self.text(general, fmt)}
+        objective = meta.get("objective")
+        if isinstance(objective, str) and objective.strip():
+            question["objective"] = objective.strip()
+        if meta.get("always") is True:
+            question["always"] = True
         self.add(name, {**question, **details}, self.category)
 
     def choice(self, body: str, fmt: str, meta: dict) -> dict | None:
@@ -562,6 +568,10 @@ def _export_question(question: dict) -> str:
     meta: dict = {}
     if question.get("points", 1) != 1:
         meta["points"] = question["points"]
+    if question.get("objective"):
+        meta["objective"] = question["objective"]
+    if question.get("always"):
+        meta["always"] = True
     body: list[str] = []
     if kind in ("single", "multiple"):
         options = question.get("options") or []
