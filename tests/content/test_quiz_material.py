@@ -179,3 +179,12 @@ def test_check_fails_an_essay_without_a_grading_guide(tmp_path):
     )
     problems = _course(tmp_path, [_question("p1", "x")], [_question("q1", "x")], ("", [essay]))
     assert any("'rubric' is required (with 'fr' and 'ar')" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("course", COURSES, ids=[c.slug for c in COURSES])
+def test_the_summary_counts_the_modules_the_course_ships(course):
+    words = {"fr": ["Cinq", "Six", "Sept", "Huit"], "en": ["Five", "Six", "Seven", "Eight"]}
+    count = len(course.modules)
+    assert course.summary["fr"].startswith(words["fr"][count - 5] + " modules"), course.summary["fr"][:20]
+    assert course.summary["en"].startswith(words["en"][count - 5] + " modules"), course.summary["en"][:20]
+    assert course.summary["ar"].split()[0] == {7: "سبع", 8: "ثماني"}[count]
