@@ -697,6 +697,22 @@ def _load_quiz(report, path: Path) -> dict | None:
         report.add(
             path, data.line_of("draw"), f"'draw' is {settings['draw']} but the quiz has {len(questions_data)} questions"
         )
+    always = [q["id"] for q in questions if q.get("always")]
+    if settings["draw"] is not None and always and settings["draw"] <= len(always):
+        report.add(
+            path,
+            data.line_of("draw"),
+            f"'draw' is {settings['draw']} but {len(always)} questions are asked always: draw more than that",
+        )
+    if settings["role"] in ("pretest", "posttest"):
+        for q, raw in zip(questions, questions_data, strict=False):
+            if "objective" not in q and isinstance(raw, LineDict):
+                report.add(
+                    path,
+                    raw.line_of("id"),
+                    f"question '{q['id']}': a {settings['role']} question needs an 'objective' "
+                    "(the pre-test and the post-test are compared objective by objective)",
+                )
     if len(report.problems) > start:
         return None
     return {"title": title, "settings": settings, "questions": questions}
@@ -723,6 +739,8 @@ def _question(report, path: Path, q: LineDict) -> dict | None:
         "items",
         "answers",
         "rubric",
+        "objective",
+        "always",
     }
     for key in q:
         if key not in allowed:
@@ -738,6 +756,17 @@ def _question(report, path: Path, q: LineDict) -> dict | None:
         "prompt": _texts(report, path, q, "prompt"),
         "explanation": _texts(report, path, q, "explanation"),
     }
+    if "objective" in q:
+        objective = q.get("objective")
+        if not isinstance(objective, str) or not SLUG_RE.match(objective):
+            report.add(path, q.line_of("objective"), f"question '{qid}': 'objective' must be a slug (a-z, 0-9, -)")
+        else:
+            result["objective"] = objective
+    if "always" in q:
+        if not isinstance(q.get("always"), bool):
+            report.add(path, q.line_of("always"), f"question '{qid}': 'always' must be true or false")
+        elif q["always"]:
+            result["always"] = True
     if qtype in ("single", "multiple"):
         options = _choices(report, path, q, "options", qid)
         correct = [o for o in options if o.get("correct")]
@@ -752,6 +781,12 @@ def _question(report, path: Path, q: LineDict) -> dict | None:
                 path,
                 q.line_of("options"),
                 f"question '{qid}': a multiple-response question needs at least one correct option",
+            )
+        if options and qtype == "multiple" and correct and len(correct) == len(options):
+            report.add(
+                path,
+                q.line_of("options"),
+                f"question '{qid}': a multiple-response question needs at least one wrong option",
             )
         if len(options) == 1:
             report.add(path, q.line_of("options"), f"question '{qid}': give at least two options")
@@ -835,6 +870,55 @@ def _choices(report, path, q, key, qid, allow_correct=True, needs_match=False) -
     return result
 
 
+def _check_assessments(report, folder: Path, modules: list[ModuleSource]) -> None:
+    """A pre-test and a post-test measure a gain only if they are alike: at most one of each, pools of the
+    same size drawn the same way, and as many questions on each objective."""
+    by_role: dict[str, list[ModuleSource]] = {}
+    for module in modules:
+        if module.quiz is not None:
+            by_role.setdefault(module.quiz["settings"]["role"], []).append(module)
+    for role in ("pretest", "posttest"):
+        for extra in by_role.get(role, [])[1:]:
+            report.add(folder / extra.folder / "quiz.yaml", 1, f"the course already has a {role} quiz")
+    if not (by_role.get("pretest") and by_role.get("posttest")):
+        return
+    pre, post = by_role["pretest"][0], by_role["posttest"][0]
+    path = folder / post.folder / "quiz.yaml"
+    pre_questions, post_questions = pre.quiz["questions"], post.quiz["questions"]
+    if len(pre_questions) != len(post_questions):
+        report.add(
+            path,
+            1,
+            f"the post-test pool has {len(post_questions)} questions and the pre-test pool ({pre.folder}) "
+            f"{len(pre_questions)}: make them equal",
+        )
+    if pre.quiz["settings"]["draw"] != post.quiz["settings"]["draw"]:
+        report.add(
+            path,
+            1,
+            f"the post-test draws {post.quiz['settings']['draw']} questions and the pre-test "
+            f"{pre.quiz['settings']['draw']}: draw the same number",
+        )
+
+    def count(questions):
+        counts: dict[str, int] = {}
+        for q in questions:
+            if q.get("objective"):
+                counts[q["objective"]] = counts.get(q["objective"], 0) + 1
+        return counts
+
+    pre_counts, post_counts = count(pre_questions), count(post_questions)
+    for objective in sorted(set(pre_counts) | set(post_counts)):
+        before, after = pre_counts.get(objective, 0), post_counts.get(objective, 0)
+        if before != after:
+            report.add(
+                path,
+                1,
+                f"objective '{objective}': {before} question(s) in the pre-test, {after} in the post-test: "
+                "map both to the same objectives",
+            )
+
+
 # --- the tree ---------------------------------------------------------------------------------
 
 
@@ -873,6 +957,7 @@ def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
         if not modules:
             report.add(folder, 1, "the course has no module folder")
         anchors = {(m.folder, locale): heading_ids(text.body) for m in modules for locale, text in m.texts.items()}
+        _check_assessments(report, folder, modules)
         for module in modules:
             _check_links(report, folder, module, anchors)
             for text in module.texts.values():

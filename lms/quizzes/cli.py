@@ -133,6 +133,10 @@ def _yaml_question(question: dict) -> dict:
     out = {"id": question["id"], "type": question["type"]}
     if question.get("points", 1) != 1:
         out["points"] = question["points"]
+    if question.get("objective"):
+        out["objective"] = question["objective"]
+    if question.get("always"):
+        out["always"] = True
     out["prompt"] = _texts(question["prompt"])
     kind = question["type"]
     if kind in ("single", "multiple"):

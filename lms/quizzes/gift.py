@@ -10,9 +10,10 @@
   language of its question's prompt.
 - ``export_gift(quiz)`` writes every question type, each text in all its languages as Moodle "multilang" spans.
 
-GIFT has no place for points, an essay's rubric, the accepted short answers of each language or the ids of
-options: ``export_gift`` writes them as JSON on a comment line ``// tadrib: {...}`` before the question. Moodle
-ignores comments; ``parse_gift`` reads the line back, so an exported quiz imports again unchanged.
+GIFT has no place for points, an objective, the ``always`` flag, an essay's rubric, the accepted short answers of
+each language or the ids of options: ``export_gift`` writes them as JSON on a comment line ``// tadrib: {...}``
+before the question. Moodle ignores comments; ``parse_gift`` reads the line back, so an exported quiz imports again
+unchanged.
 """
 
 from __future__ import annotations
@@ -385,6 +386,11 @@ class _GiftReader(_Reader):
             points = 1
         explanation = self.text(general, fmt, offset=general_at)
         question = {"type": kind, "points": points, "prompt": prompt, "explanation": explanation}
+        objective = meta.get("objective")
+        if isinstance(objective, str) and objective.strip():
+            question["objective"] = objective.strip()
+        if meta.get("always") is True:
+            question["always"] = True
         self.add(name, {**question, **details}, self.category)
 
     def choice(self, body: str, fmt: str, meta: dict, start: int | None = None) -> dict | None:
@@ -666,6 +672,10 @@ def _export_question(question: dict) -> str:
     meta: dict = {}
     if question.get("points", 1) != 1:
         meta["points"] = question["points"]
+    if question.get("objective"):
+        meta["objective"] = question["objective"]
+    if question.get("always"):
+        meta["always"] = True
     body: list[str] = []
     if kind in ("single", "multiple"):
         options = question.get("options") or []

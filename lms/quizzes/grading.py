@@ -129,7 +129,15 @@ def draw_questions(questions: list[dict], seed: int, shuffle: bool, draw: int | 
     rng = random.Random(seed)  # noqa: S311 - an order, not a secret  # nosec B311
     ids = [q["id"] for q in questions]
     if draw is not None and draw < len(ids):
-        ids = rng.sample(ids, draw)
+        # questions marked ``always`` (a case essay) are in every draw; the others fill the remaining places
+        kept = [q["id"] for q in questions if q.get("always")]
+        if kept:
+            others = [i for i in ids if i not in set(kept)]
+            ids = kept + rng.sample(others, max(min(draw - len(kept), len(others)), 0))
+            if shuffle:
+                rng.shuffle(ids)
+        else:
+            ids = rng.sample(ids, draw)
         if not shuffle:
             order = {q["id"]: i for i, q in enumerate(questions)}
             ids.sort(key=order.__getitem__)

@@ -31,11 +31,19 @@ def test_material_loads_without_problems():
 
 
 @pytest.mark.parametrize("course", COURSES, ids=[c.slug for c in COURSES])
-def test_each_track_has_a_pre_test_and_a_post_test_with_the_same_questions(course):
+def test_each_track_has_a_pre_test_and_a_post_test_on_the_same_objectives(course):
     pre = [m for m in course.modules if _role(m) == "pretest"]
     post = [m for m in course.modules if _role(m) == "posttest"]
     assert len(pre) == len(post) == 1
-    assert [q["id"] for q in pre[0].quiz["questions"]] == [q["id"] for q in post[0].quiz["questions"]]
+    pre_questions, post_questions = pre[0].quiz["questions"], post[0].quiz["questions"]
+    # parallel forms: one question per objective in each, the same kind of question, different facts
+    assert len(pre_questions) == len(post_questions) >= 6
+    assert sorted(q["objective"] for q in pre_questions) == sorted(q["objective"] for q in post_questions)
+    assert len({q["objective"] for q in pre_questions}) == len(pre_questions)
+    kinds = {q["objective"]: (q["type"], len(q.get("options", ()))) for q in pre_questions}
+    assert {q["objective"]: (q["type"], len(q.get("options", ()))) for q in post_questions} == kinds
+    assert not {q["prompt"]["fr"] for q in pre_questions} & {q["prompt"]["fr"] for q in post_questions}
+    assert pre[0].quiz["settings"]["draw"] == post[0].quiz["settings"]["draw"]
     assert pre[0].position < min(m.position for m in course.modules if _role(m) == "graded")
     assert post[0].position > max(m.position for m in course.modules if _role(m) == "graded")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms.content.models import Module, QuizVersion
+from lms.content.models import Course, Module, QuizVersion
 from lms.quizzes import service
 from lms.quizzes.models import Answer, Attempt
 
@@ -21,8 +21,12 @@ def judge(make_user):
     return make_user(email="judge@example.org", profession="magistrate-judge")
 
 
-def _quiz(db, slug="definition"):
-    module = db.session.scalar(select(Module).where(Module.slug == slug))
+def _quiz(db, slug="post-test", course="palermo-magistrates"):
+    """By default the magistrates' post-test: every question auto-graded and shown in every attempt (the module
+    quizzes draw their questions and ask a case essay that a trainer grades)."""
+    module = db.session.scalar(
+        select(Module).join(Course, Module.course_id == Course.id).where(Module.slug == slug, Course.slug == course)
+    )
     return db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
 
 
@@ -219,7 +223,7 @@ def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, 
     attempt_id = _start(client, quiz)
     tree = tmp_path / "courses"
     shutil.copytree(ROOT / "courses", tree)
-    path = tree / "palermo-magistrates" / "02-definition" / "quiz.yaml"
+    path = tree / "palermo-magistrates" / "07-post-test" / "quiz.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("pass_mark: 70", "pass_mark: 90"), encoding="utf-8")
     assert runner.invoke(args=["courses", "sync", str(tree)]).exit_code == 0
     db.session.expire_all()
@@ -319,3 +323,24 @@ def test_quiz_definition_is_parsed_once_and_an_edit_is_never_served_stale(app, c
     db.session.commit()
     db.session.expunge_all()
     assert db.session.get(QuizVersion, quiz_id).definition["settings"]["pass_mark"] == 99
+
+
+def test_a_learner_never_sees_the_grading_guide_of_a_case_essay(client, judge, courses, db):
+    """The rubric of an essay is for the trainer (attempt review); the learner's attempt and result pages never
+    show it, even with the explanations shown after submitting."""
+    quiz = _quiz(db, "definition")
+    essay = next(q for q in quiz.definition["questions"] if q["type"] == "essay")
+    rubric = essay["rubric"]["fr"][:60]
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    attempt = db.session.get(Attempt, attempt_id)
+    assert essay["id"] in attempt.question_ids and len(attempt.question_ids) == quiz.definition["settings"]["draw"]
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert essay["prompt"]["fr"][:40].replace("'", "&#39;") in page and rubric not in page
+    client.post_form(
+        f"/attempts/{attempt_id}/save", {"shown": essay["id"], f"q-{essay['id']}": "Qualification…", "action": "save"}
+    )
+    client.post_form(f"/attempts/{attempt_id}/submit")
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert quiz.definition["settings"]["review"] == "explanations"
+    assert essay["explanation"]["fr"][:30] in result.replace("&#39;", "'") and rubric not in result

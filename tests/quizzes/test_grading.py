@@ -138,3 +138,25 @@ def test_draw_is_seeded_and_complete(seed, shuffle, draw):
     assert first == draw_questions(QUESTIONS, seed, shuffle, draw)
     assert len(set(first)) == len(first) == (draw if draw and draw < len(QUESTIONS) else len(QUESTIONS))
     assert set(first) <= {q["id"] for q in QUESTIONS}
+
+
+@given(st.integers(min_value=0, max_value=2**31), st.booleans(), st.integers(2, 6))
+def test_a_question_marked_always_is_in_every_draw(seed, shuffle, draw):
+    """A case essay marked ``always`` is asked in every attempt; the draw fills the other places at random."""
+    questions = [{**q, "always": True} if q["type"] == "essay" else q for q in QUESTIONS]
+    essay = next(q["id"] for q in questions if q.get("always"))
+    drawn = draw_questions(questions, seed, shuffle, draw)
+    assert drawn == draw_questions(questions, seed, shuffle, draw)
+    assert essay in drawn and len(set(drawn)) == len(drawn) == min(draw, len(questions))
+    if not shuffle:
+        order = [q["id"] for q in questions]
+        assert drawn == sorted(drawn, key=order.index)
+
+
+def test_the_draw_without_always_questions_is_unchanged():
+    """Attempts drawn before ``always`` existed are drawn the same way (same seed, same questions, same order)."""
+    import random
+
+    ids = [q["id"] for q in QUESTIONS]
+    for seed in range(50):
+        assert draw_questions(QUESTIONS, seed, True, 3) == random.Random(seed).sample(ids, 3)  # noqa: S311
