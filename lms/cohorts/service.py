@@ -24,7 +24,7 @@ from ..content.models import Course
 from ..core.forms import clean_line, implausible_date_message, is_plausible_date
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _, ngettext
+from ..i18n import _, format_percent, ngettext
 from . import attendance as rules
 from . import checkin
 from .importing import ImportRow
@@ -566,7 +566,7 @@ def attendance_report(
 def explain_attendance(result: rules.Verdict) -> str:
     """Why a learner is flagged, in a sentence with the figures (empty when not flagged)."""
     tally = result.tally
-    threshold = format_percent_value(result.threshold)
+    threshold = format_percent(result.threshold)
     attended = ngettext(
         "%(attended)d of %(num)d session attended",
         "%(attended)d of %(num)d sessions attended",
@@ -575,30 +575,23 @@ def explain_attendance(result: rules.Verdict) -> str:
     )
     if result.reason == rules.UNREACHABLE:
         text = _(
-            "can no longer reach %(threshold)s %%: %(attended)s, %(left)s",
+            "can no longer reach %(threshold)s: %(attended)s, %(left)s",
             threshold=threshold,
             attended=attended,
             left=ngettext("%(num)d left", "%(num)d left", result.remaining),
         )
     elif result.reason == rules.BEHIND:
         text = _(
-            "below %(threshold)s %% after %(held)d of %(total)d sessions: %(percent)s %% (%(attended)s)",
+            "below %(threshold)s after %(held)d of %(total)d sessions: %(percent)s (%(attended)s)",
             threshold=threshold,
             held=tally.held,
             total=tally.total,
-            percent=format_percent_value(result.percent or 0),
+            percent=format_percent(result.percent or 0),
             attended=attended,
         )
     else:
         return ""
     return text
-
-
-def format_percent_value(value: float) -> str:
-    """A percent's number in the page's language, to one decimal at most (80, 66.7, 66,7)."""
-    from flask_babel import format_decimal
-
-    return format_decimal(round(float(value), 1), "#,##0.#")
 
 
 def can_write_to(user: User) -> bool:

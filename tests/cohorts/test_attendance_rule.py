@@ -70,14 +70,14 @@ def test_fewest_to_reach_follows_the_rounding_shown():
 def test_the_flag_is_explained_in_a_sentence(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         unreachable = verdict(Tally(2, 0, 0, 6, 9), 80)
-        assert service.explain_attendance(unreachable) == ("can no longer reach 80 %: 2 of 6 sessions attended, 3 left")
+        assert service.explain_attendance(unreachable) == ("can no longer reach 80%: 2 of 6 sessions attended, 3 left")
         behind = verdict(Tally(7, 0, 0, 10, 20), 80)
         assert service.explain_attendance(behind) == (
-            "below 80 % after 10 of 20 sessions: 70 % (7 of 10 sessions attended)"
+            "below 80% after 10 of 20 sessions: 70% (7 of 10 sessions attended)"
         )
         assert service.explain_attendance(verdict(Tally(1, 0, 0, 1, 6), 80)) == ""
     with app.test_request_context(headers={"Accept-Language": "fr"}):
-        assert service.explain_attendance(unreachable).startswith("ne peut plus atteindre 80 %")
+        assert service.explain_attendance(unreachable).startswith("ne peut plus atteindre 80\u00a0%")
     with app.test_request_context(headers={"Accept-Language": "ar"}):
         assert "80" in service.explain_attendance(unreachable)
         assert any("\u0600" <= ch <= "\u06ff" for ch in service.explain_attendance(unreachable))

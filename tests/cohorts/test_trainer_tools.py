@@ -171,7 +171,8 @@ def test_revoking_is_one_step_away_and_needs_a_reason(client, db, make_user, mak
     db.session.commit()
     client.login("trainer@example.org")
     page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
-    folded = page[page.index('<details class="rare-action">') : page.index("</details>")]
+    start = page.index('<details class="rare-action">')
+    folded = page[start : page.index("</details>", start)]
     assert "button danger" in folded and page.count("button danger") == 1  # only inside the fold
     for label in (
         "issued in error or with wrong details",

@@ -139,7 +139,7 @@ def test_cohort_learner_sees_what_is_left_for_the_certificate(client, db, course
     client.login("judge@example.org")
     card = _home_card(client.get("/learn").get_data(as_text=True))
     assert f"Quizzes passed: 1 of {len(quizzes)}" in card
-    assert "Attendance: 100 % (80 % required)" in card
+    assert "Attendance: 100% (80% required)" in card
     assert "What is left for your certificate:" in card
     assert f"Pass {len(quizzes) - 1} more quizzes" in card
     assert f'href="/quizzes/{other_quiz.id}">Take the quiz' in card
