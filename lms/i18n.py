@@ -133,8 +133,8 @@ def format_datetime(value, fmt: str = "medium", locale=None) -> str:
 
     locale = format_locale(locale)
     if locale == "ar_MA" and fmt in _ARABIC_DATE:
-        # "4 دجنبر 2026، 09:05": the month by name, as in the text around it (ar_MA's numeric "04/12/2026 with right-to-left marks"
-        # turns around in a line that mixes scripts).
+        # "4 دجنبر 2026، 09:05": the month by name, as in the text around it (ar_MA's numeric date, 04/12/2026
+        # with right-to-left marks, turns around in a line that mixes scripts).
         local = _local(value)
         day = dates.format_date(local.date(), _ARABIC_DATE[fmt], locale=locale)
         return f"{day}، {format_time(local, locale=locale)}"
