@@ -25,7 +25,7 @@ from ..accounts import service as accounts
 from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
 from ..content.models import Course, Module, ModuleText
-from ..core.access import public, roles_required
+from ..core.access import public, roles_required, signed_in
 from ..core.forms import safe_next_url
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
@@ -138,6 +138,8 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
             jurisdiction=form.jurisdiction.data or None,
             city=(form.city.data or "").strip() or None,
             venue=(form.venue.data or "").strip() or None,
+            city_ar=(form.city_ar.data or "").strip() or None,
+            venue_ar=(form.venue_ar.data or "").strip() or None,
             language=form.language.data,
             completion={
                 "modules": "all" if form.require_modules.data else 0,
@@ -380,6 +382,27 @@ def import_people(cohort_id: int):
     )
 
 
+@bp.get("/cohorts/import-template.<fmt>")
+@roles_required("trainer", "admin")
+def import_template(fmt: str):
+    """A blank list to fill in: the header row the import reads, in the page's language (CSV or XLSX)."""
+    from .import_template import template_csv, template_xlsx
+
+    locale = _locale()
+    if fmt == "csv":
+        body, mimetype = template_csv(locale), "text/csv"
+    elif fmt == "xlsx":
+        body = template_xlsx(locale, str(_("Learners")))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    return current_app.response_class(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=tadrib-enrolment-list-{locale}.{fmt}"},
+    )
+
+
 @bp.post("/cohorts/<int:cohort_id>/import/confirm")
 @roles_required("trainer", "admin")
 def confirm_import(cohort_id: int):
@@ -506,6 +529,25 @@ def calendar(cohort_id: int):
     )
 
 
+@bp.get("/my/calendar.ics")
+@signed_in
+def my_calendar():
+    """The signed-in learner's own workshops, across their cohorts (the home page links to it)."""
+    from ..core.urls import external_url
+
+    body = service.learner_ics_calendar(
+        current_user.id, str(_("Tadrib — my workshops")), _locale(), external_url("content.dashboard")
+    )
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": "attachment; filename=tadrib-my-workshops.ics",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 # --- attendance --------------------------------------------------------------------------------------
 
 
@@ -592,6 +634,10 @@ def all_present(session_id: int):
     return redirect(url_for("cohorts.attendance", session_id=session.id))
 
 
+#: the languages a sign-in sheet is printed in
+SHEET_LANGUAGES = ("fr", "ar")
+
+
 @bp.get("/sessions/<int:session_id>/sheet.pdf")
 @roles_required("trainer", "admin")
 def sign_in_sheet(session_id: int):
@@ -599,20 +645,25 @@ def sign_in_sheet(session_id: int):
 
     session = _session(session_id)
     cohort = session.cohort
-    with force_locale(cohort.language):
+    # The trainer chooses the sheet's language (links on the attendance page); by default the cohort's.
+    language = request.args.get("lang")
+    if language not in SHEET_LANGUAGES:
+        language = cohort.language if cohort.language in SHEET_LANGUAGES else "fr"
+    with force_locale(language):
         html = render_template(
             "cohorts/sheet.html",
             session=session,
             cohort=cohort,
             people=service.learners(cohort),
             local=service.utc_to_local,
-            locale=cohort.language,
+            locale=language,
+            place=cohort.session_place(session.place, language),
         )
     pdf = html_to_pdf(html)
     return current_app.response_class(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename=sign-in-sheet-{session.id}.pdf"},
+        headers={"Content-Disposition": f"inline; filename=sign-in-sheet-{session.id}-{language}.pdf"},
     )
 
 

@@ -57,6 +57,7 @@ ENDPOINTS = {
     "content.catalogue": "signed_in",
     "certificates.mine": "signed_in",
     "cohorts.checkin_page": "signed_in",
+    "cohorts.my_calendar": "signed_in",  # only the signed-in person's own sessions (tests/cohorts/test_documents.py)
     "content.course": "course_quiz",
     "content.module": "course_quiz",
     "content.complete": "course_quiz",
@@ -80,6 +81,7 @@ ENDPOINTS = {
     "cohorts.warn_low_attendance": "cohort",
     "cohorts.walk_in": "cohort",
     "cohorts.import_people": "cohort",
+    "cohorts.import_template": "trainer",
     "cohorts.confirm_import": "cohort",
     "cohorts.cancel_import": "cohort",
     "cohorts.edit_session": "cohort",
