@@ -63,7 +63,10 @@ class Cohort(db.Model):
         cohort's venue (typed in one script), else the cohort's venue and city in the page's script."""
         if session_place and session_place.strip() not in (self.venue or "", self.venue_ar or ""):
             return session_place
-        return ", ".join(part for part in (self.venue_in(locale), self.city_in(locale)) if part)
+        venue, city = self.venue_in(locale) or "", self.city_in(locale) or ""
+        if city and city in venue:  # "Cour d'appel de Casablanca, salle de formation" names its city already
+            city = ""
+        return ("، " if locale == "ar" else ", ").join(part for part in (venue, city) if part)
 
 
 class Enrolment(db.Model):

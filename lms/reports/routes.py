@@ -348,11 +348,16 @@ def _programme_file(filters, masked, fmt, locale):
 
 def pdf_headers() -> dict:
     """The column headers of the report's tables, in the current language (a PDF repeats them on each page)."""
+
+    def heading(text) -> str:  # "inscrits" → "Inscrits" (a header starts with a capital; Arabic unchanged)
+        text = str(text)
+        return text[:1].upper() + text[1:]
+
     return {
         "profession": str(_("Profession")),
         "jurisdiction": str(_("Jurisdiction")),
         "gender": str(_("Gender")),
-        "columns": (str(_("enrolled")), str(_("trained")), str(_("certified"))),
+        "columns": tuple(heading(label) for label in (_("enrolled"), _("trained"), _("certified"))),
         "indicator": (str(_("Indicator")), str(_("Value"))),
     }
 
