@@ -25,13 +25,15 @@ lms/translations/%/LC_MESSAGES/messages.mo: lms/translations/%/LC_MESSAGES/messa
 	$(BIN)/pybabel compile -i $< -o $@
 
 ## run: set up, migrate, load courses and demo data (first time), serve on 127.0.0.1:$(PORT)
+## (a demo: LMS_DEMO=1; certificates issued by `demo load` and on the site print http://127.0.0.1:$(PORT))
+run: export LMS_DEMO := 1
+run: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask courses sync
 	$(BIN)/flask demo load --if-empty
 	@echo "Demo accounts: instance/demo-accounts.txt"
-	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} LMS_BASE_URL=$${LMS_BASE_URL:-http://127.0.0.1:$(PORT)} \
-		$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: setup lint

@@ -55,6 +55,7 @@ def app_env(instance: Path, database_url: str | None = None, **extra: str) -> di
         LMS_DEMO_PASSWORD=DEMO_PASSWORD,
         LMS_RATELIMIT_ENABLED="0",
         LMS_REQUEST_LOG="0",
+        LMS_BASE_URL="http://127.0.0.1",  # required outside a demo; printed only on certificates
         PYTHONUNBUFFERED="1",
     )
     if database_url:

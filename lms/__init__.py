@@ -25,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
         static_folder="static",
     )
     app.config.from_object(config)
+    _check_base_url(app)
     from .core.numbers import BoundedIntConverter
 
     # Every <int:...> in a route: a number beyond the database's integers is no page (404), not a 500.
@@ -58,6 +59,18 @@ class TadribFlask(Flask):
         if request and request.args.get("v"):
             return 365 * 24 * 3600
         return super().get_send_file_max_age(filename)
+
+
+def _check_base_url(app: Flask) -> None:
+    """Certificates print the verification address: in production it must be the public one, never a guess."""
+    from flask.helpers import get_debug_flag
+
+    if app.config.get("BASE_URL") or app.testing or app.debug or get_debug_flag() or app.config.get("DEMO"):
+        return
+    raise RuntimeError(
+        "LMS_BASE_URL is not set. Set it to the public address of this site (e.g. https://tadrib.example.ma): "
+        "certificates print it in their verification link and QR code. (`make run` sets it for the demo.)"
+    )
 
 
 def _check_instance_writable(app: Flask) -> None:

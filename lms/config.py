@@ -112,8 +112,13 @@ class Config:
 
     # Number of reverse proxies to trust for X-Forwarded-*; 0 = none (ProxyFix not installed).
     PROXY_FIX = _env_int("LMS_PROXY_FIX", 0)
-    # Absolute base URL for links in e-mails and QR codes when not in a request.
-    BASE_URL = _env("LMS_BASE_URL", "http://127.0.0.1:5000")
+    #: The public address people reach the app at (``https://tadrib.example.ma``): printed in certificates (their
+    #: verification URL and QR code) and in links of mails. Required in production (``create_app`` refuses to
+    #: start without it); only a demo (``LMS_DEMO``, set by ``make run``), debug or tests may go without, and
+    #: then the request's own host is used.
+    BASE_URL = _env("LMS_BASE_URL")
+    #: a demo on this machine (``make run``): the request's host may stand in for LMS_BASE_URL
+    DEMO = _env_bool("LMS_DEMO", False)
 
     COURSES_PATH = _env("LMS_COURSES_PATH", str(PROJECT_ROOT / "courses"))
     #: one JSON line per request on the "tadrib.requests" logger

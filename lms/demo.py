@@ -322,6 +322,8 @@ def _demo_cohorts(size: str) -> None:
         jurisdiction="rabat",
         city="Rabat",
         venue="Institut supérieur de la magistrature",
+        city_ar="الرباط",
+        venue_ar="المعهد العالي للقضاء",
         language="fr",
     )
     for user in magistrates:
@@ -409,6 +411,8 @@ def _demo_cohorts(size: str) -> None:
         jurisdiction="casablanca",
         city="Casablanca",
         venue="Cour d'appel de Casablanca, salle de formation",
+        city_ar="الدار البيضاء",
+        venue_ar="محكمة الاستئناف بالدار البيضاء، قاعة التكوين",
         language="ar",
     )
     for user in workers:

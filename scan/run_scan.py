@@ -325,6 +325,7 @@ def app_env(instance: Path, password: str, **extra: str) -> dict[str, str]:
         LMS_RATELIMIT_ENABLED="0",
         LMS_REQUIRE_TOTP="0",
         LMS_REQUEST_LOG="0",
+        LMS_BASE_URL="http://127.0.0.1",  # required outside a demo; printed only on certificates
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -46,6 +46,7 @@ def start_demo(instance: Path):
     config = TestConfig(f"sqlite:///{instance}/tadrib.sqlite3", str(instance))
     config.RATELIMIT_ENABLED = False
     config.TESTING = False
+    config.DEMO = True  # a demo: links from the request's host (no LMS_BASE_URL needed)
     app = create_app(config)
     app.config["RATELIMIT_ENABLED"] = False
     with app.app_context():

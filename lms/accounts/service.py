@@ -354,7 +354,9 @@ def _absolute(endpoint: str, **values) -> str:
 
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    base = urlsplit(current_app.config["BASE_URL"])
+    from ..core.urls import public_base_url
+
+    base = urlsplit(public_base_url())
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
 

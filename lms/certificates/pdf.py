@@ -227,6 +227,15 @@ def size_class(value: Any, long: int, longer: int, longest: int | None = None) -
     return "longer" if n > longer else "long" if n > long else ""
 
 
+def printed_number(value: Any, lang: str) -> Any:
+    """A number as the language writes it: ``18.0`` → "18", ``12.5`` → "12,5"; any other value as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    from ..i18n import format_number
+
+    return format_number(value, 1, locale=lang)
+
+
 def printable(value: Any) -> Any:
     """Every value the template prints, without bidirectional controls: an override in a name
     ("evil\u202eName gnp.exe") would reorder the printed text. The inputs remove them; this holds for what
@@ -249,6 +258,7 @@ def _jinja() -> jinja2.Environment:
         env.filters["group_code"] = group_code
         env.filters["text_dir"] = text_dir
         env.filters["size_class"] = size_class
+        env.filters["number"] = printed_number
         state["jinja"] = env
     return state["jinja"]
 

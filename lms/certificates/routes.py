@@ -232,6 +232,8 @@ def verify():
 def verify_code(code: str):
     # One indexed lookup whatever the code: a known and an unknown code cost the same.
     result = _verification(service.find_by_code(code))
+    if result["status"] == "unknown" and service.looks_like_serial(code):
+        result["hint"] = "serial_number"  # the serial was typed where the verification code goes
     wants_json = request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json"
     if wants_json:
         return jsonify(result), 200 if result["status"] != "unknown" else 404

@@ -7,6 +7,7 @@ download serves the stored file, re-rendered only when the template has changed 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,16 @@ def normalize_code(typed: str) -> str:
     """Accept what people type: lower case, spaces, dashes, and O/I/L for 0/1/1 (Crockford)."""
     cleaned = "".join(ch for ch in (typed or "").upper() if ch.isalnum())
     return cleaned.replace("O", "0").replace("I", "1").replace("L", "1")[: CODE_LENGTH + 4]
+
+
+#: a serial number as printed ("TDR-2026-000123"), once normalised like a code: "TDR2026000123"
+SERIAL_TYPED = re.compile(r"TDR\d{4}\d{1,12}")
+
+
+def looks_like_serial(typed: str) -> bool:
+    """Whether what was typed into the verification form is a certificate's serial number, not its code (the
+    two are printed side by side). Said from its shape alone: no serial is looked up (they are sequential)."""
+    return bool(SERIAL_TYPED.fullmatch(normalize_code(typed)))
 
 
 _TEMPLATE_HASH: dict = {}
@@ -295,8 +306,13 @@ def _printed(cohort: Cohort, user: User, issued: date) -> dict:
 
     course = cohort.course
     place = cohort.city or jurisdiction_name(cohort.jurisdiction, "fr") or ""
+    # The Arabic half names the place in Arabic: the cohort's Arabic city, else its jurisdiction's Arabic name
+    # (when no city is given), else the Latin name.
     place_ar = (
-        jurisdiction_name(cohort.jurisdiction, "ar") if cohort.jurisdiction and not cohort.city else (cohort.city or "")
+        cohort.city_ar
+        or (jurisdiction_name(cohort.jurisdiction, "ar") if cohort.jurisdiction and not cohort.city else "")
+        or cohort.city
+        or ""
     )
     issuer = {}
     for locale in ("fr", "ar"):
@@ -341,13 +357,19 @@ def labels() -> dict[str, dict[str, str]]:
 
 
 def verify_url(code: str) -> str:
-    from flask import has_request_context, url_for
+    """The address printed (and put in the QR code) on the certificate: at the site's public address
+    (LMS_BASE_URL; in a demo without it, the request's host), whatever host the issuing request came by."""
+    from ..core.urls import external_url
 
-    if has_request_context():
-        return url_for("certificates.verify_code", code=code, _external=True)
-    return current_app.config["BASE_URL"].rstrip("/") + current_app.url_map.bind("localhost").build(
-        "certificates.verify_code", {"code": code}
-    )
+    return external_url("certificates.verify_code", code=code)
+
+
+def rendering_key() -> str:
+    """What a stored PDF depends on besides its own data: the template and the public address it prints.
+    A stored file made with another template or another address is rendered again on download."""
+    from ..core.urls import public_base_url
+
+    return hashlib.sha256(f"{template_hash()}\n{public_base_url()}".encode()).hexdigest()
 
 
 def _storage() -> Path:
@@ -372,14 +394,14 @@ def render_and_store(certificate: Certificate) -> bytes:
     temporary.write_bytes(pdf)
     temporary.replace(path)  # atomic: a reader never sees half a file
     certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    certificate.template_hash = template_hash()
+    certificate.template_hash = rendering_key()
     return pdf
 
 
 def pdf_bytes(certificate: Certificate) -> bytes:
-    """The stored PDF; rendered again only if missing, altered, or made with an older template."""
+    """The stored PDF; rendered again only if missing, altered, or made with an older template or address."""
     path = _storage() / f"{certificate.serial}.pdf"
-    if path.exists() and certificate.template_hash == template_hash():
+    if path.exists() and certificate.template_hash == rendering_key():
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() == certificate.pdf_sha256:
             return data

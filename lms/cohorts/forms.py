@@ -37,6 +37,8 @@ class CohortForm(BaseForm):
     jurisdiction = SelectField(_l("Jurisdiction (court of appeal)"), validators=[Optional()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    city_ar = StringField(_l("City (Arabic script)"), validators=[Optional(), Length(max=100)])
+    venue_ar = StringField(_l("Venue (Arabic script)"), validators=[Optional(), Length(max=200)])
     language = SelectField(_l("Language of printed documents"))
     trainers = MultiCheckboxField(_l("Trainers"), coerce=int)
     require_modules = BooleanField(_l("All modules must be completed"), default=True)

@@ -35,6 +35,9 @@ class Cohort(db.Model):
     jurisdiction: Mapped[str | None] = mapped_column(String(40))
     city: Mapped[str | None] = mapped_column(String(100))
     venue: Mapped[str | None] = mapped_column(String(200))
+    #: the city and venue in Arabic script (Arabic pages and the Arabic half of certificates; else the Latin ones)
+    city_ar: Mapped[str | None] = mapped_column(String(100))
+    venue_ar: Mapped[str | None] = mapped_column(String(200))
     mode: Mapped[str] = mapped_column(String(16), default="in_person")
     #: language of printed material (sign-in sheets, certificates)
     language: Mapped[str] = mapped_column(String(5), default="fr")
@@ -49,6 +52,23 @@ class Cohort(db.Model):
 
     course: Mapped[Course] = relationship()
     trainers: Mapped[list[User]] = relationship(secondary=cohort_trainer, order_by="User.name_latin")
+
+    def city_in(self, locale: str) -> str | None:
+        """The city in the script of ``locale`` (Arabic when given, else the Latin name)."""
+        return (self.city_ar if locale == "ar" else None) or self.city or self.city_ar
+
+    def venue_in(self, locale: str) -> str | None:
+        return (self.venue_ar if locale == "ar" else None) or self.venue or self.venue_ar
+
+    def session_place(self, session_place: str | None, locale: str) -> str:
+        """Where a session takes place, for people: the session's own place when it has one other than the
+        cohort's venue (typed in one script), else the cohort's venue and city in the page's script."""
+        if session_place and session_place.strip() not in (self.venue or "", self.venue_ar or ""):
+            return session_place
+        venue, city = self.venue_in(locale) or "", self.city_in(locale) or ""
+        if city and city in venue:  # "Cour d'appel de Casablanca, salle de formation" names its city already
+            city = ""
+        return ("، " if locale == "ar" else ", ").join(part for part in (venue, city) if part)
 
 
 class Enrolment(db.Model):

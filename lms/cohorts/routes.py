@@ -26,7 +26,7 @@ from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
 from ..accounts.names import display_name, name_sort_key
 from ..content.models import Course, Module, ModuleText
-from ..core.access import public, roles_required
+from ..core.access import public, roles_required, signed_in
 from ..core.forms import safe_next_url
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
@@ -140,6 +140,8 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
             jurisdiction=form.jurisdiction.data or None,
             city=(form.city.data or "").strip() or None,
             venue=(form.venue.data or "").strip() or None,
+            city_ar=(form.city_ar.data or "").strip() or None,
+            venue_ar=(form.venue_ar.data or "").strip() or None,
             language=form.language.data,
             excused_absences=form.excused_absences.data,
             completion={
@@ -555,6 +557,25 @@ def calendar(cohort_id: int):
     )
 
 
+@bp.get("/my/calendar.ics")
+@signed_in
+def my_calendar():
+    """The signed-in learner's own workshops, across their cohorts (the home page links to it)."""
+    from ..core.urls import external_url
+
+    body = service.learner_ics_calendar(
+        current_user.id, str(_("Tadrib — my workshops")), _locale(), external_url("content.dashboard")
+    )
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": "attachment; filename=tadrib-my-workshops.ics",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 # --- attendance --------------------------------------------------------------------------------------
 
 
@@ -641,6 +662,10 @@ def all_present(session_id: int):
     return redirect(url_for("cohorts.attendance", session_id=session.id))
 
 
+#: the languages a sign-in sheet is printed in
+SHEET_LANGUAGES = ("fr", "ar")
+
+
 @bp.get("/sessions/<int:session_id>/sheet.pdf")
 @roles_required("trainer", "admin")
 def sign_in_sheet(session_id: int):
@@ -648,7 +673,11 @@ def sign_in_sheet(session_id: int):
 
     session = _session(session_id)
     cohort = session.cohort
-    with force_locale(cohort.language):
+    # The trainer chooses the sheet's language (links on the attendance page); by default the cohort's.
+    language = request.args.get("lang")
+    if language not in SHEET_LANGUAGES:
+        language = cohort.language if cohort.language in SHEET_LANGUAGES else "fr"
+    with force_locale(language):
         html = render_template(
             "cohorts/sheet.html",
             session=session,
@@ -656,13 +685,14 @@ def sign_in_sheet(session_id: int):
             # ordered by the name printed first: the Arabic one on an Arabic sheet
             people=sorted(service.learners(cohort), key=lambda u: name_sort_key(u, cohort.language)),
             local=service.utc_to_local,
-            locale=cohort.language,
+            locale=language,
+            place=cohort.session_place(session.place, language),
         )
     pdf = html_to_pdf(html)
     return current_app.response_class(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename=sign-in-sheet-{session.id}.pdf"},
+        headers={"Content-Disposition": f"inline; filename=sign-in-sheet-{session.id}-{language}.pdf"},
     )
 
 

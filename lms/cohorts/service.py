@@ -639,11 +639,12 @@ def message_learner(cohort: Cohort, learner: User, actor, subject: str, body: st
     )
 
 
-def ics_calendar(cohort: Cohort, base_url: str) -> bytes:
-    """The cohort's sessions as an iCalendar file (RFC 5545), times in UTC, written by the ``icalendar``
-    library: it escapes every text value (a CR or LF in a title cannot start a line of its own, so cannot
-    add a component such as a VALARM) and folds lines at 75 octets. Titles and places are one line, without
-    bidirectional controls, whatever was stored."""
+def _ics(name: str, events: list[tuple[WorkshopSession, str, str]], base_url: str) -> bytes:
+    """Sessions as an iCalendar file (RFC 5545), times in UTC, written by the ``icalendar`` library: it
+    escapes every text value (a CR or LF in a title cannot start a line of its own, so cannot add a component
+    such as a VALARM) and folds lines at 75 octets. Titles and places are one line, without bidirectional
+    controls, whatever was stored. ``events``: (session, place, description); a session keeps one UID in
+    every calendar it is in (the trainer's and each learner's)."""
     from icalendar import Calendar, Event
 
     def utc(moment: datetime) -> datetime:
@@ -654,8 +655,8 @@ def ics_calendar(cohort: Cohort, base_url: str) -> bytes:
     calendar.add("prodid", "-//Tadrib//Cohort calendar//FR")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", clean_line(cohort.title))
-    for session in sessions_of(cohort):
+    calendar.add("x-wr-calname", clean_line(name))
+    for session, place, description in events:
         uid = hashlib.sha256(f"{session.id}:{session.checkin_secret[:8]}".encode()).hexdigest()[:24]
         event = Event()
         event.add("uid", f"{uid}@tadrib")
@@ -663,10 +664,46 @@ def ics_calendar(cohort: Cohort, base_url: str) -> bytes:
         event.add("dtstart", utc(session.starts_at))
         event.add("dtend", utc(session.ends_at))
         event.add("summary", clean_line(session.title))
-        event.add("location", clean_line(session.place or cohort.venue or ""))
+        event.add("location", clean_line(place or ""))
+        if description:
+            event.add("description", clean_line(description))
         event.add("url", base_url)
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def ics_calendar(cohort: Cohort, base_url: str) -> bytes:
+    """The cohort's sessions as an iCalendar file (see ``_ics``)."""
+    return _ics(cohort.title, [(s, s.place or cohort.venue or "", "") for s in sessions_of(cohort)], base_url)
+
+
+def _learner_sessions(user_id: int):
+    """Sessions of the cohorts ``user_id`` is enrolled in (archived cohorts left out), with their cohort."""
+    return (
+        select(WorkshopSession, Cohort)
+        .join(Cohort, Cohort.id == WorkshopSession.cohort_id)
+        .join(Enrolment, and_(Enrolment.cohort_id == Cohort.id, Enrolment.user_id == user_id))
+        .where(Cohort.is_archived.is_(False))
+    )
+
+
+def next_session_for(user_id: int, now: datetime | None = None) -> tuple[WorkshopSession, Cohort] | None:
+    """The learner's next workshop (or the one under way), with its cohort: one query, whatever the number of
+    cohorts and sessions."""
+    row = db.session.execute(
+        _learner_sessions(user_id)
+        .where(WorkshopSession.ends_at > (now or utcnow()))
+        .order_by(WorkshopSession.starts_at, WorkshopSession.id)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def learner_ics_calendar(user_id: int, name: str, locale: str, base_url: str) -> bytes:
+    """A learner's own workshops, across their cohorts, as an iCalendar file: only the sessions of cohorts they
+    are enrolled in. Places in the learner's language's script where the cohort has them."""
+    rows = db.session.execute(_learner_sessions(user_id).order_by(WorkshopSession.starts_at, WorkshopSession.id)).all()
+    return _ics(name, [(s, c.session_place(s.place, locale), c.title) for s, c in rows], base_url)
 
 
 def enrolment_counts(cohort_ids: list[int]) -> dict[int, int]:

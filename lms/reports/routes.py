@@ -359,6 +359,22 @@ def _programme_file(filters, masked, fmt, locale):
     )
 
 
+def pdf_headers() -> dict:
+    """The column headers of the report's tables, in the current language (a PDF repeats them on each page)."""
+
+    def heading(text) -> str:  # "inscrits" → "Inscrits" (a header starts with a capital; Arabic unchanged)
+        text = str(text)
+        return text[:1].upper() + text[1:]
+
+    return {
+        "profession": str(_("Profession")),
+        "jurisdiction": str(_("Jurisdiction")),
+        "gender": str(_("Gender")),
+        "columns": tuple(heading(label) for label in (_("enrolled"), _("trained"), _("certified"))),
+        "indicator": (str(_("Indicator")), str(_("Value"))),
+    }
+
+
 def programme_pdf(filters, masked: bool) -> bytes:
     """The report in French and Arabic, side by side page after page."""
     from ..core.pdf import html_to_pdf
@@ -368,5 +384,6 @@ def programme_pdf(filters, masked: bool) -> bytes:
         with force_locale(locale):
             parts[locale] = _report_context(filters, masked, locale)
             parts[locale]["period"] = (format_date(filters.start, "long"), format_date(filters.end, "long"))
+            parts[locale]["headers"] = pdf_headers()
     html = render_template("reports/programme_pdf.html", parts=parts)
     return html_to_pdf(html)

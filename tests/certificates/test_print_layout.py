@@ -236,6 +236,13 @@ def test_programme_report_pdf_keeps_every_word_on_the_page(app):
             "period": ("1 janvier 2000", "31 décembre 2036"),
         }
     with app.test_request_context():
+        from flask_babel import force_locale
+
+        from lms.reports.routes import pdf_headers
+
+        for locale in ("fr", "ar"):
+            with force_locale(locale):
+                parts[locale]["headers"] = pdf_headers()
         data = html_to_pdf(render_template("reports/programme_pdf.html", parts=parts))
     assert "juridictioninconnue" in "".join(w["text"] for _n, w, _s in words(data))
     assert outside_page(data, margin=5 / 25.4 * 72) == []

@@ -50,6 +50,7 @@ ENDPOINTS = {
     "content.catalogue": "signed_in",
     "certificates.mine": "signed_in",
     "cohorts.checkin_page": "signed_in",
+    "cohorts.my_calendar": "signed_in",  # only the signed-in person's own sessions (tests/cohorts/test_documents.py)
     "content.course": "course_quiz",
     "content.module": "course_quiz",
     "content.complete": "course_quiz",
@@ -73,9 +74,9 @@ ENDPOINTS = {
     "cohorts.warn_low_attendance": "cohort",
     "cohorts.walk_in": "cohort",
     "cohorts.import_people": "cohort",
+    "cohorts.import_template": "trainer",
     "cohorts.confirm_import": "cohort",
     "cohorts.cancel_import": "cohort",
-    "cohorts.import_template": "trainer",
     "cohorts.message_learner": "cohort",
     "cohorts.edit_session": "cohort",
     "cohorts.calendar": "cohort",
