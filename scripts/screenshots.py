@@ -115,7 +115,10 @@ def pages_to_visit(app) -> dict[str, list[tuple[str, str]]]:
             learner.email: learner_pages,
             trainer.email: [
                 ("home", "/"),
+                ("cohort", f"/cohorts/{cohort.id}"),
                 ("cohort-dashboard", f"/cohorts/{cohort.id}/dashboard"),
+                ("cohort-learner", f"/cohorts/{cohort.id}/learners/{learner.id}"),
+                ("cohort-import", f"/cohorts/{cohort.id}/import"),
                 ("attendance", f"/sessions/{session.id}/attendance"),
                 ("checkin-screen", f"/sessions/{session.id}/checkin-screen"),
                 ("certificates", f"/cohorts/{cohort.id}/certificates"),

@@ -15,7 +15,6 @@ import csv
 import io
 import posixpath
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from xml.parsers import expat  # nosec B407 - DTDs are refused, parts are bounded, text is counted
@@ -23,6 +22,7 @@ from xml.parsers import expat  # nosec B407 - DTDs are refused, parts are bounde
 from email_validator import EmailNotValidError, validate_email
 
 from ..core.forms import clean_line
+from .vocabulary import JurisdictionNames, column_of, gender_of, is_arabic_only, is_latin_only, profession_of
 
 #: people in one file (the header row excepted)
 MAX_ROWS = 2000
@@ -42,101 +42,6 @@ MAX_XLSX_RATIO = 100
 MAX_CELLS_PER_ROW = 1024
 MAX_ROW_NUMBER = 2 * MAX_ROWS
 
-HEADER_ALIASES = {
-    "email": {
-        "email",
-        "e-mail",
-        "mail",
-        "courriel",
-        "adresse electronique",
-        "adresse e-mail",
-        "البريد الالكتروني",
-        "البريد الإلكتروني",
-        "البريد",
-    },
-    "name_latin": {
-        "name",
-        "name_latin",
-        "nom",
-        "nom complet",
-        "nom et prenom",
-        "nom (latin)",
-        "full name",
-        "name (latin)",
-    },
-    "name_arabic": {
-        "name_arabic",
-        "nom arabe",
-        "nom (arabe)",
-        "name (arabic)",
-        "arabic name",
-        "الاسم",
-        "الاسم الكامل",
-        "الاسم بالعربية",
-    },
-    "profession": {"profession", "fonction", "metier", "المهنة", "الوظيفة"},
-    "jurisdiction": {
-        "jurisdiction",
-        "juridiction",
-        "cour d'appel",
-        "cour d appel",
-        "court of appeal",
-        "الدائرة القضائية",
-        "محكمة الاستئناف",
-    },
-    "gender": {"gender", "genre", "sexe", "الجنس", "النوع"},
-}
-PROFESSION_ALIASES = {
-    "magistrate-judge": {
-        "magistrate-judge",
-        "juge",
-        "magistrat du siege",
-        "magistrat (juge)",
-        "judge",
-        "قاض",
-        "قاضي",
-        "قاضي الحكم",
-        "قضاء الحكم",
-        "قاض (قضاء الحكم)",
-    },
-    "magistrate-prosecutor": {
-        "magistrate-prosecutor",
-        "procureur",
-        "substitut",
-        "magistrat du parquet",
-        "magistrat (parquet)",
-        "prosecutor",
-        "وكيل الملك",
-        "نائب وكيل الملك",
-        "النيابة العامة",
-        "قاض (النيابة العامة)",
-    },
-    "social-worker": {
-        "social-worker",
-        "assistant social",
-        "assistante sociale",
-        "assistant(e) social(e)",
-        "social worker",
-        "مساعد اجتماعي",
-        "مساعدة اجتماعية",
-        "مساعد(ة) اجتماعي(ة)",
-    },
-    "clerk": {"clerk", "greffier", "greffiere", "court clerk", "كاتب الضبط", "كاتبة الضبط"},
-    "police": {"police", "gendarmerie", "officier de police judiciaire", "شرطة", "درك", "الشرطة القضائية"},
-    "other": {"other", "autre", "أخرى", "آخر"},
-}
-GENDER_ALIASES = {
-    "female": {"f", "female", "femme", "feminin", "woman", "أنثى", "انثى", "امرأة"},
-    "male": {"m", "h", "male", "homme", "masculin", "man", "ذكر", "رجل"},
-}
-
-
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", str(text or "").strip().lower())
-    text = "".join(c for c in text if not unicodedata.combining(c) or "\u0600" <= c <= "\u06ff")
-    text = text.replace("’", "'").replace("_", " ")
-    return re.sub(r"\s+", " ", text)
-
 
 @dataclass
 class ImportRow:
@@ -147,9 +52,14 @@ class ImportRow:
     profession: str | None = None
     jurisdiction: str | None = None
     gender: str | None = None
+    #: what keeps the row out: "email", "name", "name_latin", "name_long"
     errors: list[str] = field(default_factory=list)
+    #: what was left empty, the row being kept: (column, "unknown" or "ambiguous", the value as written)
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
     #: set by the service: new, existing, enrolled, duplicate, error
     status: str = ""
+    #: set by the service for a duplicate: the line of the row it repeats
+    duplicate_of: int | None = None
 
 
 class ImportFileError(Exception):
@@ -439,36 +349,57 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    mapping = {}
+    """Column -> index, from the titles of the first row (the first title naming a column wins)."""
+    mapping: dict[str, int] = {}
     for index, title in enumerate(header):
-        key = fold(title)
-        for column, aliases in HEADER_ALIASES.items():
-            if key in {fold(a) for a in aliases} and column not in mapping:
-                mapping[column] = index
+        column = column_of(title)
+        if column and column not in mapping:
+            mapping[column] = index
     return mapping
 
 
-def _lookup(value: str, aliases: dict[str, set[str]]) -> str | None:
-    key = fold(value)
-    for code, names in aliases.items():
-        if key == code or key in {fold(n) for n in names}:
-            return code
-    return None
+_EMAIL_IN_BRACKETS = re.compile(r"<([^<>]+@[^<>]+)>")
+
+
+def _email(text: str) -> str:
+    """An address as lists hold it: "mailto:", "Name <address>", spaces (even inside), any case."""
+    bracketed = _EMAIL_IN_BRACKETS.search(text)
+    text = bracketed.group(1) if bracketed else text
+    text = re.sub(r"\s+", "", text).lower()
+    return text.removeprefix("mailto:")
+
+
+def _names(cell) -> tuple[str, str]:
+    """(Latin name, Arabic name): from a name column, or first and family names, each in its own script
+    whatever column it was typed in."""
+    latin, arabic = cell("name_latin"), cell("name_arabic")
+    first, last = cell("first_name"), cell("last_name")
+    if first or last:
+        # "Prénom" beside "Nom": the name column holds the family name
+        family = last or latin
+        latin = " ".join(part for part in (first, family) if part)
+    if is_arabic_only(latin) and (not arabic or is_latin_only(arabic)):
+        latin, arabic = arabic, latin
+    elif is_latin_only(arabic) and not latin:
+        latin, arabic = arabic, ""
+    return re.sub(r"\s+", " ", latin).strip(), re.sub(r"\s+", " ", arabic).strip()
 
 
 def parse_enrolment_file(filename: str, data: bytes, jurisdictions: list[dict]) -> list[ImportRow]:
-    """Rows with their fields normalised and their own errors (file-level problems raise ImportFileError)."""
+    """Rows with their fields normalised, their own errors (the row is left out) and warnings (an optional
+    value not understood: the row is kept with that field empty). File-level problems raise ImportFileError."""
     table = [row for row in read_table(filename, data)]
     while table and not any(cell.strip() for cell in table[0]):
         table.pop(0)
     if not table:
         raise ImportFileError("empty")
     columns = _columns(table[0])
-    if "email" not in columns or "name_latin" not in columns:
+    if "email" not in columns or not columns.keys() & {"name_latin", "name_arabic", "first_name", "last_name"}:
         raise ImportFileError("header")
     if sum(1 for row in table[1:] if row) > MAX_ROWS:  # the readers stop sooner; a safety net
         raise ImportFileError("too_many")
-    jurisdiction_aliases = {j["code"]: {j["code"], j["fr"], j["ar"]} for j in jurisdictions}
+    places = JurisdictionNames(jurisdictions)
+    readers = {"profession": profession_of, "jurisdiction": places.match, "gender": gender_of}
     rows = []
     for offset, raw in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in raw):
@@ -479,30 +410,23 @@ def parse_enrolment_file(filename: str, data: bytes, jurisdictions: list[dict]) 
             return clean_line(raw[index]) if index is not None and index < len(raw) else ""
 
         row = ImportRow(line=offset)
-        email = cell("email").lower()
+        email = _email(cell("email"))
         try:
             row.email = validate_email(email, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
             row.email = email
             row.errors.append("email")
-        row.name_latin = re.sub(r"\s+", " ", cell("name_latin"))
-        row.name_arabic = re.sub(r"\s+", " ", cell("name_arabic"))
+        row.name_latin, row.name_arabic = _names(cell)
         if not row.name_latin:
-            row.errors.append("name")
+            row.errors.append("name_latin" if row.name_arabic else "name")
         if len(row.name_latin) > 120 or len(row.name_arabic) > 120:
             row.errors.append("name_long")
-        if cell("profession"):
-            row.profession = _lookup(cell("profession"), PROFESSION_ALIASES)
-            if row.profession is None:
-                row.errors.append("profession")
-        if cell("jurisdiction"):
-            row.jurisdiction = _lookup(cell("jurisdiction"), jurisdiction_aliases)
-            if row.jurisdiction is None:
-                row.errors.append("jurisdiction")
-        if cell("gender"):
-            row.gender = _lookup(cell("gender"), GENDER_ALIASES)
-            if row.gender is None:
-                row.errors.append("gender")
+        for column, read in readers.items():
+            written = cell(column)
+            value, problem = read(written)
+            setattr(row, column, value)
+            if problem:
+                row.warnings.append((column, problem, written))
         rows.append(row)
     return rows
 

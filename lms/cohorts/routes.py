@@ -25,8 +25,9 @@ from ..accounts import service as accounts
 from ..accounts.forms import ConfirmForm, InviteLearnerForm
 from ..accounts.models import User
 from ..accounts.names import display_name, name_sort_key
-from ..content.models import Course, Module, ModuleText
-from ..core.access import public, roles_required, signed_in
+from ..content import service as content
+from ..content.models import Course, Module
+from ..core.access import public, roles_required
 from ..core.forms import safe_next_url
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
@@ -37,6 +38,7 @@ from .forms import CheckinForm, CohortForm, ImportForm, MessageForm, SessionForm
 from .importing import ImportFileError, neutralize_cell, parse_enrolment_file
 from .models import STATUSES, Cohort, Enrolment, WorkshopSession
 from .service import CohortError
+from .vocabulary import city_name
 
 IMPORT_ERRORS = {
     "encoding": lambda: _('The file is not UTF-8 text. In Excel, save it as "CSV UTF-8" or as .xlsx.'),
@@ -56,11 +58,31 @@ IMPORT_ERRORS = {
 ROW_ERRORS = {
     "email": lambda: _("invalid e-mail address"),
     "name": lambda: _("name missing"),
+    "name_latin": lambda: _("no name in Latin script (it is printed on the certificate)"),
     "name_long": lambda: _("name too long"),
     "profession": lambda: _("unknown profession"),
     "jurisdiction": lambda: _("unknown jurisdiction"),
     "gender": lambda: _("unknown gender"),
 }
+#: an optional value the import did not understand: the row is kept with the field empty
+ROW_WARNINGS = {
+    ("profession", "unknown"): lambda: _("not recognised: the profession is left empty."),
+    ("profession", "ambiguous"): lambda: _(
+        "a judge or a prosecutor? The profession is left empty: the person can choose it in their profile."
+    ),
+    ("jurisdiction", "unknown"): lambda: _("not recognised: the jurisdiction is left empty."),
+    ("jurisdiction", "ambiguous"): lambda: _("names more than one court of appeal: the jurisdiction is left empty."),
+    ("gender", "unknown"): lambda: _("not recognised: the gender is left empty."),
+}
+
+
+def _accepted_values() -> dict[str, str]:
+    """What the import understands, column by column, as the preview lists it in the page's language."""
+    return {
+        "profession": ", ".join(str(label) for label in accounts.profession_labels().values()),
+        "jurisdiction": ", ".join(city_name(entry, _locale()) for entry in accounts.jurisdictions()),
+        "gender": ", ".join(str(label) for label in accounts.gender_labels().values()),
+    }
 
 
 def _locale() -> str:
@@ -406,6 +428,9 @@ def import_people(cohort_id: int):
         token=token,
         problem=problem,
         row_errors=ROW_ERRORS,
+        row_warnings=ROW_WARNINGS,
+        accepted=_accepted_values() if rows else {},
+        gender_labels=accounts.gender_labels,
         confirm=ConfirmForm(),
         preview_hours=int(previews.max_age_seconds() // 3600),
     )
@@ -477,17 +502,8 @@ def cancel_import(cohort_id: int):
 
 def _module_titles(modules: list[Module]) -> list[tuple[Module, str]]:
     """Each module with its title in the page's language (French when it has none), in one query."""
-    locale = str(get_locale() or "fr")
-    titles: dict[int, str] = {}
-    if modules:
-        for module_id, text_locale, title in db.session.execute(
-            select(ModuleText.module_id, ModuleText.locale, ModuleText.title).where(
-                ModuleText.module_id.in_([m.id for m in modules]), ModuleText.locale.in_([locale, "fr"])
-            )
-        ):
-            if text_locale == locale or module_id not in titles:
-                titles[module_id] = title
-    return [(m, titles.get(m.id, m.slug)) for m in modules]
+    titles = content.module_titles(modules, str(get_locale() or "fr"))
+    return [(m, titles[m.id]) for m in modules]
 
 
 def _session_form(cohort: Cohort, session: WorkshopSession | None = None) -> SessionForm:

@@ -170,7 +170,9 @@ def unenrol(cohort: Cohort, user_id: int, actor) -> None:
 
 
 def classify_rows(cohort: Cohort, rows: list[ImportRow]) -> list[ImportRow]:
-    """Give each row its status: error, duplicate (in the file), new, existing (user), enrolled. Two queries."""
+    """Give each row its status: duplicate (of an earlier row of the file, by e-mail whatever its case: the
+    row says which), error, new, existing (user), enrolled. A row kept with warnings (an optional value left
+    empty) is new, existing or enrolled like any other. Two queries."""
     emails = [r.email for r in rows if not r.errors]
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))} if emails else {}
     enrolled = (
@@ -184,19 +186,22 @@ def classify_rows(cohort: Cohort, rows: list[ImportRow]) -> list[ImportRow]:
         if emails
         else set()
     )
-    seen = set()
+    first_line: dict[str, int] = {}  # e-mail -> the line of the row kept for it
     for row in rows:
+        row.duplicate_of = None
+        if "email" not in row.errors and row.email.lower() in first_line:
+            row.status, row.duplicate_of = "duplicate", first_line[row.email.lower()]
+            continue
         if row.errors:
             row.status = "error"
-        elif row.email in seen:
-            row.status = "duplicate"
-        elif row.email in enrolled:
+            continue
+        first_line[row.email.lower()] = row.line
+        if row.email in enrolled:
             row.status = "enrolled"
         elif row.email in users:
             row.status = "existing"
         else:
             row.status = "new"
-        seen.add(row.email)
     return rows
 
 

@@ -454,3 +454,26 @@ def current_quiz(module_id: int) -> QuizVersion | None:
     return db.session.scalar(
         select(QuizVersion).where(QuizVersion.module_id == module_id, QuizVersion.is_current.is_(True))
     )
+
+
+def module_titles(modules, locale: str) -> dict[int, str]:
+    """Module id -> its title in ``locale`` (French when the module has none in it; its slug when it has no
+    text at all), in one query."""
+    ids = [m.id for m in modules]
+    titles: dict[int, str] = {}
+    if ids:
+        for module_id, text_locale, title in db.session.execute(
+            select(ModuleText.module_id, ModuleText.locale, ModuleText.title).where(
+                ModuleText.module_id.in_(ids), ModuleText.locale.in_({locale, "fr"})
+            )
+        ):
+            if text_locale == locale or module_id not in titles:
+                titles[module_id] = title
+    return {m.id: titles.get(m.id, m.slug) for m in modules}
+
+
+def short_title(title: str) -> str:
+    """A title without its subtitle: "Le Protocole de Palerme : origine, architecture…" -> "Le Protocole de
+    Palerme" (the same in Arabic, whose colon has no space before it)."""
+    head = title.split(":", 1)[0].strip()
+    return head or title

@@ -14,6 +14,7 @@ from ..accounts.models import User
 from ..cohorts import service as cohorts
 from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
+from ..content import service as content
 from ..core.access import roles_required
 from ..core.forms import clamp_date
 from ..core.numbers import arg_number, whole_number
@@ -98,10 +99,13 @@ def cohort_dashboard(cohort_id: int):
                     charts.histogram(values, _("Distribution of grades, in percent"), rtl=rtl),
                 )
             )
+    titles = content.module_titles(board.modules, str(get_locale() or "fr"))
     return render_template(
         "reports/cohort_dashboard.html",
         cohort=cohort,
         board=board,
+        module_titles=titles,
+        short_titles={module_id: content.short_title(title) for module_id, title in titles.items()},
         rows=board.rows,
         flag_labels=FLAG_LABELS,
         explain=cohorts.explain_attendance,
@@ -144,10 +148,15 @@ def learner_detail(cohort_id: int, user_id: int):
         .order_by(Attempt.module_id, Attempt.number)
     ).all()
     marks = board.attendance_info["marks"].get(user_id, {})
+    by_module: dict[int, list] = {}
+    for attempt in attempts:
+        by_module.setdefault(attempt.module_id, []).append(attempt)
     return render_template(
         "reports/learner.html",
         cohort=cohort,
         board=board,
+        module_titles=content.module_titles(board.modules, str(get_locale() or "fr")),
+        attempts_by_module=by_module,
         row=row,
         attempts=attempts,
         marks=marks,

@@ -75,8 +75,18 @@ def test_messy_csv_is_understood():
     assert karim.jurisdiction == "fes" and karim.gender == "male" and not karim.errors
     assert by_line[3].profession == "magistrate-prosecutor" and by_line[3].gender == "female"
     assert by_line[4].errors == ["email"]
-    assert by_line[6].errors == ["name"] and by_line[6].profession == "social-worker"
-    assert set(by_line[7].errors) == {"profession", "jurisdiction", "gender"}
+    assert by_line[6].errors == ["name_latin"] and by_line[6].profession == "social-worker"
+    # Unknown optional values: the row is kept, the fields empty, each flagged with what was written.
+    assert not by_line[7].errors and (by_line[7].profession, by_line[7].jurisdiction, by_line[7].gender) == (
+        None,
+        None,
+        None,
+    )
+    assert by_line[7].warnings == [
+        ("profession", "unknown", "astronaute"),
+        ("jurisdiction", "unknown", "Atlantis"),
+        ("gender", "unknown", "x"),
+    ]
     assert 8 not in by_line  # an empty row is skipped
     assert len(rows) == 7 and by_line[9].email == "=cmd|calc@example.org"
 
@@ -127,7 +137,7 @@ def test_import_preview_writes_nothing_then_confirm_then_reimport_is_noop(app, c
         content_type="multipart/form-data",
     )
     html = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and "invalid e-mail address" in html and "duplicate in the file" in html
+    assert preview.status_code == 200 and "invalid e-mail address" in html and "duplicate of line 2" in html
     assert "كريم الإدريسي" in html
     assert db.session.scalar(select(func.count(User.id))) == users_before
     assert db.session.scalar(select(func.count(Enrolment.id))) == 0
@@ -136,8 +146,13 @@ def test_import_preview_writes_nothing_then_confirm_then_reimport_is_noop(app, c
     assert done.status_code == 302
     enrolled = db.session.scalars(select(User.email).join(Enrolment, Enrolment.user_id == User.id)).all()
     # "=cmd|calc@example.org" is a valid address: accepted, and neutralised in every export.
-    assert sorted(enrolled) == ["=cmd|calc@example.org", "fatima@example.org", "karim.idrissi@example.org"]
-    assert len(outbox(app)) == 3  # invitations
+    assert sorted(enrolled) == [
+        "=cmd|calc@example.org",
+        "fatima@example.org",
+        "houda@example.org",  # kept: her unknown profession, jurisdiction and gender are left empty
+        "karim.idrissi@example.org",
+    ]
+    assert len(outbox(app)) == 4  # invitations
     # Re-import: nothing changes.
     again = client.post_form(
         f"/cohorts/{cohort.id}/import",
@@ -145,7 +160,7 @@ def test_import_preview_writes_nothing_then_confirm_then_reimport_is_noop(app, c
         content_type="multipart/form-data",
     )
     assert "Nothing to import" in again.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(Enrolment.id))) == 3
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 4
 
 
 def test_bad_upload_gets_a_clear_message(client, trainer, cohort):

@@ -162,7 +162,7 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     expect(preview.locator("tr.row-error")).to_have_count(1)
     expect(preview.locator("tr.row-error")).to_contain_text(bad[0])
     for email, _latin, arabic, _profession, _jurisdiction in people:
-        expect(preview.locator("tr.row-new", has_text=email).locator('td[lang="ar"]')).to_have_text(arabic)
+        expect(preview.locator("tr.row-new", has_text=email).locator('[lang="ar"]')).to_have_text(arabic)
     assert user_ids_by_email(live_server, [p[0] for p in people]) == {}, "the preview wrote accounts"
     shot(page, "import-preview")
     click_and_wait(page, page.locator(f'main form[action="/cohorts/{cohort}/import/confirm"] button[type=submit]'))
