@@ -27,7 +27,7 @@ from ..accounts.models import User
 from ..accounts.names import display_name, name_sort_key
 from ..content import service as content
 from ..content.models import Course, Module
-from ..core.access import public, roles_required
+from ..core.access import public, roles_required, signed_in
 from ..core.forms import safe_next_url
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
