@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .importing import HEADER_ALIASES, fold
+from .vocabulary import HEADER_ALIASES, fold
 
 COLUMNS = ("email", "name_latin", "name_arabic", "profession", "jurisdiction", "gender")
 #: preferred header names per language, best first; the French ones are the fallback
