@@ -21,7 +21,7 @@ from ..core.database import write_transaction
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
-from . import grading
+from . import grading, signals
 from .models import IN_PROGRESS, SUBMITTED, Answer, Attempt
 
 
@@ -29,19 +29,12 @@ class QuizError(Exception):
     """A rule refused the action; ``str(error)`` is a translated message."""
 
 
-#: Functions ``(user_id, module_id) -> cohort id | None``: the cohort under which a learner works on a quiz
-#: now (registered by the cohorts domain). An attempt records it at start: the work belongs to that cohort.
-COHORT_RESOLVERS: list = []
-#: Functions ``(cohort_id, version) -> dict`` returning settings that override the quiz file for the attempts
-#: made under a cohort (a trainer's per-cohort pass mark, attempts or time limit). Registered by the cohorts domain.
-SETTINGS_OVERRIDES: list = []
 OVERRIDABLE = ("pass_mark", "max_attempts", "time_limit_minutes")
 
 
 def working_cohort(user_id: int, module_id: int) -> int | None:
     """The cohort under which ``user_id`` works on the quiz of ``module_id`` now (None: no cohort)."""
-    for resolve in COHORT_RESOLVERS:
-        cohort_id = resolve(user_id, module_id)
+    for _receiver, cohort_id in signals.working_cohort.send(user_id, module_id=module_id):
         if cohort_id is not None:
             return cohort_id
     return None
@@ -50,11 +43,11 @@ def working_cohort(user_id: int, module_id: int) -> int | None:
 def cohort_settings(version: QuizVersion, cohort_id: int | None) -> dict:
     """The quiz file's settings, with the overrides of ``cohort_id`` applied (none when it is None)."""
     base = version.definition["settings"]
-    if cohort_id is None or not SETTINGS_OVERRIDES:
+    if cohort_id is None or not signals.quiz_settings.receivers:
         return base
     merged = dict(base)
-    for override in SETTINGS_OVERRIDES:
-        for key, value in (override(cohort_id, version) or {}).items():
+    for _receiver, overrides in signals.quiz_settings.send(cohort_id, version=version):
+        for key, value in (overrides or {}).items():
             if key in OVERRIDABLE:
                 merged[key] = value
     return merged

@@ -1,0 +1,17 @@
+"""The quizzes domain's signals have their receivers once the app is built (a forgotten connection fails here)."""
+
+from blinker import ANY, Signal
+
+from lms.cohorts import service as cohorts
+from lms.quizzes import signals
+
+
+def test_an_attempt_finds_its_cohort_and_the_cohort_settings(app):
+    assert list(signals.working_cohort.receivers_for(ANY)) == [cohorts.working_cohort_id]
+    assert list(signals.quiz_settings.receivers_for(ANY)) == [cohorts._cohort_quiz_overrides]
+
+
+def test_no_quizzes_signal_is_left_unconnected(app):
+    declared = [value for value in vars(signals).values() if isinstance(value, Signal)]
+    assert declared, "quizzes/signals.py declares no signal"
+    assert [s.name for s in declared if not s.receivers] == []
