@@ -365,10 +365,12 @@ def with_standings(user, progresses: list[CourseProgress], with_attendance: bool
 
 
 def course_by_slug(slug: str) -> Course | None:
+    """The course with this slug (None: no such course)."""
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
 
 def course_progress(user, course: Course, locale: str) -> CourseProgress:
+    """The learner's progress in one course, module by module, with their standing against its certificate."""
     progress = CourseProgress(course, _progress_rows(user.id, locale, [course.id]).get(course.id, []))
     return with_standings(user, [progress])[0]
 
@@ -435,6 +437,7 @@ def _progress(user_id: int, module_id: int) -> ModuleProgress | None:
 
 
 def set_completed(user_id: int, module_id: int, completed: bool) -> ModuleProgress:
+    """Mark a module read (or not read any more) for a learner; records the view too."""
     record_view(user_id, module_id)
     progress = _progress(user_id, module_id)
     if completed and progress.completed_at is None:
@@ -445,6 +448,7 @@ def set_completed(user_id: int, module_id: int, completed: bool) -> ModuleProgre
 
 
 def current_quiz(module_id: int) -> QuizVersion | None:
+    """The module's current quiz version (None: the module has no quiz)."""
     return db.session.scalar(
         select(QuizVersion).where(QuizVersion.module_id == module_id, QuizVersion.is_current.is_(True))
     )

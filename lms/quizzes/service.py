@@ -71,10 +71,12 @@ def _same_cohort(cohort_id: int | None):
 
 
 def questions_by_id(version: QuizVersion) -> dict[str, dict]:
+    """The quiz version's questions by id."""
     return {q["id"]: q for q in version.definition["questions"]}
 
 
 def attempt_questions(attempt: Attempt) -> list[dict]:
+    """The questions of an attempt, in the order drawn for it."""
     by_id = questions_by_id(attempt.quiz_version)
     return [by_id[qid] for qid in attempt.question_ids if qid in by_id]
 
@@ -88,6 +90,7 @@ def user_attempts(user_id: int, module_id: int, cohort_id: int | None | type[Ell
 
 
 def open_attempt(user_id: int, module_id: int) -> Attempt | None:
+    """The learner's attempt in progress on the module's quiz (None: none open)."""
     return db.session.scalar(
         select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id, Attempt.state == IN_PROGRESS)
     )
@@ -300,10 +303,12 @@ def _upsert_answers(dialect: str):
 
 
 def last_saved_at(attempt_id: int) -> datetime | None:
+    """When an answer of the attempt was last saved (None: none yet)."""
     return db.session.scalar(select(func.max(Answer.saved_at)).where(Answer.attempt_id == attempt_id))
 
 
 def responses_of(attempt_id: int) -> dict:
+    """The attempt's saved responses by question id."""
     return {
         a.question_id: a.response for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
     }
@@ -445,6 +450,7 @@ def parse_form(questions: list[dict], form) -> dict:
 
 
 def is_answered(question: dict, response) -> bool:
+    """Whether ``response`` answers ``question`` (a matching question: every item matched)."""
     if response is None or response == "" or response == [] or response == {}:
         return False
     if question["type"] == "matching":
@@ -485,6 +491,7 @@ def override_points(attempt: Attempt, question_id: str, points: float | None, re
 
 
 def regrade(attempt: Attempt, actor) -> None:
+    """Score the attempt again from its saved answers and manual points; audited as ``quiz.regrade``."""
     from ..audit.service import record
 
     before = {"percent": attempt.percent}
@@ -493,4 +500,5 @@ def regrade(attempt: Attempt, actor) -> None:
 
 
 def answers_of(attempt_id: int) -> dict[str, Answer]:
+    """The attempt's saved answers by question id."""
     return {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
