@@ -143,15 +143,9 @@ def _register_blueprints(app: Flask) -> None:
     from .audit import models as _audit_models  # noqa: F401
     from .certificates import models as _certificate_models  # noqa: F401
     from .cohorts import models as _cohort_models  # noqa: F401
-    from .cohorts.service import ensure_enrolled_access
     from .content import models as _content_models  # noqa: F401
     from .quizzes import display as quiz_display
     from .quizzes import models as _quiz_models  # noqa: F401
-
-    ensure_enrolled_access()
-    from .certificates.service import register_standing
-
-    register_standing()
 
     quiz_display.register(app)
     from .accounts import names

@@ -86,8 +86,8 @@ def load_demo(size: str = "small") -> list[tuple[str, str, str]]:
             locale="ar" if index % 3 == 0 else "fr",
         )
     db.session.flush()
-    for extend in DEMO_EXTENSIONS:
-        extend(size)
+    _demo_progress(size)
+    _demo_cohorts(size)
     return created
 
 
@@ -711,10 +711,6 @@ def _demo_large(courses, trainers) -> None:
             ]
         if rows:
             db.session.execute(insert(Answer), rows)
-
-
-#: Other domains append ``(size) -> None`` functions that add their demo data (courses, cohorts...).
-DEMO_EXTENSIONS: list = [_demo_progress, _demo_cohorts]
 
 
 def write_accounts_file(created: list[tuple[str, str, str]]) -> Path:

@@ -135,12 +135,6 @@ class TotpForm(BaseForm):
     submit = SubmitField(_l("Continue"))
 
 
-class ConfirmForm(BaseForm):
-    """A form with nothing but its CSRF token, for POST-only actions (logout, deactivate, resend)."""
-
-    submit = SubmitField(_l("Confirm"))
-
-
 __all__ = [
     "LoginForm",
     "ForgotPasswordForm",
@@ -151,6 +145,5 @@ __all__ = [
     "AdminEditUserForm",
     "InviteLearnerForm",
     "RolesForm",
-    "ConfirmForm",
     "role_labels",
 ]

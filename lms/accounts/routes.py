@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 
 from ..audit.models import AuditEvent
 from ..core.access import public, roles_required, signed_in
-from ..core.forms import safe_next_url
+from ..core.forms import ConfirmForm, safe_next_url
 from ..core.mail import wake_sender_after_response
 from ..core.pagination import paginate
 from ..extensions import db, limiter, login_manager
@@ -22,7 +22,6 @@ from .forms import (
     AdminEditUserForm,
     AdminUserForm,
     ChangePasswordForm,
-    ConfirmForm,
     ForgotPasswordForm,
     InviteLearnerForm,
     LoginForm,

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..i18n import _
 from .models import GENDERS, PROFESSIONS, User, UserToken
 from .passwords import hash_password, password_problems, verify_password
+from .signals import user_data_export, user_erasing
 
 RESET = "reset"
 INVITE = "invite"
@@ -438,25 +439,16 @@ def export_user_data(user: User) -> dict:
         },
         "account_history": [{"at": e.created_at, "action": e.action} for e in events],
     }
-    for contribute in EXPORT_CONTRIBUTORS:
-        data.update(contribute(user))
+    for _receiver, sections in user_data_export.send(user):
+        data.update(sections)
     return data
-
-
-#: Other domains append functions ``(user) -> dict`` here to add their data to the export.
-EXPORT_CONTRIBUTORS: list = []
-
-
-#: Other domains append ``(user) -> None`` functions that erase what they hold about the person.
-ERASERS: list = []
 
 
 def erase_user(user: User, actor) -> None:
     """Remove a person's identity; keep what anonymised statistics need (profession, jurisdiction, gender,
     progress, attempts, attendance) and what a certificate verification must still show."""
     before = {"email": user.email}
-    for erase in ERASERS:
-        erase(user)
+    user_erasing.send(user)
     user.email = f"erased-{user.id}@erased.invalid"
     user.name_latin = f"Erased person {user.id}"
     user.name_arabic = None

@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("certificates", __name__)
 
-from . import cli, routes  # noqa: E402,F401
+from ..content.signals import learner_standings  # noqa: E402
+from . import cli, routes, service  # noqa: E402,F401
+
+# The learner's home, course and module pages show where they stand against the certificate's one rule.
+learner_standings.connect(service.learner_standings)

@@ -6,12 +6,12 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import public, roles_required, signed_in
 from ..core.database import write_transaction
+from ..core.forms import ConfirmForm
 from ..core.numbers import form_number
 from ..extensions import db, limiter
 from ..i18n import _

@@ -257,14 +257,6 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
     return found
 
 
-def register_standing() -> None:
-    """The learner's pages show their standing against the certificate's rule (content's hook)."""
-    from ..content import service as content
-
-    if learner_standings not in content.STANDING_PROVIDERS:
-        content.STANDING_PROVIDERS.append(learner_standings)
-
-
 def cohort_eligibility(cohort: Cohort) -> dict[int, Eligibility]:
     counts_attendance = cohort.mode != "online"
     return {uid: eligibility(cohort.completion, rec, counts_attendance) for uid, rec in cohort_records(cohort).items()}
@@ -297,7 +289,7 @@ def live_certificate(user_id: int, cohort_id: int) -> Certificate | None:
 
 
 def _localized_date(value: date, locale: str) -> str:
-    """"20 septembre 2026" / "20 شتنبر 2026": Arabic months as Morocco names them (Babel's ar_MA)."""
+    """ "20 septembre 2026" / "20 شتنبر 2026": Arabic months as Morocco names them (Babel's ar_MA)."""
     return format_date(value, "long", locale=locale)
 
 

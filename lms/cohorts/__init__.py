@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cohorts", __name__)
 
-from . import results, routes  # noqa: E402,F401
+from . import handlers, results, routes  # noqa: E402,F401

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from flask import current_app
 
-from ..accounts import service as accounts
 from .importing import ImportFileError, parse_enrolment_file
 
 DEFAULT_HOURS = 24
@@ -122,8 +121,5 @@ def erase_email(email: str) -> int:
 
 
 def _erase_user(user) -> None:
+    """Erasing a person (``accounts.signals.user_erasing``): the previews that list their address go."""
     erase_email(user.email)
-
-
-if _erase_user not in accounts.ERASERS:
-    accounts.ERASERS.append(_erase_user)

@@ -51,7 +51,7 @@ def results(cohort_id: int):
     table: dict[tuple[int, int], list[Attempt]] = {}
     for attempt in attempts:
         table.setdefault((attempt.user_id, attempt.module_id), []).append(attempt)
-    from ..accounts.forms import ConfirmForm
+    from ..core.forms import ConfirmForm
 
     return render_template(
         "cohorts/results.html",
@@ -76,8 +76,8 @@ def _attempt_in_cohort(cohort, attempt_id: int) -> Attempt:
 @bp.route("/cohorts/<int:cohort_id>/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def attempt_review(cohort_id: int, attempt_id: int):
-    from ..accounts.forms import ConfirmForm
     from ..accounts.models import User
+    from ..core.forms import ConfirmForm
 
     cohort = _cohort(cohort_id)
     attempt = _attempt_in_cohort(cohort, attempt_id)
@@ -131,7 +131,7 @@ def item_stats(cohort_id: int, quiz_id: int):
 @roles_required("trainer", "admin")
 def quiz_settings(cohort_id: int, module_slug: str):
     """The trainer adapts a quiz for this cohort: pass mark, attempts, time limit (blank: as in the file)."""
-    from ..accounts.forms import ConfirmForm
+    from ..core.forms import ConfirmForm
 
     cohort = _cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():

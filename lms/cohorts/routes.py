@@ -22,13 +22,13 @@ from sqlalchemy import select
 
 from ..accounts import lockout
 from ..accounts import service as accounts
-from ..accounts.forms import ConfirmForm, InviteLearnerForm
+from ..accounts.forms import InviteLearnerForm
 from ..accounts.models import User
 from ..accounts.names import display_name, name_sort_key
 from ..content import service as content
 from ..content.models import Course, Module
 from ..core.access import public, roles_required, signed_in
-from ..core.forms import safe_next_url
+from ..core.forms import ConfirmForm, safe_next_url
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter

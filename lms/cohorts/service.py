@@ -835,22 +835,4 @@ def set_quiz_settings(cohort: Cohort, module_slug: str, values: dict, actor) -> 
     )
 
 
-def ensure_enrolled_access() -> None:
-    """Enrolled learners open their cohort's course even when it is not meant for their profession."""
-    from ..content import service as content
-
-    if enrolled_course_ids not in content.ACCESS_GRANTERS:
-        content.ACCESS_GRANTERS.append(enrolled_course_ids)
-    if _erase_attendance_notes not in accounts.ERASERS:
-        accounts.ERASERS.append(_erase_attendance_notes)
-    if _export_cohort_data not in accounts.EXPORT_CONTRIBUTORS:
-        accounts.EXPORT_CONTRIBUTORS.append(_export_cohort_data)
-    from ..quizzes import service as quizzes
-
-    if _cohort_quiz_overrides not in quizzes.SETTINGS_OVERRIDES:
-        quizzes.SETTINGS_OVERRIDES.append(_cohort_quiz_overrides)
-    if working_cohort_id not in quizzes.COHORT_RESOLVERS:
-        quizzes.COHORT_RESOLVERS.append(working_cohort_id)
-
-
 __all__ = ["CohortError", "IntegrityError"]

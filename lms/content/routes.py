@@ -9,8 +9,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..accounts.forms import ConfirmForm
 from ..core.access import roles_required, signed_in
+from ..core.forms import ConfirmForm
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _

@@ -10,15 +10,7 @@ from sqlalchemy.orm import aliased
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
-
-#: Other domains append ``(user, course_ids) -> set of granted course ids`` functions (e.g. cohort enrolment):
-#: one call, one query, for a whole catalogue.
-ACCESS_GRANTERS: list = []
-#: Functions ``(user, progresses, with_attendance) -> {course id: Standing}`` saying where a learner stands against
-#: what their certificate asks, for the given ``CourseProgress`` (registered by the certificates domain, which owns
-#: that rule; a fixed number of queries whatever the number of courses and modules). The learner's home, course
-#: and module pages show it; none registered: progress is modules read only.
-STANDING_PROVIDERS: list = []
+from .signals import course_access, learner_standings
 
 
 def can_open(user, course: Course) -> bool:
@@ -30,7 +22,7 @@ def can_open(user, course: Course) -> bool:
         return True
     if _open_by_profession(user, course):
         return True
-    return any(course.id in grant(user, [course.id]) for grant in ACCESS_GRANTERS)
+    return any(course.id in granted for _receiver, granted in course_access.send(user, course_ids=[course.id]))
 
 
 def _open_by_profession(user, course) -> bool:
@@ -38,13 +30,14 @@ def _open_by_profession(user, course) -> bool:
 
 
 def open_courses(user, courses: list) -> list:
-    """``courses`` (none archived) that ``user`` may open, in order: one query per granter at most."""
+    """``courses`` (none archived) that ``user`` may open, in order: one query per ``course_access`` receiver at
+    most."""
     if user.is_trainer or user.is_admin:
         return list(courses)
     others = [c.id for c in courses if not _open_by_profession(user, c)]
     granted: set[int] = set()
-    for grant in ACCESS_GRANTERS if others else ():
-        granted |= grant(user, others)
+    for _receiver, grants in course_access.send(user, course_ids=others) if others else ():
+        granted |= grants
     return [c for c in courses if c.id not in others or c.id in granted]
 
 
@@ -98,10 +91,11 @@ class Standing:
 
 
 def standings(user, progresses: list, with_attendance: bool = True) -> dict:
-    """``{course id: Standing}`` for the courses a provider knows (empty when none is registered)."""
+    """``{course id: Standing}`` for the courses a ``learner_standings`` receiver knows (empty when none is
+    connected)."""
     found: dict = {}
-    for provide in STANDING_PROVIDERS:
-        found.update(provide(user, progresses, with_attendance) or {})
+    for _receiver, standing in learner_standings.send(user, progresses=progresses, with_attendance=with_attendance):
+        found.update(standing or {})
     return found
 
 
@@ -371,10 +365,12 @@ def with_standings(user, progresses: list[CourseProgress], with_attendance: bool
 
 
 def course_by_slug(slug: str) -> Course | None:
+    """The course with this slug (None: no such course)."""
     return db.session.scalar(select(Course).where(Course.slug == slug))
 
 
 def course_progress(user, course: Course, locale: str) -> CourseProgress:
+    """The learner's progress in one course, module by module, with their standing against its certificate."""
     progress = CourseProgress(course, _progress_rows(user.id, locale, [course.id]).get(course.id, []))
     return with_standings(user, [progress])[0]
 
@@ -441,6 +437,7 @@ def _progress(user_id: int, module_id: int) -> ModuleProgress | None:
 
 
 def set_completed(user_id: int, module_id: int, completed: bool) -> ModuleProgress:
+    """Mark a module read (or not read any more) for a learner; records the view too."""
     record_view(user_id, module_id)
     progress = _progress(user_id, module_id)
     if completed and progress.completed_at is None:
@@ -451,6 +448,7 @@ def set_completed(user_id: int, module_id: int, completed: bool) -> ModuleProgre
 
 
 def current_quiz(module_id: int) -> QuizVersion | None:
+    """The module's current quiz version (None: the module has no quiz)."""
     return db.session.scalar(
         select(QuizVersion).where(QuizVersion.module_id == module_id, QuizVersion.is_current.is_(True))
     )

@@ -7,10 +7,10 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
-from ..i18n import _
+from ..i18n import _, _l
 from .timeutil import utcnow
 
 #: Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the
@@ -89,6 +89,12 @@ class BaseForm(FlaskForm):
                 cleaner = strip_bidi if issubclass(field_class, TextAreaField) else clean_line
                 options["filters"] = (*unbound_field.kwargs.get("filters", ()), cleaner)
             return unbound_field.bind(form=form, **options)
+
+
+class ConfirmForm(BaseForm):
+    """A form with nothing but its CSRF token, for POST-only actions (logout, deactivate, resend)."""
+
+    submit = SubmitField(_l("Confirm"))
 
 
 def safe_next_url(target: str | None, default: str) -> str:

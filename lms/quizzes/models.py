@@ -25,7 +25,7 @@ class Attempt(db.Model):
     quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_version.id"), index=True)
     #: the cohort the attempt was made under (null: no cohort): the work belongs to it, its trainers alone
     #: read and grade it, and it counts for that cohort's certificate only. Set at start by the cohorts domain
-    #: (quizzes.service.COHORT_RESOLVERS); the table is the cohorts domain's, hence no relationship here.
+    #: (quizzes.signals.working_cohort); the table is the cohorts domain's, hence no relationship here.
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"), index=True)
     number: Mapped[int]
     #: seeds the question draw and the shuffling, so a reload shows the same order

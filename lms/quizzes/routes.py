@@ -6,11 +6,11 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..accounts.forms import ConfirmForm
 from ..content import service as content
 from ..content.models import Module, QuizVersion
 from ..core.access import roles_required, signed_in
 from ..core.database import reads_first
+from ..core.forms import ConfirmForm
 from ..core.numbers import arg_number, form_number
 from ..core.timeutil import utcnow
 from ..extensions import db

@@ -21,7 +21,7 @@ from ..core.database import write_transaction
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
-from . import grading
+from . import grading, signals
 from .models import IN_PROGRESS, SUBMITTED, Answer, Attempt
 
 
@@ -29,19 +29,12 @@ class QuizError(Exception):
     """A rule refused the action; ``str(error)`` is a translated message."""
 
 
-#: Functions ``(user_id, module_id) -> cohort id | None``: the cohort under which a learner works on a quiz
-#: now (registered by the cohorts domain). An attempt records it at start: the work belongs to that cohort.
-COHORT_RESOLVERS: list = []
-#: Functions ``(cohort_id, version) -> dict`` returning settings that override the quiz file for the attempts
-#: made under a cohort (a trainer's per-cohort pass mark, attempts or time limit). Registered by the cohorts domain.
-SETTINGS_OVERRIDES: list = []
 OVERRIDABLE = ("pass_mark", "max_attempts", "time_limit_minutes")
 
 
 def working_cohort(user_id: int, module_id: int) -> int | None:
     """The cohort under which ``user_id`` works on the quiz of ``module_id`` now (None: no cohort)."""
-    for resolve in COHORT_RESOLVERS:
-        cohort_id = resolve(user_id, module_id)
+    for _receiver, cohort_id in signals.working_cohort.send(user_id, module_id=module_id):
         if cohort_id is not None:
             return cohort_id
     return None
@@ -50,11 +43,11 @@ def working_cohort(user_id: int, module_id: int) -> int | None:
 def cohort_settings(version: QuizVersion, cohort_id: int | None) -> dict:
     """The quiz file's settings, with the overrides of ``cohort_id`` applied (none when it is None)."""
     base = version.definition["settings"]
-    if cohort_id is None or not SETTINGS_OVERRIDES:
+    if cohort_id is None or not signals.quiz_settings.receivers:
         return base
     merged = dict(base)
-    for override in SETTINGS_OVERRIDES:
-        for key, value in (override(cohort_id, version) or {}).items():
+    for _receiver, overrides in signals.quiz_settings.send(cohort_id, version=version):
+        for key, value in (overrides or {}).items():
             if key in OVERRIDABLE:
                 merged[key] = value
     return merged
@@ -78,10 +71,12 @@ def _same_cohort(cohort_id: int | None):
 
 
 def questions_by_id(version: QuizVersion) -> dict[str, dict]:
+    """The quiz version's questions by id."""
     return {q["id"]: q for q in version.definition["questions"]}
 
 
 def attempt_questions(attempt: Attempt) -> list[dict]:
+    """The questions of an attempt, in the order drawn for it."""
     by_id = questions_by_id(attempt.quiz_version)
     return [by_id[qid] for qid in attempt.question_ids if qid in by_id]
 
@@ -95,6 +90,7 @@ def user_attempts(user_id: int, module_id: int, cohort_id: int | None | type[Ell
 
 
 def open_attempt(user_id: int, module_id: int) -> Attempt | None:
+    """The learner's attempt in progress on the module's quiz (None: none open)."""
     return db.session.scalar(
         select(Attempt).where(Attempt.user_id == user_id, Attempt.module_id == module_id, Attempt.state == IN_PROGRESS)
     )
@@ -307,10 +303,12 @@ def _upsert_answers(dialect: str):
 
 
 def last_saved_at(attempt_id: int) -> datetime | None:
+    """When an answer of the attempt was last saved (None: none yet)."""
     return db.session.scalar(select(func.max(Answer.saved_at)).where(Answer.attempt_id == attempt_id))
 
 
 def responses_of(attempt_id: int) -> dict:
+    """The attempt's saved responses by question id."""
     return {
         a.question_id: a.response for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
     }
@@ -452,6 +450,7 @@ def parse_form(questions: list[dict], form) -> dict:
 
 
 def is_answered(question: dict, response) -> bool:
+    """Whether ``response`` answers ``question`` (a matching question: every item matched)."""
     if response is None or response == "" or response == [] or response == {}:
         return False
     if question["type"] == "matching":
@@ -492,6 +491,7 @@ def override_points(attempt: Attempt, question_id: str, points: float | None, re
 
 
 def regrade(attempt: Attempt, actor) -> None:
+    """Score the attempt again from its saved answers and manual points; audited as ``quiz.regrade``."""
     from ..audit.service import record
 
     before = {"percent": attempt.percent}
@@ -500,4 +500,5 @@ def regrade(attempt: Attempt, actor) -> None:
 
 
 def answers_of(attempt_id: int) -> dict[str, Answer]:
+    """The attempt's saved answers by question id."""
     return {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}

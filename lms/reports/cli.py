@@ -24,7 +24,7 @@ def programme_command(start, end, fmt, mask, locale, output):
     from flask import current_app
     from flask_babel import force_locale
 
-    from . import exports, routes, service
+    from . import exports, service
 
     try:
         filters = service.ProgrammeFilters(start=date.fromisoformat(start), end=date.fromisoformat(end))
@@ -34,9 +34,9 @@ def programme_command(start, end, fmt, mask, locale, output):
         raise click.BadParameter("--to is before --from")
     with current_app.test_request_context(), force_locale(locale):
         if fmt == "pdf":
-            data = routes.programme_pdf(filters, mask)
+            data = exports.programme_pdf(filters, mask)
         else:
-            header, rows = routes.programme_table(filters, mask, locale)
+            header, rows = exports.programme_table(filters, mask, locale)
             data = (
                 exports.to_csv(header, rows)
                 if fmt == "csv"

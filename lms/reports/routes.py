@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, current_app, render_template, request
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from ..core.forms import clamp_date
 from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..i18n import _, format_date, format_number, format_percent
+from ..i18n import _, format_date
 from . import bp, charts, dashboard, exports, service
 
 
@@ -249,61 +249,6 @@ def _parse_filters(args) -> service.ProgrammeFilters:
     )
 
 
-def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[str, object]]:
-    return [
-        (_("Cohorts"), indicators["cohorts"]),
-        (_("People enrolled"), service.mask(indicators["enrolled"], masked)),
-        (_("People trained (all modules completed)"), service.mask(indicators["trained"], masked)),
-        (_("People certified"), service.mask(indicators["certified"], masked)),
-        (_("Workshop sessions held"), indicators["sessions_held"]),
-        (_("Attendance rate"), format_percent(indicators["attendance_rate"])),
-        (_("Quiz pass rate"), format_percent(indicators["quiz_pass_rate"])),
-        (_("Average quiz score"), format_percent(indicators["average_score"])),
-        (
-            _("Average pre/post-test gain (points)"),
-            format_number(indicators["average_gain"], 1, signed=True),
-        ),
-    ]
-
-
-def breakdown_label(kind: str, key: str, locale: str) -> str:
-    if key == "not-stated":
-        return str(_("not stated"))
-    if kind == "profession":
-        return str(accounts.profession_labels().get(key, key))
-    if kind == "gender":
-        return str(accounts.gender_labels().get(key, key))
-    return accounts.jurisdiction_name(key, locale)
-
-
-def _report_context(filters, masked: bool, locale: str) -> dict:
-    indicators = service.programme_indicators(filters)
-    sections = []
-    for kind, title in (
-        ("profession", _("By profession")),
-        ("jurisdiction", _("By jurisdiction")),
-        ("gender", _("By gender")),
-    ):
-        table = indicators[f"by_{kind}"]
-        sections.append(
-            (
-                kind,
-                title,
-                [
-                    (breakdown_label(kind, key, locale), {k: service.mask(v, masked) for k, v in cell.items()})
-                    for key, cell in table.items()
-                ],
-            )
-        )
-    return {
-        "indicators": indicators,
-        "rows": indicator_rows(indicators, masked, locale),
-        "sections": sections,
-        "filters": filters,
-        "masked": masked,
-    }
-
-
 @bp.get("/reports/programme")
 @roles_required("admin")
 def programme():
@@ -315,11 +260,11 @@ def programme():
         return _programme_file(filters, masked, fmt, locale)
     if fmt == "pdf":
         return current_app.response_class(
-            programme_pdf(filters, masked),
+            exports.programme_pdf(filters, masked),
             mimetype="application/pdf",
             headers={"Content-Disposition": "attachment; filename=programme-report.pdf"},
         )
-    context = _report_context(filters, masked, locale)
+    context = exports.report_context(filters, masked, locale)
     rtl = _rtl()
     context["profession_chart"] = charts.bar_chart(
         [
@@ -339,20 +284,8 @@ def programme():
     )
 
 
-def programme_table(filters, masked: bool, locale: str) -> tuple[list, list[list]]:
-    context = _report_context(filters, masked, locale)
-    header = [_("Indicator"), _("Value")]
-    rows = [[label, value] for label, value in context["rows"]]
-    for _kind, title, table in context["sections"]:
-        rows.append(["", ""])
-        rows.append([str(title), f"{_('enrolled')} / {_('trained')} / {_('certified')}"])
-        for label, cell in table:
-            rows.append([label, f"{cell['enrolled']} / {cell['trained']} / {cell['certified']}"])
-    return header, rows
-
-
 def _programme_file(filters, masked, fmt, locale):
-    header, rows = programme_table(filters, masked, locale)
+    header, rows = exports.programme_table(filters, masked, locale)
     name = f"programme-{filters.start}-{filters.end}"
     if fmt == "csv":
         return current_app.response_class(
@@ -366,33 +299,3 @@ def _programme_file(filters, masked, fmt, locale):
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
     )
-
-
-def pdf_headers() -> dict:
-    """The column headers of the report's tables, in the current language (a PDF repeats them on each page)."""
-
-    def heading(text) -> str:  # "inscrits" → "Inscrits" (a header starts with a capital; Arabic unchanged)
-        text = str(text)
-        return text[:1].upper() + text[1:]
-
-    return {
-        "profession": str(_("Profession")),
-        "jurisdiction": str(_("Jurisdiction")),
-        "gender": str(_("Gender")),
-        "columns": tuple(heading(label) for label in (_("enrolled"), _("trained"), _("certified"))),
-        "indicator": (str(_("Indicator")), str(_("Value"))),
-    }
-
-
-def programme_pdf(filters, masked: bool) -> bytes:
-    """The report in French and Arabic, side by side page after page."""
-    from ..core.pdf import html_to_pdf
-
-    parts = {}
-    for locale in ("fr", "ar"):
-        with force_locale(locale):
-            parts[locale] = _report_context(filters, masked, locale)
-            parts[locale]["period"] = (format_date(filters.start, "long"), format_date(filters.end, "long"))
-            parts[locale]["headers"] = pdf_headers()
-    html = render_template("reports/programme_pdf.html", parts=parts)
-    return html_to_pdf(html)

@@ -238,7 +238,7 @@ def test_programme_report_pdf_keeps_every_word_on_the_page(app):
     with app.test_request_context():
         from flask_babel import force_locale
 
-        from lms.reports.routes import pdf_headers
+        from lms.reports.exports import pdf_headers
 
         for locale in ("fr", "ar"):
             with force_locale(locale):

@@ -1,0 +1,25 @@
+"""What other domains plug into the content domain (blinker signals, connected by the higher domains' packages).
+
+Every signal is sent with the learner (a ``User``) as sender. A receiver is called ``receiver(user, **kwargs)``
+and what it returns is combined by the caller in ``content.service``.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+course_access = _signals.signal("course-access")
+"""Which courses a learner may open beyond those meant for their profession (e.g. through a cohort).
+
+Sent by ``can_open`` and ``open_courses`` with ``course_ids`` (a list of course ids, never empty). Each receiver
+returns the set of those ids it grants, in one query for the whole list; the learner may open a course any
+receiver grants. Connected in ``lms/cohorts/handlers.py`` (``cohorts.service.enrolled_course_ids``)."""
+
+learner_standings = _signals.signal("learner-standings")
+"""Where a learner stands against what their certificate asks, shown on their home, course and module pages.
+
+Sent by ``content.service.standings`` with ``progresses`` (the ``CourseProgress`` of the courses shown) and
+``with_attendance`` (False: the caller does not show attendance, skip its queries). Each receiver returns
+``{course id: Standing}`` (or None) in a fixed number of queries whatever the number of courses; the results are
+merged. No receiver: progress is modules read only. Connected in ``lms/certificates/__init__.py``
+(``certificates.service.learner_standings``, which owns the eligibility rule)."""

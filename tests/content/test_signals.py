@@ -1,0 +1,17 @@
+"""The content domain's signals have their receivers once the app is built (a forgotten connection fails here)."""
+
+from blinker import ANY
+
+from lms.certificates import service as certificates
+from lms.cohorts import service as cohorts
+from lms.content import signals
+from tests.signals import unconnected
+
+
+def test_every_content_signal_has_its_receiver(app):
+    assert list(signals.course_access.receivers_for(ANY)) == [cohorts.enrolled_course_ids]
+    assert list(signals.learner_standings.receivers_for(ANY)) == [certificates.learner_standings]
+
+
+def test_no_content_signal_is_left_unconnected(app):
+    assert unconnected(signals) == []
