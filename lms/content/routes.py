@@ -40,15 +40,13 @@ def dashboard():
     finished = [c for c in courses if c.total and c.finished]
     in_progress = [c for c in courses if c.started and not c.finished]
     not_started = [c for c in courses if not c.started and not c.finished]
-    from ..cohorts.service import next_session_for
-
     now = utcnow()
     return render_template(
         "content/dashboard.html",
         in_progress=in_progress,
         finished=finished,
         not_started=not_started,
-        next_workshop=next_session_for(current_user.id, now),  # one query, however many cohorts and sessions
+        next_workshop=service.next_workshop(current_user, now),  # one query, however many cohorts and sessions
         now=now,
     )
 

@@ -11,6 +11,7 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
 from .signals import course_access, learner_standings
+from .signals import next_workshop as next_workshop_signal
 
 
 def can_open(user, course: Course) -> bool:
@@ -88,6 +89,13 @@ class Standing:
 
     def quiz_passed(self, module_id: int) -> bool:
         return module_id in self.passed_quizzes
+
+
+def next_workshop(user, now):
+    """The learner's next (or current) workshop from a ``next_workshop`` receiver (None when none is connected or
+    none is planned)."""
+    found = [workshop for _receiver, workshop in next_workshop_signal.send(user, now=now) if workshop is not None]
+    return found[0] if found else None
 
 
 def standings(user, progresses: list, with_attendance: bool = True) -> dict:

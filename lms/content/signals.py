@@ -23,3 +23,10 @@ Sent by ``content.service.standings`` with ``progresses`` (the ``CourseProgress`
 ``{course id: Standing}`` (or None) in a fixed number of queries whatever the number of courses; the results are
 merged. No receiver: progress is modules read only. Connected in ``lms/certificates/__init__.py``
 (``certificates.service.learner_standings``, which owns the eligibility rule)."""
+
+next_workshop = _signals.signal("next-workshop")
+"""The learner's next (or current) in-person workshop, shown on their home page.
+
+Sent by ``content.service.next_workshop`` with ``now`` (naive UTC). A receiver returns what the home template
+reads (cohorts: ``(WorkshopSession, Cohort)``) or None, in one query whatever the number of cohorts and sessions;
+the first answer is shown. Connected in ``lms/cohorts/handlers.py`` (``cohorts.service.next_session_for``)."""

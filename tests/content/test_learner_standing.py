@@ -203,5 +203,6 @@ def test_standing_for_every_course_costs_two_queries(client, make_user, courses,
     with count_queries() as queries:
         page = client.get("/learn").get_data(as_text=True)
     assert page.count('class="card course-card"') == 2 and page.count('class="standing"') == 2
-    # the user; every live course with its modules and progress; the learner's cohorts; their attempts
-    assert queries.count == 4, queries.statements
+    # the user; every live course with its modules and progress; the learner's cohorts; their attempts; the next
+    # workshop
+    assert queries.count == 5, queries.statements
