@@ -45,27 +45,44 @@ def name_sort_key(person, locale: str | None) -> tuple:
     return (display_name(person, locale).casefold(), _field(person, "name_latin").casefold())
 
 
+def name_html(person, name: str) -> Markup:
+    """One of ``person``'s names as markup: the Arabic name marked with its language and direction (for
+    screen readers, fonts and line breaking, on any page), any other name in a <bdi> (isolated: a Latin name
+    in an Arabic line, or a name stored with a direction override)."""
+    if name and name == _field(person, "name_arabic"):
+        return Markup('<span lang="ar" dir="rtl">{}</span>').format(name)
+    return Markup("<bdi>{}</bdi>").format(name)
+
+
+def name_in_page(person, locale: str | None) -> Markup:
+    """``display_name`` as markup (``name_html``)."""
+    return name_html(person, display_name(person, locale))
+
+
 def both_names(person, locale: str | None) -> Markup:
-    """The name in the page's script, then the other script's name (marked up with its language and
-    direction) when there is one."""
-    shown = display_name(person, locale)
+    """The name in the page's script, then the other script's name when there is one; an Arabic name is
+    marked up with its language and direction wherever it stands."""
+    html = name_in_page(person, locale)
     other = other_name(person, locale)
-    html = Markup("<bdi>{}</bdi>").format(shown)  # isolated: a Latin name in an Arabic line, or the reverse
     if other:
         if other == _field(person, "name_arabic"):
-            html += Markup(' · <span lang="ar" dir="rtl">{}</span>').format(other)
+            html += Markup(" · ") + name_html(person, other)
         else:
             html += Markup(' · <bdi dir="ltr">{}</bdi>').format(other)
     return html
 
 
 def register(app) -> None:
-    """The ``person_name`` and ``person_names`` filters: a person's name in the page's language."""
+    """The filters for a person's name in the page's language: ``person_name`` (text: titles, e-mails),
+    ``person_name_html`` (the name in a page, an Arabic one marked lang="ar"), ``person_names`` (both scripts)
+    and ``person_other_name`` (text; ``person_other_name_html`` as markup)."""
     from flask_babel import get_locale
 
     def current() -> str:
         return str(get_locale() or "fr")
 
     app.jinja_env.filters["person_name"] = lambda person: display_name(person, current())
+    app.jinja_env.filters["person_name_html"] = lambda person: name_in_page(person, current())
     app.jinja_env.filters["person_names"] = lambda person: both_names(person, current())
     app.jinja_env.filters["person_other_name"] = lambda person: other_name(person, current())
+    app.jinja_env.filters["person_other_name_html"] = lambda person: name_html(person, other_name(person, current()))

@@ -296,6 +296,8 @@ def result(attempt_id: int):
         settings=service.attempt_settings(attempt),
         questions=service.attempt_questions(attempt),
         responses=service.responses_of(attempt.id),
+        # a trainer's grade of an essay (or override of a question's points), as the attempt's score counts it
+        manual=service.manual_points_of(attempt.id),
         review=service.attempt_review(attempt),
         standing=service.standing(current_user.id, current or version),
         quiz=service.settings(current or version, current_user.id),

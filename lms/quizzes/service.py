@@ -302,6 +302,16 @@ def _upsert_answers(dialect: str):
     )
 
 
+def manual_points_of(attempt_id: int) -> dict:
+    """Question id -> the points a trainer gave (an essay's grade, an override), for the questions they graded."""
+    rows = db.session.execute(
+        select(Answer.question_id, Answer.manual_points).where(
+            Answer.attempt_id == attempt_id, Answer.manual_points.is_not(None)
+        )
+    )
+    return {qid: points for qid, points in rows}
+
+
 def last_saved_at(attempt_id: int) -> datetime | None:
     """When an answer of the attempt was last saved (None: none yet)."""
     return db.session.scalar(select(func.max(Answer.saved_at)).where(Answer.attempt_id == attempt_id))

@@ -20,8 +20,13 @@ def test_display_name_follows_the_page_script():
 def test_other_name_and_both():
     assert other_name(KARIM, "ar") == "Karim Idrissi" and other_name(KARIM, "fr") == "كريم الإدريسي"
     assert other_name(LATIN_ONLY, "ar") == ""
-    assert str(both_names(KARIM, "ar")) == '<bdi>كريم الإدريسي</bdi> · <bdi dir="ltr">Karim Idrissi</bdi>'
+    # The Arabic name carries its language wherever it stands; a Latin name is isolated in a <bdi>.
+    assert (
+        str(both_names(KARIM, "ar"))
+        == '<span lang="ar" dir="rtl">كريم الإدريسي</span> · <bdi dir="ltr">Karim Idrissi</bdi>'
+    )
     assert str(both_names(KARIM, "fr")) == '<bdi>Karim Idrissi</bdi> · <span lang="ar" dir="rtl">كريم الإدريسي</span>'
+    assert str(both_names(LATIN_ONLY, "ar")) == "<bdi>Anna Weber</bdi>"
     assert "&lt;b&gt;" in str(both_names(SimpleNamespace(name_latin="<b>", name_arabic=None), "fr"))
 
 
@@ -73,10 +78,14 @@ def test_trainer_lists_show_the_arabic_name_on_arabic_pages(client, db, make_use
     client.post_form("/language", {"lang": "ar"})
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     # The trainer's name, the learner's row: the Arabic name first, the Latin one beside it.
-    assert "<dd><bdi>يوسف العمراني</bdi></dd>" in page
-    assert '<bdi>كريم الإدريسي</bdi> · <bdi dir="ltr">Karim Idrissi</bdi>' in page
+    assert '<dd><span lang="ar" dir="rtl">يوسف العمراني</span></dd>' in page
+    assert '<span lang="ar" dir="rtl">كريم الإدريسي</span> · <bdi dir="ltr">Karim Idrissi</bdi>' in page
     results = client.get(f"/cohorts/{cohort.id}/results").get_data(as_text=True)
-    assert "><bdi>كريم الإدريسي</bdi></th>" in results
+    assert '<th scope="row"><span lang="ar" dir="rtl">كريم الإدريسي</span></th>' in results
+    # On a French page the Latin name comes first; the Arabic one beside it still carries lang="ar".
+    client.post_form("/language", {"lang": "fr"})
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert '<bdi>Karim Idrissi</bdi> · <span lang="ar" dir="rtl">كريم الإدريسي</span>' in page
 
 
 def test_arabic_sign_in_sheet_orders_and_prints_by_the_arabic_name(client, db, make_user, make_cohort):

@@ -18,6 +18,8 @@ require_browser()
 from playwright.sync_api import expect  # noqa: E402
 
 COURSE, MODULE = "palermo-magistrates", "definition"
+#: what a learner writes in a module's case essay (a trainer grades it: there is no automatic right answer)
+ESSAY_ANSWER = "Recrutement et hébergement ; tromperie, contrainte ; exploitation. Art. 448-1 du Code pénal."
 
 langs = pytest.mark.parametrize("lang", LANGS)
 
@@ -75,6 +77,9 @@ def answer_with_mouse(page, question: dict, lang: str) -> None:
     qid, kind = question["id"], question["type"]
     name = f"q-{qid}"
     box = page.locator(f"#question-{qid}")
+    if kind == "essay":  # the learner writes; a trainer grades it
+        box.locator(f"textarea#{name}").fill(ESSAY_ANSWER)
+        return
     right = right_answer(question, lang)
     if kind in ("single", "truefalse"):
         box.locator(f'input[name="{name}"][value="{right}"]').check()
@@ -89,6 +94,68 @@ def answer_with_mouse(page, question: dict, lang: str) -> None:
         box.locator(f"#{name}").fill(right)
     else:
         raise AssertionError(kind)
+
+
+def learner_in_cohort(live_server, lang: str, trainer) -> tuple:
+    """A magistrate enrolled in a running cohort of ``trainer``'s on the course: their quiz attempts are the
+    cohort's, which the trainer grades. (learner, cohort id)"""
+    from datetime import date, timedelta
+
+    from lms.accounts.models import User
+    from lms.cohorts import service as cohorts
+    from lms.content.models import Course
+    from lms.extensions import db
+
+    learner = live_server.make_user("learner", profession="magistrate-judge")
+    with live_server.app.test_request_context():
+        trainer_user, learner_user = db.session.get(User, trainer.id), db.session.get(User, learner.id)
+        cohort = cohorts.save_cohort(
+            None,
+            trainer_user,
+            course=db.session.scalar(db.select(Course).where(Course.slug == COURSE)),
+            trainers=[trainer_user],
+            title=f"Quiz {lang} {learner.id}",
+            mode="in_person",
+            start_date=date.today() - timedelta(days=2),
+            end_date=date.today() + timedelta(days=30),
+            language=lang,
+            city="Rabat",
+        )
+        cohorts.enrol(cohort, learner_user, trainer_user)
+        db.session.commit()
+        cohort_id = cohort.id
+        db.session.remove()
+    return learner, cohort_id
+
+
+def drawn_questions(live_server, attempt_id: int) -> list[str]:
+    """The question ids drawn for an attempt, in the order it shows them (read from the database)."""
+    from lms.extensions import db
+    from lms.quizzes.models import Attempt
+
+    with live_server.app.app_context():
+        ids = list(db.session.get(Attempt, attempt_id).question_ids)
+        db.session.remove()
+    return ids
+
+
+def grade_essays_in_service(live_server, attempt_id: int, trainer) -> None:
+    """Set-up: the trainer grades the attempt's essays full marks (through the service, as the review page does)."""
+    from lms.accounts.models import User
+    from lms.extensions import db
+    from lms.quizzes import service as quizzes
+    from lms.quizzes.models import Attempt
+
+    with live_server.app.test_request_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        for question in quizzes.attempt_questions(attempt):
+            if question["type"] == "essay":
+                points = float(question.get("points", 1))
+                quizzes.override_points(
+                    attempt, question["id"], points, "Corrigé en séance", db.session.get(User, trainer.id)
+                )
+        db.session.commit()
+        db.session.remove()
 
 
 def focused(page) -> dict:
@@ -138,6 +205,10 @@ def answer_focused_with_keyboard(page, info: dict, questions: dict, lang: str) -
         assert focused(page)["value"] == target, f"{name}: arrow keys did not choose {target}"
         return
     question = questions[name[2:]]
+    if info["tag"] == "textarea":  # a case essay: the learner writes; a trainer grades it
+        assert question["type"] == "essay", name
+        page.keyboard.type(ESSAY_ANSWER)
+        return
     right = right_answer(question, lang)
     if info["type"] == "radio":
         if not info["checked"]:
@@ -198,7 +269,10 @@ def test_learner_accepts_invitation(lang, page, browser, live_server, shot):
         with guest.expect_navigation():
             guest.locator("main form button[type=submit]").click()
         expect(guest).to_have_url(re.compile(r"/learn$"))
-        expect(guest.locator("header .who")).to_have_text(f"Salma Tazi {lang.upper()}")
+        # The header names the learner in the page's script: the Arabic name on an Arabic page.
+        expect(guest.locator("header .who")).to_have_text(
+            "سلمى التازي" if lang == "ar" else f"Salma Tazi {lang.upper()}"
+        )
         expect(guest.locator(".flash-success")).to_be_visible()
         expect(guest.locator("html")).to_have_attribute("lang", lang)
         expect(guest.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
@@ -255,10 +329,15 @@ def test_learner_reads_and_completes_module(lang, page, live_server, shot):
 
 
 @langs
-def test_learner_passes_module_quiz(lang, page, live_server, shot):
+def test_learner_passes_module_quiz(lang, page, browser, live_server, shot):
+    """The learner answers the questions drawn for the attempt, including the module's case essay; the result
+    waits for the trainer, who grades the essay on the attempt's review page; then the learner has passed."""
     quiz_id, definition = live_server.quiz_definition(COURSE, MODULE)
     questions = {q["id"]: q for q in definition["questions"]}
-    learner = live_server.make_user("learner", profession="magistrate-judge")
+    essays = [q["id"] for q in definition["questions"] if q["type"] == "essay"]
+    assert essays and all(questions[e].get("always") for e in essays), "the module quiz has no case essay"
+    trainer = live_server.people["trainer"]
+    learner, cohort_id = learner_in_cohort(live_server, lang, trainer)
     sign_in(page, learner)
     switch_language(page, lang)
 
@@ -270,13 +349,18 @@ def test_learner_passes_module_quiz(lang, page, live_server, shot):
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    attempt_id = int(page.url.rsplit("/", 1)[1])
     watch = AutosaveWatch(page)
     status = page.locator("[data-save-status]")
     before = status.inner_text().strip()
     shot(page, "attempt")
 
+    # The attempt shows the questions drawn for it from the pool: as many as the quiz draws, the essay among them.
+    drawn = drawn_questions(live_server, attempt_id)
+    assert len(drawn) == definition["settings"]["draw"] < len(questions), drawn
+    assert set(essays) <= set(drawn), "the case essay is not in the draw"
     shown = page.locator("fieldset.question").evaluate_all("els => els.map(e => e.id.slice('question-'.length))")
-    assert sorted(shown) == sorted(questions), "the attempt does not show every question of the quiz"
+    assert shown == drawn, "the attempt does not show the questions drawn for it"
     for number, qid in enumerate(shown):
         answer_with_mouse(page, questions[qid], lang)
         if number == 0:
@@ -294,14 +378,48 @@ def test_learner_passes_module_quiz(lang, page, live_server, shot):
     expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
     expect(page.locator("main .flash-success")).to_be_visible()
     expect(page.locator(".summary-list li.unanswered")).to_have_count(0)
-    expect(page.locator(".summary-list li.answered")).to_have_count(len(questions))
+    expect(page.locator(".summary-list li.answered")).to_have_count(len(drawn))
     shot(page, "summary")
 
     with page.expect_navigation():
         page.locator('main form[action$="/submit"] button[type=submit]').click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
+    expect(page).to_have_url(re.compile(rf"/attempts/{attempt_id}/result$"))
+    # Submitted, but no grade yet: the essay waits for the trainer.
+    expect(page.locator("main .flash-info").first).to_be_visible()
+    expect(page.locator(".result")).to_have_count(0)
+    shot(page, "result-pending")
+
+    # The trainer opens the cohort's results, the attempt to grade, and grades the essay.
+    trainer_context = new_context(browser, live_server, lang)
+    try:
+        desk = trainer_context.new_page()
+        sign_in(desk, trainer)
+        switch_language(desk, lang)
+        desk.goto(f"/cohorts/{cohort_id}/results")
+        with desk.expect_navigation():
+            desk.locator(f'main a[href="/cohorts/{cohort_id}/attempts/{attempt_id}"]').click()
+        expect(desk.locator("section.review.pending")).to_have_count(len(essays))
+        expect(desk.locator("section.review.wrong")).to_have_count(0)
+        shot(desk, "trainer-review")
+        for essay in essays:
+            section = desk.locator("section.review", has=desk.locator(f"#points-{essay}"))
+            expect(section).to_contain_text(ESSAY_ANSWER)  # what the learner wrote, beside the grading guide
+            form = section.locator("form")
+            form.locator(f"#points-{essay}").fill(str(questions[essay]["points"]))
+            form.locator(f"#reason-{essay}").fill("Qualification, articles et mesures de protection : complet.")
+            with desk.expect_navigation():
+                form.locator("button[type=submit]").click()
+            expect(desk.locator(".flash-success")).to_be_visible()
+        expect(desk.locator("section.review.pending")).to_have_count(0)
+        expect(desk.locator("section.review.wrong")).to_have_count(0)
+        shot(desk, "trainer-graded")
+    finally:
+        trainer_context.close()
+
+    page.reload()
     expect(page.locator(".result.passed strong")).to_have_text(re.compile(r"^100(\.0)?\s*%$"))
     expect(page.locator("section.review.wrong")).to_have_count(0)
+    expect(page.locator("section.review.pending")).to_have_count(0)
     shot(page, "result")
 
 
@@ -327,6 +445,7 @@ def test_keyboard_only_quiz(lang, page, live_server, shot):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    attempt_id = int(page.url.rsplit("/", 1)[1])
     watch = AutosaveWatch(page)
 
     # The first Tab reaches the skip link, which takes the focus to <main>.
@@ -370,6 +489,11 @@ def test_keyboard_only_quiz(lang, page, live_server, shot):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
+    # The case essay waits for a trainer; once graded (full marks), every answer typed was right.
+    expect(page.locator(".result")).to_have_count(0)
+    shot(page, "result-pending")
+    grade_essays_in_service(live_server, attempt_id, live_server.people["trainer"])
+    page.reload()
     expect(page.locator(".result.passed strong")).to_have_text(re.compile(r"^100(\.0)?\s*%$"))
     shot(page, "result")
 

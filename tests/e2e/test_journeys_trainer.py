@@ -26,6 +26,8 @@ from playwright.sync_api import expect  # noqa: E402
 
 COURSE = "palermo-magistrates"
 PDF, XLSX, BOM = b"%PDF", b"PK\x03\x04", b"\xef\xbb\xbf"
+#: a learner's answer to a module's case essay (graded by the trainer)
+ESSAY_ANSWER = "Recrutement, hébergement ; tromperie et contrainte ; exploitation. Art. 448-1 et 448-2 du Code pénal."
 
 langs = pytest.mark.parametrize("lang", LANGS)
 
@@ -229,7 +231,8 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     enrol_form.locator("#name_latin").fill(learner.name)
     shot(page, "enrol-one")
     click_and_wait(page, enrol_form.locator("button[type=submit]"))
-    expect(page.locator(".flash-success")).to_contain_text(learner.name)
+    # Named in the page's script: the Arabic name on an Arabic page.
+    expect(page.locator(".flash-success")).to_contain_text("إيمان الشرايبي" if lang == "ar" else learner.name)
     expect(learners_table.locator("tr")).to_have_count(3)
 
     # The check-in screen: open check-in, show the code.
@@ -268,8 +271,13 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     click_and_wait(page, page.locator(f'main .page-head a[href="/cohorts/{cohort}/dashboard"]'))
     expect_dir(page, lang)
     expect(page.locator("table.matrix tbody tr")).to_have_count(3)
-    for name in [p[1] for p in people] + [learner.name]:
-        expect(page.locator("table.matrix tbody")).to_contain_text(name)
+    # Each learner by the name in the page's script: the Arabic one (marked as Arabic) on an Arabic page.
+    matrix = page.locator("table.matrix tbody")
+    for latin, arabic in [(p[1], p[2]) for p in people] + [(learner.name, "إيمان الشرايبي")]:
+        if lang == "ar":
+            expect(matrix.locator('span[lang="ar"]', has_text=arabic)).to_have_count(1)
+        else:
+            expect(matrix).to_contain_text(latin)
     charts = page.locator("section.charts figure svg")
     assert charts.count() >= 2, "the completion and attendance charts are missing"
     expect(charts.first).to_be_visible()
@@ -336,10 +344,22 @@ def completed_cohort(live_server, trainer, learner, title: str) -> int:
             content.set_completed(learner_user.id, module.id, True)
             version = content.current_quiz(module.id)
             if version is not None:
+                # One attempt per quiz, made under this cohort (only its attempts count for its certificate),
+                # with the drawn questions answered right; a case essay is graded full marks by the trainer.
                 attempt = quizzes.start_attempt(learner_user.id, version)
+                assert attempt.cohort_id == cohort.id, "set-up: the attempt is not the cohort's"
                 questions = quizzes.attempt_questions(attempt)
-                quizzes.save_answers(attempt, {q["id"]: right_response(q) for q in questions})
+                quizzes.save_answers(
+                    attempt,
+                    {q["id"]: ESSAY_ANSWER if q["type"] == "essay" else right_response(q) for q in questions},
+                )
                 quizzes.finish_attempt(attempt)
+                for question in questions:
+                    if question["type"] == "essay":
+                        quizzes.override_points(
+                            attempt, question["id"], float(question.get("points", 1)), "Corrigé en séance", trainer_user
+                        )
+                assert attempt.is_passed and not attempt.is_pending, f"set-up: {module.slug} quiz not passed"
         start = datetime.utcnow() - timedelta(days=3)
         session = WorkshopSession(
             cohort_id=cohort.id,

@@ -344,3 +344,32 @@ def test_a_learner_never_sees_the_grading_guide_of_a_case_essay(client, judge, c
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert quiz.definition["settings"]["review"] == "explanations"
     assert essay["explanation"]["fr"][:30] in result.replace("&#39;", "'") and rubric not in result
+
+
+def test_the_learner_sees_the_trainers_grade_of_a_case_essay(client, judge, courses, db, make_user):
+    """Once a trainer grades the essay, the learner's result counts it and its review shows the points given,
+    not "awaiting grading" beside a grade that already includes them."""
+    from lms.accounts.models import User
+
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    quiz = _quiz(db, "definition")
+    essay = next(q for q in quiz.definition["questions"] if q["type"] == "essay")
+    client.login("judge@example.org")
+    attempt_id = _start(client, quiz)
+    attempt = db.session.get(Attempt, attempt_id)
+    drawn = [q for q in quiz.definition["questions"] if q["id"] in attempt.question_ids]
+    data = _right_form(drawn)
+    data[f"q-{essay['id']}"] = "Qualification, articles, mesures de protection."
+    data["action"] = "save"
+    client.post_form(f"/attempts/{attempt_id}/save", data)
+    client.post_form(f"/attempts/{attempt_id}/submit")
+    pending = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "awaits a trainer" in pending and '<p class="result' not in pending  # no grade yet
+
+    attempt = db.session.get(Attempt, attempt_id)
+    service.override_points(attempt, essay["id"], 4.0, "Articles incomplets", db.session.get(User, trainer.id))
+    db.session.commit()
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Passed" in result
+    assert "awaiting grading" not in result
+    assert "partly right" in result and "(4 / 5)" in result
