@@ -329,6 +329,9 @@ def test_a_learner_never_sees_the_grading_guide_of_a_case_essay(client, judge, c
     """The rubric of an essay is for the trainer (attempt review); the learner's attempt and result pages never
     show it, even with the explanations shown after submitting."""
     quiz = _quiz(db, "definition")
+    # Explanations after each attempt (the default waits for a pass or the last attempt).
+    quiz.definition = {**quiz.definition, "settings": {**quiz.definition["settings"], "review_after": "each_attempt"}}
+    db.session.commit()
     essay = next(q for q in quiz.definition["questions"] if q["type"] == "essay")
     rubric = essay["rubric"]["fr"][:60]
     client.login("judge@example.org")
