@@ -4,6 +4,9 @@
   // Confirm destructive actions declared with data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // A submission another script held back (the quiz waits for an autosave under way, then submits again) did
+    // not leave: neither confirm it nor count it as the first click, or its second submission would be dropped.
+    if (event.defaultPrevented) { return; }
     var message = form.getAttribute("data-confirm");
     if (message && !window.confirm(message)) {
       event.preventDefault();

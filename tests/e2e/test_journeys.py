@@ -546,3 +546,22 @@ def test_admin_searches_and_changes_roles(lang, page, live_server, shot):
     listed = page.locator(f'main table a[href="/admin/users/{magistrate.id}"]')
     expect(listed).to_have_count(0 if was_trainer else 1)
     shot(page, "trainers")
+
+
+@pytest.mark.parametrize("lang", ["fr"])
+def test_button_pressed_while_an_autosave_travels_still_leaves(lang, page, live_server, shot):
+    """Typing an essay and pressing "Review" at once: leaving the textarea autosaves, the button waits for that
+    save and then submits. The page must go (the double-click guard once held the second submission back)."""
+    quiz_id, definition = live_server.quiz_definition(COURSE, MODULE)
+    essay = next(q["id"] for q in definition["questions"] if q["type"] == "essay")
+    learner, _cohort_id = learner_in_cohort(live_server, lang, live_server.people["trainer"])
+    sign_in(page, learner)
+    page.goto(f"/quizzes/{quiz_id}")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    # Slow every autosave down, so that the button is surely pressed while one is under way.
+    page.route("**/autosave", lambda route: (time.sleep(1.5), route.continue_()))
+    page.locator(f"#question-{essay} textarea").fill("Qualification des faits : traite (art. 448-1).")
+    with page.expect_navigation(timeout=12_000):
+        page.locator("button[name=action][value=summary]").click()
+    expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
