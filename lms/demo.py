@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -261,6 +262,27 @@ def _demo_progress(size: str) -> None:
             )
 
 
+def _mark_read(user_id: int, module_id: int, at: datetime) -> None:
+    """A demo learner read the module at ``at`` (and completed it an hour later), whatever was there before."""
+    from .content.models import ModuleProgress
+
+    progress = db.session.scalar(
+        select(ModuleProgress).where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module_id)
+    )
+    if progress is None:
+        db.session.add(
+            ModuleProgress(
+                user_id=user_id,
+                module_id=module_id,
+                first_viewed_at=at,
+                last_viewed_at=at,
+                completed_at=at + timedelta(hours=1),
+            )
+        )
+    else:
+        progress.completed_at = progress.completed_at or at + timedelta(hours=1)
+
+
 def _demo_cohorts(size: str) -> None:
     """A finished cohort (attendance taken, quizzes passed, certificates issued) and a running one."""
     import secrets as _secrets
@@ -269,7 +291,7 @@ def _demo_cohorts(size: str) -> None:
     from .certificates import service as certificates
     from .cohorts import service as cohorts
     from .cohorts.models import Attendance, Cohort, WorkshopSession
-    from .content.models import Course, Module, ModuleProgress, QuizVersion
+    from .content.models import Course, Module, QuizVersion
     from .core.timeutil import utcnow
 
     if db.session.scalar(select(func.count(Cohort.id))):
@@ -348,21 +370,7 @@ def _demo_cohorts(size: str) -> None:
             at = datetime.combine(finished.start_date, datetime.min.time()) + timedelta(
                 days=4 * position + 1, hours=index
             )
-            existing = db.session.scalar(
-                select(ModuleProgress).where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id)
-            )
-            if existing is None:
-                db.session.add(
-                    ModuleProgress(
-                        user_id=user.id,
-                        module_id=module.id,
-                        first_viewed_at=at,
-                        last_viewed_at=at,
-                        completed_at=at + timedelta(hours=1),
-                    )
-                )
-            else:
-                existing.completed_at = existing.completed_at or at + timedelta(hours=1)
+            _mark_read(user.id, module.id, at)
             quiz = quizzes.get(module.id)
             if quiz is not None:
                 # Those who finished passed every quiz; the others are still struggling. Each attempt carries
@@ -471,21 +479,7 @@ def _demo_cohorts(size: str) -> None:
                 days=3 * position + 1, hours=index
             )
             passes = quiz is not None and quiz.definition["settings"].get("role") != "pretest" and index != 2
-            progress = db.session.scalar(
-                select(ModuleProgress).where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == module.id)
-            )
-            if progress is None:
-                db.session.add(
-                    ModuleProgress(
-                        user_id=user.id,
-                        module_id=module.id,
-                        first_viewed_at=at,
-                        last_viewed_at=at,
-                        completed_at=at + timedelta(hours=1),
-                    )
-                )
-            else:
-                progress.completed_at = progress.completed_at or at + timedelta(hours=1)
+            _mark_read(user.id, module.id, at)
             if quiz is None:
                 continue
             role = quiz.definition["settings"].get("role")
