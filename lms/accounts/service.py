@@ -31,6 +31,7 @@ class AccountError(Exception):
 
 
 def normalize_email(email: str) -> str:
+    """The form in which an e-mail address is stored and compared: trimmed, lower case."""
     return (email or "").strip().lower()
 
 
@@ -55,10 +56,12 @@ def _load_jurisdictions(extra_path: str | None) -> tuple[dict, ...]:
 
 
 def jurisdictions() -> tuple[dict, ...]:
+    """The courts and offices a person may belong to, from the instance's jurisdictions.yaml."""
     return _load_jurisdictions(str(Path(current_app.config["INSTANCE_PATH"]) / "jurisdictions.yaml"))
 
 
 def jurisdiction_name(code: str | None, locale: str) -> str:
+    """A jurisdiction's name in the page language (Arabic or French); the code itself if unknown."""
     for entry in jurisdictions():
         if entry["code"] == code:
             return entry["ar"] if locale == "ar" else entry["fr"]
@@ -66,6 +69,7 @@ def jurisdiction_name(code: str | None, locale: str) -> str:
 
 
 def profession_labels() -> dict[str, str]:
+    """Profession codes and their translated labels, in the order forms list them."""
     return {
         "magistrate-judge": _("Magistrate (judge)"),
         "magistrate-prosecutor": _("Magistrate (prosecutor)"),
@@ -77,10 +81,12 @@ def profession_labels() -> dict[str, str]:
 
 
 def gender_labels() -> dict[str, str]:
+    """Gender codes and their translated labels."""
     return {"female": _("Woman"), "male": _("Man")}
 
 
 def role_labels() -> dict[str, str]:
+    """Role codes and their translated labels."""
     return {"learner": _("Learner"), "trainer": _("Trainer"), "admin": _("Administrator")}
 
 
@@ -88,6 +94,7 @@ def role_labels() -> dict[str, str]:
 
 
 def get_user_by_email(email: str) -> User | None:
+    """The account with this e-mail address (compared in normalised form), or None."""
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
@@ -166,6 +173,7 @@ def end_all_sessions(user: User) -> None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password that passes the password policy; ends every session of the account."""
     problems = password_problems(password, user.email)
     if problems:
         raise AccountError(" ".join(problems))
@@ -175,6 +183,7 @@ def set_password(user: User, password: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password after checking the current one."""
     ok, _rehash = verify_password(user.password_hash, current)
     if not ok:
         raise AccountError(_("Your current password is not correct."))
@@ -195,6 +204,7 @@ def set_roles(user: User, roles: set[str], actor: User) -> None:
 
 
 def set_active(user: User, active: bool, actor: User) -> None:
+    """Activate or deactivate an account (not one's own); deactivation ends its sessions; audited."""
     if user.id == actor.id and not active:
         raise AccountError(_("You cannot deactivate your own account."))
     if user.is_active != active:
@@ -210,6 +220,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
 
 
 def update_profile(user: User, **fields) -> None:
+    """Update the profile fields a person may change; audited with the fields that changed."""
     allowed = ("name_latin", "name_arabic", "profession", "jurisdiction", "gender", "locale")
     before = {k: getattr(user, k) for k in allowed}
     for key in allowed:
@@ -315,6 +326,7 @@ def issue_token(user: User, purpose: str) -> str:
 
 
 def find_valid_token(raw: str, purpose: str) -> UserToken | None:
+    """The unused, unexpired token of this purpose matching the raw value from a link, or None."""
     if not raw or len(raw) > 100:
         return None
     token = db.session.scalar(
