@@ -72,7 +72,10 @@ def handle_db_unavailable(error: Exception):
     # Render the error page as for a visitor: loading the user would hit the database again.
     g._login_user = current_app.login_manager.anonymous_user()
 
-    current_app.logger.error("database unavailable: %s", error)
+    if _missing_table(error):
+        current_app.logger.error("database not migrated (run `flask db upgrade`): %s", error)
+    else:
+        current_app.logger.error("database unavailable: %s", error)
     if _wants_json():
         return jsonify(error=503, message="database unavailable"), 503
     try:
@@ -81,11 +84,25 @@ def handle_db_unavailable(error: Exception):
         return "Service unavailable / Service indisponible / الخدمة غير متاحة", 503
 
 
+def _missing_table(error: Exception) -> bool:
+    """A table the code reads does not exist: the database was never migrated (or is behind the code)."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig or error)
+
+
+def handle_programming_error(error: Exception):
+    """PostgreSQL says "undefined table" as a ProgrammingError: the same 503 as SQLite's missing table."""
+    if _missing_table(error):
+        return handle_db_unavailable(error)
+    raise error
+
+
 def register_error_handlers(app):
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_db_unavailable)
+    app.register_error_handler(ProgrammingError, handle_programming_error)
     if not app.debug:
         app.register_error_handler(Exception, handle_unexpected)

@@ -53,10 +53,16 @@ def home_endpoints(user) -> list[str]:
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
-        db.session.rollback()
     except Exception:  # any driver error means "not healthy"
         db.session.rollback()
         return jsonify(status="error", db="unreachable"), 503
+    try:
+        # A database that answers but was never migrated cannot serve a single page that reads it.
+        db.session.execute(text("SELECT version_num FROM alembic_version"))
+        db.session.rollback()
+    except Exception:  # no such table: `flask db upgrade` was never run
+        db.session.rollback()
+        return jsonify(status="error", db="not migrated"), 503
     return jsonify(status="ok", db="ok")
 
 
