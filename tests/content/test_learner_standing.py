@@ -206,3 +206,24 @@ def test_standing_for_every_course_costs_two_queries(client, make_user, courses,
     # the user; every live course with its modules and progress; the learner's cohorts; their attempts; the next
     # workshop
     assert queries.count == 5, queries.statements
+
+
+def test_the_pre_test_module_s_main_button_starts_the_test(app, client, judge, courses, db):
+    """The pre-test's page only explains the test: its main button takes it (marking the page read), never
+    "mark as read and continue" past a test the learner has not taken."""
+    from flask import url_for
+
+    pretest = next(m for m in _modules(db) if m.slug.endswith("pre-test"))
+    quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == pretest.id, QuizVersion.is_current))
+    assert quiz.definition["settings"]["role"] == "pretest"
+    with app.test_request_context():
+        url = url_for("content.module", course_slug="palermo-magistrates", module_slug=pretest.slug)
+        complete = url_for("content.complete", course_slug="palermo-magistrates", module_slug=pretest.slug)
+        quiz_url = url_for("quizzes.quiz", quiz_id=quiz.id)
+    client.login("judge@example.org")
+    page = client.get(url).get_data(as_text=True)
+    actions = page[page.index('class="module-actions"') :]
+    assert re.search(r'name="go" value="quiz">\s*<button type="submit" class="button">Take the test</button>', actions)
+    assert "Mark as read and continue" not in actions
+    response = client.post_form(complete, {"completed": "1", "go": "quiz"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(quiz_url)
