@@ -294,3 +294,15 @@ def make_cohort(app, db, courses):
         return cohort
 
     return factory
+
+
+@pytest.fixture
+def weasyprint_log(caplog, monkeypatch):
+    """A function returning WeasyPrint's log messages (WARNING and above) of this test. The migrations'
+    ``fileConfig`` disables every logger that exists when it runs, WeasyPrint's included: it is enabled again
+    here, or a refused stylesheet (logged, and the page printed unstyled) would go unseen."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("weasyprint"), "disabled", False)
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]

@@ -120,6 +120,12 @@ def test_certificate_text_has_no_bidi_controls():
     assert [hex(ord(ch)) for ch in text if ch in BIDI_CONTROLS] == []
 
 
+def failed_loads(weasyprint_log) -> list[str]:
+    """The resources WeasyPrint could not load: it logs and goes on, so a refused stylesheet would print the
+    page unstyled without an error."""
+    return [message[:160] for message in weasyprint_log() if message.startswith("Failed to load")]
+
+
 def overlapping_words(data: bytes) -> list[str]:
     """Pairs of words printed over each other (their boxes intersect by more than a sliver)."""
     found = []
@@ -207,10 +213,11 @@ def long_cohort(make_user, make_cohort, db):
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
-def test_sign_in_sheet_keeps_every_word_on_the_page(client, long_cohort, language):
+def test_sign_in_sheet_keeps_every_word_on_the_page(client, long_cohort, language, weasyprint_log):
     session = long_cohort(language)
     client.login("trainer@example.org")
     response = client.get(f"/sessions/{session.id}/sheet.pdf")
+    assert failed_loads(weasyprint_log) == []  # print/base.css and cohorts/sheet.css
     assert response.mimetype == "application/pdf"
     assert outside_page(response.data, margin=5 / 25.4 * 72) == []  # the page numbers sit in the margin
     assert overlapping_words(response.data) == []
@@ -218,7 +225,7 @@ def test_sign_in_sheet_keeps_every_word_on_the_page(client, long_cohort, languag
     assert text.count("Abdelmajid") >= 12 * 2  # the long name is printed whole (wrapped), not cut
 
 
-def test_programme_report_pdf_keeps_every_word_on_the_page(app):
+def test_programme_report_pdf_keeps_every_word_on_the_page(app, weasyprint_log):
     """The report's template with labels far longer than any today (a profession or jurisdiction code holds
     32 or 40 characters; a course or cohort title could be shown one day)."""
     from flask import render_template
@@ -244,6 +251,7 @@ def test_programme_report_pdf_keeps_every_word_on_the_page(app):
             with force_locale(locale):
                 parts[locale]["headers"] = pdf_headers()
         data = html_to_pdf(render_template("reports/programme_pdf.html", parts=parts))
+    assert failed_loads(weasyprint_log) == []  # print/base.css and reports/programme_pdf.css
     assert "juridictioninconnue" in "".join(w["text"] for _n, w, _s in words(data))
     assert outside_page(data, margin=5 / 25.4 * 72) == []
     assert overlapping_words(data) == []
