@@ -26,7 +26,8 @@ When the block ends:
   ``work.error`` holds it; the exception goes no further;
 - by the database refusing the write (``IntegrityError``: a constraint, often a double submission or two people
   saving the same thing; ``OperationalError``: the database locked, busy or gone), in the block or at the commit:
-  the session is rolled back, ``SAVE_FAILED`` is flashed (never a false "saved", never half of the work written);
+  the session is rolled back, ``save_failed_message()`` is flashed (even with ``field``: never a false "saved",
+  never half of the work written);
 - by any other exception: it goes on, as without the helper (the error handlers roll back).
 
 Messages flashed with ``work.flash`` are kept until the commit. A view that clears the Flask session after the commit
