@@ -15,6 +15,7 @@ from ..core.access import public, roles_required, signed_in
 from ..core.forms import ConfirmForm, safe_next_url
 from ..core.mail import wake_sender_after_response
 from ..core.pagination import paginate
+from ..core.work import unit_of_work
 from ..extensions import db, limiter, login_manager
 from ..i18n import _
 from . import bp, lockout, service, totp
@@ -165,12 +166,15 @@ def two_factor():
     secret = session.get("totp_pending_secret") or totp.new_secret()
     session["totp_pending_secret"] = secret
     if form.validate_on_submit():
-        codes = totp.enable(current_user, secret, form.code.data)
-        if codes:
+        with unit_of_work() as work:
+            codes = totp.enable(current_user, secret, form.code.data)
+        if work.ok and codes:
             session.pop("totp_pending_secret", None)
-            db.session.commit()
             return render_template("accounts/recovery_codes.html", codes=codes)
-        form.code.errors.append(_("This code is not valid. Check the time on your phone and type the current code."))
+        if work.ok:  # a wrong code: nothing was written
+            form.code.errors.append(
+                _("This code is not valid. Check the time on your phone and type the current code.")
+            )
     uri = totp.provisioning_uri(secret, current_user.email)
     qr = segno.make(uri, error="m").svg_inline(scale=5, omitsize=True)
     return render_template(
@@ -190,9 +194,9 @@ def two_factor_disable():
         if totp.needs_totp(current_user, current_app.config["REQUIRE_TOTP_ROLES"]):
             flash(_("Two-factor sign-in is required for your role."), "error")
         else:
-            totp.disable(current_user, current_user)
-            db.session.commit()
-            flash(_("Two-factor sign-in is off."), "info")
+            with unit_of_work() as work:
+                totp.disable(current_user, current_user)
+                work.flash(_("Two-factor sign-in is off."), "info")
     return redirect(url_for("accounts.two_factor"))
 
 
@@ -202,10 +206,10 @@ def admin_totp_reset(user_id: int):
     """A lost phone: the admin switches two-factor off; the person sets it up again at next sign-in."""
     user = _user_or_404(user_id)
     if ConfirmForm().validate_on_submit():
-        totp.disable(user, current_user)
-        service.end_all_sessions(user)
-        db.session.commit()
-        flash(_("Two-factor sign-in reset for %(email)s.", email=user.email), "success")
+        with unit_of_work() as work:
+            totp.disable(user, current_user)
+            service.end_all_sessions(user)
+            work.flash(_("Two-factor sign-in reset for %(email)s.", email=user.email))
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
@@ -238,14 +242,15 @@ def require_two_factor():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
-        service.end_all_sessions(current_user)
-        db.session.commit()
-        locale = session.get("locale")
-        logout_user()
-        session.clear()
-        if locale:
-            session["locale"] = locale
-        flash(_("You are signed out."), "info")
+        with unit_of_work() as work:
+            service.end_all_sessions(current_user)
+        if work.ok:
+            locale = session.get("locale")
+            logout_user()
+            session.clear()  # the message is flashed after: clearing the session would drop it
+            if locale:
+                session["locale"] = locale
+            flash(_("You are signed out."), "info")
     return redirect(url_for("core.home"))
 
 
@@ -256,14 +261,14 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         # Only a job is recorded, the same for any address; the mail leaves after the response.
-        service.request_password_reset(form.email.data)
-        db.session.commit()
-        after_this_request(wake_sender_after_response)
-        flash(
-            _("If an account exists for this address, we have sent it a link to choose a new password."),
-            "info",
-        )
-        return redirect(url_for("accounts.login"))
+        with unit_of_work() as work:
+            service.request_password_reset(form.email.data)
+            work.flash(
+                _("If an account exists for this address, we have sent it a link to choose a new password."), "info"
+            )
+        if work.ok:
+            after_this_request(wake_sender_after_response)
+            return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form)
 
 
@@ -272,14 +277,10 @@ def _token_page(purpose: str, token: str, template: str):
         return render_template("accounts/token_invalid.html", purpose=purpose), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(AccountError, field=form.password) as work:
             user = service.use_token(token, purpose, form.password.data)
-        except AccountError as error:
-            db.session.rollback()
-            form.password.errors.append(str(error))
-        else:
-            db.session.commit()
-            start_session(user)
+        if work.ok:
+            start_session(user)  # a new session: the message is flashed after
             flash(_("Your password is saved. Welcome!"), "success")
             return redirect(url_for("core.home"))
     return render_template(template, form=form, token=token)
@@ -308,11 +309,12 @@ def profile():
     form = ProfileForm(obj=current_user, locale=current_user.locale)
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
-        service.update_profile(current_user, name_latin=form.name_latin.data, **form.profile_values())
-        db.session.commit()
-        session["locale"] = current_user.locale
-        flash(_("Your profile is saved."), "success")
-        return redirect(url_for("accounts.profile"))
+        with unit_of_work() as work:
+            service.update_profile(current_user, name_latin=form.name_latin.data, **form.profile_values())
+            work.flash(_("Your profile is saved."))
+        if work.ok:
+            session["locale"] = current_user.locale
+            return redirect(url_for("accounts.profile"))
     if request.method == "GET":
         form.gender.data = current_user.gender or ""
     return render_template("accounts/profile.html", form=form, password_form=password_form)
@@ -324,16 +326,12 @@ def change_password():
     form = ProfileForm(obj=current_user, locale=current_user.locale, formdata=None)
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():
-        try:
+        with unit_of_work(AccountError, field=password_form.password) as work:
             service.change_password(current_user, password_form.current.data, password_form.password.data)
-        except AccountError as error:
-            db.session.rollback()
-            password_form.password.errors.append(str(error))
-        else:
-            db.session.commit()
+            work.flash(_("Your password is changed. Other devices are signed out."))
+        if work.ok:
             # The change ended every session; keep this one alive with the new version.
             login_user(current_user)
-            flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("accounts.profile"))
     form.gender.data = current_user.gender or ""
     return render_template("accounts/profile.html", form=form, password_form=password_form), 400
@@ -359,21 +357,10 @@ def export_my_data():
 def invite_learner():
     form = InviteLearnerForm(locale=current_user.locale)
     if form.validate_on_submit():
-        try:
-            user = service.create_user(
-                form.email.data,
-                form.name_latin.data,
-                **form.profile_values(),
-                roles=("learner",),
-                actor=current_user,
-            )
-            service.invite_user(user, current_user)
-        except AccountError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        with unit_of_work(AccountError, field=form.email) as work:
+            user = _create_and_invite(form, ("learner",))
+            work.flash(_("Invitation sent to %(email)s.", email=user.email))
+        if work.ok:
             return redirect(url_for("accounts.invite_learner"))
     return render_template("accounts/invite.html", form=form)
 
@@ -400,23 +387,21 @@ def admin_new_user():
         if not roles:
             form.role_learner.errors = [_("Choose at least one role.")]
         else:
-            try:
-                user = service.create_user(
-                    form.email.data,
-                    form.name_latin.data,
-                    **form.profile_values(),
-                    roles=tuple(roles),
-                    actor=current_user,
-                )
-                service.invite_user(user, current_user)
-            except AccountError as error:
-                db.session.rollback()
-                form.email.errors.append(str(error))
-            else:
-                db.session.commit()
-                flash(_("Account created; invitation sent to %(email)s.", email=user.email), "success")
+            with unit_of_work(AccountError, field=form.email) as work:
+                user = _create_and_invite(form, tuple(roles))
+                work.flash(_("Account created; invitation sent to %(email)s.", email=user.email))
+            if work.ok:
                 return redirect(url_for("accounts.admin_user", user_id=user.id))
     return render_template("accounts/admin_new_user.html", form=form)
+
+
+def _create_and_invite(form, roles: tuple[str, ...]) -> User:
+    """The account typed in ``form`` (an invitation form: e-mail, names, profile), with ``roles``, invited."""
+    user = service.create_user(
+        form.email.data, form.name_latin.data, **form.profile_values(), roles=roles, actor=current_user
+    )
+    service.invite_user(user, current_user)
+    return user
 
 
 def _user_or_404(user_id: int) -> User:
@@ -468,16 +453,12 @@ def admin_user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = AdminEditUserForm(locale=current_user.locale)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(AccountError, field=form.email) as work:
             changed = service.admin_update_user(user, current_user, **form.values())
-        except AccountError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
-            db.session.commit()
+            work.flash(_("The account is saved.") if changed else _("Nothing was changed."))
+        if work.ok:
             if user.id == current_user.id and changed:
                 login_user(current_user)  # a new e-mail ended this session too: keep the admin's own one
-            flash(_("The account is saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("accounts.admin_user", user_id=user.id))
     return admin_user(user_id, edit_form=form)
 
@@ -488,14 +469,9 @@ def admin_user_roles(user_id: int):
     user = _user_or_404(user_id)
     form = RolesForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(AccountError) as work:
             service.set_roles(user, form.roles(), current_user)
-        except AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Roles saved."), "success")
+            work.flash(_("Roles saved."))
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
@@ -506,14 +482,9 @@ def admin_user_active(user_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         active = request.form.get("active") == "1"
-        try:
+        with unit_of_work(AccountError) as work:
             service.set_active(user, active, current_user)
-        except AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
+            work.flash(_("Account reactivated.") if active else _("Account deactivated."))
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
@@ -522,9 +493,9 @@ def admin_user_active(user_id: int):
 def admin_user_invite(user_id: int):
     user = _user_or_404(user_id)
     if ConfirmForm().validate_on_submit():
-        service.invite_user(user, current_user)
-        db.session.commit()
-        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        with unit_of_work() as work:
+            service.invite_user(user, current_user)
+            work.flash(_("Invitation sent to %(email)s.", email=user.email))
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
@@ -571,9 +542,9 @@ def sign_in_locks():
 def lift_account_lock(user_id: int):
     user = _user_or_404(user_id)
     if ConfirmForm().validate_on_submit():
-        lockout.lift_account(user, current_user)
-        db.session.commit()
-        flash(_("%(email)s can sign in again.", email=user.email), "success")
+        with unit_of_work() as work:
+            lockout.lift_account(user, current_user)
+            work.flash(_("%(email)s can sign in again.", email=user.email))
     return redirect(url_for("accounts.sign_in_locks"))
 
 
@@ -582,7 +553,7 @@ def lift_account_lock(user_id: int):
 def lift_address_lock():
     address = request.form.get("address", "").strip()[:45]
     if ConfirmForm().validate_on_submit() and address:
-        lockout.lift_address(address, current_user)
-        db.session.commit()
-        flash(_("Sign-ins from %(address)s are allowed again.", address=address), "success")
+        with unit_of_work() as work:
+            lockout.lift_address(address, current_user)
+            work.flash(_("Sign-ins from %(address)s are allowed again.", address=address))
     return redirect(url_for("accounts.sign_in_locks"))

@@ -13,6 +13,7 @@ from ..core.access import public, roles_required, signed_in
 from ..core.database import write_transaction
 from ..core.forms import ConfirmForm
 from ..core.numbers import form_number
+from ..core.work import unit_of_work
 from ..extensions import db, limiter
 from ..i18n import _
 from . import bp, service
@@ -132,30 +133,23 @@ def issue(cohort_id: int):
         user = db.session.get(User, user_id)
         if user is None:
             abort(404)
-        try:
+        with unit_of_work(service.CertificateError) as work:
             certificate, created = service.issue(cohort, user, current_user)
-        except service.CertificateError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(
+            work.flash(
                 _("Certificate %(serial)s issued.", serial=certificate.serial)
                 if created
-                else _("Certificate %(serial)s was already issued.", serial=certificate.serial),
-                "success",
+                else _("Certificate %(serial)s was already issued.", serial=certificate.serial)
             )
     else:
-        counts = service.issue_all(cohort, current_user)
-        db.session.commit()
-        flash(
-            _(
-                "%(issued)d certificates issued, %(existing)d already issued, "
-                "%(not_eligible)d learners not yet eligible.",
-                **counts,
-            ),
-            "success",
-        )
+        with unit_of_work() as work:
+            counts = service.issue_all(cohort, current_user)
+            work.flash(
+                _(
+                    "%(issued)d certificates issued, %(existing)d already issued, "
+                    "%(not_eligible)d learners not yet eligible.",
+                    **counts,
+                )
+            )
     return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort.id))
 
 
@@ -173,18 +167,13 @@ def revoke(cohort_id: int, certificate_id: int):
     certificate = _certificate_of(cohort, certificate_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(service.CertificateError) as work:
         if request.form.get("reissue") == "1":
             new = service.reissue(certificate, current_user)
-            flash(_("Certificate revoked and reissued as %(serial)s.", serial=new.serial), "success")
+            work.flash(_("Certificate revoked and reissued as %(serial)s.", serial=new.serial))
         else:
             service.revoke(certificate, request.form.get("reason", ""), current_user)
-            flash(_("Certificate %(serial)s revoked.", serial=certificate.serial), "success")
-    except service.CertificateError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+            work.flash(_("Certificate %(serial)s revoked.", serial=certificate.serial))
     return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort.id))
 
 

@@ -21,6 +21,7 @@ from xml.parsers import expat  # nosec B407 - DTDs are refused, parts are bounde
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..core.exports import FORMULA_PREFIXES, neutralize_cell  # noqa: F401 - imported from here by cohorts/routes.py
 from ..core.forms import clean_line
 from .vocabulary import JurisdictionNames, column_of, gender_of, is_arabic_only, is_latin_only, profession_of
 
@@ -429,13 +430,3 @@ def parse_enrolment_file(filename: str, data: bytes, jurisdictions: list[dict]) 
                 row.warnings.append((column, problem, written))
         rows.append(row)
     return rows
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_cell(value):
-    """Spreadsheet formula injection: a text starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..core.access import roles_required, signed_in
 from ..core.forms import ConfirmForm
 from ..core.timeutil import utcnow
+from ..core.work import unit_of_work
 from ..extensions import db
 from ..i18n import _
 from . import bp, service
@@ -124,10 +125,13 @@ def complete(course_slug: str, module_slug: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         done = request.form.get("completed", "1") == "1"
-        service.set_completed(current_user.id, module.id, done)
-        db.session.commit()
-        if done:
-            flash(_("Module marked as read."), "success")
+        with unit_of_work() as work:
+            service.set_completed(current_user.id, module.id, done)
+            if done:
+                work.flash(_("Module marked as read."))
+            else:
+                work.flash(_("Module marked as not read."), "info")
+        if work.ok and done:
             following = db.session.scalar(
                 select(Module.slug)
                 .where(Module.course_id == course.id, Module.position > module.position, Module.is_archived.is_(False))
@@ -138,8 +142,6 @@ def complete(course_slug: str, module_slug: str):
                 return redirect(url_for("quizzes.quiz", quiz_id=quiz.id))
             if following and request.form.get("go") == "next":
                 return redirect(url_for("content.module", course_slug=course.slug, module_slug=following))
-        else:
-            flash(_("Module marked as not read."), "info")
     return redirect(url_for("content.module", course_slug=course.slug, module_slug=module.slug))
 
 

@@ -13,6 +13,7 @@ from ..core.database import reads_first
 from ..core.forms import ConfirmForm
 from ..core.numbers import arg_number, form_number
 from ..core.timeutil import utcnow
+from ..core.work import unit_of_work
 from ..extensions import db
 from ..i18n import _, format_time, ngettext
 from . import bp, service
@@ -70,13 +71,11 @@ def start(quiz_id: int):
     version = _version_or_404(quiz_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    # A refusal keeps what was done before it (an open attempt finished for time).
+    with unit_of_work(QuizError, on_error="commit") as work:
         attempt = service.start_attempt(current_user.id, version)
-    except QuizError as error:
-        db.session.commit()
-        flash(str(error), "error")
+    if not work.ok:
         return redirect(url_for("quizzes.quiz", quiz_id=quiz_id))
-    db.session.commit()
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
@@ -184,13 +183,11 @@ def save(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    # A refusal keeps what was done before it: the attempt may just have been finished for time.
+    with unit_of_work(QuizError, on_error="commit", error_category="warning") as work:
         result, responses = _save_from_form(attempt)
-    except QuizError as error:
-        db.session.commit()  # the attempt may just have been finished for time
-        flash(str(error), "warning")
+    if not work.ok:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
-    db.session.commit()
     page = form_number("page", 1, low=1, strict=False)
     if not result.ok:
         # Stay on this page: it now shows what is stored, and the answers that were not, to copy.
@@ -266,16 +263,16 @@ def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if request.form.getlist("shown") and attempt.state == IN_PROGRESS:
-        try:
-            _save_from_form(attempt)
-        except QuizError:
-            pass  # finished for time: graded below on what was saved in time
-    if service.finish_attempt(attempt, by="learner"):
-        flash(_("Your attempt is submitted."), "success")
-    else:
-        flash(_("This attempt was already submitted: it was graded once, and nothing changed."), "info")
-    db.session.commit()
+    with unit_of_work() as work:
+        if request.form.getlist("shown") and attempt.state == IN_PROGRESS:
+            try:
+                _save_from_form(attempt)
+            except QuizError:
+                pass  # finished for time: graded below on what was saved in time
+        if service.finish_attempt(attempt, by="learner"):
+            work.flash(_("Your attempt is submitted."))
+        else:
+            work.flash(_("This attempt was already submitted: it was graded once, and nothing changed."), "info")
     return redirect(url_for("quizzes.result", attempt_id=attempt.id))
 
 

@@ -24,6 +24,7 @@ def programme_command(start, end, fmt, mask, locale, output):
     from flask import current_app
     from flask_babel import force_locale
 
+    from ..core.exports import csv_bytes, xlsx_bytes
     from . import exports, service
 
     try:
@@ -38,9 +39,9 @@ def programme_command(start, end, fmt, mask, locale, output):
         else:
             header, rows = exports.programme_table(filters, mask, locale)
             data = (
-                exports.to_csv(header, rows)
+                csv_bytes(header, rows)
                 if fmt == "csv"
-                else exports.to_xlsx([("Indicators", header, rows)], rtl=locale == "ar")
+                else xlsx_bytes([("Indicators", header, rows)], rtl=locale == "ar")
             )
     if output:
         with open(output, "wb") as handle:

@@ -1,48 +1,14 @@
-"""Tables to CSV (UTF-8 with BOM, semicolons, for French Excel) and XLSX; formula cells neutralised. The programme
-report's content, as the page, the files and ``flask reports programme`` show it (no request needed)."""
+"""The programme report's content, as the page, the files and ``flask reports programme`` show it (no request
+needed). The CSV and XLSX files themselves are written by ``core/exports.py``."""
 
 from __future__ import annotations
-
-import csv
-import io
 
 from flask import render_template
 from flask_babel import force_locale
 
 from ..accounts import service as accounts
-from ..cohorts.importing import neutralize_cell
 from ..i18n import _, format_date, format_number, format_percent
 from . import service
-
-
-def to_csv(header: list, rows: list[list]) -> bytes:
-    """A table as CSV bytes for French Excel (BOM, semicolons), every cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([neutralize_cell(str(h)) for h in header])
-    for row in rows:
-        writer.writerow([neutralize_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(sheets: list[tuple[str, list, list[list]]], rtl: bool = False) -> bytes:
-    """Sheets ``(title, header, rows)`` as XLSX bytes (right to left for Arabic), every cell neutralised."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append([neutralize_cell(str(h)) for h in header])
-        for row in rows:
-            sheet.append([neutralize_cell(v) for v in row])
-        sheet.sheet_view.rightToLeft = rtl
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-# --- programme report -----------------------------------------------------------------------------
 
 
 def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[str, object]]:

@@ -16,6 +16,7 @@ from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
 from ..content import service as content
 from ..core.access import roles_required
+from ..core.exports import MIMETYPES, export_response
 from ..core.forms import clamp_date
 from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
@@ -203,23 +204,10 @@ def _results_table(board):
 @roles_required("trainer", "admin")
 def cohort_results_export(cohort_id: int, fmt: str):
     cohort = _managed(cohort_id)
-    board = service.cohort_dashboard(cohort)
-    header, table = _results_table(board)
-    name = f"results-cohort-{cohort.id}"
-    if fmt == "csv":
-        return current_app.response_class(
-            exports.to_csv(header, table),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-        )
-    if fmt == "xlsx":
-        data = exports.to_xlsx([(str(_("Results")), header, table)], rtl=_rtl())
-        return current_app.response_class(
-            data,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-        )
-    abort(404)
+    if fmt not in MIMETYPES:
+        abort(404)
+    header, table = _results_table(service.cohort_dashboard(cohort))
+    return export_response(header, table, f"results-cohort-{cohort.id}", fmt, sheet=_("Results"))
 
 
 # --- programme report -----------------------------------------------------------------------------
@@ -256,7 +244,7 @@ def programme():
     masked = request.args.get("mask") == "1"
     fmt = request.args.get("format", "html")
     locale = str(get_locale() or "fr")
-    if fmt in ("csv", "xlsx"):
+    if fmt in MIMETYPES:
         return _programme_file(filters, masked, fmt, locale)
     if fmt == "pdf":
         return current_app.response_class(
@@ -287,15 +275,4 @@ def programme():
 def _programme_file(filters, masked, fmt, locale):
     header, rows = exports.programme_table(filters, masked, locale)
     name = f"programme-{filters.start}-{filters.end}"
-    if fmt == "csv":
-        return current_app.response_class(
-            exports.to_csv(header, rows),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-        )
-    data = exports.to_xlsx([(str(_("Indicators")), header, rows)], rtl=locale == "ar")
-    return current_app.response_class(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-    )
+    return export_response(header, rows, name, fmt, sheet=_("Indicators"), rtl=locale == "ar")
