@@ -1,6 +1,8 @@
 """Reading and validating ``courses/``. Pure: touches no database, needs no app.
 
-``load_courses(root)`` returns the parsed courses and every problem found, each as ``path:line: message``.
+``load_courses(root)`` returns the parsed courses and every problem found, each as ``path:line: message``;
+``check_courses(root)`` also returns the warnings (things to finish that do not stop a sync, e.g. a quoted text
+still pending its official wording).
 """
 
 from __future__ import annotations
@@ -93,13 +95,21 @@ class _Report:
     def __init__(self, base: Path):
         self.base = base
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
-    def add(self, path: Path, line: int, message: str) -> None:
+    def _problem(self, path: Path, line: int, message: str) -> Problem:
         try:
             shown = str(path.relative_to(self.base))
         except ValueError:
             shown = str(path)
-        self.problems.append(Problem(shown, max(int(line or 1), 1), message))
+        return Problem(shown, max(int(line or 1), 1), message)
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(self._problem(path, line, message))
+
+    def warn(self, path: Path, line: int, message: str) -> None:
+        """Something to finish that does not make the content wrong (printed by ``courses check``, exit 0)."""
+        self.warnings.append(self._problem(path, line, message))
 
 
 #: bump when lms/core/markdown.py renders differently (2: no rel on links, no line breaks around block tags;
@@ -365,17 +375,24 @@ def _load_module(report, folder: Path, position: int, slug: str, law: dict | Non
 # --- quoted law: one source of truth in courses/_law/ -------------------------------------------
 #
 # courses/_law/<instrument>/instrument.yaml   names: [...]  (how module titles name the instrument)
-# courses/_law/<instrument>/<ref>.<locale>.md front matter (title, cited_as, source) + the official text
+#                                             pending: {label: {fr, ar, en}, notice: {fr, ar, en}}
+# courses/_law/<instrument>/<ref>.<locale>.md front matter (title, cited_as, source[, status]) + the official text
 #
 # A module quotes it with a line  {{< law 27-14/448-1.1 [27-14/448-1.2 ...] [title="..."] >}}  which the loader
 # expands into a ``!!! law`` block (the text, then the source). A ``!!! law`` block written by hand whose title names
 # an instrument and an article that have snippets must repeat their text word for word, paragraph by paragraph.
+#
+# A snippet with ``status: pending`` holds a provisional, unofficial wording until someone pastes the official
+# text: an include of it becomes a ``!!! note`` titled with the instrument's pending label and closed by its notice
+# (never a ``!!! law`` block), and ``courses check`` warns about it; a hand-written ``!!! law`` block cannot quote it.
 
 LAW_DIR = "_law"
 INCLUDE_RE = re.compile(r"^\{\{<\s*law\s+(.*?)\s*>\}\}\s*$")
 INCLUDE_TITLE_RE = re.compile(r'\btitle="([^"]*)"')
 LAW_BLOCK_RE = re.compile(r'^!!!\s+law\s+"([^"]*)"\s*$')
 ADMONITION_RE = re.compile(r"^!!!\s+(\w+)")
+#: between the sources of several snippets quoted in one block
+SOURCE_SEPARATOR = {"fr": " ; ", "ar": " — ", "en": "; "}
 
 
 @dataclass
@@ -388,10 +405,20 @@ class LawSnippet:
     names: list[str]
     text: str
     path: Path
+    #: the official text has not been read yet: ``text`` is a provisional wording, shown as unofficial
+    pending: bool = False
+    #: the instrument's words for a pending snippet in this locale: (title label, notice closing the block)
+    pending_words: tuple[str, str] = ("", "")
 
 
 def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _locale_text(mapping, locale: str) -> str:
+    """``mapping[locale]`` when ``mapping`` maps locales to non-empty texts; otherwise ''."""
+    value = mapping.get(locale) if isinstance(mapping, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
 def load_law(report, root: Path) -> dict[tuple[str, str], LawSnippet]:
@@ -403,9 +430,14 @@ def load_law(report, root: Path) -> dict[tuple[str, str], LawSnippet]:
     for folder in sorted(p for p in law_root.iterdir() if p.is_dir()):
         meta_path = folder / "instrument.yaml"
         names: list[str] = []
+        pending_words: dict = {}
         if meta_path.exists():
             data, _raw = _read_yaml(report, meta_path)
             names = [str(n) for n in (data or {}).get("names", [])] if isinstance(data, dict) else []
+            pending_words = (data.get("pending") or {}) if isinstance(data, dict) else {}
+            if not isinstance(pending_words, dict):
+                report.add(meta_path, 1, "'pending' must map 'label' and 'notice' to texts per locale")
+                pending_words = {}
         if not names:
             report.add(meta_path, 1, "instrument.yaml must list the 'names' by which module titles cite the instrument")
         for path in sorted(folder.glob("*.md")):
@@ -424,6 +456,22 @@ def load_law(report, root: Path) -> dict[tuple[str, str], LawSnippet]:
                 continue
             meta = meta if isinstance(meta, dict) else {}
             title, source, cited = meta.get("title"), meta.get("source"), meta.get("cited_as")
+            status = meta.get("status", "official")
+            if status not in ("official", "pending"):
+                report.add(path, 2, "a law snippet's 'status' is 'official' (the default) or 'pending'")
+                continue
+            words = ("", "")
+            if status == "pending":
+                label, notice = (_locale_text(pending_words.get(key), locale) for key in ("label", "notice"))
+                if not (label and notice):
+                    report.add(
+                        meta_path,
+                        1,
+                        f"a pending snippet ({path.name}) needs the instrument's 'pending' label and notice "
+                        f"in '{locale}'",
+                    )
+                    continue
+                words = (label.strip(), " ".join(notice.split()))
             if not isinstance(title, str) or not title.strip():
                 report.add(path, 2, "a law snippet needs a 'title' (the block's heading)")
                 continue
@@ -438,7 +486,16 @@ def load_law(report, root: Path) -> dict[tuple[str, str], LawSnippet]:
                 continue
             ref = f"{folder.name}/{stem}"
             snippets[(ref, locale)] = LawSnippet(
-                ref, locale, title.strip(), source.strip(), [str(c) for c in cited], names, body.strip(), path
+                ref,
+                locale,
+                title.strip(),
+                source.strip(),
+                [str(c) for c in cited],
+                names,
+                body.strip(),
+                path,
+                pending=status == "pending",
+                pending_words=words,
             )
     return snippets
 
@@ -472,13 +529,29 @@ def _expand_law(report, path: Path, body: str, first_line: int, locale: str, law
         if not found:
             continue
         title = title_match.group(1) if title_match else " ; ".join(s.title for s in found)
-        out.append(f'!!! law "{title}"')
+        pending = [s for s in found if s.pending]
+        for snippet in pending:
+            report.warn(
+                path,
+                first_line + offset,
+                f"law include '{snippet.ref}': {LAW_DIR}/{snippet.ref}.{locale}.md is pending its official text "
+                "(shown as unofficial): paste the official text into it and remove 'status: pending'",
+            )
+        if pending:
+            # Not the official text: never a law block. A note whose title says so, closed by the notice.
+            label, notice = pending[0].pending_words
+            out.append(f'!!! note "{title} ({label})"')
+        else:
+            out.append(f'!!! law "{title}"')
         for snippet in found:
             for text_line in snippet.text.split("\n"):
                 out.append(f"    {text_line}" if text_line.strip() else "")
             out.append("")
         sources = sorted({s.source for s in found})
-        out.append("    *" + " ; ".join(sources) + "*")
+        out.append("    *" + SOURCE_SEPARATOR.get(locale, "; ").join(sources) + "*")
+        if pending:
+            out.append("")
+            out.append(f"    *{notice}*")
     return "\n".join(out)
 
 
@@ -513,10 +586,18 @@ def _check_law_quotes(report, text: LocaleText, law: dict) -> None:
         cited = [s for (ref, locale), s in law.items() if locale == text.locale and _cites(title, s)]
         if not cited:
             continue
-        official = {p for s in cited for p in _paragraphs(s.text)}
+        official = {p for s in cited if not s.pending for p in _paragraphs(s.text)}
         if all(p in official for p in _paragraphs(block)):
             continue
-        refs = ", ".join(sorted(s.ref for s in cited))
+        refs = ", ".join(sorted({s.ref for s in cited}))
+        if all(s.pending for s in cited):
+            report.add(
+                text.path,
+                text.body_line + offset,
+                f"law quotation of a text whose official wording is pending in {LAW_DIR}/ ({refs}): "
+                f"quote it with {{{{< law {sorted(s.ref for s in cited)[0]} >}}}}, which shows it as unofficial",
+            )
+            continue
         report.add(
             text.path,
             text.body_line + offset,
@@ -924,11 +1005,17 @@ def _check_assessments(report, folder: Path, modules: list[ModuleSource]) -> Non
 
 def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
     """Parse and validate every course under ``root``; all problems at once."""
+    courses, problems, _warnings = check_courses(root)
+    return courses, problems
+
+
+def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], list[Problem]]:
+    """``load_courses`` and the warnings: things to finish that do not make the content invalid."""
     root = Path(root).resolve()
     report = _Report(root.parent)
     if not root.is_dir():
         report.add(root, 1, "no such folder")
-        return [], report.problems
+        return [], report.problems, report.warnings
     courses = []
     law = load_law(report, root)
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
@@ -968,4 +1055,4 @@ def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
             courses.append(course)
     if not courses and not report.problems:
         report.add(root, 1, "no course folder found")
-    return courses, report.problems
+    return courses, report.problems, report.warnings

@@ -11,7 +11,12 @@ BROKEN = Path(__file__).parent / "broken_courses"
 
 def test_shipped_courses_are_valid(runner):
     result = runner.invoke(args=["courses", "check", str(ROOT / "courses")])
-    assert result.output == "" and result.exit_code == 0
+    assert result.exit_code == 0, result.output
+    # nothing but the warnings of texts pending their official wording (the Protocol's Arabic text, see _law/)
+    for line in result.output.splitlines():
+        assert re.match(
+            r"^courses/[^:]+:\d+: warning: law include '[^']+': _law/\S+ is pending its official text", line
+        )
 
 
 def test_broken_corpus_reports_every_problem_with_path_and_line(runner):
