@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import select
 
@@ -17,9 +18,13 @@ from lms.cohorts import service as cohorts
 
 # The attendance models, imported here only (they move to lms.attendance.models: one line to change).
 from lms.cohorts.models import Attendance, WorkshopSession
+from lms.config import PROJECT_ROOT
+from lms.content.loader import load_courses
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
 from lms.quizzes import service as quizzes
 from lms.quizzes.models import SUBMITTED, Attempt
+
+_COURSES = PROJECT_ROOT / "courses"
 
 
 def enrol(db, cohort, user):
@@ -196,3 +201,73 @@ def two_cohort_world(db, make_user):
         "filename": "tadrib.css",
     }
     return users, values
+
+
+# --- quizzes: the shipped ones, and one with every special case a GIFT export must keep -----------------------
+
+
+@cache
+def shipped_quizzes():
+    courses, problems = load_courses(_COURSES)
+    assert problems == []
+    return {str(_COURSES / c.slug / m.folder / "quiz.yaml"): m.quiz for c in courses for m in c.modules if m.quiz}
+
+
+EDGE_QUIZ = {
+    "title": {"fr": "Cas limites", "ar": "حالات"},
+    "questions": [
+        {
+            "id": "Essay_1",
+            "type": "essay",
+            "points": 2.5,
+            "prompt": {
+                "fr": "Analysez : {a} = b ~ c # d \\ e -> f\nSeconde ligne & <b>pas du HTML</b> &amp; // ::",
+                "ar": "حلل الحالة",
+                "en": "Analyse the case",
+            },
+            "explanation": {"fr": "####x", "ar": "ص"},
+            "rubric": {"fr": "Acte\nMoyen", "ar": "الفعل"},
+        },
+        {
+            "id": "weights",
+            "type": "multiple",
+            "points": 3,
+            "prompt": {"fr": "Lesquels ?", "ar": "أيها؟"},
+            "explanation": {"fr": "E", "ar": "ه"},
+            "options": [
+                {
+                    "id": "yes",
+                    "text": {"fr": "%50% oui", "ar": "نعم"},
+                    "correct": True,
+                    "feedback": {"fr": "#1", "ar": "ج"},
+                },
+                {"id": "no", "text": {"fr": "non", "ar": "لا"}, "correct": False},
+                {"id": "maybe", "text": {"fr": "T", "ar": "ربما"}, "correct": True},
+            ],
+        },
+        {
+            "id": "pairs",
+            "type": "matching",
+            "points": 1,
+            "prompt": {"fr": "Associez", "ar": "اربط"},
+            "explanation": {"fr": "E", "ar": "ه"},
+            "choices": [
+                {"id": "act", "text": {"fr": "Acte", "ar": "الفعل"}},
+                {"id": "means", "text": {"fr": "Moyen -> x", "ar": "الوسيلة"}},
+                {"id": "unused", "text": {"fr": "Autre", "ar": "آخر"}},
+            ],
+            "items": [
+                {"id": "x1", "text": {"fr": "Promesse", "ar": "وعد"}, "match": "means"},
+                {"id": "x2", "text": {"fr": "Recrutement", "ar": "تجنيد"}, "match": "act"},
+            ],
+        },
+        {
+            "id": "short",
+            "type": "short",
+            "points": 1,
+            "prompt": {"fr": "Loi ?", "ar": "القانون؟"},
+            "explanation": {"fr": "E", "ar": "ه"},
+            "answers": {"fr": ["27-14", "a=b #1 %5%"], "ar": ["27.14", "27-14"], "en": ["Law 27-14"]},
+        },
+    ],
+}
