@@ -3,7 +3,7 @@ cohort, kind and date.
 
 Names are resolved for a whole page at once: one query for the certificates, sessions and attempts the
 events point to, then one for every person and one for every cohort they name, whatever the number of
-events (``tests/accounts/test_audit_log.py`` counts them).
+events (``tests/audit/test_views.py`` counts them).
 """
 
 from __future__ import annotations

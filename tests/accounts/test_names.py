@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 from lms.accounts.names import both_names, display_name, name_sort_key, other_name
+from tests.factories import enrol, make_session
 
 KARIM = SimpleNamespace(name_latin="Karim Idrissi", name_arabic="كريم الإدريسي")
 LATIN_ONLY = SimpleNamespace(name_latin="Anna Weber", name_arabic=None)
@@ -94,10 +95,6 @@ def test_arabic_sign_in_sheet_orders_and_prints_by_the_arabic_name(client, db, m
 
     from pypdf import PdfReader
 
-    from lms.accounts.models import User
-    from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
-
     trainer = make_user(
         roles=("trainer",), email="trainer@example.org", name_latin="Youssef Amrani", name_arabic="يوسف العمراني"
     )
@@ -106,16 +103,8 @@ def test_arabic_sign_in_sheet_orders_and_prints_by_the_arabic_name(client, db, m
     first_arabic = make_user(email="b@example.org", name_latin="Zineb Bennani", name_arabic="بناني زينب")
     cohort = make_cohort(trainer, language="ar")
     for person in (first_latin, first_arabic):
-        cohorts.enrol(cohort, db.session.get(User, person.id), None)
-    session = WorkshopSession(
-        cohort_id=cohort.id,
-        title="J1",
-        starts_at=datetime.utcnow() + timedelta(days=1),
-        ends_at=datetime.utcnow() + timedelta(days=1, hours=3),
-        checkin_secret="x" * 64,
-        modules=[],
-    )
-    db.session.add(session)
+        enrol(db, cohort, person)
+    session = make_session(db, cohort, datetime.utcnow() + timedelta(days=1), title="J1")
     db.session.commit()
     client.login("trainer@example.org")
     response = client.get(f"/sessions/{session.id}/sheet.pdf")

@@ -34,7 +34,7 @@ def test_trainer_must_set_up_two_factor(app, client, make_user, db):
     assert client.get("/trainer").status_code == 302  # not signed in yet
     wrong = client.post_form("/login/code", {"code": "000000"})
     assert wrong.status_code == 401
-    time.sleep(0)  # the code of the current step, not yet used for sign-in
+    # The next step's code (the current one was spent turning two-factor on, and a code works once).
     ok = client.post_form("/login/code", {"code": pyotp.TOTP(secret).at(time.time() + 30)})
     assert ok.status_code == 302
     assert client.get("/trainer").status_code == 200
@@ -60,11 +60,25 @@ def test_code_cannot_be_replayed_and_recovery_codes_work_once(app, client, make_
 
 
 def test_learner_may_turn_it_off_but_required_roles_may_not(app, client, make_user, db):
+    def enabled_at(email):
+        db.session.expire_all()
+        return db.session.scalar(select(User.totp_enabled_at).where(User.email == email))
+
     make_user(email="learner@example.org")
     client.login("learner@example.org")
     _setup(client)
+    assert enabled_at("learner@example.org") is not None  # on, so that turning it off changes something
     client.post_form("/profile/two-factor/disable")
-    assert db.session.scalar(select(User.totp_enabled_at).where(User.email == "learner@example.org")) is None
+    assert enabled_at("learner@example.org") is None
+    client.logout()
+    # A trainer, whose role requires it, is refused: two-factor sign-in stays on.
+    app.config["REQUIRE_TOTP_ROLES"] = ("trainer", "admin")
+    make_user(roles=("trainer",), email="trainer@example.org")
+    client.login("trainer@example.org")
+    _setup(client)
+    refused = client.post_form("/profile/two-factor/disable", follow_redirects=True)
+    assert "Two-factor sign-in is required for your role." in refused.get_data(as_text=True)
+    assert enabled_at("trainer@example.org") is not None
 
 
 def test_admin_resets_a_lost_phone(app, client, make_user, db):

@@ -3,13 +3,12 @@
 from sqlalchemy import func, select
 
 from lms.certificates.models import Certificate
+from tests.factories import auto_issue, complete_everything
 
-from .test_service import _auto_issue, _complete_everything, world  # noqa: F401 (the fixture)
 
-
-def test_my_certificates_writes_only_when_a_certificate_issues_itself(client, db, world, sqlite_begins):  # noqa: F811
+def test_my_certificates_writes_only_when_a_certificate_issues_itself(client, db, world, sqlite_begins):
     _trainer, learner, cohort = world
-    _auto_issue(db, cohort)
+    auto_issue(db, cohort)
     client.login("judge@example.org")
     begins = sqlite_begins  # from here on (what set-up wrote before does not count)
     if begins is not None:
@@ -17,7 +16,7 @@ def test_my_certificates_writes_only_when_a_certificate_issues_itself(client, db
     assert "Not yet eligible" in client.get("/certificates").get_data(as_text=True)
     if begins is not None:
         assert begins and "BEGIN IMMEDIATE" not in begins, begins
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     if begins is not None:
         begins.clear()
     assert "Your certificate is ready" in client.get("/certificates").get_data(as_text=True)

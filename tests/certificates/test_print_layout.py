@@ -12,6 +12,7 @@ import pytest
 
 from lms.certificates import pdf
 from lms.core.forms import BIDI_CONTROLS
+from tests.factories import make_session
 
 #: the top of the certificate's bottom band (serial, code, QR), from the page's top: page height less
 #: 8 mm (sheet) + 1.8 mm (inner frame) + 5 mm + 36 mm (the band)
@@ -166,11 +167,10 @@ def test_certificate_words_never_print_over_each_other(overrides):
 @pytest.fixture
 def long_cohort(make_user, make_cohort, db):
     """A cohort whose every printed text is as long as the forms allow, without a space where possible."""
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     from lms.accounts.models import User
     from lms.cohorts import service
-    from lms.cohorts.models import WorkshopSession
 
     trainer = make_user(roles=("trainer",), email="trainer@example.org", name_latin=LONG_LATIN)
 
@@ -196,16 +196,13 @@ def long_cohort(make_user, make_cohort, db):
                 profession="clerk" if index else "magistrate-prosecutor",
             )
             service.enrol(cohort, db.session.get(User, person.id), None)
-        session = WorkshopSession(
-            cohort_id=cohort.id,
+        session = make_session(
+            db,
+            cohort,
+            datetime(2027, 1, 12, 8),
             title=("Atelierpratique" * 14)[:200],
             place=("Amphithéâtre" * 17)[:200],
-            starts_at=datetime(2027, 1, 12, 8),
-            ends_at=datetime(2027, 1, 12, 8) + timedelta(hours=3),
-            checkin_secret="s" * 64,
-            modules=[],
         )
-        db.session.add(session)
         db.session.commit()
         return session
 

@@ -1,8 +1,5 @@
 """Certificates end to end: eligibility, idempotent issue, access, verification, revocation."""
 
-from datetime import date, datetime, timedelta
-
-import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
@@ -10,10 +7,7 @@ from lms.audit.models import AuditEvent
 from lms.certificates import service
 from lms.certificates.eligibility import Record, eligibility
 from lms.certificates.models import Certificate
-from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
-from lms.content.models import Module, ModuleProgress, QuizVersion
-from lms.quizzes.models import Attempt
+from tests.factories import auto_issue, complete_everything
 
 RULE = {"modules": "all", "quizzes_passed": "all", "attendance_percent": 80}
 
@@ -34,58 +28,6 @@ def test_eligibility_cases():
     ).eligible
 
 
-@pytest.fixture
-def world(app, db, courses, make_user, make_cohort):
-    trainer = make_user(
-        roles=("trainer",), email="trainer@example.org", name_latin="Youssef El Amrani", name_arabic="يوسف العمراني"
-    )
-    learner = make_user(
-        email="judge@example.org",
-        profession="magistrate-judge",
-        name_latin="Karim Idrissi",
-        name_arabic="كريم الإدريسي",
-    )
-    cohort = make_cohort(trainer, end_date=date(2027, 1, 12), city="Rabat")
-    cohorts.enrol(cohort, db.session.get(User, learner.id), None)
-    db.session.commit()
-    return trainer, learner, cohort
-
-
-def _complete_everything(db, user_id, cohort):
-    modules = db.session.scalars(select(Module).where(Module.course_id == cohort.course_id)).all()
-    for module in modules:
-        db.session.add(ModuleProgress(user_id=user_id, module_id=module.id, completed_at=datetime.utcnow()))
-        quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
-        db.session.add(
-            Attempt(
-                user_id=user_id,
-                cohort_id=cohort.id,
-                module_id=module.id,
-                quiz_version_id=quiz.id,
-                number=1,
-                seed=1,
-                question_ids=[],
-                state="submitted",
-                points=10,
-                max_points=10,
-                percent=100.0,
-                is_passed=True,
-            )
-        )
-    session = WorkshopSession(
-        cohort_id=cohort.id,
-        title="J1",
-        starts_at=datetime.utcnow() - timedelta(days=1),
-        ends_at=datetime.utcnow() - timedelta(hours=20),
-        checkin_secret="x" * 64,
-        modules=[],
-    )
-    db.session.add(session)
-    db.session.flush()
-    db.session.add(Attendance(session_id=session.id, user_id=user_id, status="present"))
-    db.session.commit()
-
-
 def test_not_eligible_learner_sees_why(client, world):
     _trainer, _learner, _cohort = world
     client.login("judge@example.org")
@@ -95,7 +37,7 @@ def test_not_eligible_learner_sees_why(client, world):
 
 def test_issue_is_idempotent_and_audited(client, db, world):
     trainer, learner, cohort = world
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     client.login("trainer@example.org")
     page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
     # The learner's row says eligible and offers the issue button (the page always has the word "eligible").
@@ -121,7 +63,7 @@ def test_not_eligible_cannot_be_issued(client, db, world):
 
 def test_download_access(app, client, db, world, make_user):
     trainer, learner, cohort = world
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     certificate, _created = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     url = f"/certificates/{certificate.serial}.pdf"
@@ -145,7 +87,7 @@ def test_download_access(app, client, db, world, make_user):
 
 def test_stored_pdf_served_without_rendering_again(app, db, world, monkeypatch):
     _trainer, learner, cohort = world
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     from lms.certificates import pdf
@@ -162,7 +104,7 @@ def test_stored_pdf_served_without_rendering_again(app, db, world, monkeypatch):
 
 def test_verification_valid_revoked_unknown(client, db, world):
     trainer, learner, cohort = world
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     page = client.get(f"/verify/{certificate.grouped_code.lower()}")
@@ -192,7 +134,7 @@ def test_verification_valid_revoked_unknown(client, db, world):
 
 def test_reissue_gives_a_new_code(client, db, world):
     trainer, learner, cohort = world
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     old, _ = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     client.login("trainer@example.org")
@@ -209,7 +151,7 @@ def test_verification_is_rate_limited(client):
 
 def test_cli_issue_with_progress(runner, db, world):
     _trainer, learner, cohort = world
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     result = runner.invoke(args=["certificates", "issue", "--cohort", str(cohort.id)])
     assert result.exit_code == 0 and "1 issued" in result.output
     again = runner.invoke(args=["certificates", "issue", "--cohort", str(cohort.id)])
@@ -230,21 +172,13 @@ def test_pre_test_does_not_count_for_the_certificate(db, world):
     assert records[learner.id].modules_total == 8 and records[learner.id].quizzes_total == 7
 
 
-def _auto_issue(db, cohort):
-    from lms.cohorts.models import Cohort
-
-    row = db.session.get(Cohort, cohort.id)
-    row.completion = {**row.completion, "auto_issue": True}
-    db.session.commit()
-
-
 def test_cohort_that_issues_by_itself_issues_when_the_learner_looks(client, db, world):
     trainer, learner, cohort = world
-    _auto_issue(db, cohort)
+    auto_issue(db, cohort)
     client.login("judge@example.org")
     page = client.get("/certificates").get_data(as_text=True)
     assert "Not yet eligible" in page and db.session.scalar(select(func.count(Certificate.id))) == 0
-    _complete_everything(db, learner.id, cohort)
+    complete_everything(db, learner.id, cohort)
     page = client.get("/certificates").get_data(as_text=True)
     assert "Your certificate is ready" in page and "Download the certificate (PDF)" in page
     again = client.get("/certificates").get_data(as_text=True)
@@ -258,8 +192,8 @@ def test_cohort_that_issues_by_itself_issues_when_the_learner_looks(client, db, 
 
 def test_a_revoked_certificate_is_never_issued_again_by_itself(client, db, world):
     trainer, learner, cohort = world
-    _auto_issue(db, cohort)
-    _complete_everything(db, learner.id, cohort)
+    auto_issue(db, cohort)
+    complete_everything(db, learner.id, cohort)
     client.login("judge@example.org")
     client.get("/certificates")
     certificate = db.session.scalar(select(Certificate))

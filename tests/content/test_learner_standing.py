@@ -10,10 +10,9 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.certificates import service as certificates
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.content import service as content
 from lms.content.models import Course, Module, QuizVersion
-from lms.quizzes.models import Attempt
+from tests.factories import PASSED, enrol, make_attempt, make_session, mark
 
 COURSE = "/courses/palermo-magistrates"
 
@@ -45,22 +44,7 @@ def _read_everything(db, user_id):
 
 
 def _pass(db, user_id, module, quiz, cohort_id=None, number=1):
-    db.session.add(
-        Attempt(
-            user_id=user_id,
-            cohort_id=cohort_id,
-            module_id=module.id,
-            quiz_version_id=quiz.id,
-            number=number,
-            seed=1,
-            question_ids=[],
-            state="submitted",
-            points=10,
-            max_points=10,
-            percent=100.0,
-            is_passed=True,
-        )
-    )
+    make_attempt(db, user_id, quiz, cohort_id=cohort_id, number=number, **PASSED)
     db.session.commit()
 
 
@@ -114,7 +98,7 @@ def test_cohort_learner_sees_what_is_left_for_the_certificate(client, db, course
     cohort = make_cohort(
         trainer, start_date=date.today() - timedelta(days=3), end_date=date.today() + timedelta(days=30)
     )
-    cohorts.enrol(cohort, db.session.get(User, learner.id), None)
+    enrol(db, cohort, learner)
     db.session.commit()
     _read_everything(db, learner.id)
     quizzes = _counted_quizzes(db)
@@ -123,17 +107,8 @@ def test_cohort_learner_sees_what_is_left_for_the_certificate(client, db, course
     # A pass made outside this cohort does not count for it.
     other_module, other_quiz = quizzes[1]
     _pass(db, learner.id, other_module, other_quiz, cohort_id=None)
-    session = WorkshopSession(
-        cohort_id=cohort.id,
-        title="J1",
-        starts_at=datetime.utcnow() - timedelta(days=1),
-        ends_at=datetime.utcnow() - timedelta(hours=20),
-        checkin_secret="x" * 64,
-        modules=[],
-    )
-    db.session.add(session)
-    db.session.flush()
-    db.session.add(Attendance(session_id=session.id, user_id=learner.id, status="present"))
+    session = make_session(db, cohort, datetime.utcnow() - timedelta(days=1), hours=4, title="J1")
+    mark(db, session, learner.id, "present")
     db.session.commit()
 
     client.login("judge@example.org")

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.content.models import Course, Module, ModuleProgress, ModuleText, QuizVersion, SyncRun
+from tests.factories import make_progress
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +70,7 @@ def test_removed_module_is_archived_with_progress(runner, db, tree, make_user):
     runner.invoke(args=["courses", "sync", str(tree)])
     user = make_user()
     module = db.session.scalar(select(Module).where(Module.slug == "forms"))
-    db.session.add(ModuleProgress(user_id=user.id, module_id=module.id))
+    make_progress(db, user.id, module.id)
     db.session.commit()
     shutil.rmtree(tree / "palermo-magistrates" / "03-forms")
     # Links to the removed module must go too, or check refuses the tree.
@@ -129,3 +130,15 @@ def test_a_renderer_change_re_renders_every_module(runner, db, tree, monkeypatch
     monkeypatch.setattr(loader, "RENDERER_VERSION", loader.RENDERER_VERSION + 1)
     result = runner.invoke(args=["courses", "sync", str(tree)])
     assert "15 modules updated" in result.output
+
+
+def test_renderer_version_bumped_so_modules_re_render(db, courses, monkeypatch):
+    """A new renderer version (lms/core/markdown.py renders differently) makes the next sync render every module
+    again, instead of serving HTML made by the old code; the same version changes nothing."""
+    from lms.content import loader
+    from lms.content.sync import sync_courses
+
+    modules = db.session.scalar(select(func.count(Module.id)))
+    assert not sync_courses(courses).changed
+    monkeypatch.setattr(loader, "RENDERER_VERSION", loader.RENDERER_VERSION + 1)
+    assert sync_courses(courses).counts["modules updated"] == modules > 0

@@ -6,62 +6,24 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from lms.content.models import Course, Module, QuizVersion
+from lms.content.models import QuizVersion
 from lms.quizzes import service
 from lms.quizzes.models import Answer, Attempt
+from tests.factories import module_quiz, right_form, start_quiz
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def judge(make_user):
-    return make_user(email="judge@example.org", profession="magistrate-judge")
-
-
-def _quiz(db, slug="post-test", course="palermo-magistrates"):
-    """By default the magistrates' post-test: every question auto-graded and shown in every attempt (the module
-    quizzes draw their questions and ask a case essay that a trainer grades)."""
-    module = db.session.scalar(
-        select(Module).join(Course, Module.course_id == Course.id).where(Module.slug == slug, Course.slug == course)
-    )
-    return db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
-
-
-def _start(client, quiz):
-    response = client.post_form(f"/quizzes/{quiz.id}/start")
-    assert response.status_code == 302
-    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-
-
-def _right_form(questions):
-    data = {"shown": [q["id"] for q in questions]}
-    for q in questions:
-        name = f"q-{q['id']}"
-        if q["type"] == "single":
-            data[name] = next(o["id"] for o in q["options"] if o["correct"])
-        elif q["type"] == "multiple":
-            data[name] = [o["id"] for o in q["options"] if o["correct"]]
-        elif q["type"] == "truefalse":
-            data[name] = "true" if q["answer"] else "false"
-        elif q["type"] == "matching":
-            for item in q["items"]:
-                data[f"{name}-{item['id']}"] = item["match"]
-        elif q["type"] == "short":
-            data[name] = q["answers"]["fr"][0]
-    return data
-
-
 def test_take_and_pass_quiz(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
     assert client.get(f"/quizzes/{quiz.id}").status_code == 200
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert page.count('class="question"') == len(quiz.definition["questions"])
-    data = _right_form(quiz.definition["questions"])
+    data = right_form(quiz.definition["questions"])
     data["action"] = "summary"
     assert client.post_form(f"/attempts/{attempt_id}/save", data).status_code == 302
     summary = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
@@ -75,9 +37,9 @@ def test_take_and_pass_quiz(client, judge, courses, db):
 
 
 def test_answers_survive_reload_and_a_new_session(app, client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
     response = client.post_form(
@@ -88,16 +50,16 @@ def test_answers_survive_reload_and_a_new_session(app, client, judge, courses, d
     other = type(client)(app.test_client())
     other.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     other.login("judge@example.org")
-    assert _start(other, quiz) == attempt_id
+    assert start_quiz(other, quiz) == attempt_id
     page = other.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert re.search(rf'name="q-{question["id"]}" value="{right}"\s+checked', page)
     assert "Saved at" in page
 
 
 def test_shuffle_is_stable_across_reloads(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     second = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     order = lambda html: re.findall(r'name="shown" value="([^"]+)"', html)  # noqa: E731
@@ -105,9 +67,9 @@ def test_shuffle_is_stable_across_reloads(client, judge, courses, db):
 
 
 def test_double_submission_gives_one_graded_attempt(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     token = client.csrf()
     first = client.raw.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
     replay = client.raw.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token}, follow_redirects=True)
@@ -121,7 +83,7 @@ def test_double_submission_gives_one_graded_attempt(client, judge, courses, db):
 
 def test_concurrent_submissions_grade_once(app, judge, courses, db):
     """Two threads submit the same attempt at the same moment: one grades, the other is told."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     attempt = service.start_attempt(judge.id, quiz)
     db.session.flush()
     attempt_id = attempt.id
@@ -153,31 +115,31 @@ def test_concurrent_submissions_grade_once(app, judge, courses, db):
 
 
 def test_two_tabs_starting_share_one_attempt(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    assert _start(client, quiz) == _start(client, quiz)
+    assert start_quiz(client, quiz) == start_quiz(client, quiz)
     assert db.session.scalar(select(func.count(Attempt.id))) == 1
 
 
 def test_max_attempts(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
     for _ in range(quiz.definition["settings"]["max_attempts"]):
-        attempt_id = _start(client, quiz)
+        attempt_id = start_quiz(client, quiz)
         client.post_form(f"/attempts/{attempt_id}/submit")
     refused = client.post_form(f"/quizzes/{quiz.id}/start", follow_redirects=True)
     assert "used all your attempts" in refused.get_data(as_text=True)
 
 
 def test_time_limit_enforced_by_server(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     quiz.definition = {
         **quiz.definition,
         "settings": {**quiz.definition["settings"], "time_limit_minutes": 10, "grace_minutes": 1},
     }
     db.session.commit()
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
     client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right})
@@ -197,14 +159,14 @@ def test_time_limit_enforced_by_server(client, judge, courses, db):
 
 
 def test_overdue_attempt_is_finished_automatically_on_any_visit(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     quiz.definition = {
         **quiz.definition,
         "settings": {**quiz.definition["settings"], "time_limit_minutes": 5, "grace_minutes": 0},
     }
     db.session.commit()
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
     client.post_form(f"/attempts/{attempt_id}/save", {"shown": question["id"], f"q-{question['id']}": right})
@@ -218,9 +180,9 @@ def test_overdue_attempt_is_finished_automatically_on_any_visit(client, judge, c
 
 
 def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, db, tmp_path, runner):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     tree = tmp_path / "courses"
     shutil.copytree(ROOT / "courses", tree)
     path = tree / "palermo-magistrates" / "07-post-test" / "quiz.yaml"
@@ -230,7 +192,7 @@ def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, 
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.quiz_version_id == quiz.id
     assert client.get(f"/attempts/{attempt_id}").status_code == 200
-    client.post_form(f"/attempts/{attempt_id}/save", {**_right_form(quiz.definition["questions"]), "action": "save"})
+    client.post_form(f"/attempts/{attempt_id}/save", {**right_form(quiz.definition["questions"]), "action": "save"})
     client.post_form(f"/attempts/{attempt_id}/submit")
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -238,9 +200,9 @@ def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, 
 
 
 def test_one_question_per_page_without_javascript(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     page = client.get(f"/attempts/{attempt_id}?view=one").get_data(as_text=True)
     assert page.count('class="question"') == 1
     shown = re.search(r'name="shown" value="([^"]+)"', page).group(1)
@@ -249,9 +211,9 @@ def test_one_question_per_page_without_javascript(client, judge, courses, db):
 
 
 def test_other_learners_cannot_see_an_attempt(app, client, judge, make_user, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     make_user(email="other@example.org", profession="magistrate-judge")
     other = type(client)(app.test_client())
     other.login("other@example.org")
@@ -263,36 +225,36 @@ def test_other_learners_cannot_see_an_attempt(app, client, judge, make_user, cou
 def test_social_worker_cannot_take_magistrates_quiz(client, make_user, courses, db):
     make_user(email="sw@example.org", profession="social-worker")
     client.login("sw@example.org")
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     assert client.get(f"/quizzes/{quiz.id}").status_code == 403
     assert client.post_form(f"/quizzes/{quiz.id}/start").status_code == 403
 
 
 def test_review_policy_score_only(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     quiz.definition = {**quiz.definition, "settings": {**quiz.definition["settings"], "review": "score"}}
     db.session.commit()
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     client.post_form(f"/attempts/{attempt_id}/submit")
     page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Right answer" not in page
 
 
 def test_arabic_quiz_page(client, judge, courses, db):
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
     client.post_form("/language", {"lang": "ar"})
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert 'dir="rtl"' in page and quiz.definition["questions"][0]["prompt"]["ar"][:20] in page
 
 
 def test_a_late_autosave_never_overwrites_a_newer_save(client, judge, courses, db):
     """An autosave still in flight when the learner pressed Save arrives last: it is ignored."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
     wrong = next(o["id"] for o in question["options"] if not o["correct"])
@@ -309,7 +271,7 @@ def test_a_late_autosave_never_overwrites_a_newer_save(client, judge, courses, d
 
 def test_quiz_definition_is_parsed_once_and_an_edit_is_never_served_stale(app, courses, db):
     """ParsedOnceJSON: the same stored text gives the same parsed object; a changed text is parsed again."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     quiz_id = quiz.id
     db.session.commit()
     db.session.expunge_all()
@@ -328,14 +290,14 @@ def test_quiz_definition_is_parsed_once_and_an_edit_is_never_served_stale(app, c
 def test_a_learner_never_sees_the_grading_guide_of_a_case_essay(client, judge, courses, db):
     """The rubric of an essay is for the trainer (attempt review); the learner's attempt and result pages never
     show it, even with the explanations shown after submitting."""
-    quiz = _quiz(db, "definition")
+    quiz = module_quiz(db, "definition")
     # Explanations after each attempt (the default waits for a pass or the last attempt).
     quiz.definition = {**quiz.definition, "settings": {**quiz.definition["settings"], "review_after": "each_attempt"}}
     db.session.commit()
     essay = next(q for q in quiz.definition["questions"] if q["type"] == "essay")
     rubric = essay["rubric"]["fr"][:60]
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     attempt = db.session.get(Attempt, attempt_id)
     assert essay["id"] in attempt.question_ids and len(attempt.question_ids) == quiz.definition["settings"]["draw"]
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
@@ -355,13 +317,13 @@ def test_the_learner_sees_the_trainers_grade_of_a_case_essay(client, judge, cour
     from lms.accounts.models import User
 
     trainer = make_user(roles=("trainer",), email="trainer@example.org")
-    quiz = _quiz(db, "definition")
+    quiz = module_quiz(db, "definition")
     essay = next(q for q in quiz.definition["questions"] if q["type"] == "essay")
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     attempt = db.session.get(Attempt, attempt_id)
     drawn = [q for q in quiz.definition["questions"] if q["id"] in attempt.question_ids]
-    data = _right_form(drawn)
+    data = right_form(drawn)
     data[f"q-{essay['id']}"] = "Qualification, articles, mesures de protection."
     data["action"] = "save"
     client.post_form(f"/attempts/{attempt_id}/save", data)

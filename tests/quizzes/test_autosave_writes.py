@@ -4,16 +4,15 @@ of the last change; a multi-answer page is saved in one statement."""
 from sqlalchemy import select
 
 from lms.quizzes.models import Answer
+from tests.factories import module_quiz, right_form, start_quiz
 
-from .test_attempts import _quiz, _right_form, _start, judge  # noqa: F401 (the fixture)
 
-
-def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_begins):  # noqa: F811
-    quiz = _quiz(db)
+def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_begins):
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     questions = [q for q in quiz.definition["questions"] if q["type"] in ("single", "multiple", "truefalse")]
-    form = {**_right_form(questions), "csrf_token": client.csrf()}
+    form = {**right_form(questions), "csrf_token": client.csrf()}
     begins = sqlite_begins  # from here on (what set-up wrote before does not count)
     if begins is not None:
         begins.clear()
@@ -42,10 +41,10 @@ def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_b
     assert all(after[qid].saved_at == first_saved[qid] for qid in after if qid != single["id"])
 
 
-def test_a_question_not_in_the_attempt_is_never_saved(client, judge, courses, db):  # noqa: F811
-    quiz = _quiz(db)
+def test_a_question_not_in_the_attempt_is_never_saved(client, judge, courses, db):
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     response = client.post_form(
         f"/attempts/{attempt_id}/autosave", {"shown": "not-a-question", "q-not-a-question": "a"}
     )

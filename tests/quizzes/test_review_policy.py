@@ -17,11 +17,6 @@ from lms.quizzes.models import Attempt
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def judge(make_user):
-    return make_user(email="judge@example.org", profession="magistrate-judge")
-
-
 def _quiz(db, slug="definition", **settings):
     module = db.session.scalar(select(Module).where(Module.slug == slug))
     quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))

@@ -11,8 +11,7 @@ from markupsafe import escape
 
 from lms.quizzes import service
 from lms.quizzes.models import Attempt
-
-from .test_attempts import _quiz, _start, judge  # noqa: F401 (the fixture)
+from tests.factories import module_quiz, start_quiz
 
 
 class Window:
@@ -55,11 +54,11 @@ class Window:
 
 def _two_windows(app, client, quiz):
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     other = type(client)(app.test_client())
     other.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     other.login("judge@example.org")
-    assert _start(other, quiz) == attempt_id
+    assert start_quiz(other, quiz) == attempt_id
     return attempt_id, Window(client, attempt_id), Window(other, attempt_id)
 
 
@@ -75,10 +74,10 @@ def _options(question):
     return right, wrong
 
 
-def test_a_save_of_another_question_from_another_window_is_stored(app, client, judge, courses, db):  # noqa: F811
+def test_a_save_of_another_question_from_another_window_is_stored(app, client, judge, courses, db):
     """Both windows at the same number; A saves question 1 three times, B then saves question 2 with the number A
     used first. It was answered "saved" and nothing was stored: now it is stored."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     attempt_id, a, b = _two_windows(app, client, quiz)
     assert a.seq == b.seq
     q1, q2 = _singles(quiz)
@@ -115,10 +114,10 @@ def _number(db, attempt_id, question_id):
     return db.session.get(Attempt, attempt_id).question_ids.index(question_id) + 1
 
 
-def test_a_window_that_had_not_seen_another_windows_answer_is_refused_and_told(app, client, judge, courses, db):  # noqa: F811
+def test_a_window_that_had_not_seen_another_windows_answer_is_refused_and_told(app, client, judge, courses, db):
     """B saves question 2 several times (its numbers run ahead of A's), then question 1, which A saved after B
     opened the page: B's answer is refused, not stored over A's, and B is told which question and why."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     attempt_id, a, b = _two_windows(app, client, quiz)
     q1, q2 = _singles(quiz)
     right1, wrong1 = _options(q1)
@@ -160,12 +159,12 @@ def test_a_window_that_had_not_seen_another_windows_answer_is_refused_and_told(a
     assert body["ok"] and service.responses_of(attempt_id)[q1["id"]] == right1
 
 
-def test_one_window_autosave_then_save_button_is_stored(app, client, judge, courses, db):  # noqa: F811
+def test_one_window_autosave_then_save_button_is_stored(app, client, judge, courses, db):
     """One window: autosaves, then the Save button with the numbers the autosaves returned: every save stored;
     without JavaScript (page, Save, page, Save) as well."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     client.login("judge@example.org")
-    attempt_id = _start(client, quiz)
+    attempt_id = start_quiz(client, quiz)
     window = Window(client, attempt_id)
     q1, q2 = _singles(quiz)
     right1, wrong1 = _options(q1)
@@ -184,10 +183,10 @@ def test_one_window_autosave_then_save_button_is_stored(app, client, judge, cour
         assert {qid: stored[qid] for qid in answers} == answers
 
 
-def test_two_windows_saving_at_the_same_moment(app, judge, courses, db):  # noqa: F811
+def test_two_windows_saving_at_the_same_moment(app, judge, courses, db):
     """Saves racing on the database (threads, as two workers): of two windows that saw question 1 at the same
     number, exactly one is stored and the other refused; saves of two different questions are both stored."""
-    quiz = _quiz(db)
+    quiz = module_quiz(db)
     q1, q2 = _singles(quiz)
     right1, wrong1 = _options(q1)
     right2, _wrong2 = _options(q2)

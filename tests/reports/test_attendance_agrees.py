@@ -15,9 +15,10 @@ import pytest
 from lms.accounts.models import User
 from lms.cohorts import attendance as rules
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.core.timeutil import utcnow
 from lms.reports.dashboard import cohort_dashboard
+from tests.factories import enrol, make_session, mark
 
 STATUSES = (None, "present", "late", "excused", "absent")
 #: days from now of each session's start; the third is under way (started an hour ago, ends in two)
@@ -32,18 +33,7 @@ def world(db, make_user, make_cohort):
     sessions = []
     for number, days in enumerate(STARTS):
         start = now - timedelta(hours=1) if days is None else now + timedelta(days=days)
-        sessions.append(
-            WorkshopSession(
-                cohort_id=cohort.id,
-                title=f"S{number}",
-                starts_at=start,
-                ends_at=start + timedelta(hours=3),
-                checkin_secret=str(number) * 64,
-                modules=[],
-            )
-        )
-    db.session.add_all(sessions)
-    db.session.flush()
+        sessions.append(make_session(db, cohort, start, title=f"S{number}", checkin_secret=str(number) * 64))
     marks = {}
     users = []
     for index, combination in enumerate(product(STATUSES, repeat=4)):
@@ -52,11 +42,11 @@ def world(db, make_user, make_cohort):
     db.session.add_all([u for u, _c in users])
     db.session.flush()
     for user, combination in users:
-        db.session.add(Enrolment(cohort_id=cohort.id, user_id=user.id))
+        enrol(db, cohort, user)
         marks[user.id] = combination
         for session, status in zip(sessions, combination, strict=False):
             if status:
-                db.session.add(Attendance(session_id=session.id, user_id=user.id, status=status))
+                mark(db, session, user.id, status)
     db.session.commit()
     return cohort, sessions, marks, now
 

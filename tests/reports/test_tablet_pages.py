@@ -9,12 +9,9 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import delete, select
 
-from lms.accounts.models import User
-from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.content import service as content
-from lms.content.models import Module, ModuleText, QuizVersion
-from lms.quizzes.models import SUBMITTED, Attempt
+from lms.content.models import Module, ModuleText
+from tests.factories import current_quiz, enrol, make_attempt, make_session, mark
 
 SEPT_21 = datetime(2026, 9, 21, 8, 0)  # 09:00 in Casablanca
 
@@ -28,41 +25,18 @@ def workshop(db, make_user, make_cohort):
         trainer = make_user(roles=("trainer",), email="trainer@example.org", locale=lang)
         cohort = make_cohort(trainer, title="Rabat 2026", start_date=datetime(2026, 9, 1).date())
         learner = make_user(email="judge@example.org", name_latin="Karim Idrissi", locale=lang)
-        cohorts.enrol(cohort, db.session.get(User, learner.id), None)
-        session = WorkshopSession(
-            cohort_id=cohort.id,
-            title="Atelier 1",
-            starts_at=SEPT_21,
-            ends_at=SEPT_21.replace(hour=11),
-            place="Institut supérieur de la magistrature",
-            checkin_secret="s" * 64,
-            late_after_minutes=15,
-            modules=[],
+        enrol(db, cohort, learner)
+        session = make_session(
+            db, cohort, SEPT_21, title="Atelier 1", place="Institut supérieur de la magistrature", late_after_minutes=15
         )
-        db.session.add(session)
-        db.session.flush()
-        db.session.add(Attendance(session_id=session.id, user_id=learner.id, status="present"))
+        mark(db, session, learner.id, "present")
         modules = {
             m.slug: m for m in db.session.scalars(select(Module).where(Module.course_id == cohort.course_id)).all()
         }
         for slug, percent in (("palermo-protocol", 92.0), ("definition", 40.0)):
-            version = db.session.scalar(
-                select(QuizVersion).where(QuizVersion.module_id == modules[slug].id, QuizVersion.is_current.is_(True))
-            )
-            db.session.add(
-                Attempt(
-                    user_id=learner.id,
-                    cohort_id=cohort.id,
-                    module_id=version.module_id,
-                    quiz_version_id=version.id,
-                    number=1,
-                    seed=1,
-                    question_ids=[],
-                    state=SUBMITTED,
-                    started_at=SEPT_21,
-                    submitted_at=SEPT_21,
-                    percent=percent,
-                )
+            version = current_quiz(db, modules[slug].id)
+            make_attempt(
+                db, learner.id, version, cohort_id=cohort.id, started_at=SEPT_21, submitted_at=SEPT_21, percent=percent
             )
         db.session.commit()
         return cohort, learner, modules

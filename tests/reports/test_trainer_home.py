@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lms.cohorts.models import Attendance, WorkshopSession
+from tests.factories import enrol, make_session, mark
 
 
 @pytest.mark.parametrize(
@@ -28,17 +28,9 @@ def test_each_role_lands_on_its_own_home(client, make_user, roles, home):
 
 
 def _session(db, cohort, title, start, hours=3):
-    session = WorkshopSession(
-        cohort_id=cohort.id,
-        title=title,
-        starts_at=start,
-        ends_at=start + timedelta(hours=hours),
-        place="Salle 2",
-        checkin_secret=title[-1] * 64,
-        is_checkin_open=True,
-        modules=[],
+    session = make_session(
+        db, cohort, start, hours, title=title, place="Salle 2", checkin_secret=title[-1] * 64, is_checkin_open=True
     )
-    db.session.add(session)
     db.session.commit()
     return session
 
@@ -49,15 +41,12 @@ def test_the_trainer_home_shows_today_s_sessions_first(client, db, make_user, ma
     mine = make_cohort(trainer, title="Casablanca 2027")
     theirs = make_cohort(other, title="Fès 2027")
     learner = make_user(email="l@example.org")
-    from lms.accounts.models import User
-    from lms.cohorts import service as cohorts
-
-    cohorts.enrol(mine, db.session.get(User, learner.id), None)
+    enrol(db, mine, learner)
     now = datetime.utcnow()
     under_way = _session(db, mine, "Atelier du jour", now - timedelta(minutes=30))
     _session(db, mine, "Atelier suivant", now + timedelta(days=3))
     _session(db, theirs, "Atelier de Fès", now - timedelta(minutes=10))
-    db.session.add(Attendance(session_id=under_way.id, user_id=learner.id, status="present"))
+    mark(db, under_way, learner.id, "present")
     db.session.commit()
     client.login("trainer@example.org")
     page = client.get("/trainer").get_data(as_text=True)
@@ -79,8 +68,6 @@ def test_a_day_without_workshop_says_so(client, make_user, make_cohort):
 
 def test_the_cohort_card_counts_attendance_by_the_rule(db, make_user, make_cohort):
     """A session under way counts only the marks taken; an excused absence as the cohort says."""
-    from lms.accounts.models import User
-    from lms.cohorts import service as cohorts
     from lms.cohorts.models import Cohort
     from lms.reports.service import trainer_overview
 
@@ -88,17 +75,13 @@ def test_the_cohort_card_counts_attendance_by_the_rule(db, make_user, make_cohor
     cohort = db.session.get(Cohort, make_cohort(trainer).id)
     people = [make_user(email=f"p{i}@example.org") for i in range(2)]
     for person in people:
-        cohorts.enrol(cohort, db.session.get(User, person.id), None)
+        enrol(db, cohort, person)
     now = datetime.utcnow()
     over = _session(db, cohort, "Atelier 1", now - timedelta(days=7))
     under_way = _session(db, cohort, "Atelier 2", now - timedelta(minutes=20))
-    db.session.add_all(
-        [
-            Attendance(session_id=over.id, user_id=people[0].id, status="present"),
-            Attendance(session_id=over.id, user_id=people[1].id, status="excused"),
-            Attendance(session_id=under_way.id, user_id=people[0].id, status="present"),
-        ]
-    )
+    mark(db, over, people[0].id, "present")
+    mark(db, over, people[1].id, "excused")
+    mark(db, under_way, people[0].id, "present")
     db.session.commit()
     # 2 attended out of 2 that count (the excused one left out, the unmarked one still able to check in)
     assert trainer_overview([cohort])[cohort.id]["attendance"] == 100.0

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import WorkshopSession
 from lms.content.models import Course
+from tests.factories import enrol, make_session
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -45,18 +45,11 @@ def trainer_world(app, db, courses, make_user):
         user = make_user(
             email=f"h{index}@example.org", name_latin=payload, name_arabic=payload, profession="magistrate-judge"
         )
-        cohorts.enrol(cohort, db.session.get(User, user.id), None)
+        enrol(db, cohort, user)
         people.append(user)
-    session = WorkshopSession(
-        cohort_id=cohort.id,
-        title=PAYLOADS[1],
-        starts_at=datetime.utcnow() - timedelta(hours=1),
-        ends_at=datetime.utcnow() + timedelta(hours=1),
-        checkin_secret="z" * 64,
-        place=PAYLOADS[0],
-        modules=[],
+    session = make_session(
+        db, cohort, datetime.utcnow() - timedelta(hours=1), hours=2, title=PAYLOADS[1], place=PAYLOADS[0]
     )
-    db.session.add(session)
     db.session.commit()
     for user in people:
         cohorts.record_attendance(session, user.id, "present", None, note=PAYLOADS[0])
@@ -125,7 +118,7 @@ def test_markdown_content_cannot_run_script(app, db, runner, tmp_path):
     shutil.copytree(app.config["COURSES_PATH"], tree)
     md = tree / "palermo-magistrates" / "01-palermo-protocol" / "fr.md"
     md.write_text(md.read_text(encoding="utf-8") + "\n\n<script>alert(1)</script>\n", encoding="utf-8")
-    # check refuses it, so sync does too; the renderer would strip it anyway (see test_rendering).
+    # check refuses it, so sync does too; the renderer would strip it anyway (see tests/core/test_markdown.py).
     result = runner.invoke(args=["courses", "sync", str(tree)])
     assert result.exit_code == 1 and "unsafe HTML" in result.output
 

@@ -73,9 +73,3 @@ def test_keep_together_leaves_code_urls_and_attributes_alone():
     assert "<code>art. 448-1 et 200 000 DH</code>" in html
     assert "<pre><code>dahir n° 1-18-19 : 2 000 000 DH\n</code></pre>" in html
     assert keep_together('<abbr title="loi 27-14">L 27-14</abbr>').startswith('<abbr title="loi 27-14">')
-
-
-def test_renderer_version_bumped_so_modules_re_render():
-    from lms.content.loader import RENDERER_VERSION
-
-    assert RENDERER_VERSION >= 3
