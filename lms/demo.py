@@ -168,10 +168,10 @@ def demo_answers(definition: dict, seed: int, target: float, rng, should_pass: b
 
     responses, manual, result = build()
     wrong = [qid for qid in order if qid not in right]
-    while should_pass is False and result.percent >= pass_mark and right:
+    while should_pass is False and grading.passes(result.percent, pass_mark) and right:
         right.pop()
         responses, manual, result = build()
-    while should_pass is True and result.percent < pass_mark and wrong:
+    while should_pass is True and not grading.passes(result.percent, pass_mark) and wrong:
         right.append(wrong.pop())
         responses, manual, result = build()
     return drawn, responses, manual, result
@@ -201,7 +201,7 @@ def add_demo_attempt(version, *, user_id, cohort_id, number, seed, target, start
         points=result.points,
         max_points=result.max_points,
         percent=result.percent,
-        is_passed=result.percent >= definition["settings"].get("pass_mark", 70),
+        is_passed=grading.passes(result.percent, definition["settings"].get("pass_mark", 70)),
         is_pending=False,
     )
     db.session.add(attempt)
@@ -509,7 +509,7 @@ def _demo_large(courses, trainers) -> None:
     from .accounts.service import jurisdictions
     from .cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession, cohort_trainer
     from .content.models import Module, ModuleProgress, QuizVersion
-    from .quizzes.grading import score_question
+    from .quizzes.grading import passes, score_question
     from .quizzes.models import Answer, Attempt
 
     rng = random.Random(2027)  # noqa: S311 - demo data  # nosec B311
@@ -668,7 +668,7 @@ def _demo_large(courses, trainers) -> None:
                             "points": result.points,
                             "max_points": result.max_points,
                             "percent": result.percent,
-                            "is_passed": result.percent >= quiz.definition["settings"].get("pass_mark", 70),
+                            "is_passed": passes(result.percent, quiz.definition["settings"].get("pass_mark", 70)),
                             "is_pending": False,
                         }
                     )

@@ -24,10 +24,10 @@ from ..content.models import Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _, format_date, format_percent
-from ..quizzes.grading import final_grade
+from ..quizzes.grading import final_grade, passes
 from ..quizzes.models import SUBMITTED, Attempt
-from .eligibility import Eligibility, Record, eligibility, requirements
 from .models import REVOCATION_REASONS, Certificate
+from .rules import Eligibility, Record, eligibility, requirements
 
 #: Crockford's base32: no I, L, O, U; 16 characters carry 80 random bits
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -80,9 +80,8 @@ def template_hash() -> str:
 
 def _passes(percents: list[float], settings: dict) -> bool:
     """A quiz is passed when the grade of its attempts (best, average, first or last, as the quiz says) reaches
-    its pass mark: the rule for the certificate and for the learner's own pages."""
-    grade = final_grade(percents, settings["grading"])
-    return grade is not None and grade >= settings["pass_mark"]
+    its pass mark (quizzes.grading.passes): the rule for the certificate and for the learner's own pages."""
+    return passes(final_grade(percents, settings["grading"]), settings["pass_mark"])
 
 
 def cohort_records(cohort: Cohort) -> dict[int, Record]:

@@ -7,10 +7,12 @@ Responses by question type:
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 
 ARABIC_VARIANTS = str.maketrans(
     {
@@ -122,6 +124,36 @@ def final_grade(percents: list[float], method: str) -> float | None:
     if method == "last":
         return percents[-1]
     return max(percents)
+
+
+def passes(grade: float | None, pass_mark: float) -> bool:
+    """The pass rule, in one place: a grade (a quiz's, or one attempt's percent) passes when it reaches the pass
+    mark; no grade yet is no pass."""
+    return grade is not None and grade >= pass_mark
+
+
+#: a hundredth: final_grade rounds an average to two decimals
+_CENT = Decimal("0.01")
+
+
+def pass_threshold(pass_mark: float, method: str) -> float:
+    """The least value that passes, for a SQL comparison (``value >= pass_threshold``) that must agree with
+    ``passes(final_grade(percents, method), pass_mark)``: the pass mark itself, except for a quiz graded by the
+    average, which SQL compares unrounded (its ROUND rounds the decimal form half up, Python's ``round`` the
+    binary value half to even): then the least float whose rounding by final_grade reaches the pass mark."""
+    if method != "average":
+        return pass_mark
+    # The least grade of two decimals that passes (66.7 passes as 66.70, the float it is)...
+    least = Decimal(pass_mark).quantize(_CENT, rounding=ROUND_CEILING)
+    if float(least - _CENT) >= pass_mark:
+        least -= _CENT
+    # ... and the least float that rounds to it: above the half-way point, or on it when the tie goes to an
+    # even last digit.
+    half = least - _CENT / 2
+    value = float(half)
+    if Decimal(value) < half or (Decimal(value) == half and int(least / _CENT) % 2):
+        value = math.nextafter(value, math.inf)
+    return value
 
 
 def draw_questions(questions: list[dict], seed: int, shuffle: bool, draw: int | None) -> list[str]:

@@ -359,7 +359,7 @@ def _grade(attempt: Attempt) -> None:
     attempt.percent = result.percent
     attempt.is_pending = result.pending
     pass_mark = attempt_settings(attempt)["pass_mark"]
-    attempt.is_passed = None if result.pending else result.percent >= pass_mark
+    attempt.is_passed = None if result.pending else grading.passes(result.percent, pass_mark)
 
 
 def finish_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
@@ -388,7 +388,7 @@ def standing(user_id: int, version: QuizVersion, cohort_id: int | None | type[El
     done = [a for a in attempts if a.state == SUBMITTED and not a.is_pending and a.percent is not None]
     grade = grading.final_grade([a.percent for a in done], quiz["grading"])
     left = None if not quiz["max_attempts"] else max(quiz["max_attempts"] - len(attempts), 0)
-    return QuizStanding(attempts, grade, grade is not None and grade >= quiz["pass_mark"], left)
+    return QuizStanding(attempts, grade, grading.passes(grade, quiz["pass_mark"]), left)
 
 
 #: when the right answers and explanations are shown (quiz.yaml ``review_after``); what is shown is ``review``

@@ -6,7 +6,8 @@ then light passes over those rows (the page needs every grade anyway, for the sc
 queries whatever the cohort's size.
 
 Where Python and SQL both need a rule, it is written once in Python and the SQL is derived from it
-(attendance thresholds, "behind", eligibility requirements), so that the two cannot disagree.
+(attendance thresholds, "behind", the pass mark), or written side by side with its SQL where the rule lives
+(eligibility: ``lms.certificates.rules``), so that the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -37,15 +38,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
-from ..certificates.eligibility import requirements
 from ..certificates.models import Certificate
+from ..certificates.rules import eligible_sql, fewest_to_attend, requirements
 from ..cohorts import attendance as attendance_rules
 from ..cohorts import service as cohorts
 from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
 from ..content.models import Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..quizzes.grading import final_grade
+from ..quizzes.grading import pass_threshold
 from ..quizzes.models import IN_PROGRESS, SUBMITTED, Attempt
 
 #: learners per page of the matrix
@@ -276,21 +277,6 @@ def _plan(cohort: Cohort, now: datetime) -> _Plan:
     return _Plan(cohort, now, modules, quizzes, settings, cohorts.sessions_of(cohort))
 
 
-def least_passing_average(pass_mark: float) -> float:
-    """The least average grade that passes, as quizzes.grading.final_grade rounds averages (Python's round to 2
-    decimals, of the binary value: (49.98 + 50.01) / 2 rounds to 49.99). ROUND in SQL rounds the decimal form
-    half up (50.0), so the SQL compares the unrounded average with this instead of rounding it."""
-    low, high = pass_mark - 0.02, pass_mark + 0.02  # the first fails, the second passes
-    while True:  # rounding never decreases: bisect down to two adjacent floats
-        middle = (low + high) / 2
-        if middle in (low, high):
-            return high
-        if final_grade([middle], "average") >= pass_mark:
-            high = middle
-        else:
-            low = middle
-
-
 # --- the same rules, in SQL -----------------------------------------------------------------------------
 
 
@@ -299,20 +285,12 @@ def flag(condition):
     return case((condition, 1), else_=0)
 
 
-def _fewest_to_attend(plan: _Plan, counted, threshold: float):
-    """The fewest sessions to attend out of ``counted`` for the attendance to reach ``threshold``, as SQL: worked
-    out with cohorts.attendance.fewest_to_reach for each number of sessions that can count (at most all the
-    cohort's sessions), so that the rounding is the one shown on the page."""
-    fewest = {n: attendance_rules.fewest_to_reach(n, threshold) for n in range(1, plan.total_sessions + 1)}
-    return case(fewest, value=counted, else_=plan.total_sessions + 1) if fewest else literal(1)
-
-
 def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
     """One row per learner (among ``users``) and quiz of the course they made an attempt at: open (one in
     progress), grade by the quiz's grading method as quizzes.grading.final_grade computes it (graded attempts
     only, a missing percent as 0; null when none is graded yet), passed (the grade reaches the pass mark, as
-    the cohort set it, decided as final_grade rounds: see least_passing_average); with ``with_attempts``, the
-    number of attempts too."""
+    the cohort set it, as quizzes.grading.passes decides on final_grade's grade: see pass_threshold); with
+    ``with_attempts``, the number of attempts too."""
     graded = and_(Attempt.state == SUBMITTED, Attempt.is_pending.is_(False))
     score = case((graded, func.coalesce(Attempt.percent, 0.0)))  # null for an attempt that is not graded
     methods = {
@@ -367,11 +345,8 @@ def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
         attempts.c.user_id, attempts.c.module_id, *counts, attempts.c.open, grade.label("grade"), *unrounded
     ).subquery("grades")
     # An average is compared unrounded with the least average that final_grade's rounding carries to the pass
-    # mark: ROUND in SQL does not round halves as Python does (see least_passing_average).
-    pass_marks = {
-        mid: least_passing_average(s["pass_mark"]) if s["grading"] == "average" else s["pass_mark"]
-        for mid, s in plan.settings.items()
-    }
+    # mark: ROUND in SQL does not round halves as Python does (see pass_threshold).
+    pass_marks = {mid: pass_threshold(s["pass_mark"], s["grading"]) for mid, s in plan.settings.items()}
     if len(set(pass_marks.values())) == 1:  # the same for every quiz: no CASE to evaluate on every row
         pass_mark = literal(next(iter(pass_marks.values())))
     else:
@@ -445,23 +420,19 @@ def _learner_table(plan: _Plan):
     has_sessions = counted > 0  # attendance is None until a session counts
     if plan.counts_attendance and plan.threshold > 0:
         unreachable = and_(
-            counted + remaining > 0, attended + remaining < _fewest_to_attend(plan, counted + remaining, plan.threshold)
+            counted + remaining > 0,
+            attended + remaining < fewest_to_attend(counted + remaining, plan.threshold, plan.total_sessions),
         )
         below_now = (
-            and_(has_sessions, attended < _fewest_to_attend(plan, counted, plan.threshold))
+            and_(has_sessions, attended < fewest_to_attend(counted, plan.threshold, plan.total_sessions))
             if plan.enough_held
             else false()
         )
         low_attendance = or_(unreachable, below_now)
     else:
         low_attendance = false()
-    need = plan.requirements
-    attendance_met = (
-        and_(has_sessions, attended >= _fewest_to_attend(plan, counted, need.attendance))
-        if need.attendance > 0
-        else true()
-    )
-    eligible = and_(completed >= need.modules, passed >= need.quizzes, attendance_met)
+    # The certificate's rule, as SQL (lms.certificates.rules).
+    eligible = eligible_sql(plan.requirements, completed, passed, attended, counted, plan.total_sessions)
     certified = Enrolment.user_id.in_(
         select(Certificate.user_id).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
     )

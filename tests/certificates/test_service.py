@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.certificates import service
-from lms.certificates.eligibility import Record, eligibility
 from lms.certificates.models import Certificate
+from lms.certificates.rules import Record, eligibility
 from tests.factories import auto_issue, complete_everything
 
 RULE = {"modules": "all", "quizzes_passed": "all", "attendance_percent": 80}

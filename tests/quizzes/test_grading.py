@@ -1,5 +1,7 @@
 """Scoring is a pure function, tested by example and by property."""
 
+import math
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -7,6 +9,8 @@ from lms.quizzes.grading import (
     draw_questions,
     final_grade,
     normalize_text,
+    pass_threshold,
+    passes,
     score,
     score_question,
 )
@@ -93,6 +97,30 @@ def test_total_and_grading_methods():
     assert final_grade([40, 80, 60], "first") == 40
     assert final_grade([40, 80, 60], "last") == 60
     assert final_grade([], "highest") is None
+
+
+def test_a_grade_passes_from_the_pass_mark_on():
+    assert passes(70.0, 70) and passes(100.0, 70) and not passes(69.99, 70)
+    assert not passes(None, 0)  # no grade yet is no pass
+    assert passes(0.0, 0)
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.integers(0, 100),
+        st.integers(0, 10000).map(lambda hundredths: hundredths / 100),
+        st.floats(0, 100),
+        st.sampled_from([0.125, 50.125, 66.7]),
+    ),
+    st.sampled_from(["highest", "average", "first", "last"]),
+)
+def test_pass_threshold_is_the_least_value_that_passes(pass_mark, method):
+    """The SQL compares a grade (an average unrounded) with pass_threshold: the least float that passes."""
+    least = pass_threshold(pass_mark, method)
+    grade = lambda value: final_grade([value], method)  # noqa: E731
+    assert passes(grade(least), pass_mark)
+    assert not passes(grade(math.nextafter(least, -math.inf)), pass_mark)
 
 
 def _response_strategy(question):
