@@ -33,9 +33,10 @@ from sqlalchemy import event, insert, select  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.accounts import service as accounts  # noqa: E402
 from lms.accounts.models import User  # noqa: E402
+from lms.attendance.models import Attendance, WorkshopSession  # noqa: E402
 from lms.certificates.models import Certificate  # noqa: E402
 from lms.cohorts import service as cohorts  # noqa: E402
-from lms.cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession  # noqa: E402
+from lms.cohorts.models import Cohort, Enrolment  # noqa: E402
 from lms.config import TestConfig  # noqa: E402
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion  # noqa: E402
 from lms.content.sync import sync_courses  # noqa: E402

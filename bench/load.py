@@ -363,7 +363,8 @@ def create_learners(env: dict, n: int) -> dict:
         from lms import create_app
         from lms.accounts.models import User
         from lms.accounts.passwords import hash_password
-        from lms.cohorts.models import Cohort, Enrolment, WorkshopSession
+        from lms.attendance.models import WorkshopSession
+        from lms.cohorts.models import Cohort, Enrolment
         from lms.content.models import Course, Module, QuizVersion
         from lms.core.timeutil import utcnow
         from lms.extensions import db
@@ -445,7 +446,7 @@ def verify(env: dict, ledgers: list[Ledger], trainer_ledger: Ledger, plan: dict)
     os.environ.update({k: v for k, v in env.items() if k.startswith("LMS_")})
     try:
         from lms import create_app
-        from lms.cohorts.models import Attendance
+        from lms.attendance.models import Attendance
         from lms.extensions import db
         from lms.quizzes.models import Answer, Attempt
 

@@ -71,7 +71,8 @@ def pages_to_visit(app) -> dict[str, list[tuple[str, str]]]:
     from sqlalchemy import select
 
     from lms.accounts.models import User
-    from lms.cohorts.models import Cohort, Enrolment, WorkshopSession
+    from lms.attendance.models import WorkshopSession
+    from lms.cohorts.models import Cohort, Enrolment
     from lms.content.models import Course, Module, QuizVersion
     from lms.extensions import db
     from lms.quizzes.models import Attempt

@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.certificates import service as certificates
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import WorkshopSession
 from lms.content.models import Course, Module, QuizVersion
 from lms.quizzes import service as quizzes
 
@@ -84,3 +84,37 @@ def two_cohort_world(db, make_user):
         "filename": "tadrib.css",
     }
     return users, values
+
+
+def enrolled_learner(make_user, db, cohort, email="judge@example.org", **fields):
+    """A learner (a magistrate unless ``profession`` says otherwise) enrolled in ``cohort``, committed."""
+    fields.setdefault("profession", "magistrate-judge")
+    user = make_user(email=email, **fields)
+    cohorts.enrol(cohort, db.session.get(User, user.id), None)
+    db.session.commit()
+    return user
+
+
+def make_session(db, cohort, starts_in=timedelta(minutes=5), length=timedelta(hours=3), **fields):
+    """A workshop session of ``cohort`` starting ``starts_in`` from now, check-in open, committed."""
+    start = datetime.utcnow() + starts_in
+    values = {
+        "title": "Atelier 1",
+        "checkin_secret": "s" * 64,
+        "is_checkin_open": True,
+        "late_after_minutes": 15,
+        "modules": [],
+        **fields,
+    }
+    session = WorkshopSession(cohort_id=cohort.id, starts_at=start, ends_at=start + length, **values)
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def make_attendance(db, session, user, status="present", **fields):
+    """A mark of ``user`` in ``session`` written directly (not audited: for set-ups), committed."""
+    mark = Attendance(session_id=session.id, user_id=user.id, status=status, **fields)
+    db.session.add(mark)
+    db.session.commit()
+    return mark

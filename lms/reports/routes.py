@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..accounts import service as accounts
 from ..accounts.models import User
+from ..attendance import service as attendance
 from ..cohorts import service as cohorts
 from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
@@ -108,7 +109,7 @@ def cohort_dashboard(cohort_id: int):
         short_titles={module_id: content.short_title(title) for module_id, title in titles.items()},
         rows=board.rows,
         flag_labels=FLAG_LABELS,
-        explain=cohorts.explain_attendance,
+        explain=attendance.explain_attendance,
         completion=board.completion,
         completion_chart=completion_chart,
         attendance_points=attendance_points,
@@ -161,7 +162,7 @@ def learner_detail(cohort_id: int, user_id: int):
         attempts=attempts,
         marks=marks,
         flag_labels=FLAG_LABELS,
-        explain=cohorts.explain_attendance,
+        explain=attendance.explain_attendance,
         message_form=MessageForm(next=request.full_path.rstrip("?")),
         learner=db.session.get(User, user_id),
         can_write=cohorts.can_write_to(db.session.get(User, user_id)),

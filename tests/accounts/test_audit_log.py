@@ -8,6 +8,7 @@ from sqlalchemy import insert
 
 from lms.accounts import service as accounts
 from lms.accounts.models import User
+from lms.attendance import service as attendance_service
 from lms.audit.models import AuditEvent
 from lms.cohorts import service as cohorts
 from lms.cohorts.models import Cohort
@@ -26,7 +27,7 @@ def story(app, db, client, make_user, make_cohort):
     cohort = db.session.get(Cohort, cohort.id)
     cohorts.enrol(cohort, db.session.get(User, karim.id), actor)
     cohorts.enrol(db.session.get(Cohort, other.id), db.session.get(User, salma.id), actor)
-    session = cohorts.save_session(
+    session = attendance_service.save_session(
         cohort,
         None,
         actor,
@@ -40,7 +41,7 @@ def story(app, db, client, make_user, make_cohort):
         trainer_id=None,
     )
     db.session.flush()
-    cohorts.record_attendance(session, karim.id, "excused", actor)
+    attendance_service.record_attendance(session, karim.id, "excused", actor)
     accounts.set_roles(db.session.get(User, salma.id), {"learner", "trainer"}, db.session.get(User, admin.id))
     db.session.commit()
     client.login("admin@example.org")

@@ -95,8 +95,8 @@ def test_arabic_sign_in_sheet_orders_and_prints_by_the_arabic_name(client, db, m
     from pypdf import PdfReader
 
     from lms.accounts.models import User
+    from lms.attendance.models import WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
 
     trainer = make_user(
         roles=("trainer",), email="trainer@example.org", name_latin="Youssef Amrani", name_arabic="يوسف العمراني"

@@ -163,8 +163,8 @@ def long_cohort(make_user, make_cohort, db):
     from datetime import datetime, timedelta
 
     from lms.accounts.models import User
+    from lms.attendance.models import WorkshopSession
     from lms.cohorts import service
-    from lms.cohorts.models import WorkshopSession
 
     trainer = make_user(roles=("trainer",), email="trainer@example.org", name_latin=LONG_LATIN)
 

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.audit.models import AuditEvent
 from lms.certificates import service
 from lms.certificates.eligibility import Record, eligibility
 from lms.certificates.models import Certificate
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.content.models import Module, ModuleProgress, QuizVersion
 from lms.quizzes.models import Attempt
 

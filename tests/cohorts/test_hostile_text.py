@@ -10,8 +10,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import WorkshopSession
 from lms.cohorts.importing import parse_enrolment_file
-from lms.cohorts.models import Cohort, WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.content.models import Course
 from lms.core.forms import BIDI_CONTROLS, clean_line
 
@@ -140,6 +141,7 @@ def test_import_rows_are_cleaned_of_bidi_controls():
 
 
 def test_attendance_note_is_cleaned(client, trainer, make_user, cohort, db):
+    from lms.attendance import service as attendance_service
     from lms.cohorts import service
 
     learner = make_user(email="judge@example.org")
@@ -154,9 +156,9 @@ def test_attendance_note_is_cleaned(client, trainer, make_user, cohort, db):
     )
     db.session.add(session)
     db.session.commit()
-    service.record_attendance(session, learner.id, "excused", None, note=f"malade{RLO}\r\nBEGIN:VALARM")
+    attendance_service.record_attendance(session, learner.id, "excused", None, note=f"malade{RLO}\r\nBEGIN:VALARM")
     db.session.commit()
-    from lms.cohorts.models import Attendance
+    from lms.attendance.models import Attendance
 
     assert db.session.scalar(select(Attendance.note)) == "malade BEGIN:VALARM"
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.certificates import service as certificates
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.content import service as content
 from lms.content.models import Course, Module, QuizVersion
 from lms.quizzes.models import Attempt

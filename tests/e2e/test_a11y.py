@@ -162,9 +162,10 @@ def _make_cohort(live_server, trainer, learner) -> dict:
     from datetime import date, datetime, timedelta
 
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course
     from lms.extensions import db
 
@@ -197,7 +198,7 @@ def _make_cohort(live_server, trainer, learner) -> dict:
         )
         db.session.add(session)
         db.session.flush()
-        cohorts.record_attendance(session, learner_user.id, "present", trainer_user, note="À l’heure")
+        attendance_service.record_attendance(session, learner_user.id, "present", trainer_user, note="À l’heure")
         certificate, _ = certificates.issue(cohort, learner_user, trainer_user, check=False)
         db.session.commit()
         ids = {"cohort_id": cohort.id, "session_id": session.id, "code": certificate.code}

@@ -37,8 +37,8 @@ def _cohort(live_server, trainer, learners, title: str, *, language="fr", sessio
     """A cohort of the trainer's with its place in both scripts, the learners enrolled, and sessions
     (title, start in UTC, hours); returns (cohort id, session ids)."""
     from lms.accounts.models import User
+    from lms.attendance.models import WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course
     from lms.extensions import db
 

@@ -55,8 +55,8 @@ def workshop(live_server, lang: str) -> dict:
     from sqlalchemy import select
 
     from lms.accounts.models import User
+    from lms.attendance.models import Attendance, WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import Attendance, WorkshopSession
     from lms.content.models import Course, Module, ModuleText, QuizVersion
     from lms.extensions import db
     from lms.quizzes.models import SUBMITTED, Attempt

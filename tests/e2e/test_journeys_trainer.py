@@ -311,9 +311,10 @@ def completed_cohort(live_server, trainer, learner, title: str) -> int:
     """A cohort of the trainer's where the learner has done everything the completion rule asks: every
     module completed, every graded quiz passed, present at the one session held. No certificate yet."""
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content import service as content
     from lms.content.models import Course, Module
     from lms.extensions import db
@@ -371,7 +372,7 @@ def completed_cohort(live_server, trainer, learner, title: str) -> int:
         )
         db.session.add(session)
         db.session.flush()
-        cohorts.record_attendance(session, learner_user.id, "present", trainer_user)
+        attendance_service.record_attendance(session, learner_user.id, "present", trainer_user)
         status = certificates.cohort_eligibility(cohort)[learner_user.id]
         assert status.eligible, f"set-up: the learner is not eligible: {status.missing}"
         db.session.commit()
@@ -478,9 +479,10 @@ REPORT_YEAR = 2019  # a year no other test uses: the report's figures are known 
 def report_cohort(live_server):
     """A 2019 cohort: 7 magistrates (4 women) and 2 social workers; 3 magistrates trained, 1 certified."""
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course, Module, ModuleProgress
     from lms.extensions import db
 
@@ -526,7 +528,7 @@ def report_cohort(live_server):
         db.session.add(session)
         db.session.flush()
         for user in users[:6]:
-            cohorts.record_attendance(session, user.id, "present", trainer_user)
+            attendance_service.record_attendance(session, user.id, "present", trainer_user)
         certificates.issue(cohort, users[0], trainer_user, check=False)
         db.session.commit()
         db.session.remove()
@@ -595,8 +597,9 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
     """The cohort page offers to write to the learners below the threshold; each gets an e-mail in their own
     language (here the other one than the trainer's), and pressing again writes to nobody twice."""
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course
     from lms.extensions import db
 
@@ -632,7 +635,7 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
             )
         db.session.flush()
         held = db.session.scalars(db.select(WorkshopSession).where(WorkshopSession.cohort_id == cohort.id)).all()
-        cohorts.record_attendance(min(held, key=lambda s: s.starts_at), person.id, "present", owner)
+        attendance_service.record_attendance(min(held, key=lambda s: s.starts_at), person.id, "present", owner)
         db.session.commit()
         cohort_id = cohort.id
         db.session.remove()

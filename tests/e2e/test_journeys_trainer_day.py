@@ -41,9 +41,9 @@ def day(live_server):
     """The trainer, their cohort (six workshops, the second under way), its learners and one certificate."""
     from lms.accounts.models import User
     from lms.accounts.service import create_user
+    from lms.attendance.models import Attendance, WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import Attendance, WorkshopSession
     from lms.content.models import Course
     from lms.core.timeutil import utcnow
     from lms.extensions import db

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.certificates import service as certificates
 from lms.certificates.eligibility import eligibility
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, Cohort, WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.content.models import Module, ModuleProgress, QuizVersion
 from lms.core.timeutil import utcnow
 from lms.quizzes.models import Attempt

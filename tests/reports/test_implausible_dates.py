@@ -10,7 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.cohorts.models import Cohort, WorkshopSession
+from lms.attendance.models import WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.content.models import Course
 from lms.core.timeutil import utcnow
 from lms.reports import charts

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.certificates.models import Certificate
-from lms.cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
+from lms.cohorts.models import Cohort, Enrolment
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
 from lms.quizzes.models import Attempt
 from lms.reports import service

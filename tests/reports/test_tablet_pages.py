@@ -10,8 +10,8 @@ from markupsafe import escape
 from sqlalchemy import delete, select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.content import service as content
 from lms.content.models import Module, ModuleText, QuizVersion
 from lms.quizzes.models import SUBMITTED, Attempt

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lms.cohorts.models import Attendance, WorkshopSession
+from lms.attendance.models import Attendance, WorkshopSession
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance import service as attendance_service
+from lms.attendance.models import WorkshopSession
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import WorkshopSession
 from lms.content.models import Course
 
 PAYLOADS = [
@@ -59,7 +60,7 @@ def trainer_world(app, db, courses, make_user):
     db.session.add(session)
     db.session.commit()
     for user in people:
-        cohorts.record_attendance(session, user.id, "present", None, note=PAYLOADS[0])
+        attendance_service.record_attendance(session, user.id, "present", None, note=PAYLOADS[0])
     db.session.commit()
     return cohort, session, people
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.accounts.service import jurisdictions
-from lms.cohorts import service
-from lms.cohorts.models import WorkshopSession
+from lms.attendance.models import WorkshopSession
+from lms.cohorts import service as cohorts
 
 #: 08:00 UTC on a winter Tuesday is 09:00 in Casablanca (UTC+1)
 NINE_AM = datetime(2027, 1, 12, 8, 0)
@@ -68,7 +68,7 @@ def _session(db, cohort, start, title="Atelier 1", hours=3.5, place=None):
 def _learner(make_user, db, cohort, email="judge@example.org", **fields):
     fields.setdefault("locale", "fr")
     user = make_user(email=email, profession="magistrate-judge", **fields)
-    service.enrol(cohort, db.session.get(User, user.id), None)
+    cohorts.enrol(cohort, db.session.get(User, user.id), None)
     db.session.commit()
     return user
 
@@ -176,7 +176,7 @@ def test_next_workshop_costs_one_query_whatever_the_cohorts_and_sessions(
     learner = db.session.scalar(select(User).where(User.email == "judge@example.org"))
     for n in range(4):
         other = make_cohort(trainer, title=f"Cohorte {n}")
-        service.enrol(other, learner, None)
+        cohorts.enrol(other, learner, None)
         db.session.commit()
         for day in range(5):
             _session(db, other, datetime.utcnow() + timedelta(days=day + 2), title=f"S{n}-{day}")
@@ -188,7 +188,7 @@ def test_next_workshop_costs_one_query_whatever_the_cohorts_and_sessions(
 def test_learner_calendar_has_only_their_own_sessions(client, trainer, make_user, make_cohort, cohort, db):
     _learner(make_user, db, cohort)
     second = make_cohort(trainer, title="Fès 2027", city="Fès", venue="Cour d'appel de Fès")
-    service.enrol(second, db.session.scalar(select(User).where(User.email == "judge@example.org")), None)
+    cohorts.enrol(second, db.session.scalar(select(User).where(User.email == "judge@example.org")), None)
     db.session.commit()
     stranger_cohort = make_cohort(trainer, title="Tanger 2027")
     _learner(make_user, db, stranger_cohort, email="other@example.org")
