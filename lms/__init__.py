@@ -107,13 +107,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, attendance, certificates, cohorts, content, core, demo, quizzes, reports
+    from . import accounts, attendance, audit, certificates, cohorts, content, core, demo, quizzes, reports
     from .accounts import cli as accounts_cli
     from .cohorts import cli as cohorts_cli
     from .content import cli as content_cli
 
     app.register_blueprint(core.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(content.bp)
     app.register_blueprint(quizzes.bp)
     app.register_blueprint(cohorts.bp)

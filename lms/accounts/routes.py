@@ -528,24 +528,6 @@ def admin_user_invite(user_id: int):
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
-@bp.get("/admin/audit")
-@roles_required("admin")
-def admin_audit():
-    from ..audit import views as audit_views
-    from ..cohorts.models import Cohort
-
-    filters = audit_views.AuditFilters.from_args(request.args)
-    page = paginate(audit_views.statement(filters), current_app.config["AUDIT_PER_PAGE"])
-    return render_template(
-        "accounts/admin_audit.html",
-        page=page,
-        entries=audit_views.describe(page.items),
-        filters=filters,
-        kinds=audit_views.kind_choices(),
-        cohorts=db.session.execute(select(Cohort.id, Cohort.title).order_by(Cohort.title)).all(),
-    )
-
-
 # --- sign-in lock-outs ------------------------------------------------------------------------------
 
 

@@ -87,7 +87,7 @@ def download(serial: str):
 @bp.get("/cohorts/<int:cohort_id>/certificates")
 @roles_required("trainer", "admin")
 def cohort_certificates(cohort_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     statuses = service.cohort_eligibility(cohort)
     certificates = {
         c.user_id: c
@@ -112,19 +112,10 @@ def cohort_certificates(cohort_id: int):
     )
 
 
-def _managed(cohort_id: int) -> Cohort:
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        abort(404)
-    if not cohorts.can_manage(current_user, cohort):
-        abort(403)
-    return cohort
-
-
 @bp.post("/cohorts/<int:cohort_id>/certificates/issue")
 @roles_required("trainer", "admin")
 def issue(cohort_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user_id = form_number("user")
@@ -169,7 +160,7 @@ def _certificate_of(cohort: Cohort, certificate_id: int) -> Certificate:
 @bp.post("/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke")
 @roles_required("trainer", "admin")
 def revoke(cohort_id: int, certificate_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     certificate = _certificate_of(cohort, certificate_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)

@@ -22,7 +22,7 @@ MENU = [
     ("content.admin_courses", _l("Course content"), ("admin",)),
     ("accounts.admin_users", _l("Users"), ("admin",)),
     ("reports.programme", _l("Indicators"), ("admin",)),
-    ("accounts.admin_audit", _l("Audit log"), ("admin",)),
+    ("audit.log", _l("Audit log"), ("admin",)),
 ]
 
 

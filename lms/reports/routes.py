@@ -29,15 +29,6 @@ def _rtl() -> bool:
     return str(get_locale() or "fr") == "ar"
 
 
-def _managed(cohort_id: int) -> Cohort:
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        abort(404)
-    if not cohorts.can_manage(current_user, cohort):
-        abort(403)
-    return cohort
-
-
 @bp.get("/trainer")
 @roles_required("trainer", "admin")
 def trainer_home():
@@ -63,7 +54,7 @@ FLAG_LABELS = {
 @bp.get("/cohorts/<int:cohort_id>/dashboard")
 @roles_required("trainer", "admin")
 def cohort_dashboard(cohort_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     # Every learner's indicators come from SQL, one light row each; full rows only for the matrix's page
     # (50 learners) and the "who needs help" list: a 2,000-learner cohort stays a light page.
     view = service.MatrixView(
@@ -129,7 +120,7 @@ def cohort_dashboard(cohort_id: int):
 @bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
 @roles_required("trainer", "admin")
 def learner_detail(cohort_id: int, user_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     enrolled = db.session.scalar(
         select(Enrolment.id).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id)
     )
@@ -203,7 +194,7 @@ def _results_table(board):
 @bp.get("/cohorts/<int:cohort_id>/results.<fmt>")
 @roles_required("trainer", "admin")
 def cohort_results_export(cohort_id: int, fmt: str):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     board = service.cohort_dashboard(cohort)
     header, table = _results_table(board)
     name = f"results-cohort-{cohort.id}"

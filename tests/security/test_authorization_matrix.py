@@ -105,7 +105,7 @@ ENDPOINTS = {
     "accounts.admin_user_active": "admin",
     "accounts.admin_user_edit": "admin",
     "accounts.admin_user_invite": "admin",
-    "accounts.admin_audit": "admin",
+    "audit.log": "admin",
     "accounts.sign_in_locks": "admin",
     "accounts.lift_account_lock": "admin",
     "accounts.lift_address_lock": "admin",
