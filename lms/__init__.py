@@ -121,6 +121,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(reports.bp)
+    from .core.legacy_urls import register_legacy_urls
+
+    register_legacy_urls(app)  # the addresses of before each URL named its package: 308 to the new ones
     app.cli.add_command(accounts_cli.cli)
     app.cli.add_command(cohorts_cli.cli)
     app.cli.add_command(content_cli.cli)

@@ -3,6 +3,6 @@ calendars, and the attendance rule (``rules.py``)."""
 
 from flask import Blueprint
 
-bp = Blueprint("attendance", __name__)
+bp = Blueprint("attendance", __name__, url_prefix="/attendance")
 
 from . import handlers, routes  # noqa: E402,F401

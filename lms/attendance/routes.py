@@ -111,7 +111,7 @@ def calendar(cohort_id: int):
     )
 
 
-@bp.get("/my/calendar.ics")
+@bp.get("/my-calendar.ics")
 @signed_in
 def my_calendar():
     """The signed-in learner's own workshops, across their cohorts (the home page links to it)."""
@@ -133,7 +133,7 @@ def my_calendar():
 # --- roll call --------------------------------------------------------------------------------------
 
 
-@bp.route("/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def roll_call(session_id: int):
     session = managed_session(session_id)
@@ -182,7 +182,7 @@ def ngettext_changes(count: int) -> str:
     return ngettext("%(num)d change saved.", "%(num)d changes saved.", count)
 
 
-@bp.post("/sessions/<int:session_id>/attendance/<int:user_id>")
+@bp.post("/sessions/<int:session_id>/marks/<int:user_id>")
 @roles_required("trainer", "admin")
 def mark_one(session_id: int, user_id: int):
     """One tap on the tablet (JavaScript): save one person's status and note at once."""
@@ -203,7 +203,7 @@ def mark_one(session_id: int, user_id: int):
     return jsonify(ok=True, message=_("Saved"))
 
 
-@bp.post("/sessions/<int:session_id>/attendance/all-present")
+@bp.post("/sessions/<int:session_id>/all-present")
 @roles_required("trainer", "admin")
 def all_present(session_id: int):
     session = managed_session(session_id)
@@ -432,7 +432,7 @@ def _report_table(cohort: Cohort):
     return header, [[neutralize_cell(cell) for cell in line] for line in table]
 
 
-@bp.get("/cohorts/<int:cohort_id>/attendance.csv")
+@bp.get("/cohorts/<int:cohort_id>/export.csv")
 @roles_required("trainer", "admin")
 def export_csv(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
@@ -450,7 +450,7 @@ def export_csv(cohort_id: int):
     )
 
 
-@bp.get("/cohorts/<int:cohort_id>/attendance.xlsx")
+@bp.get("/cohorts/<int:cohort_id>/export.xlsx")
 @roles_required("trainer", "admin")
 def export_xlsx(cohort_id: int):
     from openpyxl import Workbook
@@ -474,7 +474,7 @@ def export_xlsx(cohort_id: int):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/attendance/warn")
+@bp.post("/cohorts/<int:cohort_id>/warn")
 @roles_required("trainer", "admin")
 def warn_low_attendance(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)

@@ -11,7 +11,7 @@ from ..extensions import db
 from . import bp, views
 
 
-@bp.get("/admin/audit")
+@bp.get("")
 @roles_required("admin")
 def log():
     # The cohorts to filter on: a higher domain's table, read here as views.py reads them (ARCHITECTURE.md).

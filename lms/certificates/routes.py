@@ -43,7 +43,7 @@ def _my_certificates() -> list[tuple]:
     ]
 
 
-@bp.get("/certificates")
+@bp.get("")
 @signed_in
 def mine():
     rows = _my_certificates()
@@ -71,7 +71,7 @@ def mine():
     return render_template("certificates/mine.html", rows=rows, describe=service.describe_missing)
 
 
-@bp.get("/certificates/<serial>.pdf")
+@bp.get("/<serial>.pdf")
 @signed_in
 def download(serial: str):
     certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
@@ -84,7 +84,7 @@ def download(serial: str):
     return response
 
 
-@bp.get("/cohorts/<int:cohort_id>/certificates")
+@bp.get("/cohorts/<int:cohort_id>")
 @roles_required("trainer", "admin")
 def cohort_certificates(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
@@ -112,7 +112,7 @@ def cohort_certificates(cohort_id: int):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/certificates/issue")
+@bp.post("/cohorts/<int:cohort_id>/issue")
 @roles_required("trainer", "admin")
 def issue(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
@@ -157,7 +157,7 @@ def _certificate_of(cohort: Cohort, certificate_id: int) -> Certificate:
     return certificate
 
 
-@bp.post("/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke")
+@bp.post("/cohorts/<int:cohort_id>/<int:certificate_id>/revoke")
 @roles_required("trainer", "admin")
 def revoke(cohort_id: int, certificate_id: int):
     cohort = cohorts.managed_cohort(cohort_id)

@@ -3,6 +3,6 @@ the trainer's quiz results."""
 
 from flask import Blueprint
 
-bp = Blueprint("cohorts", __name__)
+bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
 from . import handlers, routes  # noqa: E402,F401

@@ -162,7 +162,7 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
         return None
 
 
-@bp.route("/cohorts/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def new_cohort():
     form = _cohort_form()
@@ -175,7 +175,7 @@ def new_cohort():
     return render_template("cohorts/form.html", form=form, cohort=None)
 
 
-@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def edit_cohort(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -188,7 +188,7 @@ def edit_cohort(cohort_id: int):
     return render_template("cohorts/form.html", form=form, cohort=cohort)
 
 
-@bp.get("/cohorts/<int:cohort_id>")
+@bp.get("/<int:cohort_id>")
 @roles_required("trainer", "admin")
 def detail(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -210,7 +210,7 @@ def detail(cohort_id: int):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/enrol")
+@bp.post("/<int:cohort_id>/enrol")
 @roles_required("trainer", "admin")
 def enrol(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -244,7 +244,7 @@ def enrol(cohort_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/unenrol/<int:user_id>")
+@bp.post("/<int:cohort_id>/unenrol/<int:user_id>")
 @roles_required("trainer", "admin")
 def unenrol(cohort_id: int, user_id: int):
     cohort = managed_cohort(cohort_id)
@@ -255,7 +255,7 @@ def unenrol(cohort_id: int, user_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/sign-in-lock")
+@bp.post("/<int:cohort_id>/learners/<int:user_id>/sign-in-lock")
 @roles_required("trainer", "admin")
 def lift_sign_in_lock(cohort_id: int, user_id: int):
     """A learner of the cohort mistyped their password too often: their trainer lets them try again (audited).
@@ -273,7 +273,7 @@ def lift_sign_in_lock(cohort_id: int, user_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/message")
+@bp.post("/<int:cohort_id>/learners/<int:user_id>/message")
 @roles_required("trainer", "admin")
 @limiter.limit("60 per hour", key_func=lambda: f"message:{current_user.id}")
 def message_learner(cohort_id: int, user_id: int):
@@ -298,7 +298,7 @@ def message_learner(cohort_id: int, user_id: int):
     return redirect(back)
 
 
-@bp.post("/cohorts/<int:cohort_id>/walk-in")
+@bp.post("/<int:cohort_id>/walk-in")
 @roles_required("trainer", "admin")
 def walk_in(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -323,7 +323,7 @@ def walk_in(cohort_id: int):
     else:
         flash(_("Enter at least the person's name."), "error")
     back = safe_next_url(request.form.get("next"), "")
-    if not back.startswith("/sessions/"):
+    if not back.startswith("/attendance/sessions/"):  # the roll call it came from
         back = url_for("cohorts.detail", cohort_id=cohort.id)
     return redirect(back)
 
@@ -331,7 +331,7 @@ def walk_in(cohort_id: int):
 # --- import ---------------------------------------------------------------------------------------
 
 
-@bp.route("/cohorts/<int:cohort_id>/import", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/import", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def import_people(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -369,7 +369,7 @@ def import_people(cohort_id: int):
     )
 
 
-@bp.get("/cohorts/import-template-<language>.<fmt>")
+@bp.get("/import-template-<language>.<fmt>")
 @roles_required("trainer", "admin")
 def import_template(language: str, fmt: str):
     """A blank list to fill in, with the header row the importer reads, in French or Arabic."""
@@ -389,7 +389,7 @@ def import_template(language: str, fmt: str):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/import/confirm")
+@bp.post("/<int:cohort_id>/import/confirm")
 @roles_required("trainer", "admin")
 def confirm_import(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -419,7 +419,7 @@ def confirm_import(cohort_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/import/cancel")
+@bp.post("/<int:cohort_id>/import/cancel")
 @roles_required("trainer", "admin")
 def cancel_import(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -443,7 +443,7 @@ def _course_quizzes(cohort) -> list[tuple[Module, QuizVersion]]:
     return [(m, q) for m, q in rows]
 
 
-@bp.get("/cohorts/<int:cohort_id>/results")
+@bp.get("/<int:cohort_id>/results")
 @roles_required("trainer", "admin")
 def results(cohort_id: int):
     cohort = managed_cohort(cohort_id)
@@ -486,7 +486,7 @@ def _attempt_in_cohort(cohort, attempt_id: int) -> Attempt:
     return attempt
 
 
-@bp.route("/cohorts/<int:cohort_id>/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def attempt_review(cohort_id: int, attempt_id: int):
     cohort = managed_cohort(cohort_id)
@@ -521,7 +521,7 @@ def attempt_review(cohort_id: int, attempt_id: int):
     )
 
 
-@bp.get("/cohorts/<int:cohort_id>/quizzes/<int:quiz_id>/statistics")
+@bp.get("/<int:cohort_id>/quizzes/<int:quiz_id>/statistics")
 @roles_required("trainer", "admin")
 def item_stats(cohort_id: int, quiz_id: int):
     cohort = managed_cohort(cohort_id)
@@ -537,7 +537,7 @@ def item_stats(cohort_id: int, quiz_id: int):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/quiz-settings/<module_slug>")
+@bp.post("/<int:cohort_id>/quiz-settings/<module_slug>")
 @roles_required("trainer", "admin")
 def quiz_settings(cohort_id: int, module_slug: str):
     """The trainer adapts a quiz for this cohort: pass mark, attempts, time limit (blank: as in the file)."""
@@ -569,7 +569,7 @@ def quiz_settings(cohort_id: int, module_slug: str):
 # --- walk-ins ----------------------------------------------------------------------------------
 
 
-@bp.post("/admin/users/<int:user_id>/merge")
+@bp.post("/walk-ins/<int:user_id>/merge")
 @roles_required("admin")
 def merge_walk_in(user_id: int):
     """A walk-in participant who later got a full account: move their enrolments and attendance onto it."""

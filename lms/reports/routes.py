@@ -29,7 +29,7 @@ def _rtl() -> bool:
     return str(get_locale() or "fr") == "ar"
 
 
-@bp.get("/trainer")
+@bp.get("")
 @roles_required("trainer", "admin")
 def trainer_home():
     cohort_list = cohorts.cohorts_for(current_user)
@@ -51,7 +51,7 @@ FLAG_LABELS = {
 }
 
 
-@bp.get("/cohorts/<int:cohort_id>/dashboard")
+@bp.get("/cohorts/<int:cohort_id>")
 @roles_required("trainer", "admin")
 def cohort_dashboard(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
@@ -241,7 +241,7 @@ def _parse_filters(args) -> service.ProgrammeFilters:
     )
 
 
-@bp.get("/reports/programme")
+@bp.get("/programme")
 @roles_required("admin")
 def programme():
     filters = _parse_filters(request.args)

@@ -32,7 +32,7 @@ def cohort(make_cohort, trainer):
 def test_schedule_session_in_casablanca_time(client, trainer, cohort, db):
     client.login("trainer@example.org")
     response = client.post_form(
-        f"/cohorts/{cohort.id}/sessions/new",
+        f"/attendance/cohorts/{cohort.id}/sessions/new",
         {
             "title": "Atelier 1",
             "day": "2027-01-12",
@@ -47,7 +47,7 @@ def test_schedule_session_in_casablanca_time(client, trainer, cohort, db):
     session = db.session.scalar(select(WorkshopSession))
     # 09:00 in Casablanca (UTC+1 in January) is 08:00 UTC.
     assert session.starts_at == datetime(2027, 1, 12, 8, 0) and session.modules == ["definition"]
-    ics = client.get(f"/cohorts/{cohort.id}/calendar.ics")
+    ics = client.get(f"/attendance/cohorts/{cohort.id}/calendar.ics")
     assert ics.mimetype == "text/calendar" and "DTSTART:20270112T080000Z" in ics.get_data(as_text=True)
     # And it is shown as 09:00 again (pytz put Casablanca at UTC+0 and showed 08:00: lms.core.timeutil.Zone).
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
@@ -70,14 +70,14 @@ def test_take_attendance_is_audited(client, trainer, make_user, cohort, db):
     other = enrolled_learner(make_user, db, cohort, email="p2@example.org")
     session = make_session(db, cohort, starts_in=timedelta(hours=-1))
     client.login("trainer@example.org")
-    page = client.get(f"/sessions/{session.id}/attendance").get_data(as_text=True)
+    page = client.get(f"/attendance/sessions/{session.id}").get_data(as_text=True)
     assert "status-present" in page
     client.post_form(
-        f"/sessions/{session.id}/attendance", {f"status-{learner.id}": "late", f"note-{learner.id}": "train en retard"}
+        f"/attendance/sessions/{session.id}", {f"status-{learner.id}": "late", f"note-{learner.id}": "train en retard"}
     )
-    tap = client.post_form(f"/sessions/{session.id}/attendance/{learner.id}", {"status": "present"})
+    tap = client.post_form(f"/attendance/sessions/{session.id}/marks/{learner.id}", {"status": "present"})
     assert tap.get_json()["ok"]
-    client.post_form(f"/sessions/{session.id}/attendance/all-present")
+    client.post_form(f"/attendance/sessions/{session.id}/all-present")
     marks = {a.user_id: a for a in db.session.scalars(select(Attendance))}
     assert marks[learner.id].status == "present" and marks[other.id].status == "present"
     events = db.session.scalars(
@@ -89,7 +89,8 @@ def test_take_attendance_is_audited(client, trainer, make_user, cohort, db):
     # A status for someone not enrolled is refused.
     outsider = make_user(email="outsider@example.org")
     assert (
-        client.post_form(f"/sessions/{session.id}/attendance/{outsider.id}", {"status": "present"}).status_code == 400
+        client.post_form(f"/attendance/sessions/{session.id}/marks/{outsider.id}", {"status": "present"}).status_code
+        == 400
     )
 
 
@@ -97,7 +98,7 @@ def test_paper_back_entry_marked_as_paper(client, trainer, make_user, cohort, db
     learner = enrolled_learner(make_user, db, cohort)
     session = make_session(db, cohort, starts_in=timedelta(days=-2))
     client.login("trainer@example.org")
-    client.post_form(f"/sessions/{session.id}/attendance?paper=1", {"paper": "1", f"status-{learner.id}": "present"})
+    client.post_form(f"/attendance/sessions/{session.id}?paper=1", {"paper": "1", f"status-{learner.id}": "present"})
     mark = db.session.scalar(select(Attendance))
     assert mark.method == "paper"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.mark")).channel == "paper"
@@ -115,11 +116,11 @@ def test_attendance_report_and_exports(client, trainer, make_user, cohort, db):
     _sessions, rows, _info = service.attendance_report(cohort)
     assert rows[0].percent == 50.0 and rows[0].below
     client.login("trainer@example.org")
-    csv_bytes = client.get(f"/cohorts/{cohort.id}/attendance.csv").data
+    csv_bytes = client.get(f"/attendance/cohorts/{cohort.id}/export.csv").data
     assert csv_bytes.startswith(b"\xef\xbb\xbf")
     text = csv_bytes.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "مريم" in text and "50.0" in text
-    xlsx = client.get(f"/cohorts/{cohort.id}/attendance.xlsx")
+    xlsx = client.get(f"/attendance/cohorts/{cohort.id}/export.xlsx")
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
@@ -133,7 +134,7 @@ def test_sign_in_sheet_pdf_has_arabic_names(client, trainer, make_user, cohort, 
     enrolled_learner(make_user, db, cohort, name_latin="Karim Idrissi", name_arabic="كريم الإدريسي")
     session = make_session(db, cohort)
     client.login("trainer@example.org")
-    response = client.get(f"/sessions/{session.id}/sheet.pdf")
+    response = client.get(f"/attendance/sessions/{session.id}/sheet.pdf")
     assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
     if shutil.which("pdftotext"):
         text = subprocess.run(
@@ -147,14 +148,14 @@ def test_checkin_is_rate_limited(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
     make_session(db, cohort)
     client.login("judge@example.org")
-    statuses = [client.post_form("/checkin", {"code": "AAAAA"}).status_code for _ in range(12)]
+    statuses = [client.post_form("/attendance/checkin", {"code": "AAAAA"}).status_code for _ in range(12)]
     assert statuses[-1] == 429
 
 
 def test_checkin_screen_shows_code_and_qr(client, trainer, cohort, db):
     session = make_session(db, cohort)
     client.login("trainer@example.org")
-    page = client.get(f"/sessions/{session.id}/checkin-screen").get_data(as_text=True)
+    page = client.get(f"/attendance/sessions/{session.id}/checkin-screen").get_data(as_text=True)
     code = rules.current_code(session.checkin_secret, datetime.utcnow())
     assert code in page and "<svg" in page and 'data-reload-after="' in page
 
@@ -165,9 +166,9 @@ def test_projector_view_shows_code_qr_both_languages_and_count_only(client, trai
     service.record_attendance(session, learner.id, "present", None, method="checkin")
     db.session.commit()
     client.login("trainer@example.org")
-    normal = client.get(f"/sessions/{session.id}/checkin-screen").get_data(as_text=True)
+    normal = client.get(f"/attendance/sessions/{session.id}/checkin-screen").get_data(as_text=True)
     assert "mode=projector" in normal and "1 of 1 checked in" in normal
-    page = client.get(f"/sessions/{session.id}/checkin-screen?mode=projector").get_data(as_text=True)
+    page = client.get(f"/attendance/sessions/{session.id}/checkin-screen?mode=projector").get_data(as_text=True)
     code = rules.current_code(session.checkin_secret, datetime.utcnow())
     assert code in page and "<svg" in page
     assert "tapez ce code" in page and "اكتب هذا الرمز" in page  # the instruction in French and Arabic
@@ -178,7 +179,7 @@ def test_qr_link_prefills_but_does_not_write(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
     session = make_session(db, cohort)
     client.login("judge@example.org")
-    page = client.get(f"/checkin?code=ABCDE&s={session.id}").get_data(as_text=True)
+    page = client.get(f"/attendance/checkin?code=ABCDE&s={session.id}").get_data(as_text=True)
     assert 'value="ABCDE"' in page
     assert db.session.scalar(select(func.count(Attendance.id))) == 0
 
@@ -197,10 +198,10 @@ def test_qr_scanned_before_sign_in_is_honoured_after_sign_in(app, client, make_u
     learner = enrolled_learner(make_user, db, cohort)
     session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
     code = rules.current_code(session.checkin_secret, datetime.utcnow())
-    response = client.get(f"/checkin?code={code}&s={session.id}")
+    response = client.get(f"/attendance/checkin?code={code}&s={session.id}")
     assert response.status_code == 302
     login_url = response.headers["Location"]
-    assert "/login?next=" in login_url and "scan" in login_url
+    assert "/account/login?next=" in login_url and "scan" in login_url
     assert db.session.scalar(select(func.count(Attendance.id))) == 0  # scanning alone writes nothing
     from urllib.parse import parse_qs, urlsplit
 
@@ -211,13 +212,13 @@ def test_qr_scanned_before_sign_in_is_honoured_after_sign_in(app, client, make_u
     scanned = datetime.utcnow() - timedelta(seconds=100)
     old_code = rules.current_code(session.checkin_secret, scanned)
     token = _scan_token(app, session.id, old_code, scanned)
-    page = client.get(f"/checkin?scan={token}").get_data(as_text=True)
+    page = client.get(f"/attendance/checkin?scan={token}").get_data(as_text=True)
     assert f'value="{old_code}"' in page and "kept for you until" in page
-    done = client.post_form("/checkin", {"code": old_code, "session": str(session.id), "scan": token})
+    done = client.post_form("/attendance/checkin", {"code": old_code, "session": str(session.id), "scan": token})
     assert done.status_code == 302
     mark = db.session.scalar(select(Attendance).where(Attendance.user_id == learner.id))
     assert mark.status == "present" and mark.method == "checkin"
-    again = client.post_form("/checkin", {"code": old_code, "session": str(session.id), "scan": token})
+    again = client.post_form("/attendance/checkin", {"code": old_code, "session": str(session.id), "scan": token})
     assert "already checked in" in again.get_data(as_text=True)
 
 
@@ -230,17 +231,17 @@ def test_scan_pass_is_bounded_in_time_session_and_code(app, client, make_user, c
     stale = datetime.utcnow() - timedelta(minutes=6)
     stale_code = rules.current_code(session.checkin_secret, stale)
     token = _scan_token(app, session.id, stale_code, stale)
-    refused = client.post_form("/checkin", {"code": stale_code, "session": str(session.id), "scan": token})
+    refused = client.post_form("/attendance/checkin", {"code": stale_code, "session": str(session.id), "scan": token})
     assert "expired" in refused.get_data(as_text=True)
     # A pass for one session does not check in to another one, nor with another code.
     scanned = datetime.utcnow() - timedelta(seconds=90)
     code = rules.current_code(session.checkin_secret, scanned)
     token = _scan_token(app, session.id, code, scanned)
-    wrong = client.post_form("/checkin", {"code": code, "session": str(other.id), "scan": token})
+    wrong = client.post_form("/attendance/checkin", {"code": code, "session": str(other.id), "scan": token})
     assert "valid" in wrong.get_data(as_text=True)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert "expired" in client.post_form(
-        "/checkin", {"code": code, "session": str(session.id), "scan": forged}
+        "/attendance/checkin", {"code": code, "session": str(session.id), "scan": forged}
     ).get_data(as_text=True)
     assert db.session.scalar(select(func.count(Attendance.id))) == 0
 
@@ -250,18 +251,18 @@ def test_expired_code_says_so_and_what_to_do(client, make_user, cohort, db):
     session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
     old = rules.current_code(session.checkin_secret, datetime.utcnow() - timedelta(minutes=3))
     # Not signed in: a scan of an old QR says it expired, then asks to sign in.
-    response = client.get(f"/checkin?code={old}&s={session.id}")
+    response = client.get(f"/attendance/checkin?code={old}&s={session.id}")
     assert response.status_code == 302 and "scan" not in response.headers["Location"]
     client.login("judge@example.org")
-    typed = client.post_form("/checkin", {"code": old}).get_data(as_text=True)
+    typed = client.post_form("/attendance/checkin", {"code": old}).get_data(as_text=True)
     assert "expired" in typed and "changes every minute" in typed
-    assert "not valid now" in client.post_form("/checkin", {"code": "ZZZZZ"}).get_data(as_text=True)
+    assert "not valid now" in client.post_form("/attendance/checkin", {"code": "ZZZZZ"}).get_data(as_text=True)
 
 
 def test_checkin_page_sends_strangers_to_sign_in(client):
-    response = client.get("/checkin")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert client.post("/checkin", data={"code": "ABCDE"}).status_code in (302, 400)
+    response = client.get("/attendance/checkin")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    assert client.post("/attendance/checkin", data={"code": "ABCDE"}).status_code in (302, 400)
 
 
 def test_attendance_pages_in_arabic(client, trainer, make_user, cohort, db):
@@ -271,11 +272,11 @@ def test_attendance_pages_in_arabic(client, trainer, make_user, cohort, db):
     client.post_form("/language", {"lang": "ar"})
     for url in (
         f"/cohorts/{cohort.id}",
-        f"/sessions/{session.id}/attendance",
-        f"/sessions/{session.id}/checkin-screen",
+        f"/attendance/sessions/{session.id}",
+        f"/attendance/sessions/{session.id}/checkin-screen",
         f"/cohorts/{cohort.id}/import",
-        f"/cohorts/{cohort.id}/sessions/new",
-        "/trainer",
+        f"/attendance/cohorts/{cohort.id}/sessions/new",
+        "/reports",
         "/cohorts/new",
     ):
         response = client.get(url)
@@ -294,6 +295,6 @@ def test_session_form_names_modules_by_their_title_in_the_page_language(client, 
     client.login("trainer@example.org")
     for lang in ("fr", "ar"):
         client.post_form("/language", {"lang": lang})
-        page = client.get(f"/cohorts/{cohort.id}/sessions/new").get_data(as_text=True)
+        page = client.get(f"/attendance/cohorts/{cohort.id}/sessions/new").get_data(as_text=True)
         assert f"{module.position}. {escape(titles[lang])}" in page, lang
         assert f"{module.position}. definition<" not in page

@@ -105,7 +105,7 @@ def test_week_one_flags_nobody_on_the_cohort_page_and_mails_nobody(app, client, 
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "below the threshold" not in page
     assert warnings.warn_low_attendance(cohort, None).sent == []
-    dashboard = client.get(f"/cohorts/{cohort.id}/dashboard").get_data(as_text=True)
+    dashboard = client.get(f"/reports/cohorts/{cohort.id}").get_data(as_text=True)
     assert "Nobody is behind for now." in dashboard
 
 

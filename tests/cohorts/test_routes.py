@@ -80,33 +80,33 @@ def test_bad_upload_gets_a_clear_message(client, trainer, cohort):
 def test_trainer_sees_only_own_cohorts(client, make_user, cohort, db):
     make_user(roles=("trainer",), email="other@example.org")
     client.login("other@example.org")
-    assert "Rabat 2027" not in client.get("/trainer").get_data(as_text=True)
+    assert "Rabat 2027" not in client.get("/reports").get_data(as_text=True)
     session = make_session(db, cohort)
     for url in (
         f"/cohorts/{cohort.id}",
         f"/cohorts/{cohort.id}/edit",
         f"/cohorts/{cohort.id}/import",
-        f"/cohorts/{cohort.id}/attendance.csv",
-        f"/cohorts/{cohort.id}/calendar.ics",
-        f"/sessions/{session.id}/attendance",
-        f"/sessions/{session.id}/checkin-screen",
-        f"/sessions/{session.id}/sheet.pdf",
+        f"/attendance/cohorts/{cohort.id}/export.csv",
+        f"/attendance/cohorts/{cohort.id}/calendar.ics",
+        f"/attendance/sessions/{session.id}",
+        f"/attendance/sessions/{session.id}/checkin-screen",
+        f"/attendance/sessions/{session.id}/sheet.pdf",
     ):
         assert client.get(url).status_code == 403, url
-    assert client.post_form(f"/sessions/{session.id}/attendance/all-present").status_code == 403
+    assert client.post_form(f"/attendance/sessions/{session.id}/all-present").status_code == 403
 
 
 def test_learner_cannot_reach_trainer_pages(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
     client.login("judge@example.org")
-    assert client.get("/trainer").status_code == 403
+    assert client.get("/reports").status_code == 403
     assert client.get(f"/cohorts/{cohort.id}").status_code == 403
 
 
 def test_admin_sees_every_cohort(client, make_user, cohort):
     make_user(roles=("admin",), email="admin@example.org")
     client.login("admin@example.org")
-    assert "Rabat 2027" in client.get("/trainer").get_data(as_text=True)
+    assert "Rabat 2027" in client.get("/reports").get_data(as_text=True)
     assert client.get(f"/cohorts/{cohort.id}").status_code == 200
 
 
@@ -164,7 +164,7 @@ def test_walk_in_added_and_merged_keeping_attendance(client, trainer, make_user,
     )
     walk_in = db.session.scalar(select(User).where(User.name_latin == "Rachid Sans Compte"))
     assert walk_in.email.endswith("@walk-in.invalid")
-    client.post_form(f"/sessions/{session.id}/attendance/{walk_in.id}", {"status": "present"})
+    client.post_form(f"/attendance/sessions/{session.id}/marks/{walk_in.id}", {"status": "present"})
     real = make_user(email="rachid@example.org")
     service.merge_walk_in(
         db.session.get(User, walk_in.id), db.session.get(User, real.id), db.session.get(User, trainer.id)
@@ -184,12 +184,12 @@ def test_admin_merges_a_walk_in_through_the_page(client, trainer, make_user, coh
     real = make_user(email="real@example.org")
     make_user(roles=("admin",), email="admin@example.org")
     client.login("admin@example.org")
-    page = client.get(f"/admin/users/{walk_in.id}").get_data(as_text=True)
+    page = client.get(f"/account/users/{walk_in.id}").get_data(as_text=True)
     assert "/merge" in page
     unknown = client.post_form(
-        f"/admin/users/{walk_in.id}/merge", {"email": "nobody@example.org"}, follow_redirects=True
+        f"/cohorts/walk-ins/{walk_in.id}/merge", {"email": "nobody@example.org"}, follow_redirects=True
     )
     assert "No other account" in unknown.get_data(as_text=True)
-    done = client.post_form(f"/admin/users/{walk_in.id}/merge", {"email": "real@example.org"})
-    assert done.status_code == 302 and done.headers["Location"].endswith(f"/admin/users/{real.id}")
+    done = client.post_form(f"/cohorts/walk-ins/{walk_in.id}/merge", {"email": "real@example.org"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/account/users/{real.id}")
     assert db.session.scalar(select(Attendance.user_id)) == real.id
