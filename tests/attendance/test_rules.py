@@ -1,4 +1,4 @@
-"""The attendance rule (lms/cohorts/attendance.py): who is flagged, and why, with plain numbers."""
+"""The attendance rule (lms/attendance/rules.py): who is flagged, and why, with plain numbers."""
 
 from datetime import datetime, timedelta
 

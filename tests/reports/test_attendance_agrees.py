@@ -1,5 +1,5 @@
-"""The attendance flag agrees everywhere: the rule's pure function (lms/cohorts/attendance.py), the cohort page
-and the warning mails (cohorts.attendance_service.attendance_report, Python) and the cohort dashboard (one SQL query).
+"""The attendance flag agrees everywhere: the rule's pure function (lms/attendance/rules.py), the cohort page
+and the warning mails (attendance.service.attendance_report, Python) and the cohort dashboard (one SQL query).
 
 One cohort of six sessions (two over, one in progress, three to come) and a learner for every combination of
 marks (none, present, late, excused, absent) over the first four sessions: 625 learners, whose attendance and
