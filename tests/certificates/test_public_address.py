@@ -69,9 +69,9 @@ def test_configured_base_url_is_printed_whatever_host_the_request_came_by(app, c
         db.session.commit()
     data = client.get(f"/certificates/{certificate.serial}.pdf").data
     text = pdf_text(data)
-    assert f"https://tadrib.justice.example.ma/verify/{certificate.code}" in text
+    assert f"https://tadrib.justice.example.ma/certificates/verify/{certificate.code}" in text
     assert "evil.example.com" not in text and "localhost" not in text
-    assert printed_urls and all(url.startswith("https://tadrib.justice.example.ma/verify/") for url in printed_urls)
+    assert printed_urls and all(url.startswith("https://tadrib.justice.example.ma/certificates/verify/") for url in printed_urls)
 
 
 def test_stored_certificate_is_rendered_again_when_the_public_address_changes(app, client, db, world, printed_urls):
@@ -84,7 +84,7 @@ def test_stored_certificate_is_rendered_again_when_the_public_address_changes(ap
     assert len(printed_urls) == 1  # same address: the stored file is served
     app.config["BASE_URL"] = "https://tadrib.example.ma"
     text = pdf_text(service.pdf_bytes(certificate))
-    assert f"https://tadrib.example.ma/verify/{certificate.code}" in text and "127.0.0.1" not in text
+    assert f"https://tadrib.example.ma/certificates/verify/{certificate.code}" in text and "127.0.0.1" not in text
 
 
 def test_production_refuses_to_start_without_a_public_address(tmp_path, monkeypatch):

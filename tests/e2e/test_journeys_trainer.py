@@ -444,7 +444,7 @@ def test_certificate_downloaded_verified_revoked(lang, page, browser, live_serve
         shot(stranger, "verify-valid")
         # The address the QR code encodes, printed (and linked) under it on the certificate.
         printed = [link for link in pdf_links(body) if "/certificates/verify/" in link]
-        assert printed == [f"{live_server.url}/verify/{plain}"], printed
+        assert printed == [f"{live_server.url}/certificates/verify/{plain}"], printed
         response = stranger.goto(printed[0])
         assert response.status == 200
         shows("valid")
