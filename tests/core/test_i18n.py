@@ -105,7 +105,10 @@ def test_every_page_renders_in_each_language(client, make_user, locale, directio
     pages = _pages(admin.id) + [
         rule.rule
         for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+        if "GET" in rule.methods
+        and not rule.arguments
+        and rule.endpoint != "static"
+        and not rule.endpoint.startswith("legacy.")  # the addresses of before: a redirect to a page listed here
     ]
     pages += [
         "/courses/palermo-magistrates",
