@@ -257,7 +257,7 @@ def _submit_code(op, url: str, page: bytes, secret: str) -> tuple[int, str, byte
         status, final, body = fetch(op, url, {"csrf_token": csrf_token(page), "code": totp_code(secret)})
         if status == 200 and urllib.parse.urlsplit(final).path != urllib.parse.urlsplit(url).path:
             return status, final, body
-        if b'class="recovery-codes"' in body and urllib.parse.urlsplit(final).path == "/profile/two-factor":
+        if b'class="recovery-codes"' in body and urllib.parse.urlsplit(final).path == "/account/profile/two-factor":
             return status, final, body  # set-up done: the page shows the recovery codes
         if attempt == 0:
             time.sleep(30.5 - time.time() % 30)
@@ -266,21 +266,23 @@ def _submit_code(op, url: str, page: bytes, secret: str) -> tuple[int, str, byte
 
 
 def sign_in(base_url: str, email: str, password: str = DEMO_PASSWORD):
-    """GET /login, POST it with the CSRF token (then the two-factor code, or its set-up for a trainer who has
+    """GET /account/login, POST it with the CSRF token (then the two-factor code, or its set-up for a trainer who has
     none yet); return (opener, jar, session cookie value)."""
     jar = http.cookiejar.CookieJar()
     op = opener(jar)
-    status, _url, page = fetch(op, base_url + "/login")
+    status, _url, page = fetch(op, base_url + "/account/login")
     if status != 200:
-        raise BenchError(f"GET /login answered {status}")
+        raise BenchError(f"GET /account/login answered {status}")
     token = csrf_token(page)
-    status, final, page = fetch(op, base_url + "/login", {"csrf_token": token, "email": email, "password": password})
+    status, final, page = fetch(
+        op, base_url + "/account/login", {"csrf_token": token, "email": email, "password": password}
+    )
     path = urllib.parse.urlsplit(final).path
-    if status == 200 and path == "/login/code":
+    if status == 200 and path == "/account/login/code":
         if email not in TOTP_SECRETS:
             raise BenchError(f"{email} has two-factor sign-in and this process does not know the secret")
         status, final, page = _submit_code(op, final, page, TOTP_SECRETS[email])
-    elif status == 200 and path == "/profile/two-factor":
+    elif status == 200 and path == "/account/profile/two-factor":
         match = SECRET_RE.search(page.decode("utf-8", "replace"))
         if not match:
             raise BenchError(f"{email}: two-factor set-up page without a key")
@@ -290,7 +292,7 @@ def sign_in(base_url: str, email: str, password: str = DEMO_PASSWORD):
             raise BenchError(f"{email}: two-factor set-up failed ({status} at {final})")
     cookie = next((c.value for c in jar if c.name == SESSION_COOKIE), None)
     path = urllib.parse.urlsplit(final).path
-    if status != 200 or path.startswith("/login") or not cookie:
+    if status != 200 or path.startswith("/account/login") or not cookie:
         raise BenchError(f"sign-in as {email} failed: {status} at {final}")
     return op, jar, cookie
 

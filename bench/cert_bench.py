@@ -57,7 +57,7 @@ def context(i: int) -> dict:
         name_arabic="" if i % 7 == 6 else f"{FIRST_AR[f]} {LAST_AR[n]}",
         serial=f"TAD-2025-{i:06d}",
         verification_code=code,
-        verify_url=f"https://tadrib.justice.gov.ma/verify/{code}",
+        verify_url=f"https://tadrib.justice.gov.ma/certificates/verify/{code}",
     )
 
 

@@ -33,9 +33,10 @@ from sqlalchemy import event, insert, select  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.accounts import service as accounts  # noqa: E402
 from lms.accounts.models import User  # noqa: E402
+from lms.attendance.models import Attendance, WorkshopSession  # noqa: E402
 from lms.certificates.models import Certificate  # noqa: E402
 from lms.cohorts import service as cohorts  # noqa: E402
-from lms.cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession  # noqa: E402
+from lms.cohorts.models import Cohort, Enrolment  # noqa: E402
 from lms.config import TestConfig  # noqa: E402
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion  # noqa: E402
 from lms.content.sync import sync_courses  # noqa: E402
@@ -75,12 +76,14 @@ class Setup:
         today = utcnow().date()
         self.filters = reports.ProgrammeFilters(today - timedelta(days=365), today + timedelta(days=365))
         self.client = self.app.test_client()
-        page = self.client.get("/login").get_data(as_text=True)
+        page = self.client.get("/account/login").get_data(as_text=True)
         token = CSRF_RE.search(page).group(1)
-        response = self.client.post("/login", data={"csrf_token": token, "email": TRAINER, "password": PASSWORD})
+        response = self.client.post(
+            "/account/login", data={"csrf_token": token, "email": TRAINER, "password": PASSWORD}
+        )
         if response.status_code != 302:
             raise RuntimeError(f"{n} learners: trainer sign-in answered {response.status_code}")
-        self.page_url = f"/cohorts/{self.cohort_id}/dashboard"
+        self.page_url = f"/reports/cohorts/{self.cohort_id}"
         self.page_bytes = 0
 
     # Each measure runs in a fresh app context (a fresh database session), as a request would.
@@ -287,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = {
         "dashboard": "cohort_dashboard()",
         "programme": "programme_indicators()",
-        "page": "GET /cohorts/<id>/dashboard (test client)",
+        "page": "GET /reports/cohorts/<id> (test client)",
     }
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tadrib-dashboard-", ignore_cleanup_errors=True) as tmp:

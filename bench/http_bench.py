@@ -47,7 +47,7 @@ from benchlib import (
 LEARNER = "magistrat1@tadrib.demo"
 TRAINER = "formateur1@tadrib.demo"
 MODULE_PATH = "/courses/palermo-magistrates/definition"
-DASHBOARD_PATH = "/cohorts/1/dashboard"
+DASHBOARD_PATH = "/reports/cohorts/1"
 NOISE = 0.05  # PERF-BASELINES §4: ratios move by up to 5 percentage points between passes
 P99_GOAL = 4.0
 HTML_GOAL_BYTES = 20 * 1024
@@ -240,7 +240,7 @@ def prepare_autosave(app_url: str, op, work: Path) -> tuple[Path, str, dict]:
     quiz_id = quiz.group(1)
     final, page = _check(op, f"{app_url}/quizzes/{quiz_id}/start", "start the quiz", {"csrf_token": csrf_token(text)})
     text = page.decode()
-    attempt = re.search(r"/attempts/(\d+)", urllib.parse.urlsplit(final).path)
+    attempt = re.search(r"/quizzes/attempts/(\d+)", urllib.parse.urlsplit(final).path)
     autosave = re.search(r'data-autosave="([^"]+)"', text)
     if not attempt or not autosave:
         raise BenchError(f"starting quiz {quiz_id} did not open an attempt page (at {final})")
@@ -290,7 +290,7 @@ def find_certificate(app_url: str, learner_op, trainer_op, env: dict) -> tuple[s
     _f, page = _check(learner_op, app_url + "/certificates", "the learner's certificates")
     found, who, how = pattern.search(page.decode()), "learner", "the learner's own (demo data)"
     if not found:
-        _f, page = _check(trainer_op, app_url + "/cohorts/1/certificates", "cohort 1's certificates")
+        _f, page = _check(trainer_op, app_url + "/certificates/cohorts/1", "cohort 1's certificates")
         found, who, how = pattern.search(page.decode()), "trainer", "cohort 1's certificates page (demo data)"
     if found:
         path = found.group(1)
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         script, autosave_path, autosave_info = prepare_autosave(app.url, learner_op, work)
         cert_path, cert_who, cert_how = find_certificate(app.url, learner_op, trainer_op, env)
         _check(trainer_op, app.url + DASHBOARD_PATH, "cohort dashboard")
-        _check(learner_op, app.url + "/learn", "learner home")
+        _check(learner_op, app.url + "/courses/home", "learner home")
         weight = page_weight(app.url, learner_op)
         # The cookies as they are after every page above (the CSRF secret is in the session).
         cookie_of = {
@@ -407,8 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             ("ref: 10 KB template", hello.url + "/ref/template", None, None),
             ("ref: query + template", hello.url + "/ref/module", None, None),
             ("app floor: /healthz", app.url + "/healthz", None, None),
-            ("sign-in page", app.url + "/login", None, None),
-            ("learner home", app.url + "/learn", cookie_of["learner"], None),
+            ("sign-in page", app.url + "/account/login", None, None),
+            ("learner home", app.url + "/courses/home", cookie_of["learner"], None),
             ("module page", app.url + MODULE_PATH, cookie_of["learner"], None),
             ("quiz autosave", app.url + autosave_path, cookie_of["learner"], script),
             ("cohort dashboard", app.url + DASHBOARD_PATH, cookie_of["trainer"], None),

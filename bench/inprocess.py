@@ -58,9 +58,9 @@ def main(argv=None) -> int:
         _sign_in(app, learner, LEARNER)
         trainer = app.test_client()
         _sign_in(app, trainer, TRAINER)
-        trainer.get("/cohorts/1/dashboard")
+        trainer.get("/reports/cohorts/1")
         trainer_cookie = trainer.get_cookie("tadrib_session").value
-        learner.get("/learn")  # the first page after sign-in adds the CSRF secret to the session
+        learner.get("/courses/home")  # the first page after sign-in adds the CSRF secret to the session
         cookie = learner.get_cookie("tadrib_session").value
 
         def case(path, method="GET", data=None, signed_in=True, as_trainer=False):
@@ -79,10 +79,10 @@ def main(argv=None) -> int:
         certificate = re.search(r'href="(/certificates/[A-Z0-9-]+\.pdf)"', certificates)
         cases = {
             "healthz": case("/healthz"),
-            "login page": case("/login", signed_in=False),
-            "learner home": case("/learn"),
+            "login page": case("/account/login", signed_in=False),
+            "learner home": case("/courses/home"),
             "module page": case("/courses/palermo-magistrates/definition"),
-            "cohort dashboard": case("/cohorts/1/dashboard", as_trainer=True),
+            "cohort dashboard": case("/reports/cohorts/1", as_trainer=True),
         }
         if certificate:
             cases["certificate download"] = case(certificate.group(1))
@@ -152,11 +152,11 @@ def _start_attempt(client):
 
 
 def _sign_in(app, client, email):
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/account/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     from benchlib import DEMO_PASSWORD
 
-    r = client.post("/login", data={"csrf_token": token, "email": email, "password": DEMO_PASSWORD})
+    r = client.post("/account/login", data={"csrf_token": token, "email": email, "password": DEMO_PASSWORD})
     assert r.status_code in (302, 303), r.status_code
 
 

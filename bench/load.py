@@ -238,13 +238,16 @@ class Ledger:
 def learner(index: int, email: str, plan: dict, targets: Targets, stats: Stats, deadline: float, out: Ledger):
     rng = random.Random(index)
     browser = Browser(targets, stats)
-    page = browser.request("GET", "/login", label="GET /login")
+    page = browser.request("GET", "/account/login", label="GET /account/login")
     if page.status != 200:
-        out.notes.append(f"{email}: GET /login {page.status}")
+        out.notes.append(f"{email}: GET /account/login {page.status}")
         return
     token = csrf_token(page.body)
     signed = browser.request(
-        "POST", "/login", {"csrf_token": token, "email": email, "password": PASSWORD}, label="POST /login"
+        "POST",
+        "/account/login",
+        {"csrf_token": token, "email": email, "password": PASSWORD},
+        label="POST /account/login",
     )
     home = browser.follow(signed, "GET / (after sign-in)")
     if home.status != 200:
@@ -263,8 +266,8 @@ def learner(index: int, email: str, plan: dict, targets: Targets, stats: Stats, 
         token = csrf_token(module.body)
         started = browser.request("POST", f"/quizzes/{quiz_id}/start", {"csrf_token": token}, label="POST quiz start")
         where = urllib.parse.urlsplit(started.location or "").path
-        attempt_page = browser.follow(started, "GET attempt page" if "/attempts/" in where else "GET quiz page")
-        match = re.fullmatch(r"/attempts/(\d+)", where)
+        attempt_page = browser.follow(started, "GET attempt page" if "/quizzes/attempts/" in where else "GET quiz page")
+        match = re.fullmatch(r"/quizzes/attempts/(\d+)", where)
         if not match:
             out.exhausted += 1  # every attempt used: on to the next module
             continue
@@ -274,7 +277,7 @@ def learner(index: int, email: str, plan: dict, targets: Targets, stats: Stats, 
             continue
         text = attempt_page.body.decode("utf-8", "replace")
         token = csrf_token(text)
-        autosave = f"/attempts/{attempt}/autosave"
+        autosave = f"/quizzes/attempts/{attempt}/autosave"
         questions = parse_questions(text)
         if not questions:
             out.notes.append(f"attempt {attempt}: no question parsed")
@@ -296,7 +299,7 @@ def learner(index: int, email: str, plan: dict, targets: Targets, stats: Stats, 
 
 def submit(browser: Browser, attempt: int, token: str, double: bool, out: Ledger) -> None:
     """Submit (twice at once when ``double``); read on each result page whether it was graded or already was."""
-    path = f"/attempts/{attempt}/submit"
+    path = f"/quizzes/attempts/{attempt}/submit"
     tally = out.submits.setdefault(attempt, Counter())
     responses: list[tuple[Browser, Response]] = []
 
@@ -329,7 +332,7 @@ def trainer(plan: dict, base_url: str, targets: Targets, stats: Stats, deadline:
     _op, jar, _cookie = sign_in(base_url, plan["trainer"])
     browser = Browser(targets, stats, {c.name: c.value for c in jar})
     session_id = plan["session_id"]
-    page = browser.request("GET", f"/sessions/{session_id}/attendance", label="GET attendance sheet")
+    page = browser.request("GET", f"/attendance/sessions/{session_id}", label="GET attendance sheet")
     if page.status != 200:
         out.notes.append(f"attendance sheet answered {page.status}")
         return
@@ -340,7 +343,7 @@ def trainer(plan: dict, base_url: str, targets: Targets, stats: Stats, deadline:
         status = STATUSES[(number // len(plan["learner_ids"]) + user_id) % len(STATUSES)]
         marked = browser.request(
             "POST",
-            f"/sessions/{session_id}/attendance/{user_id}",
+            f"/attendance/sessions/{session_id}/marks/{user_id}",
             {"csrf_token": token, "status": status},
             label="POST attendance mark",
         )
@@ -363,7 +366,8 @@ def create_learners(env: dict, n: int) -> dict:
         from lms import create_app
         from lms.accounts.models import User
         from lms.accounts.passwords import hash_password
-        from lms.cohorts.models import Cohort, Enrolment, WorkshopSession
+        from lms.attendance.models import WorkshopSession
+        from lms.cohorts.models import Cohort, Enrolment
         from lms.content.models import Course, Module, QuizVersion
         from lms.core.timeutil import utcnow
         from lms.extensions import db
@@ -445,7 +449,7 @@ def verify(env: dict, ledgers: list[Ledger], trainer_ledger: Ledger, plan: dict)
     os.environ.update({k: v for k, v in env.items() if k.startswith("LMS_")})
     try:
         from lms import create_app
-        from lms.cohorts.models import Attendance
+        from lms.attendance.models import Attendance
         from lms.extensions import db
         from lms.quizzes.models import Answer, Attempt
 

@@ -107,18 +107,23 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, certificates, cohorts, content, core, demo, quizzes, reports
+    from . import accounts, attendance, audit, certificates, cohorts, content, core, demo, quizzes, reports
     from .accounts import cli as accounts_cli
     from .cohorts import cli as cohorts_cli
     from .content import cli as content_cli
 
     app.register_blueprint(core.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(content.bp)
     app.register_blueprint(quizzes.bp)
     app.register_blueprint(cohorts.bp)
+    app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(reports.bp)
+    from .core.legacy_urls import register_legacy_urls
+
+    register_legacy_urls(app)  # the addresses of before each URL named its package: 308 to the new ones
     app.cli.add_command(accounts_cli.cli)
     app.cli.add_command(cohorts_cli.cli)
     app.cli.add_command(content_cli.cli)
@@ -140,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
         if name != "db":  # Flask-Migrate's: ``db upgrade`` is what sets the database up
             guard_cli_command(command)
     # Import models so that migrations and create_all see every table.
+    from .attendance import models as _attendance_models  # noqa: F401
     from .audit import models as _audit_models  # noqa: F401
     from .certificates import models as _certificate_models  # noqa: F401
     from .cohorts import models as _cohort_models  # noqa: F401

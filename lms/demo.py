@@ -288,9 +288,10 @@ def _demo_cohorts(size: str) -> None:
     import secrets as _secrets
     from datetime import datetime, timedelta
 
+    from .attendance.models import Attendance, WorkshopSession
     from .certificates import service as certificates
     from .cohorts import service as cohorts
-    from .cohorts.models import Attendance, Cohort, WorkshopSession
+    from .cohorts.models import Cohort
     from .content.models import Course, Module, QuizVersion
     from .core.timeutil import utcnow
 
@@ -507,7 +508,8 @@ def _demo_large(courses, trainers) -> None:
     from sqlalchemy import insert
 
     from .accounts.service import jurisdictions
-    from .cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession, cohort_trainer
+    from .attendance.models import Attendance, WorkshopSession
+    from .cohorts.models import Cohort, Enrolment, cohort_trainer
     from .content.models import Module, ModuleProgress, QuizVersion
     from .quizzes.grading import passes, score_question
     from .quizzes.models import Answer, Attempt

@@ -71,7 +71,8 @@ def pages_to_visit(app) -> dict[str, list[tuple[str, str]]]:
     from sqlalchemy import select
 
     from lms.accounts.models import User
-    from lms.cohorts.models import Cohort, Enrolment, WorkshopSession
+    from lms.attendance.models import WorkshopSession
+    from lms.cohorts.models import Cohort, Enrolment
     from lms.content.models import Course, Module, QuizVersion
     from lms.extensions import db
     from lms.quizzes.models import Attempt
@@ -109,24 +110,24 @@ def pages_to_visit(app) -> dict[str, list[tuple[str, str]]]:
             ("quiz", f"/quizzes/{quiz.id}"),
         ]
         if attempt:
-            learner_pages.append(("result", f"/attempts/{attempt.id}/result"))
+            learner_pages.append(("result", f"/quizzes/attempts/{attempt.id}/result"))
         learner_pages.append(("certificates", "/certificates"))
         return {
             learner.email: learner_pages,
             trainer.email: [
                 ("home", "/"),
                 ("cohort", f"/cohorts/{cohort.id}"),
-                ("cohort-dashboard", f"/cohorts/{cohort.id}/dashboard"),
-                ("cohort-learner", f"/cohorts/{cohort.id}/learners/{learner.id}"),
+                ("cohort-dashboard", f"/reports/cohorts/{cohort.id}"),
+                ("cohort-learner", f"/reports/cohorts/{cohort.id}/learners/{learner.id}"),
                 ("cohort-import", f"/cohorts/{cohort.id}/import"),
-                ("attendance", f"/sessions/{session.id}/attendance"),
-                ("checkin-screen", f"/sessions/{session.id}/checkin-screen"),
-                ("certificates", f"/cohorts/{cohort.id}/certificates"),
+                ("attendance", f"/attendance/sessions/{session.id}"),
+                ("checkin-screen", f"/attendance/sessions/{session.id}/checkin-screen"),
+                ("certificates", f"/certificates/cohorts/{cohort.id}"),
             ],
             "admin@tadrib.demo": [
                 ("home", "/"),
-                ("users", "/admin/users"),
-                ("audit-log", "/admin/audit"),
+                ("users", "/account/users"),
+                ("audit-log", "/audit"),
                 ("programme", "/reports/programme"),
             ],
         }
@@ -153,12 +154,12 @@ def take(base_url: str, visits, out: Path, widths, langs, only: str) -> list[Pat
                     service_workers="block",
                 )
                 page = context.new_page()
-                page.goto("/login")
+                page.goto("/account/login")
                 page.fill("#email", email)
                 page.fill("#password", PASSWORD)
                 with page.expect_navigation():
                     page.locator("main form button[type=submit]").click()
-                if "/login" in page.url:
+                if "/account/login" in page.url:
                     raise SystemExit(f"sign-in failed for {email}")
                 button = page.locator(f"header button[name=lang][value={lang}]")
                 if button.count() and button.first.get_attribute("aria-current") != "true":

@@ -145,10 +145,10 @@ class Client:
         data = {"email": email, "password": password}
         if remember:
             data["remember"] = "y"
-        return self.post_form("/login", data)
+        return self.post_form("/account/login", data)
 
     def logout(self):
-        return self.post_form("/logout")
+        return self.post_form("/account/logout")
 
 
 @pytest.fixture

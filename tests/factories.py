@@ -13,11 +13,9 @@ from functools import cache
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.certificates import service as certificates
 from lms.cohorts import service as cohorts
-
-# The attendance models, imported here only (they move to lms.attendance.models: one line to change).
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.config import PROJECT_ROOT
 from lms.content.loader import load_courses
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
@@ -115,7 +113,7 @@ def start_quiz(client, quiz) -> int:
     """Start an attempt at ``quiz`` through the client (signed in); the new attempt's id."""
     response = client.post_form(f"/quizzes/{quiz.id}/start")
     assert response.status_code == 302
-    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+    return int(re.search(r"/quizzes/attempts/(\d+)", response.headers["Location"]).group(1))
 
 
 def right_form(questions) -> dict:

@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("accounts", __name__)
+bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 from . import cli, routes  # noqa: E402,F401

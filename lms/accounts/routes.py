@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from ..audit.models import AuditEvent
 from ..core.access import public, roles_required, signed_in
 from ..core.forms import ConfirmForm, safe_next_url
+from ..core.legacy_urls import PREFIX as LEGACY_PREFIX
 from ..core.mail import wake_sender_after_response
 from ..core.pagination import paginate
 from ..core.work import unit_of_work
@@ -200,7 +201,7 @@ def two_factor_disable():
     return redirect(url_for("accounts.two_factor"))
 
 
-@bp.post("/admin/users/<int:user_id>/two-factor-reset")
+@bp.post("/users/<int:user_id>/two-factor-reset")
 @roles_required("admin")
 def admin_totp_reset(user_id: int):
     """A lost phone: the admin switches two-factor off; the person sets it up again at next sign-in."""
@@ -228,6 +229,8 @@ def require_two_factor():
     """Trainers and admins without two-factor sign-in are sent to set it up before anything else."""
     roles = current_app.config.get("REQUIRE_TOTP_ROLES") or ()
     if not roles or request.endpoint in TOTP_EXEMPT or request.endpoint is None:
+        return None
+    if request.endpoint.startswith(LEGACY_PREFIX):  # a redirect: the page it leads to decides
         return None
     if current_user.is_authenticated and not current_user.totp_enabled_at and totp.needs_totp(current_user, roles):
         if request.method == "GET":
@@ -368,7 +371,7 @@ def invite_learner():
 # --- administration ---------------------------------------------------------------------------
 
 
-@bp.get("/admin/users")
+@bp.get("/users")
 @roles_required("admin")
 def admin_users():
     query = request.args.get("q", "")[:100]
@@ -378,7 +381,7 @@ def admin_users():
     return render_template("accounts/admin_users.html", page=page, q=query, role=role, active=active)
 
 
-@bp.route("/admin/users/new", methods=["GET", "POST"])
+@bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
 def admin_new_user():
     form = AdminUserForm(locale=current_user.locale)
@@ -411,7 +414,7 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-@bp.get("/admin/users/<int:user_id>")
+@bp.get("/users/<int:user_id>")
 @roles_required("admin")
 def admin_user(user_id: int, edit_form=None):
     user = _user_or_404(user_id)
@@ -446,7 +449,7 @@ def _admin_edit_context(user: User, form, events) -> dict:
     return {"edit_form": form, "history": describe(events)}
 
 
-@bp.post("/admin/users/<int:user_id>/edit")
+@bp.post("/users/<int:user_id>/edit")
 @roles_required("admin")
 def admin_user_edit(user_id: int):
     """Name (both scripts), e-mail address, profession, jurisdiction, gender: corrected by an administrator."""
@@ -463,7 +466,7 @@ def admin_user_edit(user_id: int):
     return admin_user(user_id, edit_form=form)
 
 
-@bp.post("/admin/users/<int:user_id>/roles")
+@bp.post("/users/<int:user_id>/roles")
 @roles_required("admin")
 def admin_user_roles(user_id: int):
     user = _user_or_404(user_id)
@@ -475,7 +478,7 @@ def admin_user_roles(user_id: int):
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
-@bp.post("/admin/users/<int:user_id>/active")
+@bp.post("/users/<int:user_id>/active")
 @roles_required("admin")
 def admin_user_active(user_id: int):
     user = _user_or_404(user_id)
@@ -488,7 +491,7 @@ def admin_user_active(user_id: int):
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
-@bp.post("/admin/users/<int:user_id>/invite")
+@bp.post("/users/<int:user_id>/invite")
 @roles_required("admin")
 def admin_user_invite(user_id: int):
     user = _user_or_404(user_id)
@@ -499,28 +502,10 @@ def admin_user_invite(user_id: int):
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
-@bp.get("/admin/audit")
-@roles_required("admin")
-def admin_audit():
-    from ..audit import views as audit_views
-    from ..cohorts.models import Cohort
-
-    filters = audit_views.AuditFilters.from_args(request.args)
-    page = paginate(audit_views.statement(filters), current_app.config["AUDIT_PER_PAGE"])
-    return render_template(
-        "accounts/admin_audit.html",
-        page=page,
-        entries=audit_views.describe(page.items),
-        filters=filters,
-        kinds=audit_views.kind_choices(),
-        cohorts=db.session.execute(select(Cohort.id, Cohort.title).order_by(Cohort.title)).all(),
-    )
-
-
 # --- sign-in lock-outs ------------------------------------------------------------------------------
 
 
-@bp.get("/admin/sign-in-locks")
+@bp.get("/sign-in-locks")
 @roles_required("admin")
 def sign_in_locks():
     """Accounts locked out by failed sign-ins, and addresses at half their limit or more; each can be lifted."""
@@ -537,7 +522,7 @@ def sign_in_locks():
     )
 
 
-@bp.post("/admin/sign-in-locks/accounts/<int:user_id>")
+@bp.post("/sign-in-locks/accounts/<int:user_id>")
 @roles_required("admin")
 def lift_account_lock(user_id: int):
     user = _user_or_404(user_id)
@@ -548,7 +533,7 @@ def lift_account_lock(user_id: int):
     return redirect(url_for("accounts.sign_in_locks"))
 
 
-@bp.post("/admin/sign-in-locks/addresses")
+@bp.post("/sign-in-locks/addresses")
 @roles_required("admin")
 def lift_address_lock():
     address = request.form.get("address", "").strip()[:45]

@@ -126,8 +126,8 @@ def _int(value) -> int | None:
 
 def _references(events: list[AuditEvent]) -> tuple[_Refs, dict, dict, dict]:
     """(refs, certificates by id, sessions by id, attempts by id): three queries at most, each for a page."""
+    from ..attendance.models import WorkshopSession
     from ..certificates.models import Certificate
-    from ..cohorts.models import WorkshopSession
     from ..quizzes.models import Attempt
 
     refs = _Refs()
@@ -369,8 +369,8 @@ def _about_people(user_ids: list[int]):
 
 
 def _about_cohort(cohort_id: int):
+    from ..attendance.models import WorkshopSession
     from ..certificates.models import Certificate
-    from ..cohorts.models import WorkshopSession
     from ..quizzes.models import Attempt
 
     session_ids = db.session.scalars(select(WorkshopSession.id).where(WorkshopSession.cohort_id == cohort_id)).all()

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-bp = Blueprint("certificates", __name__)
+bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
 from ..content.signals import learner_standings  # noqa: E402
 from . import cli, routes, service  # noqa: E402,F401

@@ -408,7 +408,7 @@ def sample_context(**overrides: Any) -> dict[str, Any]:
         },
         "serial": "TAD-2025-000123",
         "verification_code": code,
-        "verify_url": f"https://tadrib.justice.gov.ma/verify/{code}",
+        "verify_url": f"https://tadrib.justice.gov.ma/certificates/verify/{code}",
         "issued_on": {"fr": "12 décembre 2025", "ar": "12 دجنبر 2025"},
         "labels": sample_labels(),
     }

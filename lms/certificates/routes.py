@@ -44,7 +44,7 @@ def _my_certificates() -> list[tuple]:
     ]
 
 
-@bp.get("/certificates")
+@bp.get("")
 @signed_in
 def mine():
     rows = _my_certificates()
@@ -72,7 +72,7 @@ def mine():
     return render_template("certificates/mine.html", rows=rows, describe=service.describe_missing)
 
 
-@bp.get("/certificates/<serial>.pdf")
+@bp.get("/<serial>.pdf")
 @signed_in
 def download(serial: str):
     certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
@@ -85,10 +85,10 @@ def download(serial: str):
     return response
 
 
-@bp.get("/cohorts/<int:cohort_id>/certificates")
+@bp.get("/cohorts/<int:cohort_id>")
 @roles_required("trainer", "admin")
 def cohort_certificates(cohort_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     statuses = service.cohort_eligibility(cohort)
     certificates = {
         c.user_id: c
@@ -113,19 +113,10 @@ def cohort_certificates(cohort_id: int):
     )
 
 
-def _managed(cohort_id: int) -> Cohort:
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        abort(404)
-    if not cohorts.can_manage(current_user, cohort):
-        abort(403)
-    return cohort
-
-
-@bp.post("/cohorts/<int:cohort_id>/certificates/issue")
+@bp.post("/cohorts/<int:cohort_id>/issue")
 @roles_required("trainer", "admin")
 def issue(cohort_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user_id = form_number("user")
@@ -160,10 +151,10 @@ def _certificate_of(cohort: Cohort, certificate_id: int) -> Certificate:
     return certificate
 
 
-@bp.post("/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke")
+@bp.post("/cohorts/<int:cohort_id>/<int:certificate_id>/revoke")
 @roles_required("trainer", "admin")
 def revoke(cohort_id: int, certificate_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     certificate = _certificate_of(cohort, certificate_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)

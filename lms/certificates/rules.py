@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, literal, true
 
-from ..cohorts.attendance import fewest_to_reach
+from ..attendance.rules import fewest_to_reach
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from ..accounts.models import User
+from ..attendance import service as attendance_service
 from ..audit.service import record
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort
@@ -154,7 +155,7 @@ def _records(course_id: int, cohort: Cohort | None, people: list) -> tuple[dict[
             passed.setdefault(user_id, set()).add(module_id)
     attendance: dict = {}
     if cohort is not None:
-        _sessions, rows, _info = cohorts.attendance_report(cohort, people=people, with_marks=False)
+        _sessions, rows, _info = attendance_service.attendance_report(cohort, people=people, with_marks=False)
         attendance = {row.user.id: row.percent for row in rows}
     records = {
         uid: Record(len(modules), completed.get(uid, 0), len(quizzes), len(passed.get(uid, ())), attendance.get(uid))
@@ -233,7 +234,7 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
         counts_attendance = cohort is not None and cohort.mode != "online"
         attendance = None
         if with_attendance and counts_attendance and float(rule.get("attendance_percent") or 0) > 0:
-            _sessions, rows, _info = cohorts.attendance_report(cohort, people=[user], with_marks=False)
+            _sessions, rows, _info = attendance_service.attendance_report(cohort, people=[user], with_marks=False)
             attendance = rows[0].percent if rows else None
         record = Record(len(progress.modules), progress.completed, len(quizzes), len(passed), attendance)
         need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)

@@ -1,7 +1,8 @@
-"""Cohorts, enrolment (CSV/XLSX import), workshop sessions, attendance and self check-in."""
+"""Cohorts: enrolment (one person, CSV/XLSX import, walk-ins), messages to learners, per-cohort quiz settings and
+the trainer's quiz results."""
 
 from flask import Blueprint
 
-bp = Blueprint("cohorts", __name__)
+bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
-from . import handlers, results, routes  # noqa: E402,F401
+from . import handlers, routes  # noqa: E402,F401

@@ -5,7 +5,6 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -13,11 +12,11 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..accounts import service as accounts
 from ..accounts.names import display_name
 from ..core.forms import BaseForm, plausible_date
 from ..i18n import _, _l
@@ -68,19 +67,6 @@ class CohortForm(BaseForm):
             raise ValidationError(_("The end date is before the start date."))
 
 
-class SessionForm(BaseForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    day = DateField(_l("Date"), validators=[DataRequired(), plausible_date])
-    start = TimeField(_l("Start time"), validators=[DataRequired()])
-    end = TimeField(_l("End time"), validators=[DataRequired()])
-    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
-    modules = MultiCheckboxField(_l("Modules covered"))
-    late_after_minutes = IntegerField(
-        _l("Late after (minutes)"), validators=[Optional(), NumberRange(min=0, max=240)], default=15
-    )
-    submit = SubmitField(_l("Save the session"))
-
-
 class ImportForm(BaseForm):
     file = FileField(
         _l("Spreadsheet (CSV or XLSX)"),
@@ -90,6 +76,8 @@ class ImportForm(BaseForm):
 
 
 class WalkInForm(BaseForm):
+    """Someone who came without being enrolled (the cohort's page and the roll call)."""
+
     name_latin = StringField(_l("Name (Latin script)"), validators=[DataRequired(), Length(max=120)])
     name_arabic = StringField(_l("Name (Arabic script)"), validators=[Optional(), Length(max=120)])
     profession = SelectField(_l("Profession"), validators=[Optional()])
@@ -98,16 +86,19 @@ class WalkInForm(BaseForm):
     submit = SubmitField(_l("Add and enrol"))
 
 
-class CheckinForm(BaseForm):
-    code = StringField(_l("Code shown on the screen"), validators=[DataRequired(), Length(max=20)])
-    session = StringField(validators=[Optional(), Length(max=12)])
-    #: a signed record of a QR code scanned before signing in (see cohorts.routes.checkin_page)
-    scan = HiddenField(validators=[Optional(), Length(max=300)])
-    submit = SubmitField(_l("Check in"))
-
-
 class MessageForm(BaseForm):
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=150)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=5000)])
     next = StringField(validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Send the e-mail"))
+
+
+def walk_in_form(locale: str) -> WalkInForm:
+    """The walk-in form, its professions and jurisdictions listed in the page's language."""
+    form = WalkInForm(prefix="walkin")
+    form.profession.choices = [("", _("— Choose —"))] + list(accounts.profession_labels().items())
+    key = "ar" if locale == "ar" else "fr"
+    form.jurisdiction.choices = [("", _("— Not applicable —"))] + [
+        (j["code"], j[key]) for j in accounts.jurisdictions()
+    ]
+    return form

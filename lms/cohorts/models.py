@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -11,8 +11,6 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 
 MODES = ("in_person", "online", "blended")
-STATUSES = ("present", "late", "excused", "absent")
-METHODS = ("trainer", "checkin", "paper")
 
 cohort_trainer = Table(
     "cohort_trainer",
@@ -45,7 +43,7 @@ class Cohort(db.Model):
     completion: Mapped[dict] = mapped_column(JSON)
     #: a trainer's per-cohort quiz settings: {module slug: {"pass_mark", "max_attempts", "time_limit_minutes"}}
     quiz_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
-    #: how an excused absence counts for attendance: "not_counted" (left out) or "absent" (see cohorts.attendance)
+    #: how an excused absence counts for attendance: "not_counted" (left out) or "absent" (see attendance.rules)
     excused_absences: Mapped[str] = mapped_column(String(16), default="not_counted", server_default="not_counted")
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,43 +82,3 @@ class Enrolment(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
-
-
-class WorkshopSession(db.Model):
-    """An in-person (or online) workshop slot of a cohort. Times are stored in UTC."""
-
-    __tablename__ = "workshop_session"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    starts_at: Mapped[datetime]
-    ends_at: Mapped[datetime]
-    place: Mapped[str | None] = mapped_column(String(200))
-    #: module slugs covered
-    modules: Mapped[list] = mapped_column(JSON, default=list)
-    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    #: per-session secret from which check-in codes are derived (no in-memory state)
-    checkin_secret: Mapped[str] = mapped_column(String(64))
-    is_checkin_open: Mapped[bool] = mapped_column(default=False)
-    #: arriving this many minutes after the start counts as late
-    late_after_minutes: Mapped[int] = mapped_column(default=15)
-
-    cohort: Mapped[Cohort] = relationship()
-    trainer: Mapped[User | None] = relationship()
-
-
-class Attendance(db.Model):
-    __tablename__ = "attendance"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("workshop_session.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(10))
-    note: Mapped[str | None] = mapped_column(Text)
-    #: trainer, checkin or paper
-    method: Mapped[str] = mapped_column(String(10), default="trainer")
-    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("session_id", "user_id"),)

@@ -1,22 +1,18 @@
-"""Trainer pages for cohorts, sessions and attendance; the learner's check-in page."""
+"""Trainer pages for cohorts: the cohort, enrolment (one person, an imported list, walk-ins), messages to
+learners, quiz results with per-cohort quiz settings; an admin's merge of a walk-in."""
 
 from __future__ import annotations
-
-import csv
-import io
-from datetime import UTC, datetime
 
 from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,20 +20,22 @@ from ..accounts import lockout
 from ..accounts import service as accounts
 from ..accounts.forms import InviteLearnerForm
 from ..accounts.models import User
-from ..accounts.names import display_name, name_sort_key
-from ..content import service as content
-from ..content.models import Course, Module
-from ..core.access import public, roles_required, signed_in
+from ..accounts.names import display_name
+from ..content.models import Course, Module, QuizVersion
+from ..core.access import roles_required
 from ..core.forms import ConfirmForm, safe_next_url
-from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
 from ..extensions import db, limiter
 from ..i18n import _
-from . import bp, checkin, previews, service
-from .forms import CheckinForm, CohortForm, ImportForm, MessageForm, SessionForm, WalkInForm
-from .importing import ImportFileError, neutralize_cell, parse_enrolment_file
-from .models import STATUSES, Cohort, Enrolment, WorkshopSession
-from .service import CohortError
+from ..quizzes import service as quizzes
+from ..quizzes.models import Attempt
+from ..quizzes.stats import item_statistics
+from . import bp, previews, service
+from .forms import CohortForm, ImportForm, MessageForm, walk_in_form
+from .importing import ImportFileError, parse_enrolment_file
+from .models import Cohort, Enrolment
+from .service import CohortError, managed_cohort
+from .signals import cohort_overview
 from .vocabulary import city_name
 
 IMPORT_ERRORS = {
@@ -89,25 +87,6 @@ def _locale() -> str:
     return str(get_locale() or "fr")
 
 
-def _cohort(cohort_id: int) -> Cohort:
-    """The cohort, if the current user manages it (one place for the object-level rule)."""
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        abort(404)
-    if not service.can_manage(current_user, cohort):
-        abort(403)
-    return cohort
-
-
-def _session(session_id: int) -> WorkshopSession:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None:
-        abort(404)
-    if not service.can_manage(current_user, session.cohort):
-        abort(403)
-    return session
-
-
 def _trainer_choices():
     return db.session.scalars(
         select(User).where(User.is_trainer.is_(True), User.is_active.is_(True)).order_by(User.name_latin)
@@ -134,7 +113,11 @@ def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
             form.require_quizzes.data = cohort.completion.get("quizzes_passed") == "all"
             form.attendance_percent.data = cohort.completion.get("attendance_percent", 0)
             form.auto_issue.data = bool(cohort.completion.get("auto_issue"))
-            form.excused_absences.data = service.excused_policy(cohort)
+            # a policy the form does not offer (never saved by it) shows as the default, as the attendance rule reads it
+            policies = dict(form.excused_absences.choices)
+            form.excused_absences.data = (
+                cohort.excused_absences if cohort.excused_absences in policies else form.excused_absences.default
+            )
         elif current_user.is_trainer:
             form.trainers.data = [current_user.id]
     return form
@@ -179,7 +162,7 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
         return None
 
 
-@bp.route("/cohorts/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def new_cohort():
     form = _cohort_form()
@@ -192,10 +175,10 @@ def new_cohort():
     return render_template("cohorts/form.html", form=form, cohort=None)
 
 
-@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def edit_cohort(cohort_id: int):
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     form = _cohort_form(cohort)
     if form.validate_on_submit():
         if _save_cohort_from(form, cohort) is not None:
@@ -205,42 +188,32 @@ def edit_cohort(cohort_id: int):
     return render_template("cohorts/form.html", form=form, cohort=cohort)
 
 
-@bp.get("/cohorts/<int:cohort_id>")
+@bp.get("/<int:cohort_id>")
 @roles_required("trainer", "admin")
 def detail(cohort_id: int):
-    cohort = _cohort(cohort_id)
-    sessions, rows, info = service.attendance_report(cohort)
+    cohort = managed_cohort(cohort_id)
+    now = utcnow()
+    overview = {}  # the sessions and each learner's attendance (lms/attendance)
+    for _receiver, values in cohort_overview.send(cohort, now=now):
+        overview.update(values)
     learners = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id)
     return render_template(
         "cohorts/detail.html",
         cohort=cohort,
         locked={user.id for user, _failures, _last in lockout.locked_accounts(learners)},
-        sessions=sessions,
-        rows=rows,
-        info=info,
         enrol_form=InviteLearnerForm(locale=_locale()),
-        walk_in_form=_walk_in_form(),
+        walk_in_form=walk_in_form(_locale()),
         confirm=ConfirmForm(),
         local=service.utc_to_local,
-        now=utcnow(),
-        explain=service.explain_attendance,
+        now=now,
+        **overview,
     )
 
 
-def _walk_in_form() -> WalkInForm:
-    form = WalkInForm(prefix="walkin")
-    form.profession.choices = [("", _("— Choose —"))] + list(accounts.profession_labels().items())
-    key = "ar" if _locale() == "ar" else "fr"
-    form.jurisdiction.choices = [("", _("— Not applicable —"))] + [
-        (j["code"], j[key]) for j in accounts.jurisdictions()
-    ]
-    return form
-
-
-@bp.post("/cohorts/<int:cohort_id>/enrol")
+@bp.post("/<int:cohort_id>/enrol")
 @roles_required("trainer", "admin")
 def enrol(cohort_id: int):
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     form = InviteLearnerForm(locale=_locale())
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
@@ -271,10 +244,10 @@ def enrol(cohort_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/unenrol/<int:user_id>")
+@bp.post("/<int:cohort_id>/unenrol/<int:user_id>")
 @roles_required("trainer", "admin")
 def unenrol(cohort_id: int, user_id: int):
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     if ConfirmForm().validate_on_submit():
         service.unenrol(cohort, user_id, current_user)
         db.session.commit()
@@ -282,12 +255,12 @@ def unenrol(cohort_id: int, user_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/sign-in-lock")
+@bp.post("/<int:cohort_id>/learners/<int:user_id>/sign-in-lock")
 @roles_required("trainer", "admin")
 def lift_sign_in_lock(cohort_id: int, user_id: int):
     """A learner of the cohort mistyped their password too often: their trainer lets them try again (audited).
     Only a learner enrolled in a cohort the trainer manages; anyone else's lock is the admin's."""
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     enrolment = db.session.scalar(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id)
     )
@@ -300,52 +273,12 @@ def lift_sign_in_lock(cohort_id: int, user_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/attendance/warn")
-@roles_required("trainer", "admin")
-def warn_low_attendance(cohort_id: int):
-    from ..i18n import ngettext
-    from . import warnings
-
-    cohort = _cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    result = warnings.warn_low_attendance(cohort, current_user)
-    db.session.commit()
-    if result.sent:
-        flash(
-            ngettext(
-                "%(num)d learner below the threshold was e-mailed.",
-                "%(num)d learners below the threshold were e-mailed.",
-                len(result.sent),
-            ),
-            "success",
-        )
-    if result.recent:
-        flash(
-            ngettext(
-                "%(num)d learner was already e-mailed in the last 7 days: not again.",
-                "%(num)d learners were already e-mailed in the last 7 days: not again.",
-                len(result.recent),
-            ),
-            "info",
-        )
-    if result.unreachable:
-        names = ", ".join(display_name(u, _locale()) for u in result.unreachable)
-        flash(_("No e-mail address to write to: %(names)s.", names=names), "warning")
-    if result.failed:
-        names = ", ".join(display_name(u, _locale()) for u in result.failed)
-        flash(_("The e-mail could not be sent to: %(names)s. Try again later.", names=names), "warning")
-    if not (result.sent or result.recent or result.unreachable or result.failed):
-        flash(_("No learner is below the attendance threshold."), "info")
-    return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#h-learners")
-
-
-@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/message")
+@bp.post("/<int:cohort_id>/learners/<int:user_id>/message")
 @roles_required("trainer", "admin")
 @limiter.limit("60 per hour", key_func=lambda: f"message:{current_user.id}")
 def message_learner(cohort_id: int, user_id: int):
     """A trainer writes to one learner of a cohort they manage (from the learner's page)."""
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     learner = db.session.get(User, user_id)
     if learner is None or learner.id not in {u.id for u in service.learners(cohort)}:
         abort(404)
@@ -365,11 +298,11 @@ def message_learner(cohort_id: int, user_id: int):
     return redirect(back)
 
 
-@bp.post("/cohorts/<int:cohort_id>/walk-in")
+@bp.post("/<int:cohort_id>/walk-in")
 @roles_required("trainer", "admin")
 def walk_in(cohort_id: int):
-    cohort = _cohort(cohort_id)
-    form = _walk_in_form()
+    cohort = managed_cohort(cohort_id)
+    form = walk_in_form(_locale())
     if form.validate_on_submit():
         try:
             user = service.add_walk_in(
@@ -390,7 +323,7 @@ def walk_in(cohort_id: int):
     else:
         flash(_("Enter at least the person's name."), "error")
     back = safe_next_url(request.form.get("next"), "")
-    if not back.startswith("/sessions/"):
+    if not back.startswith("/attendance/sessions/"):  # the roll call it came from
         back = url_for("cohorts.detail", cohort_id=cohort.id)
     return redirect(back)
 
@@ -398,10 +331,10 @@ def walk_in(cohort_id: int):
 # --- import ---------------------------------------------------------------------------------------
 
 
-@bp.route("/cohorts/<int:cohort_id>/import", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/import", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
 def import_people(cohort_id: int):
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     previews.purge_expired()
     form = ImportForm()
     rows, token, problem = None, None, None
@@ -436,7 +369,7 @@ def import_people(cohort_id: int):
     )
 
 
-@bp.get("/cohorts/import-template-<language>.<fmt>")
+@bp.get("/import-template-<language>.<fmt>")
 @roles_required("trainer", "admin")
 def import_template(language: str, fmt: str):
     """A blank list to fill in, with the header row the importer reads, in French or Arabic."""
@@ -456,10 +389,10 @@ def import_template(language: str, fmt: str):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/import/confirm")
+@bp.post("/<int:cohort_id>/import/confirm")
 @roles_required("trainer", "admin")
 def confirm_import(cohort_id: int):
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     path = previews.find(cohort.id, current_user.id, request.form.get("token", ""))
@@ -486,10 +419,10 @@ def confirm_import(cohort_id: int):
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/import/cancel")
+@bp.post("/<int:cohort_id>/import/cancel")
 @roles_required("trainer", "admin")
 def cancel_import(cohort_id: int):
-    cohort = _cohort(cohort_id)
+    cohort = managed_cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     previews.discard(cohort.id, current_user.id, request.form.get("token", ""))
@@ -497,448 +430,146 @@ def cancel_import(cohort_id: int):
     return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
 
 
-# --- sessions --------------------------------------------------------------------------------------
+# --- quiz results ------------------------------------------------------------------------------
 
 
-def _module_titles(modules: list[Module]) -> list[tuple[Module, str]]:
-    """Each module with its title in the page's language (French when it has none), in one query."""
-    titles = content.module_titles(modules, str(get_locale() or "fr"))
-    return [(m, titles[m.id]) for m in modules]
-
-
-def _session_form(cohort: Cohort, session: WorkshopSession | None = None) -> SessionForm:
-    form = SessionForm()
-    modules = db.session.scalars(
-        select(Module)
-        .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
+def _course_quizzes(cohort) -> list[tuple[Module, QuizVersion]]:
+    rows = db.session.execute(
+        select(Module, QuizVersion)
+        .join(QuizVersion, QuizVersion.module_id == Module.id)
+        .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False), QuizVersion.is_current.is_(True))
         .order_by(Module.position)
     ).all()
-    form.modules.choices = [(m.slug, f"{m.position}. {title}") for m, title in _module_titles(modules)]
-    if request.method == "GET" and session is not None:
-        start, end = service.utc_to_local(session.starts_at), service.utc_to_local(session.ends_at)
-        form.title.data, form.day.data, form.start.data, form.end.data = (
-            session.title,
-            start.date(),
-            start.time(),
-            end.time(),
-        )
-        form.place.data, form.modules.data = session.place, session.modules
-        form.late_after_minutes.data = session.late_after_minutes
-    elif request.method == "GET":
-        form.place.data = cohort.venue
-    return form
+    return [(m, q) for m, q in rows]
 
 
-@bp.route("/cohorts/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
-@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.get("/<int:cohort_id>/results")
 @roles_required("trainer", "admin")
-def edit_session(cohort_id: int | None = None, session_id: int | None = None):
-    session = _session(session_id) if session_id else None
-    cohort = session.cohort if session else _cohort(cohort_id)
-    form = _session_form(cohort, session)
-    if form.validate_on_submit():
-        try:
-            service.save_session(
-                cohort,
-                session,
-                current_user,
-                title=form.title.data.strip(),
-                day=form.day.data,
-                start=form.start.data,
-                end=form.end.data,
-                place=(form.place.data or "").strip(),
-                modules=form.modules.data or [],
-                late_after_minutes=form.late_after_minutes.data or 0,
-                trainer_id=current_user.id if current_user.is_trainer else None,
+def results(cohort_id: int):
+    cohort = managed_cohort(cohort_id)
+    people = service.learners(cohort)
+    quizzes_ = _course_quizzes(cohort)
+    module_ids = [m.id for m, _q in quizzes_]
+    attempts = (
+        db.session.scalars(
+            select(Attempt)
+            .where(
+                Attempt.cohort_id == cohort.id,
+                Attempt.user_id.in_([u.id for u in people]),
+                Attempt.module_id.in_(module_ids),
             )
-        except CohortError as error:
-            db.session.rollback()
-            form.end.errors = [str(error)]
-        else:
-            db.session.commit()
-            flash(_("Session saved."), "success")
-            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-    return render_template("cohorts/session_form.html", form=form, cohort=cohort, session=session)
+            .order_by(Attempt.number)
+        ).all()
+        if people and module_ids
+        else []
+    )
+    table: dict[tuple[int, int], list[Attempt]] = {}
+    for attempt in attempts:
+        table.setdefault((attempt.user_id, attempt.module_id), []).append(attempt)
+    return render_template(
+        "cohorts/results.html",
+        cohort=cohort,
+        people=people,
+        quizzes=quizzes_,
+        table=table,
+        overrides=cohort.quiz_settings or {},
+        form=ConfirmForm(),
+    )
 
 
-@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+def _attempt_in_cohort(cohort, attempt_id: int) -> Attempt:
+    """An attempt made under ``cohort`` (ownership in the query: an attempt the learner made in another cohort,
+    or on their own, is not found here, even if they are enrolled in this one too)."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.id == attempt_id, Attempt.cohort_id == cohort.id))
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+@bp.route("/<int:cohort_id>/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @roles_required("trainer", "admin")
-def calendar(cohort_id: int):
-    cohort = _cohort(cohort_id)
-    body = service.ics_calendar(cohort, url_for("cohorts.detail", cohort_id=cohort.id, _external=True))
-    return current_app.response_class(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f"attachment; filename=cohort-{cohort.id}.ics"},
-    )
-
-
-@bp.get("/my/calendar.ics")
-@signed_in
-def my_calendar():
-    """The signed-in learner's own workshops, across their cohorts (the home page links to it)."""
-    from ..core.urls import external_url
-
-    body = service.learner_ics_calendar(
-        current_user.id, str(_("Tadrib — my workshops")), _locale(), external_url("content.dashboard")
-    )
-    return current_app.response_class(
-        body,
-        mimetype="text/calendar",
-        headers={
-            "Content-Disposition": "attachment; filename=tadrib-my-workshops.ics",
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
-# --- attendance --------------------------------------------------------------------------------------
-
-
-@bp.route("/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
-@roles_required("trainer", "admin")
-def attendance(session_id: int):
-    session = _session(session_id)
-    people = service.learners(session.cohort)
-    paper = request.values.get("paper") == "1"
+def attempt_review(cohort_id: int, attempt_id: int):
+    cohort = managed_cohort(cohort_id)
+    attempt = _attempt_in_cohort(cohort, attempt_id)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        enrolled_ids = {u.id for u in people}
-        changed = 0
-        for user in people:
-            status = request.form.get(f"status-{user.id}")
-            if status in STATUSES:
-                changed += service.record_attendance(
-                    session,
-                    user.id,
-                    status,
-                    current_user,
-                    note=request.form.get(f"note-{user.id}"),
-                    method="paper" if paper else "trainer",
-                    enrolled_ids=enrolled_ids,
-                )
-        db.session.commit()
-        flash(ngettext_changes(changed), "success")
-        return redirect(url_for("cohorts.attendance", session_id=session.id, paper="1" if paper else None))
-    query = (request.args.get("q") or "").strip()
-    if query:
-        folded = query.casefold()
-        people = [u for u in people if folded in u.name_latin.casefold() or folded in (u.name_arabic or "")]
-    return render_template(
-        "cohorts/attendance.html",
-        session=session,
-        cohort=session.cohort,
-        people=people,
-        marks=service.attendance_of(session),
-        statuses=STATUSES,
-        paper=paper,
-        q=query,
-        form=ConfirmForm(),
-        walk_in_form=_walk_in_form(),
-        local=service.utc_to_local,
-    )
-
-
-def ngettext_changes(count: int) -> str:
-    from ..i18n import ngettext
-
-    return ngettext("%(num)d change saved.", "%(num)d changes saved.", count)
-
-
-@bp.post("/sessions/<int:session_id>/attendance/<int:user_id>")
-@roles_required("trainer", "admin")
-def mark_one(session_id: int, user_id: int):
-    """One tap on the tablet (JavaScript): save one person's status and note at once."""
-    session = _session(session_id)
-    try:
-        service.record_attendance(
-            session,
-            user_id,
-            request.form.get("status", ""),
-            current_user,
-            note=request.form.get("note"),
-            method="paper" if request.form.get("paper") == "1" else "trainer",
-        )
-    except CohortError as error:
-        db.session.rollback()
-        return jsonify(ok=False, message=str(error)), 400
-    db.session.commit()
-    return jsonify(ok=True, message=_("Saved"))
-
-
-@bp.post("/sessions/<int:session_id>/attendance/all-present")
-@roles_required("trainer", "admin")
-def all_present(session_id: int):
-    session = _session(session_id)
-    if ConfirmForm().validate_on_submit():
-        changed = service.mark_all_present(session, current_user)
-        db.session.commit()
-        flash(ngettext_changes(changed), "success")
-    return redirect(url_for("cohorts.attendance", session_id=session.id))
-
-
-#: the languages a sign-in sheet is printed in
-SHEET_LANGUAGES = ("fr", "ar")
-
-
-@bp.get("/sessions/<int:session_id>/sheet.pdf")
-@roles_required("trainer", "admin")
-def sign_in_sheet(session_id: int):
-    from ..core.pdf import html_to_pdf
-
-    session = _session(session_id)
-    cohort = session.cohort
-    # The trainer chooses the sheet's language (links on the attendance page); by default the cohort's.
-    language = request.args.get("lang")
-    if language not in SHEET_LANGUAGES:
-        language = cohort.language if cohort.language in SHEET_LANGUAGES else "fr"
-    with force_locale(language):
-        html = render_template(
-            "cohorts/sheet.html",
-            session=session,
-            cohort=cohort,
-            # ordered by the name printed first: the Arabic one on an Arabic sheet
-            people=sorted(service.learners(cohort), key=lambda u: name_sort_key(u, cohort.language)),
-            local=service.utc_to_local,
-            locale=language,
-            place=cohort.session_place(session.place, language),
-        )
-    pdf = html_to_pdf(html)
-    return current_app.response_class(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename=sign-in-sheet-{session.id}-{language}.pdf"},
-    )
-
-
-# --- self check-in ------------------------------------------------------------------------------------
-
-
-@bp.get("/sessions/<int:session_id>/checkin-screen")
-@roles_required("trainer", "admin")
-def checkin_screen(session_id: int):
-    """The code and QR for the room. ``?mode=projector``: the same, full screen, for a projector: the code and
-    QR as large as the screen allows, the instruction in French and Arabic, how many have checked in."""
-    import segno
-
-    session = _session(session_id)
-    now = utcnow()
-    available = service.checkin_available(session, now)
-    code = checkin.current_code(session.checkin_secret, now) if available else None
-    qr = None
-    if code:
-        link = url_for("cohorts.checkin_page", code=code, s=session.id, _external=True)
-        qr = segno.make(link, error="m").svg_inline(scale=6, dark="#1c2430", light="#ffffff", omitsize=True)
-    refresh = checkin.seconds_left(now) if available else 30
-    marks = service.attendance_of(session)
-    checked_in = sum(1 for mark in marks.values() if mark.status in ("present", "late"))
-    enrolled = len(service.learners(session.cohort))
-    if request.args.get("mode") == "projector":
-        instructions = []
-        for language in ("fr", "ar"):
-            with force_locale(language):
-                instructions.append(
-                    {
-                        "lang": language,
-                        "dir": "rtl" if language == "ar" else "ltr",
-                        "how": _("Scan the QR code, or sign in to Tadrib, open “Check in” and type this code."),
-                        "count": _("%(count)s of %(total)s checked in", count=checked_in, total=enrolled),
-                    }
-                )
-        return render_template(
-            "cohorts/checkin_projector.html",
-            session=session,
-            code=code,
-            qr=qr,
-            available=available,
-            refresh=refresh,
-            instructions=instructions,
-            address=url_for("cohorts.checkin_page", _external=True),
-        )
-    return render_template(
-        "cohorts/checkin_screen.html",
-        session=session,
-        code=code,
-        qr=qr,
-        available=available,
-        refresh=refresh,
-        checked_in=checked_in,
-        enrolled=enrolled,
-        form=ConfirmForm(),
-        window=service.checkin_window(session),
-        local=service.utc_to_local,
-    )
-
-
-@bp.post("/sessions/<int:session_id>/checkin-toggle")
-@roles_required("trainer", "admin")
-def checkin_toggle(session_id: int):
-    session = _session(session_id)
-    if ConfirmForm().validate_on_submit():
-        service.set_checkin_open(session, request.form.get("open") == "1", current_user)
-        db.session.commit()
-    return redirect(url_for("cohorts.checkin_screen", session_id=session.id))
-
-
-def _checkin_key() -> str:
-    return f"checkin:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
-
-
-def _scan_signer():
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(current_app.secret_key, salt="tadrib-checkin-scan")
-
-
-def _read_scan(token: str | None) -> dict | None:
-    """The QR scan a person made before signing in: {"s": session id, "c": code, "t": scan time}, or None when
-    missing, forged or older than the pass lasts."""
-    from itsdangerous import BadSignature
-
-    if not token:
-        return None
-    try:
-        scan = _scan_signer().loads(token, max_age=service.CHECKIN_PASS_SECONDS)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(scan, dict) or not {"s", "c", "t"} <= set(scan):
-        return None
-    return scan
-
-
-@bp.route("/checkin", methods=["GET", "POST"])
-@public
-@limiter.limit("10 per minute", methods=["POST"], key_func=_checkin_key)
-def checkin_page():
-    """Self check-in with the code on the trainer's screen, typed or scanned (the QR opens this page with the
-    code). Someone not signed in who scans a valid code is sent to sign in with a signed record of the scan in
-    the address: the code is honoured for them for CHECKIN_PASS_SECONDS, for that session only, once."""
-    now = utcnow()
-    if not current_user.is_authenticated:
-        code, raw_session = request.args.get("code", "")[:20], request.args.get("s", "")[:12]
-        session_id = whole_number(raw_session, "s", strict=False) if raw_session.isdigit() else None
-        if request.method == "GET" and code and session_id:
-            if service.scan_is_valid(session_id, code, now):
-                token = _scan_signer().dumps({"s": session_id, "c": code, "t": int(now.timestamp())})
-                flash(
-                    _(
-                        "Sign in to finish checking in: the code you scanned stays valid for %(minutes)d minutes.",
-                        minutes=service.CHECKIN_PASS_SECONDS // 60,
-                    ),
-                    "info",
-                )
-                return redirect(url_for("accounts.login", next=url_for("cohorts.checkin_page", scan=token)))
-            flash(
-                _(
-                    "This code has expired: the code changes every minute. "
-                    "Sign in, then type the code shown on the screen now."
-                ),
-                "warning",
-            )
-        return redirect(url_for("accounts.login", next=url_for("cohorts.checkin_page")))
-    form = CheckinForm()
-    scan = _read_scan(request.values.get("scan"))
-    if request.method == "GET":
-        if request.args.get("scan") and scan is None:
-            flash(_("Your scan has expired. Type the code shown on the trainer's screen now."), "warning")
-        if scan is not None:
-            form.code.data, form.session.data, form.scan.data = scan["c"], str(scan["s"]), request.args["scan"]
-        else:
-            form.code.data = request.args.get("code", "")[:20]
-            form.session.data = request.args.get("s", "")[:12]
-    if form.validate_on_submit():
-        raw = form.session.data or ""
-        session_id = whole_number(raw, "s") if raw.isdigit() else None
-        scanned_at = None
-        if scan is not None and scan["s"] == session_id and scan["c"] == form.code.data:
-            scanned_at = datetime.fromtimestamp(scan["t"], tz=UTC).replace(tzinfo=None)
+        raw = (request.form.get("points") or "").strip().replace(",", ".")
         try:
-            session, status = service.check_in(
-                current_user, form.code.data, now=now, session_id=session_id, scanned_at=scanned_at
+            points = None if raw == "" else float(raw)
+            quizzes.override_points(
+                attempt, request.form.get("question", ""), points, request.form.get("reason", ""), current_user
             )
-        except CohortError as error:
+        except ValueError:
             db.session.rollback()
-            form.code.errors = [str(error)]
+            flash(_("Points must be a number."), "error")
+        except quizzes.QuizError as error:
+            db.session.rollback()
+            flash(str(error), "error")
         else:
             db.session.commit()
-            message = _("You are checked in: present.") if status == "present" else _("You are checked in: late.")
-            flash(message, "success")
-            return redirect(url_for("cohorts.checkin_page"))
-    until = None
-    if scan is not None:
-        from flask_babel import format_time
-
-        expires = datetime.fromtimestamp(scan["t"] + service.CHECKIN_PASS_SECONDS, tz=UTC).replace(tzinfo=None)
-        until = format_time(expires, "short")
-    return render_template("cohorts/checkin.html", form=form, scan_until=until)
-
-
-# --- reports ----------------------------------------------------------------------------------------------
-
-
-def _report_table(cohort: Cohort):
-    sessions, rows, info = service.attendance_report(cohort)
-    labels = {"present": _("present"), "late": _("late"), "excused": _("excused"), "absent": _("absent")}
-    header = (
-        [_("Name"), _("Name (Arabic script)"), _("E-mail address")]
-        + [f"{s.title} ({service.utc_to_local(s.starts_at):%Y-%m-%d})" for s in sessions]
-        + [_("Attendance (%)"), _("Below the threshold")]
+            flash(_("Grade saved; the attempt is regraded."), "success")
+        return redirect(url_for("cohorts.attempt_review", cohort_id=cohort.id, attempt_id=attempt.id))
+    return render_template(
+        "cohorts/attempt_review.html",
+        cohort=cohort,
+        attempt=attempt,
+        learner=db.session.get(User, attempt.user_id),
+        questions=quizzes.attempt_questions(attempt),
+        answers=quizzes.answers_of(attempt.id),
+        form=ConfirmForm(),
     )
-    table = []
-    for row in rows:
-        marks = info["marks"].get(row.user.id, {})
-        table.append(
-            [row.user.name_latin, row.user.name_arabic or "", row.user.email]
-            + [labels.get(marks.get(s.id, ""), "") if s.id in info["held"] or s.id in marks else "" for s in sessions]
-            + ["" if row.percent is None else row.percent, _("yes") if row.below else ""]
-        )
-    return header, [[neutralize_cell(cell) for cell in line] for line in table]
 
 
-@bp.get("/cohorts/<int:cohort_id>/attendance.csv")
+@bp.get("/<int:cohort_id>/quizzes/<int:quiz_id>/statistics")
 @roles_required("trainer", "admin")
-def attendance_csv(cohort_id: int):
-    cohort = _cohort(cohort_id)
-    header, table = _report_table(cohort)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([neutralize_cell(h) for h in header])
-    writer.writerows(table)
-    # A BOM so that Excel opens the Arabic names as UTF-8.
-    body = "\ufeff" + buffer.getvalue()
-    return current_app.response_class(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.csv"},
+def item_stats(cohort_id: int, quiz_id: int):
+    cohort = managed_cohort(cohort_id)
+    version = db.session.get(QuizVersion, quiz_id)
+    module = db.session.get(Module, version.module_id) if version else None
+    if version is None or module is None or module.course_id != cohort.course_id:
+        abort(404)
+    scope = request.args.get("scope", "cohort")
+    everyone = scope == "all" and current_user.is_admin
+    count, items = item_statistics(version, cohort_id=None if everyone else cohort.id)
+    return render_template(
+        "cohorts/item_stats.html", cohort=cohort, version=version, module=module, count=count, items=items, scope=scope
     )
 
 
-@bp.get("/cohorts/<int:cohort_id>/attendance.xlsx")
+@bp.post("/<int:cohort_id>/quiz-settings/<module_slug>")
 @roles_required("trainer", "admin")
-def attendance_xlsx(cohort_id: int):
-    from openpyxl import Workbook
+def quiz_settings(cohort_id: int, module_slug: str):
+    """The trainer adapts a quiz for this cohort: pass mark, attempts, time limit (blank: as in the file)."""
+    cohort = managed_cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if module_slug not in {m.slug for m, _q in _course_quizzes(cohort)}:
+        abort(404)
 
-    cohort = _cohort(cohort_id)
-    header, table = _report_table(cohort)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Attendance"
-    sheet.append([neutralize_cell(h) for h in header])
-    for line in table:
-        sheet.append(line)
-    if _locale() == "ar":
-        sheet.sheet_view.rightToLeft = True
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return current_app.response_class(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.xlsx"},
-    )
+    def number(name):
+        raw = (request.form.get(name) or "").strip()
+        return int(raw) if raw else None
+
+    try:
+        values = {key: number(key) for key in ("pass_mark", "max_attempts", "time_limit_minutes")}
+        service.set_quiz_settings(cohort, module_slug, values, current_user)
+    except ValueError:
+        db.session.rollback()
+        flash(_("Type whole numbers."), "error")
+    except CohortError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Quiz settings saved for this cohort."), "success")
+    return redirect(url_for("cohorts.results", cohort_id=cohort.id) + "#quiz-settings")
 
 
-@bp.post("/admin/users/<int:user_id>/merge")
+# --- walk-ins ----------------------------------------------------------------------------------
+
+
+@bp.post("/walk-ins/<int:user_id>/merge")
 @roles_required("admin")
 def merge_walk_in(user_id: int):
     """A walk-in participant who later got a full account: move their enrolments and attendance onto it."""

@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("content", __name__)
+bp = Blueprint("content", __name__, url_prefix="/courses")
 
 from . import routes  # noqa: E402,F401

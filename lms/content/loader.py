@@ -26,6 +26,9 @@ ROLES = ("graded", "pretest", "posttest")
 #: when a learner sees the right answers and explanations of an attempt (what they see is ``review``)
 REVIEW_AFTER = ("each_attempt", "passed_or_last", "never")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: course slugs that are pages of their own under /courses/ (the learner's home, the admin's list): a course so named
+#: could not be opened
+RESERVED_COURSE_SLUGS = ("admin", "home")
 MODULE_DIR_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 #: bump when rendering changes, so that the next sync re-renders every module
@@ -1021,6 +1024,9 @@ def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], 
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if not SLUG_RE.match(folder.name):
             report.add(folder, 1, f"course folder '{folder.name}' must be a slug (a-z, 0-9, -)")
+            continue
+        if folder.name in RESERVED_COURSE_SLUGS:
+            report.add(folder, 1, f"course folder '{folder.name}' is a reserved name (a page of its own)")
             continue
         course = _load_course_meta(report, folder)
         modules, seen_slugs, seen_positions = [], {}, {}

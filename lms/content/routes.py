@@ -33,7 +33,7 @@ def _open_course(course_slug: str) -> Course:
     return course
 
 
-@bp.get("/learn")
+@bp.get("/home")
 @signed_in
 def dashboard():
     courses = service.catalogue(current_user, _locale())
@@ -52,13 +52,13 @@ def dashboard():
     )
 
 
-@bp.get("/courses")
+@bp.get("")
 @signed_in
 def catalogue():
     return render_template("content/catalogue.html", courses=service.catalogue(current_user, _locale()))
 
 
-@bp.get("/courses/<course_slug>")
+@bp.get("/<course_slug>")
 @signed_in
 def course(course_slug: str):
     course = _open_course(course_slug)
@@ -70,7 +70,7 @@ def course(course_slug: str):
 VIEW_RECORD_INTERVAL = timedelta(minutes=10)
 
 
-@bp.get("/courses/<course_slug>/<module_slug>")
+@bp.get("/<course_slug>/<module_slug>")
 @signed_in
 def module(course_slug: str, module_slug: str):
     # One query for the course, its modules and the learner's progress (the most read page).
@@ -113,7 +113,7 @@ def module(course_slug: str, module_slug: str):
     return page
 
 
-@bp.post("/courses/<course_slug>/<module_slug>/complete")
+@bp.post("/<course_slug>/<module_slug>/complete")
 @signed_in
 def complete(course_slug: str, module_slug: str):
     course = _open_course(course_slug)
@@ -148,7 +148,7 @@ def complete(course_slug: str, module_slug: str):
 # --- administration ---------------------------------------------------------------------------
 
 
-@bp.get("/admin/courses")
+@bp.get("/admin")
 @roles_required("admin")
 def admin_courses():
     courses = db.session.scalars(select(Course).order_by(Course.is_archived, Course.slug)).all()
@@ -195,7 +195,7 @@ def _course_problems(root) -> list:
     return _CHECKED["problems"]
 
 
-@bp.get("/admin/courses/<course_slug>/<module_slug>/preview")
+@bp.get("/admin/<course_slug>/<module_slug>/preview")
 @roles_required("admin", "trainer")
 def preview(course_slug: str, module_slug: str):
     course = service.course_by_slug(course_slug)

@@ -28,5 +28,5 @@ next_workshop = _signals.signal("next-workshop")
 """The learner's next (or current) in-person workshop, shown on their home page.
 
 Sent by ``content.service.next_workshop`` with ``now`` (naive UTC). A receiver returns what the home template
-reads (cohorts: ``(WorkshopSession, Cohort)``) or None, in one query whatever the number of cohorts and sessions;
-the first answer is shown. Connected in ``lms/cohorts/handlers.py`` (``cohorts.service.next_session_for``)."""
+reads (attendance: ``(WorkshopSession, Cohort)``) or None, in one query whatever the number of cohorts and sessions;
+the first answer is shown. Connected in ``lms/attendance/handlers.py`` (``attendance.service.next_session_for``)."""

@@ -16,13 +16,13 @@ MENU = [
     ("content.dashboard", _l("My training"), None),
     ("content.catalogue", _l("Courses"), None),
     ("certificates.mine", _l("My certificates"), ("learner",)),
-    ("cohorts.checkin_page", _l("Check in"), ("learner",)),
+    ("attendance.checkin_page", _l("Check in"), ("learner",)),
     ("reports.trainer_home", _l("My cohorts"), ("trainer", "admin")),
     ("accounts.invite_learner", _l("Invite"), ("trainer",)),
     ("content.admin_courses", _l("Course content"), ("admin",)),
     ("accounts.admin_users", _l("Users"), ("admin",)),
     ("reports.programme", _l("Indicators"), ("admin",)),
-    ("accounts.admin_audit", _l("Audit log"), ("admin",)),
+    ("audit.log", _l("Audit log"), ("admin",)),
 ]
 
 

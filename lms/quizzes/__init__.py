@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("quizzes", __name__)
+bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 
 from . import routes  # noqa: E402,F401

@@ -42,7 +42,7 @@ def _module_for(version: QuizVersion) -> Module:
     return db.session.get(Module, version.module_id)
 
 
-@bp.get("/quizzes/<int:quiz_id>")
+@bp.get("/<int:quiz_id>")
 @signed_in
 def quiz(quiz_id: int):
     version = _version_or_404(quiz_id)
@@ -65,7 +65,7 @@ def quiz(quiz_id: int):
     )
 
 
-@bp.post("/quizzes/<int:quiz_id>/start")
+@bp.post("/<int:quiz_id>/start")
 @signed_in
 def start(quiz_id: int):
     version = _version_or_404(quiz_id)
@@ -306,7 +306,7 @@ def result(attempt_id: int):
     )
 
 
-@bp.get("/quizzes/<int:quiz_id>/export.gift")
+@bp.get("/<int:quiz_id>/export.gift")
 @roles_required("trainer", "admin")
 def export_gift(quiz_id: int):
     """The quiz as a Moodle GIFT file (both languages in multilang spans)."""

@@ -38,11 +38,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
+from ..attendance import rules as attendance_rules
+from ..attendance import service as attendance
+from ..attendance.models import Attendance, WorkshopSession
 from ..certificates.models import Certificate
 from ..certificates.rules import eligible_sql, fewest_to_attend, requirements
-from ..cohorts import attendance as attendance_rules
 from ..cohorts import service as cohorts
-from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
+from ..cohorts.models import Cohort, Enrolment
 from ..content.models import Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -86,7 +88,7 @@ class LearnerRow:
     certificate: Certificate | None = None
     eligible: bool = False
     flags: list = field(default_factory=list)  # "behind", "failing", "attendance"
-    #: the attendance rule's verdict (cohorts.attendance): why the "attendance" flag is raised
+    #: the attendance rule's verdict (attendance.rules): why the "attendance" flag is raised
     attendance_verdict: attendance_rules.Verdict | None = None
 
 
@@ -208,12 +210,12 @@ class _Plan:
         #: the quizzes that count for a certificate: all but the pre-test
         self.graded = [mid for mid, role in roles.items() if role != "pretest"]
         self.held_ids = [s.id for s in self.sessions if s.starts_at <= self.now]
-        #: sessions in progress: someone without a mark in one may still check in (cohorts.attendance)
+        #: sessions in progress: someone without a mark in one may still check in (attendance.rules)
         self.open_ids = [s.id for s in self.sessions if s.starts_at <= self.now < s.ends_at]
         self.total_sessions = len(self.sessions)
         self.threshold = float(self.cohort.completion.get("attendance_percent") or 0)
         self.counts_attendance = self.cohort.mode != "online"
-        self.excused_policy = cohorts.excused_policy(self.cohort)
+        self.excused_policy = attendance.excused_policy(self.cohort)
         self.enough_held = attendance_rules.enough_held(len(self.held_ids), self.total_sessions)
         self.requirements = requirements(
             self.cohort.completion, len(self.modules), len(self.graded), self.counts_attendance
@@ -274,7 +276,7 @@ def _plan(cohort: Cohort, now: datetime) -> _Plan:
         else {}
     )
     settings = {mid: cohorts.effective_quiz_settings(cohort, slug_of[mid], q) for mid, q in quizzes.items()}
-    return _Plan(cohort, now, modules, quizzes, settings, cohorts.sessions_of(cohort))
+    return _Plan(cohort, now, modules, quizzes, settings, attendance.sessions_of(cohort))
 
 
 # --- the same rules, in SQL -----------------------------------------------------------------------------
@@ -408,7 +410,7 @@ def _learner_table(plan: _Plan):
     passed = func.coalesce(results.c.passed, 0)
     attended = func.coalesce(marks.c.attended, 0)
     excused = func.coalesce(marks.c.excused, 0)
-    # cohorts.attendance: a session over without a mark counts as absent, one in progress without a mark is
+    # attendance.rules: a session over without a mark counts as absent, one in progress without a mark is
     # still to come; an excused absence counts as the cohort says.
     open_unmarked = literal(len(plan.open_ids), Integer) - func.coalesce(marks.c.marked_open, 0)
     counted = literal(len(plan.held_ids), Integer) - open_unmarked
@@ -479,7 +481,7 @@ def cohort_dashboard(
         [],
         plan.sessions,
         {
-            "per_session": cohorts.session_counts(cohort, plan.sessions),
+            "per_session": attendance.session_counts(cohort, plan.sessions),
             "held": set(plan.held_ids),
             "threshold": plan.threshold,
             "marks": {},
@@ -554,7 +556,7 @@ def _matrix(board: CohortDashboard, learners: list, view: MatrixView, needing: s
     if view.sort == "progress":  # most modules first, then by name as written
         rows = sorted(rows, key=lambda r: (-r.completed, r.name_latin))
     elif view.sort == "attendance":  # lowest first, learners without a session that counts last
-        rows = sorted(rows, key=lambda r: _attendance_key(cohorts.attendance_percent(r.attended, r.counted)))
+        rows = sorted(rows, key=lambda r: _attendance_key(attendance.attendance_percent(r.attended, r.counted)))
     board.total_rows = len(rows)
     if view.per_page:
         board.pages = max((len(rows) + view.per_page - 1) // view.per_page, 1)
@@ -573,7 +575,7 @@ def _row(plan: _Plan, record) -> LearnerRow:
         Person._make(record[: len(Person._fields)]),  # the table's first columns
         modules=dict.fromkeys(plan.module_ids, "new"),
         completed=record.completed,
-        attendance=cohorts.attendance_percent(record.attended, record.counted),
+        attendance=attendance.attendance_percent(record.attended, record.counted),
         eligible=bool(record.eligible),
         flags=[name for name, column in FLAG_COLUMNS.items() if getattr(record, column)],
         attendance_verdict=attendance_verdict(plan, record),

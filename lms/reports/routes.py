@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..accounts import service as accounts
 from ..accounts.models import User
+from ..attendance import service as attendance
 from ..cohorts import service as cohorts
 from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
@@ -29,16 +30,7 @@ def _rtl() -> bool:
     return str(get_locale() or "fr") == "ar"
 
 
-def _managed(cohort_id: int) -> Cohort:
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        abort(404)
-    if not cohorts.can_manage(current_user, cohort):
-        abort(403)
-    return cohort
-
-
-@bp.get("/trainer")
+@bp.get("")
 @roles_required("trainer", "admin")
 def trainer_home():
     cohort_list = cohorts.cohorts_for(current_user)
@@ -60,10 +52,10 @@ FLAG_LABELS = {
 }
 
 
-@bp.get("/cohorts/<int:cohort_id>/dashboard")
+@bp.get("/cohorts/<int:cohort_id>")
 @roles_required("trainer", "admin")
 def cohort_dashboard(cohort_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     # Every learner's indicators come from SQL, one light row each; full rows only for the matrix's page
     # (50 learners) and the "who needs help" list: a 2,000-learner cohort stays a light page.
     view = service.MatrixView(
@@ -109,7 +101,7 @@ def cohort_dashboard(cohort_id: int):
         short_titles={module_id: content.short_title(title) for module_id, title in titles.items()},
         rows=board.rows,
         flag_labels=FLAG_LABELS,
-        explain=cohorts.explain_attendance,
+        explain=attendance.explain_attendance,
         completion=board.completion,
         completion_chart=completion_chart,
         attendance_points=attendance_points,
@@ -129,7 +121,7 @@ def cohort_dashboard(cohort_id: int):
 @bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
 @roles_required("trainer", "admin")
 def learner_detail(cohort_id: int, user_id: int):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     enrolled = db.session.scalar(
         select(Enrolment.id).where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id)
     )
@@ -162,7 +154,7 @@ def learner_detail(cohort_id: int, user_id: int):
         attempts=attempts,
         marks=marks,
         flag_labels=FLAG_LABELS,
-        explain=cohorts.explain_attendance,
+        explain=attendance.explain_attendance,
         message_form=MessageForm(next=request.full_path.rstrip("?")),
         learner=db.session.get(User, user_id),
         can_write=cohorts.can_write_to(db.session.get(User, user_id)),
@@ -203,7 +195,7 @@ def _results_table(board):
 @bp.get("/cohorts/<int:cohort_id>/results.<fmt>")
 @roles_required("trainer", "admin")
 def cohort_results_export(cohort_id: int, fmt: str):
-    cohort = _managed(cohort_id)
+    cohort = cohorts.managed_cohort(cohort_id)
     if fmt not in MIMETYPES:
         abort(404)
     header, table = _results_table(service.cohort_dashboard(cohort))
@@ -237,7 +229,7 @@ def _parse_filters(args) -> service.ProgrammeFilters:
     )
 
 
-@bp.get("/reports/programme")
+@bp.get("/programme")
 @roles_required("admin")
 def programme():
     filters = _parse_filters(request.args)

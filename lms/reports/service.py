@@ -9,10 +9,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 
 from ..accounts.models import User
+from ..attendance import service as attendance
+from ..attendance.models import Attendance, WorkshopSession
+from ..attendance.rules import EXCUSED_ABSENT
 from ..certificates.models import Certificate
 from ..cohorts import service as cohorts
-from ..cohorts.attendance import EXCUSED_ABSENT
-from ..cohorts.models import Attendance, Cohort, Enrolment, WorkshopSession
+from ..cohorts.models import Cohort, Enrolment
 from ..content.models import Course, Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -55,7 +57,7 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
         .group_by(Enrolment.cohort_id)
     ):
         completed[cohort_id] = done
-    # Attendance by the rule of cohorts.attendance: a session in progress counts only the marks already taken,
+    # Attendance by the rule of attendance.rules: a session in progress counts only the marks already taken,
     # an excused absence as the cohort says.
     over = dict(
         db.session.execute(
@@ -101,7 +103,7 @@ def trainer_overview(cohort_list: list[Cohort], now: datetime | None = None) -> 
         n = size.get(cohort.id, 0)
         modules = module_count.get(cohort.course_id, 0)
         expected = n * over.get(cohort.id, 0) + marked_open.get(cohort.id, 0)
-        if cohorts.excused_policy(cohort) != EXCUSED_ABSENT:
+        if attendance.excused_policy(cohort) != EXCUSED_ABSENT:
             expected -= excused.get(cohort.id, 0)
         result[cohort.id] = {
             "size": n,

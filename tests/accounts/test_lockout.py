@@ -92,14 +92,14 @@ def test_admin_sees_and_lifts_an_account_lock(app, db, make_user):
     _lock(app, "target@example.org")
     desk = _client(app, "192.0.2.10")
     assert desk.login("admin@example.org").status_code == 302
-    page = desk.get("/admin/sign-in-locks").get_data(as_text=True)
+    page = desk.get("/account/sign-in-locks").get_data(as_text=True)
     assert "target@example.org" in page and "Target Person" in page
-    assert desk.get("/admin/users").get_data(as_text=True).count("/admin/sign-in-locks") == 1
+    assert desk.get("/account/users").get_data(as_text=True).count("/account/sign-in-locks") == 1
     # Without the CSRF token nothing is lifted.
-    assert desk.raw.post(f"/admin/sign-in-locks/accounts/{target.id}").status_code in (302, 400)
+    assert desk.raw.post(f"/account/sign-in-locks/accounts/{target.id}").status_code in (302, 400)
     assert _client(app, ROOM).login("target@example.org", PASSWORD).status_code == 429
-    assert desk.post_form(f"/admin/sign-in-locks/accounts/{target.id}").status_code == 302
-    assert "No account is locked." in desk.get("/admin/sign-in-locks").get_data(as_text=True)
+    assert desk.post_form(f"/account/sign-in-locks/accounts/{target.id}").status_code == 302
+    assert "No account is locked." in desk.get("/account/sign-in-locks").get_data(as_text=True)
     assert _client(app, ROOM).login("target@example.org", PASSWORD).status_code == 302
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.sign_in_unlock"))
     assert event.object_id == str(target.id) and event.actor_id == admin.id and event.before == {"failures": 5}
@@ -113,14 +113,14 @@ def test_admin_sees_and_lifts_an_address_lock(app, db, make_user):
     db.session.commit()
     desk = _client(app, "192.0.2.10")
     desk.login("admin@example.org")
-    page = desk.get("/admin/sign-in-locks").get_data(as_text=True)
+    page = desk.get("/account/sign-in-locks").get_data(as_text=True)
     assert ROOM in page and "120 / 200" in page and "near the limit" in page  # listed from half the limit
     for n in range(80):
         lockout.record_failure(f"q{n}@example.org", ROOM)
     db.session.commit()
     assert _client(app, ROOM).login("learner@example.org", PASSWORD).status_code == 429
-    assert "locked" in desk.get("/admin/sign-in-locks").get_data(as_text=True)
-    assert desk.post_form("/admin/sign-in-locks/addresses", {"address": ROOM}).status_code == 302
+    assert "locked" in desk.get("/account/sign-in-locks").get_data(as_text=True)
+    assert desk.post_form("/account/sign-in-locks/addresses", {"address": ROOM}).status_code == 302
     assert _client(app, ROOM).login("learner@example.org", PASSWORD).status_code == 302
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in.address_unlock"))
     assert (event.object_type, event.object_id, event.actor_id) == ("ip_address", ROOM, admin.id)
@@ -153,7 +153,7 @@ def test_a_trainer_lifts_the_lock_of_a_learner_of_their_cohort_only(app, db, two
     # Trainer A cannot lift B's learner's lock: not through A's cohort (not enrolled there), not through B's.
     assert trainer.post_form(f"/cohorts/{cohort_a}/learners/{learner_b.id}/sign-in-lock").status_code == 404
     assert trainer.post_form(f"/cohorts/{cohort_b}/learners/{learner_b.id}/sign-in-lock").status_code == 403
-    assert trainer.post_form(f"/admin/sign-in-locks/accounts/{learner_b.id}").status_code == 403
+    assert trainer.post_form(f"/account/sign-in-locks/accounts/{learner_b.id}").status_code == 403
     assert _client(app, ROOM).login(learner_b.email, PASSWORD).status_code == 429
     # Their own learner's lock, they can.
     assert trainer.post_form(f"/cohorts/{cohort_a}/learners/{learner_a.id}/sign-in-lock").status_code == 302

@@ -17,7 +17,7 @@ def test_login_success_redirects_and_rotates_session(client, make_user):
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session["_user_id"].startswith(str(1) + ":") or ":" in session["_user_id"]
-    assert client.get("/profile").status_code == 200
+    assert client.get("/account/profile").status_code == 200
 
 
 def test_login_failure_is_generic(client, make_user):
@@ -28,7 +28,7 @@ def test_login_failure_is_generic(client, make_user):
     # The same message for both: no user enumeration.
     assert "E-mail address or password incorrect" in wrong_password.get_data(as_text=True)
     assert "E-mail address or password incorrect" in unknown_email.get_data(as_text=True)
-    assert client.get("/profile").status_code == 302
+    assert client.get("/account/profile").status_code == 302
 
 
 def test_inactive_user_cannot_login(client, make_user, db):
@@ -64,7 +64,7 @@ def test_logout_invalidates_copied_session_cookie(app, client, make_user):
     thief = app.test_client()
     with thief.session_transaction() as session:
         session.update(stolen)
-    assert thief.get("/profile").status_code == 302
+    assert thief.get("/account/profile").status_code == 302
 
 
 def test_logout_invalidates_remember_cookie(app, client, make_user):
@@ -75,7 +75,7 @@ def test_logout_invalidates_remember_cookie(app, client, make_user):
     client.logout()
     thief = app.test_client()
     thief.set_cookie("tadrib_remember", cookie.value)
-    assert thief.get("/profile").status_code == 302
+    assert thief.get("/account/profile").status_code == 302
 
 
 def test_remember_cookie_signs_in_a_new_browser(app, client, make_user):
@@ -84,7 +84,7 @@ def test_remember_cookie_signs_in_a_new_browser(app, client, make_user):
     cookie = client.get_cookie("tadrib_remember")
     other = app.test_client()
     other.set_cookie("tadrib_remember", cookie.value)
-    assert other.get("/profile").status_code == 200
+    assert other.get("/account/profile").status_code == 200
 
 
 def test_corrupted_hash_fails_cleanly(client, make_user, db):
@@ -123,16 +123,16 @@ def test_login_next_only_follows_local_paths(client, make_user):
     make_user(email="judge@example.org")
     token = client.csrf()
     response = client.raw.post(
-        "/login?next=https://evil.example/x",
+        "/account/login?next=https://evil.example/x",
         data={"email": "judge@example.org", "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
     client.logout()
     token = client.csrf()
     response = client.raw.post(
-        "/login?next=/profile", data={"email": "judge@example.org", "password": PASSWORD, "csrf_token": token}
+        "/account/login?next=/account/profile", data={"email": "judge@example.org", "password": PASSWORD, "csrf_token": token}
     )
-    assert response.headers["Location"] == "/profile"
+    assert response.headers["Location"] == "/account/profile"
 
 
 def test_last_login_recorded(client, make_user, db):

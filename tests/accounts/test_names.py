@@ -55,12 +55,12 @@ def test_arabic_pages_greet_and_list_by_the_arabic_name(client, make_user, cours
     )
     client.login("judge@example.org")
     client.post_form("/language", {"lang": "ar"})
-    home = client.get("/learn").get_data(as_text=True)
+    home = client.get("/courses/home").get_data(as_text=True)
     assert "مرحبًا، كريم الإدريسي" in home
     assert 'class="who">كريم الإدريسي</a>' in home
     assert "Karim Idrissi" not in home
     client.post_form("/language", {"lang": "fr"})
-    home = client.get("/learn").get_data(as_text=True)
+    home = client.get("/courses/home").get_data(as_text=True)
     assert "Bonjour, Karim Idrissi" in home and 'class="who">Karim Idrissi</a>' in home
 
 
@@ -107,7 +107,7 @@ def test_arabic_sign_in_sheet_orders_and_prints_by_the_arabic_name(client, db, m
     session = make_session(db, cohort, datetime.utcnow() + timedelta(days=1), title="J1")
     db.session.commit()
     client.login("trainer@example.org")
-    response = client.get(f"/sessions/{session.id}/sheet.pdf")
+    response = client.get(f"/attendance/sessions/{session.id}/sheet.pdf")
     assert response.status_code == 200
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert "يوسف العمراني" in text  # the trainer, in Arabic

@@ -56,7 +56,7 @@ def _statements(app, client, email):
     token = client.csrf()
     event.listen(engine, "before_cursor_execute", trace)
     try:
-        response = client.raw.post("/password/forgot", data={"csrf_token": token, "email": email})
+        response = client.raw.post("/account/password/forgot", data={"csrf_token": token, "email": email})
     finally:
         event.remove(engine, "before_cursor_execute", trace)
     assert response.status_code == 302
@@ -101,7 +101,9 @@ def test_reset_request_makes_the_same_python_calls_for_a_known_and_an_unknown_ad
     for current in ("warm-up", KNOWN, UNKNOWN, KNOWN + " again"):
         address = KNOWN if current.startswith(KNOWN) or current == "warm-up" else UNKNOWN
         token = client.csrf()
-        assert client.raw.post("/password/forgot", data={"csrf_token": token, "email": address}).status_code == 302
+        assert (
+            client.raw.post("/account/password/forgot", data={"csrf_token": token, "email": address}).status_code == 302
+        )
     assert profiles[KNOWN] == profiles[UNKNOWN] == profiles[KNOWN + " again"]
     assert any(name == "forgot_password" for _file, name in profiles[KNOWN])
     assert not any(name in ("build_message", "deliver_message", "issue_token") for _file, name in profiles[KNOWN])
@@ -109,8 +111,8 @@ def test_reset_request_makes_the_same_python_calls_for_a_known_and_an_unknown_ad
 
 def test_queued_job_sends_the_mail_for_an_account_and_nothing_for_an_unknown_address(app, client, make_user, db):
     make_user(email=KNOWN)
-    client.post_form("/password/forgot", {"email": KNOWN})
-    client.post_form("/password/forgot", {"email": UNKNOWN})
+    client.post_form("/account/password/forgot", {"email": KNOWN})
+    client.post_form("/account/password/forgot", {"email": UNKNOWN})
     jobs = db.session.execute(select(OutgoingMail.kind, OutgoingMail.address)).all()
     assert jobs == [("password_reset", KNOWN), ("password_reset", UNKNOWN)]
     assert db.session.scalar(select(UserToken.id)) is None  # the token too is made after the request
@@ -126,7 +128,7 @@ def test_mail_leaves_after_the_response_from_the_sender_thread(app, client, make
     app.config["MAIL_THREAD"] = True
     make_user(email=KNOWN)
     token = client.csrf()
-    response = client.raw.post("/password/forgot", data={"csrf_token": token, "email": KNOWN})
+    response = client.raw.post("/account/password/forgot", data={"csrf_token": token, "email": KNOWN})
     try:
         assert response.status_code == 302
         assert outbox(app) == []  # the response is complete and nothing was sent in the request
@@ -143,7 +145,7 @@ def test_mail_leaves_after_the_response_from_the_sender_thread(app, client, make
 
 def test_failed_send_is_tried_again_then_dropped(app, client, make_user, db, monkeypatch):
     make_user(email=KNOWN)
-    client.post_form("/password/forgot", {"email": KNOWN})
+    client.post_form("/account/password/forgot", {"email": KNOWN})
     db.session.commit()
 
     def smtp_down(message):
@@ -168,7 +170,7 @@ def test_a_claimed_job_is_left_to_the_process_that_claimed_it(app, client, make_
     from lms.core.timeutil import utcnow
 
     make_user(email=KNOWN)
-    client.post_form("/password/forgot", {"email": KNOWN})
+    client.post_form("/account/password/forgot", {"email": KNOWN})
     job = db.session.scalar(select(OutgoingMail))
     job.claimed_until = utcnow() + timedelta(minutes=5)
     db.session.commit()
@@ -181,7 +183,7 @@ def test_a_claimed_job_is_left_to_the_process_that_claimed_it(app, client, make_
 
 def test_mail_send_command(app, client, make_user, runner):
     make_user(email=KNOWN)
-    client.post_form("/password/forgot", {"email": KNOWN})
+    client.post_form("/account/password/forgot", {"email": KNOWN})
     result = runner.invoke(args=["mail", "send"])
     assert result.exit_code == 0 and "1 mail job(s) done" in result.output
     assert len(outbox(app)) == 1

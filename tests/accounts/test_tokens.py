@@ -40,23 +40,23 @@ def _link(app, kind):
 
 def test_reset_flow_token_is_single_use(app, client, make_user):
     make_user(email="judge@example.org")
-    response = client.post_form("/password/forgot", {"email": "judge@example.org"})
+    response = client.post_form("/account/password/forgot", {"email": "judge@example.org"})
     assert response.status_code == 302
     token = _link(app, "password/reset")
-    assert client.get(f"/password/reset/{token}").status_code == 200
-    done = client.post_form(f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert client.get(f"/account/password/reset/{token}").status_code == 200
+    done = client.post_form(f"/account/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.status_code == 302
     client.logout()
     # Reuse of the same token fails.
     again = client.post_form(
-        f"/password/reset/{token}", {"password": "another long password", "confirm": "another long password"}
+        f"/account/password/reset/{token}", {"password": "another long password", "confirm": "another long password"}
     )
     assert again.status_code == 404
     assert client.login("judge@example.org", NEW_PASSWORD).status_code == 302
 
 
 def test_reset_for_unknown_email_says_the_same(app, client):
-    response = client.post_form("/password/forgot", {"email": "nobody@example.org"}, follow_redirects=True)
+    response = client.post_form("/account/password/forgot", {"email": "nobody@example.org"}, follow_redirects=True)
     assert "If an account exists" in response.get_data(as_text=True)
     assert deliver(app) == 1  # the job is done: there is nothing to send
     assert outbox(app) == []
@@ -64,45 +64,45 @@ def test_reset_for_unknown_email_says_the_same(app, client):
 
 def test_expired_reset_token_refused(app, client, make_user, db):
     make_user(email="judge@example.org")
-    client.post_form("/password/forgot", {"email": "judge@example.org"})
+    client.post_form("/account/password/forgot", {"email": "judge@example.org"})
     token = _link(app, "password/reset")
     row = db.session.scalar(select(UserToken))
     row.expires_at = row.expires_at - timedelta(hours=2)
     db.session.commit()
-    response = client.post_form(f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = client.post_form(f"/account/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 404
     assert client.login("judge@example.org", PASSWORD).status_code == 302
 
 
 def test_new_reset_request_kills_older_token(app, client, make_user):
     make_user(email="judge@example.org")
-    client.post_form("/password/forgot", {"email": "judge@example.org"})
+    client.post_form("/account/password/forgot", {"email": "judge@example.org"})
     first = _link(app, "password/reset")
-    client.post_form("/password/forgot", {"email": "judge@example.org"})
+    client.post_form("/account/password/forgot", {"email": "judge@example.org"})
     deliver(app)
-    assert client.get(f"/password/reset/{first}").status_code == 404
+    assert client.get(f"/account/password/reset/{first}").status_code == 404
 
 
 def test_forged_token_refused(client):
-    assert client.get("/password/reset/not-a-real-token").status_code == 404
-    assert client.get("/invitation/" + "x" * 300).status_code == 404
+    assert client.get("/account/password/reset/not-a-real-token").status_code == 404
+    assert client.get("/account/invitation/" + "x" * 300).status_code == 404
 
 
 def test_reset_ends_other_sessions(app, client, make_user):
     make_user(email="judge@example.org")
     other = type(client)(app.test_client())
     other.login("judge@example.org", PASSWORD)
-    client.post_form("/password/forgot", {"email": "judge@example.org"})
+    client.post_form("/account/password/forgot", {"email": "judge@example.org"})
     token = _link(app, "password/reset")
-    client.post_form(f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    assert other.get("/profile").status_code == 302
+    client.post_form(f"/account/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert other.get("/account/profile").status_code == 302
 
 
 def test_invitation_by_trainer(app, client, make_user, db):
     make_user(roles=("trainer",), email="trainer@example.org")
     client.login("trainer@example.org")
     response = client.post_form(
-        "/invite",
+        "/account/invite",
         {
             "email": "New.Judge@Example.org",
             "name_latin": "Amal Idrissi",
@@ -121,21 +121,21 @@ def test_invitation_by_trainer(app, client, make_user, db):
     token = _link(app, "invitation")
     client.logout()
     # The invitee sets a password and is signed in.
-    page = client.get(f"/invitation/{token}")
+    page = client.get(f"/account/invitation/{token}")
     assert page.status_code == 200
-    done = client.post_form(f"/invitation/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    done = client.post_form(f"/account/invitation/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.status_code == 302
-    assert client.get("/profile").status_code == 200
+    assert client.get("/account/profile").status_code == 200
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(invited.id))).all()
     assert {"user.create", "user.invite", "user.invite_accepted"} <= set(actions)
-    assert client.get(f"/invitation/{token}").status_code == 404
+    assert client.get(f"/account/invitation/{token}").status_code == 404
 
 
 def test_invitation_mail_in_invitee_language(app, client, make_user):
     make_user(roles=("trainer",), email="trainer@example.org")
     client.login("trainer@example.org")
     client.post_form(
-        "/invite",
+        "/account/invite",
         {"email": "ar@example.org", "name_latin": "Amal", "profession": "social-worker", "locale": "ar", "gender": ""},
     )
     mail = outbox(app)[-1]
@@ -153,14 +153,14 @@ def test_weak_password_on_invitation_keeps_token(app, client, make_user):
     make_user(roles=("admin",), email="admin@example.org")
     client.login("admin@example.org")
     client.post_form(
-        "/admin/users/new",
+        "/account/users/new",
         {"email": "x@example.org", "name_latin": "X", "role_learner": "y", "locale": "fr", "gender": ""},
     )
     token = _link(app, "invitation")
     client.logout()
-    weak = client.post_form(f"/invitation/{token}", {"password": "123456789", "confirm": "123456789"})
+    weak = client.post_form(f"/account/invitation/{token}", {"password": "123456789", "confirm": "123456789"})
     assert weak.status_code == 200
-    assert client.get(f"/invitation/{token}").status_code == 200
+    assert client.get(f"/account/invitation/{token}").status_code == 200
 
 
 def test_invited_user_cannot_login_before_accepting(client, app, db):

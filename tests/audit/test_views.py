@@ -8,6 +8,7 @@ from sqlalchemy import insert
 
 from lms.accounts import service as accounts
 from lms.accounts.models import User
+from lms.attendance import service as attendance_service
 from lms.audit.models import AuditEvent
 from lms.cohorts import service as cohorts
 from lms.cohorts.models import Cohort
@@ -26,7 +27,7 @@ def story(app, db, client, make_user, make_cohort):
     cohort = db.session.get(Cohort, cohort.id)
     cohorts.enrol(cohort, db.session.get(User, karim.id), actor)
     cohorts.enrol(db.session.get(Cohort, other.id), db.session.get(User, salma.id), actor)
-    session = cohorts.save_session(
+    session = attendance_service.save_session(
         cohort,
         None,
         actor,
@@ -40,7 +41,7 @@ def story(app, db, client, make_user, make_cohort):
         trainer_id=None,
     )
     db.session.flush()
-    cohorts.record_attendance(session, karim.id, "excused", actor)
+    attendance_service.record_attendance(session, karim.id, "excused", actor)
     accounts.set_roles(db.session.get(User, salma.id), {"learner", "trainer"}, db.session.get(User, admin.id))
     db.session.commit()
     client.login("admin@example.org")
@@ -48,8 +49,8 @@ def story(app, db, client, make_user, make_cohort):
 
 
 def test_sentences_in_french(client, story):
-    page = client.get("/admin/audit").get_data(as_text=True)
-    karim = f'<a href="/admin/users/{story["karim"].id}"><bdi>Karim Idrissi</bdi></a>'
+    page = client.get("/audit").get_data(as_text=True)
+    karim = f'<a href="/account/users/{story["karim"].id}"><bdi>Karim Idrissi</bdi></a>'
     fes = f'<a href="/cohorts/{story["cohort"].id}"><bdi>Fès 2027</bdi></a>'
     assert f"a inscrit {karim} à {fes}." in page
     assert f"a noté {karim} excusé à «\u00a0<bdi>Atelier 1</bdi>\u00a0» ({fes})." in page
@@ -64,7 +65,7 @@ def test_sentences_in_arabic(client, db, story):
     admin.locale = "ar"
     db.session.commit()
     client.post_form("/language", {"lang": "ar"})
-    page = client.get("/admin/audit").get_data(as_text=True)
+    page = client.get("/audit").get_data(as_text=True)
     fes = f'<a href="/cohorts/{story["cohort"].id}"><bdi>Fès 2027</bdi></a>'
     assert "سجّل" in page and fes in page
     assert "قام" in page or "غيّر" in page
@@ -73,25 +74,25 @@ def test_sentences_in_arabic(client, db, story):
 
 def test_filters_person_cohort_kind_and_dates(client, db, story):
     karim, salma = story["karim"], story["salma"]
-    by_person = client.get("/admin/audit?person=Karim").get_data(as_text=True)
+    by_person = client.get("/audit?person=Karim").get_data(as_text=True)
     # Karim's account creation, his enrolment (recorded on the cohort), his attendance (on the session).
     assert "Karim Idrissi" in by_person and "Salma Bennani" not in by_person
     assert "excusé" in by_person and "a inscrit" in by_person
     # By Arabic name too, and an e-mail address.
-    assert "a inscrit" in client.get("/admin/audit?person=الإدريسي").get_data(as_text=True)
-    assert "Karim" not in client.get("/admin/audit?person=salma@example.org").get_data(as_text=True)
-    by_cohort = client.get(f"/admin/audit?cohort={story['other'].id}").get_data(as_text=True)
+    assert "a inscrit" in client.get("/audit?person=الإدريسي").get_data(as_text=True)
+    assert "Karim" not in client.get("/audit?person=salma@example.org").get_data(as_text=True)
+    by_cohort = client.get(f"/audit?cohort={story['other'].id}").get_data(as_text=True)
     assert "Salma Bennani" in by_cohort and "Karim Idrissi" not in by_cohort
-    by_kind = client.get("/admin/audit?kind=attendance.").get_data(as_text=True)
+    by_kind = client.get("/audit?kind=attendance.").get_data(as_text=True)
     assert "excusé" in by_kind and "a inscrit" not in by_kind
-    assert "a inscrit" in client.get("/admin/audit?kind=cohort.enrol").get_data(as_text=True)
+    assert "a inscrit" in client.get("/audit?kind=cohort.enrol").get_data(as_text=True)
     today = datetime.now().date()
     assert "a inscrit" in client.get(
-        f"/admin/audit?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+        f"/audit?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
     ).get_data(as_text=True)
-    empty = client.get(f"/admin/audit?from={today + timedelta(days=2)}").get_data(as_text=True)
+    empty = client.get(f"/audit?from={today + timedelta(days=2)}").get_data(as_text=True)
     assert "Rien ne correspond à ces filtres." in empty
-    assert client.get("/admin/audit?person=%27%20OR%201%3D1--&cohort=x&kind=nonsense&from=garbage").status_code == 200
+    assert client.get("/audit?person=%27%20OR%201%3D1--&cohort=x&kind=nonsense&from=garbage").status_code == 200
     assert salma.id and karim.id
 
 
@@ -112,9 +113,9 @@ def test_paged_with_filters_kept(client, db, story):
         ],
     )
     db.session.commit()
-    page = client.get(f"/admin/audit?cohort={story['cohort'].id}").get_data(as_text=True)
+    page = client.get(f"/audit?cohort={story['cohort'].id}").get_data(as_text=True)
     assert 'rel="next"' in page and f"cohort={story['cohort'].id}" in page.split('rel="next"')[0].rsplit("href=", 1)[1]
-    assert client.get(f"/admin/audit?cohort={story['cohort'].id}&page=2").status_code == 200
+    assert client.get(f"/audit?cohort={story['cohort'].id}&page=2").status_code == 200
 
 
 def _bulk_events(db, story, n):
@@ -150,6 +151,6 @@ def test_query_count_does_not_grow_with_events(client, db, story, count_queries,
     for n in (10, 190):  # 10 + the story's events, then 200 + them
         _bulk_events(db, story, n)
         with count_queries() as counter:
-            assert client.get("/admin/audit").status_code == 200
+            assert client.get("/audit").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts

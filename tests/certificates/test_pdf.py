@@ -123,7 +123,7 @@ def test_group_code():
 
 
 def test_qr_svg_is_inline_svg_about_3_cm():
-    svg = pdf.qr_svg("https://tadrib.justice.gov.ma/verify/K7QF3MZPX2DA9WRT")
+    svg = pdf.qr_svg("https://tadrib.justice.gov.ma/certificates/verify/K7QF3MZPX2DA9WRT")
     assert svg.startswith("<svg") and "<?xml" not in svg
     assert 'width="113.' in svg  # 30 mm at 96 px per inch
 

@@ -213,7 +213,7 @@ def long_cohort(make_user, make_cohort, db):
 def test_sign_in_sheet_keeps_every_word_on_the_page(client, long_cohort, language, weasyprint_log):
     session = long_cohort(language)
     client.login("trainer@example.org")
-    response = client.get(f"/sessions/{session.id}/sheet.pdf")
+    response = client.get(f"/attendance/sessions/{session.id}/sheet.pdf")
     assert failed_loads(weasyprint_log) == []  # print/base.css and cohorts/sheet.css
     assert response.mimetype == "application/pdf"
     assert outside_page(response.data, margin=5 / 25.4 * 72) == []  # the page numbers sit in the margin

@@ -1,5 +1,5 @@
 """What a certificate prints: the site's public address (LMS_BASE_URL, required in production), hours as the
-language writes them, the place in both scripts; and /verify's hint when a serial number is typed."""
+language writes them, the place in both scripts; and /certificates/verify's hint when a serial number is typed."""
 
 import io
 from datetime import date
@@ -45,7 +45,7 @@ def printed_urls(monkeypatch):
 
 def test_demo_on_another_port_prints_the_address_it_is_served_at(app, client, db, world, printed_urls):
     """No LMS_BASE_URL (a demo, tests): the certificate downloaded from 127.0.0.1:8123 prints and encodes
-    http://127.0.0.1:8123/verify/<code>, not the default port's dead link."""
+    http://127.0.0.1:8123/certificates/verify/<code>, not the default port's dead link."""
     _trainer, learner, cohort = world
     assert not app.config["BASE_URL"]
     certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None, check=False)
@@ -53,7 +53,7 @@ def test_demo_on_another_port_prints_the_address_it_is_served_at(app, client, db
     app.config["SERVER_NAME"] = "127.0.0.1:8123"  # the test client's requests come to that host and port
     client.login("trainer@example.org")
     data = client.get(f"/certificates/{certificate.serial}.pdf").data
-    expected = f"http://127.0.0.1:8123/verify/{certificate.code}"
+    expected = f"http://127.0.0.1:8123/certificates/verify/{certificate.code}"
     assert expected in pdf_text(data)
     assert printed_urls[-1] == expected
     assert "127.0.0.1:5000" not in pdf_text(data)
@@ -69,9 +69,9 @@ def test_configured_base_url_is_printed_whatever_host_the_request_came_by(app, c
         db.session.commit()
     data = client.get(f"/certificates/{certificate.serial}.pdf").data
     text = pdf_text(data)
-    assert f"https://tadrib.justice.example.ma/verify/{certificate.code}" in text
+    assert f"https://tadrib.justice.example.ma/certificates/verify/{certificate.code}" in text
     assert "evil.example.com" not in text and "localhost" not in text
-    assert printed_urls and all(url.startswith("https://tadrib.justice.example.ma/verify/") for url in printed_urls)
+    assert printed_urls and all(url.startswith("https://tadrib.justice.example.ma/certificates/verify/") for url in printed_urls)
 
 
 def test_stored_certificate_is_rendered_again_when_the_public_address_changes(app, client, db, world, printed_urls):
@@ -79,12 +79,12 @@ def test_stored_certificate_is_rendered_again_when_the_public_address_changes(ap
     app.config["BASE_URL"] = "http://127.0.0.1:5000"
     certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None, check=False)
     db.session.commit()
-    assert printed_urls == [f"http://127.0.0.1:5000/verify/{certificate.code}"]
+    assert printed_urls == [f"http://127.0.0.1:5000/certificates/verify/{certificate.code}"]
     assert "127.0.0.1:5000" in pdf_text(service.pdf_bytes(certificate))
     assert len(printed_urls) == 1  # same address: the stored file is served
     app.config["BASE_URL"] = "https://tadrib.example.ma"
     text = pdf_text(service.pdf_bytes(certificate))
-    assert f"https://tadrib.example.ma/verify/{certificate.code}" in text and "127.0.0.1" not in text
+    assert f"https://tadrib.example.ma/certificates/verify/{certificate.code}" in text and "127.0.0.1" not in text
 
 
 def test_production_refuses_to_start_without_a_public_address(tmp_path, monkeypatch):
@@ -168,15 +168,15 @@ def test_a_serial_number_typed_into_verify_gets_a_hint(client, db, world, locale
     client.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = locale
     client.post_form("/language", {"lang": locale})
     for typed in (certificate.serial, certificate.serial.lower().replace("-", " "), "TDR-2031-000999"):
-        page = client.get("/verify", query_string={"code": typed}, follow_redirects=True)
+        page = client.get("/certificates/verify", query_string={"code": typed}, follow_redirects=True)
         html = page.get_data(as_text=True).replace("&#39;", "'")
         assert page.status_code == 404 and hint in html, typed
     # an unknown code of the verification code's shape: no hint, the plain answer
-    other = client.get("/verify/ABCD1234EFGH5678").get_data(as_text=True).replace("&#39;", "'")
+    other = client.get("/certificates/verify/ABCD1234EFGH5678").get_data(as_text=True).replace("&#39;", "'")
     assert hint not in other and "data-hint" not in other
-    data = client.get(f"/verify/{certificate.serial}?format=json").get_json()
+    data = client.get(f"/certificates/verify/{certificate.serial}?format=json").get_json()
     assert data == {"status": "unknown", "hint": "serial_number"}  # nothing about the certificate itself
-    assert client.get(f"/verify/{certificate.code}?format=json").get_json()["status"] == "valid"
+    assert client.get(f"/certificates/verify/{certificate.code}?format=json").get_json()["status"] == "valid"
 
 
 def test_looks_like_serial():

@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Float, Integer, case, delete, func, literal, select, union_all
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance, WorkshopSession
+from lms.attendance.rules import EXCUSED_ABSENT, EXCUSED_NOT_COUNTED, attendance_percent
 from lms.certificates import service as certificates
 from lms.certificates.rules import Record, eligibility, eligible_sql, requirements
 from lms.cohorts import service as cohorts
-from lms.cohorts.attendance import EXCUSED_ABSENT, EXCUSED_NOT_COUNTED, attendance_percent
-from lms.cohorts.models import Attendance, Cohort, WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.content.models import Module, ModuleProgress, QuizVersion
 from lms.core.timeutil import utcnow
 from lms.quizzes.grading import final_grade, pass_threshold, passes

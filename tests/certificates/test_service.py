@@ -39,13 +39,13 @@ def test_issue_is_idempotent_and_audited(client, db, world):
     trainer, learner, cohort = world
     complete_everything(db, learner.id, cohort)
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
+    page = client.get(f"/certificates/cohorts/{cohort.id}").get_data(as_text=True)
     # The learner's row says eligible and offers the issue button (the page always has the word "eligible").
     assert '<span class="tag tag-ok">eligible</span>' in page
     assert f'<input type="hidden" name="user" value="{learner.id}">' in page
-    client.post_form(f"/cohorts/{cohort.id}/certificates/issue", {"user": learner.id})
-    client.post_form(f"/cohorts/{cohort.id}/certificates/issue", {"user": learner.id})
-    client.post_form(f"/cohorts/{cohort.id}/certificates/issue")
+    client.post_form(f"/certificates/cohorts/{cohort.id}/issue", {"user": learner.id})
+    client.post_form(f"/certificates/cohorts/{cohort.id}/issue", {"user": learner.id})
+    client.post_form(f"/certificates/cohorts/{cohort.id}/issue")
     assert db.session.scalar(select(func.count(Certificate.id))) == 1
     certificate = db.session.scalar(select(Certificate))
     assert certificate.serial.startswith("TDR-") and len(certificate.code) == 16
@@ -56,7 +56,7 @@ def test_issue_is_idempotent_and_audited(client, db, world):
 def test_not_eligible_cannot_be_issued(client, db, world):
     _trainer, learner, cohort = world
     client.login("trainer@example.org")
-    response = client.post_form(f"/cohorts/{cohort.id}/certificates/issue", {"user": learner.id}, follow_redirects=True)
+    response = client.post_form(f"/certificates/cohorts/{cohort.id}/issue", {"user": learner.id}, follow_redirects=True)
     assert "Not yet eligible" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Certificate.id))) == 0
 
@@ -107,7 +107,7 @@ def test_verification_valid_revoked_unknown(client, db, world):
     complete_everything(db, learner.id, cohort)
     certificate, _ = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
-    page = client.get(f"/verify/{certificate.grouped_code.lower()}")
+    page = client.get(f"/certificates/verify/{certificate.grouped_code.lower()}")
     html = page.get_data(as_text=True)
     assert (
         page.status_code == 200
@@ -116,15 +116,15 @@ def test_verification_valid_revoked_unknown(client, db, world):
         and certificate.serial in html
     )
     assert "judge@example.org" not in html
-    data = client.get(f"/verify/{certificate.code}?format=json").get_json()
+    data = client.get(f"/certificates/verify/{certificate.code}?format=json").get_json()
     assert data["status"] == "valid" and data["name_latin"] == "Karim Idrissi" and "email" not in data
-    assert client.get("/verify?code=" + certificate.grouped_code).status_code == 302
-    unknown = client.get("/verify/AAAA-BBBB-CCCC-DDDD")
+    assert client.get("/certificates/verify?code=" + certificate.grouped_code).status_code == 302
+    unknown = client.get("/certificates/verify/AAAA-BBBB-CCCC-DDDD")
     assert unknown.status_code == 404 and "No certificate has this code" in unknown.get_data(as_text=True)
     client.login("trainer@example.org")
-    client.post_form(f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke", {"reason": "fraud"})
+    client.post_form(f"/certificates/cohorts/{cohort.id}/{certificate.id}/revoke", {"reason": "fraud"})
     client.logout()
-    revoked = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    revoked = client.get(f"/certificates/verify/{certificate.code}").get_data(as_text=True)
     assert "Revoked certificate" in revoked and "obtained by fraud" in revoked
     assert (
         db.session.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.revoke")).after["reason"]
@@ -138,14 +138,14 @@ def test_reissue_gives_a_new_code(client, db, world):
     old, _ = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     client.login("trainer@example.org")
-    client.post_form(f"/cohorts/{cohort.id}/certificates/{old.id}/revoke", {"reissue": "1"})
+    client.post_form(f"/certificates/cohorts/{cohort.id}/{old.id}/revoke", {"reissue": "1"})
     certificates = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
     assert len(certificates) == 2 and certificates[0].revoked_at and certificates[1].revoked_at is None
     assert certificates[0].code != certificates[1].code
 
 
 def test_verification_is_rate_limited(client):
-    statuses = [client.get("/verify/AAAA").status_code for _ in range(32)]
+    statuses = [client.get("/certificates/verify/AAAA").status_code for _ in range(32)]
     assert statuses[-1] == 429
 
 
@@ -199,7 +199,7 @@ def test_a_revoked_certificate_is_never_issued_again_by_itself(client, db, world
     certificate = db.session.scalar(select(Certificate))
     client.logout()
     client.login("trainer@example.org")
-    client.post_form(f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke", {"reason": "error"})
+    client.post_form(f"/certificates/cohorts/{cohort.id}/{certificate.id}/revoke", {"reason": "error"})
     client.logout()
     client.login("judge@example.org")
     page = client.get("/certificates").get_data(as_text=True)

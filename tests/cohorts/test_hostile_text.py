@@ -10,8 +10,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import WorkshopSession
 from lms.cohorts.importing import parse_enrolment_file
-from lms.cohorts.models import Cohort, WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.content.models import Course
 from lms.core.forms import BIDI_CONTROLS, clean_line
 
@@ -55,10 +56,10 @@ def test_clean_line_removes_bidi_controls_and_line_breaks():
 def test_profile_form_cleans_a_spoofed_name(client, make_user, db):
     user = make_user(email="learner@example.org")
     client.login("learner@example.org")
-    page = client.get("/profile").get_data(as_text=True)
+    page = client.get("/account/profile").get_data(as_text=True)
     assert "profile" in page.lower()
     response = client.post_form(
-        "/profile",
+        "/account/profile",
         {
             "name_latin": SPOOFED,
             "name_arabic": f"سلمى{RLO} العمراني",
@@ -78,7 +79,7 @@ def test_admin_user_form_cleans_a_spoofed_name(client, make_user, db):
     make_user(roles=("admin",), email="admin@example.org")
     client.login("admin@example.org")
     response = client.post_form(
-        "/admin/users/new",
+        "/account/users/new",
         {"email": "new@example.org", "name_latin": SPOOFED, "name_arabic": "", "locale": "fr", "role_learner": "y"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -110,7 +111,7 @@ def test_cohort_and_session_forms_clean_bidi_controls(client, trainer, cohort, d
         "Tribunal de première instance",
     )
     response = client.post_form(
-        f"/cohorts/{cohort.id}/sessions/new",
+        f"/attendance/cohorts/{cohort.id}/sessions/new",
         {
             "title": "Atelier\r\nBEGIN:VALARM" + RLO,
             "day": "2027-01-12",
@@ -140,6 +141,7 @@ def test_import_rows_are_cleaned_of_bidi_controls():
 
 
 def test_attendance_note_is_cleaned(client, trainer, make_user, cohort, db):
+    from lms.attendance import service as attendance_service
     from lms.cohorts import service
 
     learner = make_user(email="judge@example.org")
@@ -154,9 +156,9 @@ def test_attendance_note_is_cleaned(client, trainer, make_user, cohort, db):
     )
     db.session.add(session)
     db.session.commit()
-    service.record_attendance(session, learner.id, "excused", None, note=f"malade{RLO}\r\nBEGIN:VALARM")
+    attendance_service.record_attendance(session, learner.id, "excused", None, note=f"malade{RLO}\r\nBEGIN:VALARM")
     db.session.commit()
-    from lms.cohorts.models import Attendance
+    from lms.attendance.models import Attendance
 
     assert db.session.scalar(select(Attendance.note)) == "malade BEGIN:VALARM"
 
@@ -182,7 +184,7 @@ def test_calendar_with_hostile_titles_has_one_event_per_session_and_no_alarm(cli
     cohort_row.title = "Rabat\r\nBEGIN:VEVENT"
     db.session.commit()
     client.login("trainer@example.org")
-    response = client.get(f"/cohorts/{cohort.id}/calendar.ics")
+    response = client.get(f"/attendance/cohorts/{cohort.id}/calendar.ics")
     assert response.mimetype == "text/calendar"
     body = response.data
     lines = body.split(b"\r\n")
@@ -216,6 +218,6 @@ def test_pages_isolate_names_stored_before_the_cleaning(client, make_user, train
     service.enrol(cohort, row, None)
     db.session.commit()
     client.login("admin@example.org")
-    for url in ("/admin/users", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/dashboard"):
+    for url in ("/account/users", f"/cohorts/{cohort.id}", f"/reports/cohorts/{cohort.id}"):
         page = client.get(url).get_data(as_text=True)
         assert f"<bdi>{SPOOFED}</bdi>" in page, url

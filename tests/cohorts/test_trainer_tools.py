@@ -96,17 +96,20 @@ def _messages(app):
 def test_a_trainer_writes_to_a_learner_of_their_cohort(app, client, db, shared):
     cohort_a, _cohort_b, both, _only_b = shared
     client.login("first@example.org")
-    page = client.get(f"/cohorts/{cohort_a.id}/learners/{both.id}").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort_a.id}/learners/{both.id}").get_data(as_text=True)
     assert f'action="/cohorts/{cohort_a.id}/learners/{both.id}/message"' in page
     response = client.post_form(
         f"/cohorts/{cohort_a.id}/learners/{both.id}/message",
         {
             "subject": "Atelier de jeudi",
             "body": "Bonjour,\npouvez-vous apporter <votre> dossier ?",
-            "next": f"/cohorts/{cohort_a.id}/learners/{both.id}",
+            "next": f"/reports/cohorts/{cohort_a.id}/learners/{both.id}",
         },
     )
-    assert response.status_code == 302 and response.headers["Location"] == f"/cohorts/{cohort_a.id}/learners/{both.id}"
+    assert (
+        response.status_code == 302
+        and response.headers["Location"] == f"/reports/cohorts/{cohort_a.id}/learners/{both.id}"
+    )
     (message,) = _messages(app)
     assert message["To"] == "both@example.org" and message["Reply-To"] == "first@example.org"
     assert message["Subject"] == "Atelier de jeudi"
@@ -127,7 +130,7 @@ def test_only_the_trainers_of_a_cohort_the_learner_is_in_can_write(app, client, 
     assert client.post_form(f"/cohorts/{cohort_b.id}/learners/{both.id}/message", data).status_code == 403
     # A learner of the other cohort only, through one's own cohort: not found.
     assert client.post_form(f"/cohorts/{cohort_a.id}/learners/{only_b.id}/message", data).status_code == 404
-    assert client.get(f"/cohorts/{cohort_a.id}/learners/{only_b.id}").status_code == 404
+    assert client.get(f"/reports/cohorts/{cohort_a.id}/learners/{only_b.id}").status_code == 404
     assert outbox(app) == []
     client.logout()
     client.login("second@example.org")
@@ -150,7 +153,7 @@ def test_no_form_for_a_walk_in_without_address(app, client, db, shared):
     walk_in = service.add_walk_in(db.session.get(type(cohort_a), cohort_a.id), None, name_latin="Sans Adresse")
     db.session.commit()
     client.login("first@example.org")
-    page = client.get(f"/cohorts/{cohort_a.id}/learners/{walk_in.id}").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort_a.id}/learners/{walk_in.id}").get_data(as_text=True)
     assert "This person has no e-mail address to write to." in page and "/message" not in page
     refused = client.post_form(
         f"/cohorts/{cohort_a.id}/learners/{walk_in.id}/message", {"subject": "S", "body": "B"}, follow_redirects=True
@@ -170,7 +173,7 @@ def test_revoking_is_one_step_away_and_needs_a_reason(client, db, make_user, mak
     certificate, _ = certificates.issue(cohort, db.session.get(User, learner.id), None, check=False)
     db.session.commit()
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
+    page = client.get(f"/certificates/cohorts/{cohort.id}").get_data(as_text=True)
     start = page.index('<details class="rare-action">')
     folded = page[start : page.index("</details>", start)]
     assert "button danger" in folded and page.count("button danger") == 1  # only inside the fold
@@ -182,7 +185,7 @@ def test_revoking_is_one_step_away_and_needs_a_reason(client, db, make_user, mak
     ):
         assert label in folded  # every reason readable in full, not clipped in a list box
     assert "<select" not in folded
-    refused = client.post_form(f"/cohorts/{cohort.id}/certificates/{certificate.id}/revoke", {}, follow_redirects=True)
+    refused = client.post_form(f"/certificates/cohorts/{cohort.id}/{certificate.id}/revoke", {}, follow_redirects=True)
     assert "Choose a reason." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(type(certificate), certificate.id).revoked_at is None

@@ -61,3 +61,14 @@ def test_check_does_not_touch_the_database(app, runner, db):
 def test_missing_folder(runner):
     result = runner.invoke(args=["courses", "check", "/nonexistent/courses"])
     assert result.exit_code == 1 and "no such folder" in result.output
+
+
+def test_a_course_cannot_be_named_like_a_page_under_courses(tmp_path):
+    for name in ("home", "admin"):
+        (tmp_path / name).mkdir()
+    courses, problems = load_courses(tmp_path)
+    assert courses == []
+    assert sorted(str(p) for p in problems) == [
+        f"{tmp_path.name}/admin:1: course folder 'admin' is a reserved name (a page of its own)",
+        f"{tmp_path.name}/home:1: course folder 'home' is a reserved name (a page of its own)",
+    ]

@@ -59,7 +59,7 @@ def test_every_module_read_is_not_finished_while_no_quiz_is_passed(client, judge
     _read_everything(db, judge.id)
     quizzes = _counted_quizzes(db)
     client.login("judge@example.org")
-    home = client.get("/learn").get_data(as_text=True)
+    home = client.get("/courses/home").get_data(as_text=True)
     card = _home_card(home)
     assert 'id="h-done"' not in home, "a course with no quiz passed is listed as completed"
     assert 'id="h-progress"' in home
@@ -86,7 +86,7 @@ def test_finished_when_every_quiz_is_passed(client, judge, courses, db):
     for module, quiz in _counted_quizzes(db):
         _pass(db, judge.id, module, quiz)
     client.login("judge@example.org")
-    home = client.get("/learn").get_data(as_text=True)
+    home = client.get("/courses/home").get_data(as_text=True)
     assert 'id="h-done"' in home and 'id="h-progress"' not in home
     assert "You have completed the course." in _home_card(home)
     assert 'value="100"' in _home_card(home)
@@ -112,7 +112,7 @@ def test_cohort_learner_sees_what_is_left_for_the_certificate(client, db, course
     db.session.commit()
 
     client.login("judge@example.org")
-    card = _home_card(client.get("/learn").get_data(as_text=True))
+    card = _home_card(client.get("/courses/home").get_data(as_text=True))
     assert f"Quizzes passed: 1 of {len(quizzes)}" in card
     assert "Attendance: 100% (80% required)" in card
     assert "What is left for your certificate:" in card
@@ -159,14 +159,14 @@ def test_cohort_learner_home_costs_the_same_queries_whatever_the_progress(
     cohorts.enrol(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
     client.login("judge@example.org")
-    client.get("/learn")
+    client.get("/courses/home")
     with count_queries() as before:
-        assert client.get("/learn").status_code == 200
+        assert client.get("/courses/home").status_code == 200
     _read_everything(db, learner.id)
     for number, (module, quiz) in enumerate(_counted_quizzes(db), start=1):
         _pass(db, learner.id, module, quiz, cohort_id=cohort.id, number=number)
     with count_queries() as after:
-        assert client.get("/learn").status_code == 200
+        assert client.get("/courses/home").status_code == 200
     assert before.count == after.count, (before.count, after.count)
 
 
@@ -174,9 +174,9 @@ def test_standing_for_every_course_costs_two_queries(client, make_user, courses,
     """A learner with no profession yet sees every course: their standing in all of them is asked at once."""
     make_user(email="new@example.org")
     client.login("new@example.org")
-    client.get("/learn")
+    client.get("/courses/home")
     with count_queries() as queries:
-        page = client.get("/learn").get_data(as_text=True)
+        page = client.get("/courses/home").get_data(as_text=True)
     assert page.count('class="card course-card"') == 2 and page.count('class="standing"') == 2
     # the user; every live course with its modules and progress; the learner's cohorts; their attempts; the next
     # workshop

@@ -41,7 +41,7 @@ def test_learner_of_another_profession_opens_the_course_of_their_cohort(client, 
     cohort = make_cohort(trainer, course="victim-identification")
     cohorts.enrol(cohort, db.session.merge(judge), actor=db.session.merge(trainer))
     db.session.commit()
-    assert "victim-identification" in client.get("/learn").get_data(as_text=True)
+    assert "victim-identification" in client.get("/courses/home").get_data(as_text=True)
     assert "victim-identification" in client.get("/courses").get_data(as_text=True)
     sw_module = _first_module(client, SW_COURSE)
     assert client.get(sw_module).status_code == 200
@@ -87,9 +87,9 @@ def test_a_synced_change_to_the_course_shows_at_once(client, make_user, courses,
 def test_learner_home_costs_six_queries_whatever_the_number_of_courses(client, make_user, courses, count_queries):
     make_user(email="judge@example.org", profession="magistrate-judge")
     client.login("judge@example.org")
-    client.get("/learn")
+    client.get("/courses/home")
     with count_queries() as queries:
-        page = client.get("/learn")
+        page = client.get("/courses/home")
     assert page.status_code == 200 and "palermo-magistrates" in page.get_data(as_text=True)
     # the user; every live course with its modules and the learner's progress; the courses granted by enrolment
     # (asked once for all the courses not meant for the learner's profession); where they stand against the

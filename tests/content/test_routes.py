@@ -59,7 +59,7 @@ def test_mark_complete_and_progress(client, make_user, courses, db):
     assert progress.completed_at is not None and progress.first_viewed_at is not None
     # Continue where you left off: the module opened last and not complete.
     client.get(f"{COURSE}/forms")
-    home = client.get("/learn").get_data(as_text=True)
+    home = client.get("/courses/home").get_data(as_text=True)
     assert "In progress" in home and f"{COURSE}/forms" in home
     # Undo.
     client.post_form(f"{COURSE}/palermo-protocol/complete", {"completed": "0"})
@@ -78,7 +78,7 @@ def test_home_redirects_to_dashboard(client, make_user, courses):
     _judge(make_user)
     client.login("judge@example.org")
     response = client.get("/")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/learn")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/courses/home")
 
 
 def test_unknown_module_404(client, make_user, courses):
@@ -128,7 +128,7 @@ def test_query_count_does_not_grow_with_modules(app, client, make_user, db, tmp_
         with count_queries() as module_q:
             assert client.get(f"{COURSE}/m1").status_code == 200
         with count_queries() as home_q:
-            assert client.get("/learn").status_code == 200
+            assert client.get("/courses/home").status_code == 200
         counts[n] = (course_q.count, module_q.count, home_q.count)
     assert counts[2] == counts[12], counts
 
@@ -136,14 +136,14 @@ def test_query_count_does_not_grow_with_modules(app, client, make_user, db, tmp_
 def test_admin_courses_page_and_preview(client, make_user, courses):
     make_user(roles=("admin",), email="admin@example.org")
     client.login("admin@example.org")
-    page = client.get("/admin/courses").get_data(as_text=True)
+    page = client.get("/courses/admin").get_data(as_text=True)
     assert "The courses folder is valid" in page and "palermo-protocol" in page
-    preview = client.get("/admin/courses/palermo-magistrates/definition/preview?lang=ar").get_data(as_text=True)
+    preview = client.get("/courses/admin/palermo-magistrates/definition/preview?lang=ar").get_data(as_text=True)
     assert 'lang="ar" dir="rtl"' in preview
 
 
 def test_learners_cannot_reach_admin_course_pages(client, make_user, courses):
     _judge(make_user)
     client.login("judge@example.org")
-    assert client.get("/admin/courses").status_code == 403
-    assert client.get("/admin/courses/palermo-magistrates/definition/preview").status_code == 403
+    assert client.get("/courses/admin").status_code == 403
+    assert client.get("/courses/admin/palermo-magistrates/definition/preview").status_code == 403

@@ -15,14 +15,14 @@ def test_admin_pages_refuse_learners_and_trainers(client, make_user):
     make_user(roles=("trainer",), email="trainer@example.org")
     for email in ("learner@example.org", "trainer@example.org"):
         client.login(email)
-        for url in ("/admin/users", "/admin/users/1", "/admin/audit", "/admin/users/new"):
+        for url in ("/account/users", "/account/users/1", "/audit", "/account/users/new"):
             assert client.get(url).status_code == 403, (email, url)
         client.logout()
     client.login("learner@example.org")
-    assert client.get("/invite").status_code == 403
+    assert client.get("/account/invite").status_code == 403
 
 
 def test_anonymous_redirected_to_login(client):
-    response = client.get("/admin/users")
-    assert response.status_code == 302 and "/login?next=/admin/users" in response.headers["Location"]
-    assert client.raw.post("/logout").status_code in (400, 401)
+    response = client.get("/account/users")
+    assert response.status_code == 302 and "/account/login?next=/admin/users" in response.headers["Location"]
+    assert client.raw.post("/account/logout").status_code in (400, 401)

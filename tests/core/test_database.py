@@ -41,7 +41,7 @@ def test_a_write_request_releases_the_turn_when_it_ends(app, client, make_user, 
     assert os.path.exists(path), "the write request took its turn through the lock file"
     assert _free(path)
     # an error inside a write request ends the turn too (rollback)
-    assert client.post("/attempts/999999/autosave", data={"csrf_token": client.csrf()}).status_code == 404
+    assert client.post("/quizzes/attempts/999999/autosave", data={"csrf_token": client.csrf()}).status_code == 404
     assert _free(path)
 
 

@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
+from lms.attendance import service as attendance_service
+from lms.attendance.models import Attendance, WorkshopSession
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Attendance, WorkshopSession
 from lms.content.models import QuizVersion
 from lms.demo import load_demo
 from lms.quizzes import grading
@@ -35,7 +36,7 @@ def test_the_second_trainer_has_a_running_cohort_of_social_workers(db, demo):
     cohort = next(c for c in mine if c.course.slug == "victim-identification")
     people = cohorts.learners(cohort)
     assert people and all(u.profession == "social-worker" for u in people)
-    sessions = cohorts.sessions_of(cohort)
+    sessions = attendance_service.sessions_of(cohort)
     assert len(sessions) >= 3 and any(s.is_checkin_open for s in sessions)
     marks = db.session.scalar(
         select(func.count(Attendance.id))

@@ -64,12 +64,12 @@ def test_quiz_result_percent_and_decimals(client, db, courses, make_user, locale
     quiz = db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current))
     client.login("judge@example.org")
     started = client.post_form(f"/quizzes/{quiz.id}/start")
-    attempt_id = int(re.search(r"/attempts/(\d+)", started.headers["Location"]).group(1))
-    client.post_form(f"/attempts/{attempt_id}/submit")
+    attempt_id = int(re.search(r"/quizzes/attempts/(\d+)", started.headers["Location"]).group(1))
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
     attempt = db.session.get(Attempt, attempt_id)
     attempt.points, attempt.max_points, attempt.percent = 2.5, 6.3, 39.68
     db.session.commit()
-    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert f"<strong>{grade}</strong> ({points})" in page
     assert "39.7" not in page and "% 39" not in page
     listing = client.get(f"/quizzes/{quiz.id}").get_data(as_text=True)

@@ -81,19 +81,19 @@ def _pages(admin_id: int) -> list[str]:
     return [
         "/",
         "/privacy",
-        "/profile",
-        "/invite",
-        "/admin/users",
-        f"/admin/users/{admin_id}",
-        "/admin/users/new",
-        "/admin/audit",
+        "/account/profile",
+        "/account/invite",
+        "/account/users",
+        f"/account/users/{admin_id}",
+        "/account/users/new",
+        "/audit",
     ]
 
 
 @pytest.mark.parametrize("locale,direction", [("fr", "ltr"), ("ar", "rtl"), ("en", "ltr")])
 def test_every_page_renders_in_each_language(client, make_user, locale, direction, app, courses):
     admin = make_user(roles=("admin", "trainer", "learner"), email="admin@example.org")
-    anonymous_pages = ["/", "/login", "/password/forgot", "/privacy", "/nope-404"]
+    anonymous_pages = ["/", "/account/login", "/account/password/forgot", "/privacy", "/nope-404"]
     client.post_form("/language", {"lang": locale})
     for url in anonymous_pages:
         response = client.get(url)
@@ -105,14 +105,17 @@ def test_every_page_renders_in_each_language(client, make_user, locale, directio
     pages = _pages(admin.id) + [
         rule.rule
         for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+        if "GET" in rule.methods
+        and not rule.arguments
+        and rule.endpoint != "static"
+        and not rule.endpoint.startswith("legacy.")  # the addresses of before: a redirect to a page listed here
     ]
     pages += [
         "/courses/palermo-magistrates",
         "/courses/palermo-magistrates/definition",
-        "/admin/courses/palermo-magistrates/definition/preview",
+        "/courses/admin/palermo-magistrates/definition/preview",
     ]
-    for url in sorted(set(pages) - {"/login", "/", "/login/code"}):  # these redirect a signed-in user
+    for url in sorted(set(pages) - {"/account/login", "/", "/account/login/code"}):  # these redirect a signed-in user
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         if response.mimetype == "text/html":
@@ -121,7 +124,7 @@ def test_every_page_renders_in_each_language(client, make_user, locale, directio
 
 def test_arabic_pages_are_translated(client):
     client.post_form("/language", {"lang": "ar"})
-    html = client.get("/login").get_data(as_text=True)
+    html = client.get("/account/login").get_data(as_text=True)
     assert "تسجيل الدخول" in html and "Sign in" not in html
 
 
@@ -135,11 +138,11 @@ def test_language_choice_remembered_per_user(client, make_user, db):
     client.logout()
     client.post_form("/language", {"lang": "fr"})
     client.login("judge@example.org")
-    assert 'lang="ar"' in client.get("/profile").get_data(as_text=True)
+    assert 'lang="ar"' in client.get("/account/profile").get_data(as_text=True)
 
 
 def test_accept_language_used_for_visitors(client):
-    html = client.get("/login", headers={"Accept-Language": "ar-MA,ar;q=0.9"}).get_data(as_text=True)
+    html = client.get("/account/login", headers={"Accept-Language": "ar-MA,ar;q=0.9"}).get_data(as_text=True)
     assert 'dir="rtl"' in html
 
 

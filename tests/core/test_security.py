@@ -4,7 +4,7 @@ from tests.conftest import PASSWORD
 
 
 def test_security_headers_present(client):
-    response = client.get("/login")
+    response = client.get("/account/login")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -24,16 +24,16 @@ def test_session_cookie_flags(client, make_user):
 
 def test_csrf_rejected_without_token(client, make_user):
     make_user(email="judge@example.org")
-    response = client.raw.post("/login", data={"email": "judge@example.org", "password": PASSWORD})
+    response = client.raw.post("/account/login", data={"email": "judge@example.org", "password": PASSWORD})
     assert response.status_code == 400
-    assert client.get("/profile").status_code == 302
+    assert client.get("/account/profile").status_code == 302
 
 
 def test_csrf_expired_token_keeps_input_for_same_origin(client, make_user):
     make_user(email="me@example.org")
     client.login("me@example.org")
     response = client.raw.post(
-        "/profile",
+        "/account/profile",
         data={"csrf_token": "stale", "name_latin": "Texte à garder", "pw-password": "secret value"},
         headers={"Origin": "http://localhost"},
     )
@@ -46,7 +46,9 @@ def test_csrf_expired_token_keeps_input_for_same_origin(client, make_user):
 def test_csrf_cross_site_post_gets_no_resubmit_form(client, make_user):
     make_user(email="me@example.org")
     client.login("me@example.org")
-    response = client.raw.post("/profile", data={"name_latin": "Evil"}, headers={"Origin": "https://evil.example"})
+    response = client.raw.post(
+        "/account/profile", data={"name_latin": "Evil"}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status_code == 400
     assert "Evil" not in response.get_data(as_text=True)
 
@@ -64,12 +66,12 @@ def test_healthz_503_when_database_unreachable(tmp_path):
     client = app.test_client()
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["status"] == "error"
-    page = client.get("/login")
+    page = client.get("/account/login")
     assert page.status_code in (200, 503)
 
 
 def test_max_content_length(client):
-    response = client.raw.post("/login", data={"email": "x" * (9 * 1024 * 1024)})
+    response = client.raw.post("/account/login", data={"email": "x" * (9 * 1024 * 1024)})
     assert response.status_code == 413
 
 
@@ -94,7 +96,7 @@ def test_crlf_in_next_never_reaches_a_header(client, make_user):
     make_user(email="judge@example.org")
     token = client.csrf()
     response = client.raw.post(
-        "/login?next=/x%0D%0ASet-Cookie:%20a=b",
+        "/account/login?next=/x%0D%0ASet-Cookie:%20a=b",
         data={"email": "judge@example.org", "password": "correct horse battery", "csrf_token": token},
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -23,13 +23,13 @@ def test_no_template_has_literal_text_in_pre_or_textarea_that_indentation_would_
 
 
 def test_pages_are_sent_without_indentation(client):
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/account/login").get_data(as_text=True)
     assert "<form" in page
     assert not [line for line in page.splitlines() if line.startswith((" ", "\t"))]
 
 
 def test_asset_urls_are_versioned_and_cached_a_year(client):
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/account/login").get_data(as_text=True)
     url = re.search(r'href="(/static/tadrib\.css\?v=[0-9a-f]{10})"', page).group(1)
     response = client.get(url)
     assert response.status_code == 200
@@ -40,10 +40,10 @@ def test_asset_urls_are_versioned_and_cached_a_year(client):
 
 def test_menu_is_in_the_user_language_and_follows_roles(client, make_user):
     client.login(make_user(roles=("learner",), email="menu@example.org").email)
-    page = client.get("/learn").get_data(as_text=True)
-    assert 'href="/certificates"' in page and 'href="/admin/users"' not in page
-    client.post_form("/language", {"lang": "ar", "next": "/learn"})
-    page = client.get("/learn").get_data(as_text=True)
+    page = client.get("/courses/home").get_data(as_text=True)
+    assert 'href="/certificates"' in page and 'href="/account/users"' not in page
+    client.post_form("/language", {"lang": "ar", "next": "/courses/home"})
+    page = client.get("/courses/home").get_data(as_text=True)
     assert "شهاداتي" in page or "شهادات" in page
 
 

@@ -23,7 +23,7 @@ def test_healthz_says_not_migrated(tmp_path):
 
 def test_a_page_that_reads_the_database_answers_503_not_500(tmp_path):
     client = _unmigrated(tmp_path)
-    response = client.post("/login", data={"email": "someone@example.ma", "password": "wrong password"})
+    response = client.post("/account/login", data={"email": "someone@example.ma", "password": "wrong password"})
     assert response.status_code == 503
     assert "Service indisponible" in response.get_data(as_text=True)
 

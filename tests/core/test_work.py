@@ -144,7 +144,7 @@ def test_a_route_whose_commit_is_refused_answers_with_the_error_not_a_500(client
     monkeypatch.setattr(service, "set_roles", set_roles_then_collide)
     client.login("admin@example.org")
     response = client.post_form(
-        f"/admin/users/{target.id}/roles", {"role_learner": "y", "role_trainer": "y"}, follow_redirects=True
+        f"/account/users/{target.id}/roles", {"role_learner": "y", "role_trainer": "y"}, follow_redirects=True
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200

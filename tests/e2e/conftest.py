@@ -346,12 +346,12 @@ def shot(request):
 
 
 def sign_in(page, person: Person) -> None:
-    page.goto("/login")
+    page.goto("/account/login")
     page.fill("#email", person.email)
     page.fill("#password", person.password)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
-    assert "/login" not in page.url, f"sign-in failed for {person.email}"
+    assert "/account/login" not in page.url, f"sign-in failed for {person.email}"
 
 
 def switch_language(page, lang: str) -> None:

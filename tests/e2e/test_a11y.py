@@ -80,56 +80,58 @@ def _attempt_offline(page, env):
 
 CHECKS = [
     PageCheck("home", "anonymous", lambda env: "/"),
-    PageCheck("login", "anonymous", lambda env: "/login"),
-    PageCheck("login-error", "anonymous", lambda env: "/login", prepare=_login_with_error),
-    PageCheck("forgot-password", "anonymous", lambda env: "/password/forgot"),
+    PageCheck("login", "anonymous", lambda env: "/account/login"),
+    PageCheck("login-error", "anonymous", lambda env: "/account/login", prepare=_login_with_error),
+    PageCheck("forgot-password", "anonymous", lambda env: "/account/password/forgot"),
     PageCheck("privacy", "anonymous", lambda env: "/privacy"),
     PageCheck("not-found", "anonymous", lambda env: "/no-such-page", status=404),
-    PageCheck("invitation-invalid", "anonymous", lambda env: "/invitation/not-a-real-token", status=404),
-    PageCheck("dashboard", "learner", lambda env: "/learn"),
+    PageCheck("invitation-invalid", "anonymous", lambda env: "/account/invitation/not-a-real-token", status=404),
+    PageCheck("dashboard", "learner", lambda env: "/courses/home"),
     PageCheck("catalogue", "learner", lambda env: "/courses"),
     PageCheck("course", "learner", lambda env: f"/courses/{COURSE}"),
     PageCheck("module", "learner", lambda env: f"/courses/{COURSE}/{MODULE}"),
     PageCheck("quiz", "learner", lambda env: f"/quizzes/{env['quiz_id']}"),
-    PageCheck("attempt", "learner", lambda env: f"/attempts/{env['open_attempt']}"),
-    PageCheck("attempt-one-per-page", "learner", lambda env: f"/attempts/{env['open_attempt']}?view=one&page=1"),
+    PageCheck("attempt", "learner", lambda env: f"/quizzes/attempts/{env['open_attempt']}"),
+    PageCheck(
+        "attempt-one-per-page", "learner", lambda env: f"/quizzes/attempts/{env['open_attempt']}?view=one&page=1"
+    ),
     PageCheck(
         "attempt-save-error",
         "learner",
-        lambda env: f"/attempts/{env['open_attempt']}?view=all",
+        lambda env: f"/quizzes/attempts/{env['open_attempt']}?view=all",
         prepare=_attempt_offline,
     ),
-    PageCheck("summary", "learner", lambda env: f"/attempts/{env['open_attempt']}/summary"),
-    PageCheck("result", "learner", lambda env: f"/attempts/{env['done_attempt']}/result"),
-    PageCheck("profile", "learner", lambda env: "/profile"),
-    PageCheck("invite", "trainer", lambda env: "/invite"),
-    PageCheck("trainer-home", "trainer", lambda env: "/trainer"),
+    PageCheck("summary", "learner", lambda env: f"/quizzes/attempts/{env['open_attempt']}/summary"),
+    PageCheck("result", "learner", lambda env: f"/quizzes/attempts/{env['done_attempt']}/result"),
+    PageCheck("profile", "learner", lambda env: "/account/profile"),
+    PageCheck("invite", "trainer", lambda env: "/account/invite"),
+    PageCheck("trainer-home", "trainer", lambda env: "/reports"),
     PageCheck("cohort-new", "trainer", lambda env: "/cohorts/new"),
     PageCheck("cohort", "trainer", lambda env: f"/cohorts/{env['cohort_id']}"),
-    PageCheck("cohort-dashboard", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/dashboard"),
+    PageCheck("cohort-dashboard", "trainer", lambda env: f"/reports/cohorts/{env['cohort_id']}"),
     PageCheck("cohort-results", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/results"),
     PageCheck("cohort-import", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/import"),
-    PageCheck("session-new", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/sessions/new"),
-    PageCheck("attendance", "trainer", lambda env: f"/sessions/{env['session_id']}/attendance"),
-    PageCheck("checkin-screen", "trainer", lambda env: f"/sessions/{env['session_id']}/checkin-screen"),
-    PageCheck("cohort-certificates", "trainer", lambda env: f"/cohorts/{env['cohort_id']}/certificates"),
-    PageCheck("checkin", "learner", lambda env: "/checkin"),
+    PageCheck("session-new", "trainer", lambda env: f"/attendance/cohorts/{env['cohort_id']}/sessions/new"),
+    PageCheck("attendance", "trainer", lambda env: f"/attendance/sessions/{env['session_id']}"),
+    PageCheck("checkin-screen", "trainer", lambda env: f"/attendance/sessions/{env['session_id']}/checkin-screen"),
+    PageCheck("cohort-certificates", "trainer", lambda env: f"/certificates/cohorts/{env['cohort_id']}"),
+    PageCheck("checkin", "learner", lambda env: "/attendance/checkin"),
     PageCheck("my-certificates", "learner", lambda env: "/certificates"),
-    PageCheck("two-factor", "learner", lambda env: "/profile/two-factor"),
-    PageCheck("verify", "anonymous", lambda env: f"/verify/{env['code']}"),
-    PageCheck("verify-unknown", "anonymous", lambda env: "/verify/AAAA-BBBB-CCCC-DDDD", status=404),
+    PageCheck("two-factor", "learner", lambda env: "/account/profile/two-factor"),
+    PageCheck("verify", "anonymous", lambda env: f"/certificates/verify/{env['code']}"),
+    PageCheck("verify-unknown", "anonymous", lambda env: "/certificates/verify/AAAA-BBBB-CCCC-DDDD", status=404),
     PageCheck("programme-report", "admin", lambda env: "/reports/programme"),
-    PageCheck("admin-users", "admin", lambda env: "/admin/users"),
-    PageCheck("admin-user", "admin", lambda env: f"/admin/users/{env['social_id']}"),
-    PageCheck("admin-new-user", "admin", lambda env: "/admin/users/new"),
-    PageCheck("admin-audit", "admin", lambda env: "/admin/audit"),
-    PageCheck("admin-courses", "admin", lambda env: "/admin/courses"),
-    PageCheck("preview", "admin", lambda env: f"/admin/courses/{COURSE}/{MODULE}/preview?lang={env['lang']}"),
+    PageCheck("admin-users", "admin", lambda env: "/account/users"),
+    PageCheck("admin-user", "admin", lambda env: f"/account/users/{env['social_id']}"),
+    PageCheck("admin-new-user", "admin", lambda env: "/account/users/new"),
+    PageCheck("admin-audit", "admin", lambda env: "/audit"),
+    PageCheck("admin-courses", "admin", lambda env: "/courses/admin"),
+    PageCheck("preview", "admin", lambda env: f"/courses/admin/{COURSE}/{MODULE}/preview?lang={env['lang']}"),
     # The module with the most tables, in the other track.
     PageCheck(
         "preview-tables",
         "admin",
-        lambda env: f"/admin/courses/victim-identification/referral-care/preview?lang={env['lang']}",
+        lambda env: f"/courses/admin/victim-identification/referral-care/preview?lang={env['lang']}",
     ),
 ]
 
@@ -162,9 +164,10 @@ def _make_cohort(live_server, trainer, learner) -> dict:
     from datetime import date, datetime, timedelta
 
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course
     from lms.extensions import db
 
@@ -197,7 +200,7 @@ def _make_cohort(live_server, trainer, learner) -> dict:
         )
         db.session.add(session)
         db.session.flush()
-        cohorts.record_attendance(session, learner_user.id, "present", trainer_user, note="À l’heure")
+        attendance_service.record_attendance(session, learner_user.id, "present", trainer_user, note="À l’heure")
         certificate, _ = certificates.issue(cohort, learner_user, trainer_user, check=False)
         db.session.commit()
         ids = {"cohort_id": cohort.id, "session_id": session.id, "code": certificate.code}
@@ -390,7 +393,7 @@ def test_focus_not_hidden_under_attempt_bar(lang: str, a11y_env, signed_in_conte
     """
     page = open_page(signed_in_contexts("learner", lang))
     try:
-        page.goto(f"/attempts/{a11y_env[lang]['open_attempt']}?view=all")
+        page.goto(f"/quizzes/attempts/{a11y_env[lang]['open_attempt']}?view=all")
         count = page.evaluate(TAB_STOPS)
         assert count > 10
         hidden = []

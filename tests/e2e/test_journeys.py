@@ -237,7 +237,7 @@ def test_learner_accepts_invitation(lang, page, browser, live_server, shot):
     invitee = f"invitee-{lang}@e2e.example.org"
     sign_in(page, live_server.people["admin"])
     switch_language(page, lang)
-    page.goto("/admin/users/new")
+    page.goto("/account/users/new")
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
     page.fill("#email", invitee)
     page.fill("#name_latin", f"Salma Tazi {lang.upper()}")
@@ -250,12 +250,12 @@ def test_learner_accepts_invitation(lang, page, browser, live_server, shot):
     shot(page, "new-user-form")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/users/\d+$"))
+    expect(page).to_have_url(re.compile(r"/account/users/\d+$"))
     expect(page.locator(".flash-success")).to_contain_text(invitee)
     shot(page, "user-created")
 
     link = live_server.invitation_link(invitee)
-    assert link.startswith(live_server.url + "/invitation/"), link
+    assert link.startswith(live_server.url + "/account/invitation/"), link
 
     guest_context = new_context(browser, live_server, "fr")
     try:
@@ -268,7 +268,7 @@ def test_learner_accepts_invitation(lang, page, browser, live_server, shot):
         guest.fill("#confirm", "une phrase longue et secrète")
         with guest.expect_navigation():
             guest.locator("main form button[type=submit]").click()
-        expect(guest).to_have_url(re.compile(r"/learn$"))
+        expect(guest).to_have_url(re.compile(r"/courses/home$"))
         # The header names the learner in the page's script: the Arabic name on an Arabic page.
         expect(guest.locator("header .who")).to_have_text(
             "سلمى التازي" if lang == "ar" else f"Salma Tazi {lang.upper()}"
@@ -292,7 +292,7 @@ def test_learner_reads_and_completes_module(lang, page, live_server, shot):
     learner = live_server.make_user("learner", profession="magistrate-judge")
     sign_in(page, learner)
     switch_language(page, lang)
-    page.goto("/learn")
+    page.goto("/courses/home")
     card = page.locator(".course-card", has=page.locator(f'a[href="/courses/{COURSE}"]'))
     expect(card.locator("progress")).to_have_attribute("value", "0")
     shot(page, "dashboard-before")
@@ -320,7 +320,7 @@ def test_learner_reads_and_completes_module(lang, page, live_server, shot):
     expect(item.locator(f'a.tag-warn[href="/quizzes/{quiz_id}"]')).to_be_visible()  # its quiz, still to pass
     shot(page, "course")
 
-    page.goto("/learn")
+    page.goto("/courses/home")
     in_progress = page.locator("section[aria-labelledby=h-progress]")
     value = int(in_progress.locator("progress").get_attribute("value"))
     assert 0 < value < round(100 / len(modules)), "one module read of many, no quiz passed: a small step"
@@ -348,7 +348,7 @@ def test_learner_passes_module_quiz(lang, page, browser, live_server, shot):
     shot(page, "quiz")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+$"))
     attempt_id = int(page.url.rsplit("/", 1)[1])
     watch = AutosaveWatch(page)
     status = page.locator("[data-save-status]")
@@ -375,7 +375,7 @@ def test_learner_passes_module_quiz(lang, page, browser, live_server, shot):
 
     with page.expect_navigation():
         page.locator("button[name=action][value=summary]").click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+/summary$"))
     expect(page.locator("main .flash-success")).to_be_visible()
     expect(page.locator(".summary-list li.unanswered")).to_have_count(0)
     expect(page.locator(".summary-list li.answered")).to_have_count(len(drawn))
@@ -383,7 +383,7 @@ def test_learner_passes_module_quiz(lang, page, browser, live_server, shot):
 
     with page.expect_navigation():
         page.locator('main form[action$="/submit"] button[type=submit]').click()
-    expect(page).to_have_url(re.compile(rf"/attempts/{attempt_id}/result$"))
+    expect(page).to_have_url(re.compile(rf"/quizzes/attempts/{attempt_id}/result$"))
     # Submitted, but no grade yet: the essay waits for the trainer.
     expect(page.locator("main .flash-info").first).to_be_visible()
     expect(page.locator(".result")).to_have_count(0)
@@ -444,7 +444,7 @@ def test_keyboard_only_quiz(lang, page, live_server, shot):
     shot(page, "start-focused")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+$"))
     attempt_id = int(page.url.rsplit("/", 1)[1])
     watch = AutosaveWatch(page)
 
@@ -473,7 +473,7 @@ def test_keyboard_only_quiz(lang, page, live_server, shot):
     shot(page, "all-answered")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+/summary$"))
     expect(page.locator(".summary-list li.unanswered")).to_have_count(0)
 
     tab_until(
@@ -488,7 +488,7 @@ def test_keyboard_only_quiz(lang, page, live_server, shot):
     shot(page, "submit-focused")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+/result$"))
     # The case essay waits for a trainer; once graded (full marks), every answer typed was right.
     expect(page.locator(".result")).to_have_count(0)
     shot(page, "result-pending")
@@ -504,7 +504,7 @@ def test_admin_searches_and_changes_roles(lang, page, live_server, shot):
     sign_in(page, live_server.people["admin"])
     switch_language(page, lang)
     with page.expect_navigation():
-        page.locator('nav.main-nav a[href="/admin/users"]').click()
+        page.locator('nav.main-nav a[href="/account/users"]').click()
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
     rows = page.locator("main table tbody tr")
     assert rows.count() >= 4
@@ -522,7 +522,7 @@ def test_admin_searches_and_changes_roles(lang, page, live_server, shot):
     shot(page, "search-arabic")
 
     with page.expect_navigation():
-        rows.first.locator(f'a[href="/admin/users/{magistrate.id}"]').click()
+        rows.first.locator(f'a[href="/account/users/{magistrate.id}"]').click()
     expect(page.locator("main h1")).to_contain_text(magistrate.name)
     roles_form = page.locator('form[action$="/roles"]')
     trainer_box = roles_form.locator("#role_trainer")
@@ -535,15 +535,15 @@ def test_admin_searches_and_changes_roles(lang, page, live_server, shot):
     trainer_box.set_checked(not was_trainer)
     with page.expect_navigation():
         roles_form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(rf"/admin/users/{magistrate.id}$"))
+    expect(page).to_have_url(re.compile(rf"/account/users/{magistrate.id}$"))
     expect(page.locator(".flash-success")).to_be_visible()
     expect(trainer_box).to_be_checked(checked=not was_trainer)
     expect(roles_form.locator("#role_learner")).to_be_checked()
     assert history.count() > events_before or events_before >= 20, "the role change is not in the history"
     shot(page, "roles-saved")
 
-    page.goto("/admin/users?role=trainer")
-    listed = page.locator(f'main table a[href="/admin/users/{magistrate.id}"]')
+    page.goto("/account/users?role=trainer")
+    listed = page.locator(f'main table a[href="/account/users/{magistrate.id}"]')
     expect(listed).to_have_count(0 if was_trainer else 1)
     shot(page, "trainers")
 
@@ -564,4 +564,4 @@ def test_button_pressed_while_an_autosave_travels_still_leaves(lang, page, live_
     page.locator(f"#question-{essay} textarea").fill("Qualification des faits : traite (art. 448-1).")
     with page.expect_navigation(timeout=12_000):
         page.locator("button[name=action][value=summary]").click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+/summary$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+/summary$"))

@@ -2,7 +2,7 @@
 
 - a learner sees their next workshop on their home page (day, hours, place in the page's script) and adds their
   workshops to their calendar (an .ics with their sessions only);
-- a stranger types the certificate's serial number into /verify and is told to type the verification code;
+- a stranger types the certificate's serial number into /certificates/verify and is told to type the verification code;
 - a trainer prints the sign-in sheet of an Arabic cohort in the language they choose.
 
 Each step is photographed under tests/e2e/screenshots/<test>-<step>-<lang>.png.
@@ -37,8 +37,8 @@ def _cohort(live_server, trainer, learners, title: str, *, language="fr", sessio
     """A cohort of the trainer's with its place in both scripts, the learners enrolled, and sessions
     (title, start in UTC, hours); returns (cohort id, session ids)."""
     from lms.accounts.models import User
+    from lms.attendance.models import WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course
     from lms.extensions import db
 
@@ -127,7 +127,7 @@ def test_learner_sees_the_next_workshop_and_adds_their_workshops_to_their_calend
 
     sign_in(page, learner)
     switch_language(page, lang)
-    page.goto("/learn")
+    page.goto("/courses/home")
     block = page.locator("main section[data-next-workshop]")
     expect(block).to_be_visible()
     expect(block.locator("h2")).to_have_text(HEADINGS[lang])
@@ -141,7 +141,7 @@ def test_learner_sees_the_next_workshop_and_adds_their_workshops_to_their_calend
     shot(page, "home-next-workshop")
 
     with page.expect_download() as info:
-        block.locator('a[href="/my/calendar.ics"]').click()
+        block.locator('a[href="/attendance/my-calendar.ics"]').click()
     download = info.value
     assert download.failure() is None and download.suggested_filename.endswith(".ics")
     with open(download.path(), "rb") as handle:
@@ -174,7 +174,7 @@ def test_stranger_types_the_serial_number_into_verify_and_is_told_which_number_t
         serial, code = certificate.serial, certificate.code
         db.session.remove()
 
-    page.goto("/verify")
+    page.goto("/certificates/verify")
     switch_language(page, lang)
     page.fill("#code", serial)
     shot(page, "serial-typed")
@@ -206,7 +206,7 @@ def test_trainer_prints_the_sign_in_sheet_in_the_language_they_choose(lang, page
     )
     sign_in(page, trainer)
     switch_language(page, lang)
-    page.goto(f"/sessions/{session_id}/attendance")
+    page.goto(f"/attendance/sessions/{session_id}")
     links = page.locator("main .sheet-links")
     expect(links.locator("a[data-sheet-lang]")).to_have_count(2)
     shot(page, "attendance-sheet-links")

@@ -123,7 +123,7 @@ def test_home_and_course_say_what_is_left_for_the_certificate(lang, page, live_s
     words = TEXT[lang]
     sign_in(page, learner)
     switch_language(page, lang)
-    page.goto("/learn")
+    page.goto("/courses/home")
     card = page.locator(".course-card", has=page.locator(f'a[href="/courses/{COURSE}"]'))
     expect(card).to_be_visible()
     expect(page.locator("#h-done")).to_have_count(0)  # never listed as completed
@@ -182,7 +182,7 @@ def test_failed_quiz_offers_a_retry_without_the_answers(lang, page, live_server,
     page.goto(f"/quizzes/{quiz_id}")
     with page.expect_navigation():
         page.locator('main form[action$="/start"] button[type=submit]').click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+$"))
     with page.expect_navigation():
         page.locator("button[name=action][value=summary]").click()
     # The review before submitting names each question by its text, not only its number.
@@ -190,7 +190,7 @@ def test_failed_quiz_offers_a_retry_without_the_answers(lang, page, live_server,
     assert prompts.count() > 0 and all(len(t.strip()) > 10 for t in prompts.all_inner_texts())
     with page.expect_navigation():
         page.locator('main form[action$="/submit"] button[type=submit]').click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+/result$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+/result$"))
 
     expect(page.locator(".result.failed")).to_be_visible()
     retry = page.locator("button.try-again")
@@ -203,7 +203,7 @@ def test_failed_quiz_offers_a_retry_without_the_answers(lang, page, live_server,
 
     with page.expect_navigation():
         retry.click()
-    expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
+    expect(page).to_have_url(re.compile(r"/quizzes/attempts/\d+$"))
 
 
 @langs
@@ -212,7 +212,7 @@ def test_greeted_by_the_name_in_the_page_script(lang, page, live_server, shot):
     expected = "يوسف بناني" if lang == "ar" else "Youssef Bennani"
     sign_in(page, person)
     switch_language(page, lang)
-    page.goto("/learn")
+    page.goto("/courses/home")
     expect(page.locator("main h1")).to_have_text(TEXT[lang]["hello"].format(name=expected))
     expect(page.locator("header .who")).to_have_text(expected)
     if lang == "ar":
@@ -230,11 +230,11 @@ def test_phone_header_folds_the_menu(lang, javascript, browser, live_server, sho
         page = context.new_page()
         person = live_server.make_user("learner", profession="social-worker", name_arabic="سناء")
         sign_in(page, person)
-        page.goto("/learn")
+        page.goto("/courses/home")
         # The switcher is folded in the menu: open it, change the language (the page comes back folded).
         page.locator("header details.site-menu > summary").click()
         switch_language(page, lang)
-        page.goto("/learn")
+        page.goto("/courses/home")
         summary = page.locator("header details.site-menu > summary")
         nav_link = page.locator('nav.main-nav a[href="/certificates"]')
         expect(summary).to_be_visible()

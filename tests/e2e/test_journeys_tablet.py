@@ -55,8 +55,8 @@ def workshop(live_server, lang: str) -> dict:
     from sqlalchemy import select
 
     from lms.accounts.models import User
+    from lms.attendance.models import Attendance, WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import Attendance, WorkshopSession
     from lms.content.models import Course, Module, ModuleText, QuizVersion
     from lms.extensions import db
     from lms.quizzes.models import SUBMITTED, Attempt
@@ -205,7 +205,7 @@ def test_the_cohort_page_fits_a_tablet(lang, page, live_server, shot):
 def test_the_dashboard_fits_a_tablet_and_names_its_modules(lang, page, live_server, shot):
     setting = workshop(live_server, lang)
     tablet(page, live_server, setting["trainer"], lang)
-    page.goto(f"/cohorts/{setting['cohort']}/dashboard")
+    page.goto(f"/reports/cohorts/{setting['cohort']}")
     matrix = page.locator("table.matrix")
     expect(matrix.locator("tbody tr")).to_have_count(7)
     assert_fits(page)
@@ -227,7 +227,7 @@ def test_the_dashboard_fits_a_tablet_and_names_its_modules(lang, page, live_serv
 def test_the_learner_page_names_modules_by_their_title(lang, page, live_server, shot):
     setting = workshop(live_server, lang)
     tablet(page, live_server, setting["trainer"], lang)
-    page.goto(f"/cohorts/{setting['cohort']}/learners/{setting['learner'].id}")
+    page.goto(f"/reports/cohorts/{setting['cohort']}/learners/{setting['learner'].id}")
     modules = page.locator("table.learner-modules tbody tr")
     expect(modules).to_have_count(len(setting["titles"]))
     for title, row in zip(setting["titles"], modules.all(), strict=True):

@@ -131,8 +131,8 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     switch_language(page, lang)
 
     # My cohorts, then a new cohort.
-    click_and_wait(page, page.locator('nav.main-nav a[href="/trainer"]'))
-    expect(page).to_have_url(re.compile(r"/trainer$"))
+    click_and_wait(page, page.locator('nav.main-nav a[href="/reports"]'))
+    expect(page).to_have_url(re.compile(r"/reports$"))
     expect_dir(page, lang)
     shot(page, "my-cohorts")
     click_and_wait(page, page.locator('main a[href="/cohorts/new"]'))
@@ -180,7 +180,7 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     shot(page, "imported")
 
     # A session today, under way: it started an hour ago.
-    click_and_wait(page, page.locator(f'main a[href="/cohorts/{cohort}/sessions/new"]'))
+    click_and_wait(page, page.locator(f'main a[href="/attendance/cohorts/{cohort}/sessions/new"]'))
     day, start, end = session_times(live_server)
     page.fill("#title", f"Séance 1 — {lang}")
     page.fill("#day", day.isoformat())
@@ -191,14 +191,16 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     click_and_wait(page, page.locator("main form button[type=submit]"))
     expect(page).to_have_url(re.compile(rf"/cohorts/{cohort}$"))
     expect(page.locator(".flash-success")).to_be_visible()
-    attendance_link = page.locator('section[aria-labelledby=h-sessions] a[href^="/sessions/"][href$="/attendance"]')
+    attendance_link = page.locator(
+        'section[aria-labelledby=h-sessions] a[href^="/attendance/sessions/"][href$="/attendance"]'
+    )
     expect(attendance_link).to_have_count(1)
-    session = int(re.search(r"/sessions/(\d+)/", attendance_link.get_attribute("href")).group(1))
+    session = int(re.search(r"/attendance/sessions/(\d+)/", attendance_link.get_attribute("href")).group(1))
     shot(page, "session-scheduled")
 
     # Attendance: a tap saves at once (JavaScript), and survives a reload.
     click_and_wait(page, attendance_link)
-    expect(page).to_have_url(re.compile(rf"/sessions/{session}/attendance$"))
+    expect(page).to_have_url(re.compile(rf"/attendance/sessions/{session}$"))
     expect_dir(page, lang)
     first, second = (imported[p[0]] for p in people)
     status = page.locator("[data-save-status]")
@@ -211,7 +213,7 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     page.reload()
     expect(page.locator(f'input[name="status-{first}"][value="late"]')).to_be_checked()
     expect(page.locator(f'input[name="status-{second}"]:checked')).to_have_count(0)
-    click_and_wait(page, page.locator(f'main form[action="/sessions/{session}/attendance/all-present"] button'))
+    click_and_wait(page, page.locator(f'main form[action="/attendance/sessions/{session}/all-present"] button'))
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator(f'input[name="status-{first}"][value="late"]')).to_be_checked()
     expect(page.locator(f'input[name="status-{second}"][value="present"]')).to_be_checked()
@@ -236,10 +238,10 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     expect(learners_table.locator("tr")).to_have_count(3)
 
     # The check-in screen: open check-in, show the code.
-    click_and_wait(page, page.locator(f'main a[href="/sessions/{session}/checkin-screen"]'))
+    click_and_wait(page, page.locator(f'main a[href="/attendance/sessions/{session}/checkin-screen"]'))
     expect_dir(page, lang)
     shot(page, "checkin-closed")
-    click_and_wait(page, page.locator(f'main form[action="/sessions/{session}/checkin-toggle"] button'))
+    click_and_wait(page, page.locator(f'main form[action="/attendance/sessions/{session}/checkin-toggle"] button'))
     code_box = page.locator(".big-code span[dir=ltr]")
     expect(code_box).to_have_text(re.compile(r"^[A-Z2-9]{5}$"))
     expect(page.locator(".qr svg")).to_be_visible()
@@ -250,25 +252,25 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
         phone = learner_context.new_page()
         sign_in(phone, learner)
         switch_language(phone, lang)
-        click_and_wait(phone, phone.locator('nav.main-nav a[href="/checkin"]'))
+        click_and_wait(phone, phone.locator('nav.main-nav a[href="/attendance/checkin"]'))
         expect_dir(phone, lang)
         page.reload()  # the freshest code, read just before typing it
         phone.fill("#code", code_box.inner_text().strip().lower())
         shot(phone, "learner-checkin")
         click_and_wait(phone, phone.locator("main form button[type=submit]"))
-        expect(phone).to_have_url(re.compile(r"/checkin$"))
+        expect(phone).to_have_url(re.compile(r"/attendance/checkin$"))
         expect(phone.locator(".flash-success")).to_be_visible()
         expect(phone.locator(".error")).to_have_count(0)
         shot(phone, "learner-checked-in")
     finally:
         learner_context.close()
-    page.goto(f"/sessions/{session}/attendance")
+    page.goto(f"/attendance/sessions/{session}")
     expect(page.locator(f'input[name="status-{learner.id}"]:checked')).to_have_value(re.compile("^(present|late)$"))
     shot(page, "attendance-after-checkin")
 
     # The dashboard: a row per learner and the charts.
     page.goto(f"/cohorts/{cohort}")
-    click_and_wait(page, page.locator(f'main .page-head a[href="/cohorts/{cohort}/dashboard"]'))
+    click_and_wait(page, page.locator(f'main .page-head a[href="/reports/cohorts/{cohort}"]'))
     expect_dir(page, lang)
     expect(page.locator("table.matrix tbody tr")).to_have_count(3)
     # Each learner by the name in the page's script: the Arabic one (marked as Arabic) on an Arabic page.
@@ -283,12 +285,12 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
     expect(charts.first).to_be_visible()
     shot(page, "dashboard")
 
-    name, body = download(page, page.locator(f'main a[href="/cohorts/{cohort}/results.csv"]'))
+    name, body = download(page, page.locator(f'main a[href="/reports/cohorts/{cohort}/results.csv"]'))
     assert name.endswith(".csv") and body.startswith(BOM), f"{name}: {body[:20]!r}"
     text = body.decode("utf-8-sig")
     for _email, latin, arabic, _profession, _jurisdiction in people:
         assert latin in text and arabic in text, f"{latin} / {arabic} missing from the results CSV"
-    name, body = download(page, page.locator(f'main a[href="/cohorts/{cohort}/attendance.xlsx"]'))
+    name, body = download(page, page.locator(f'main a[href="/attendance/cohorts/{cohort}/export.xlsx"]'))
     assert name.endswith(".xlsx") and body.startswith(XLSX), f"{name}: {body[:20]!r}"
     from openpyxl import load_workbook
 
@@ -297,7 +299,7 @@ def test_trainer_runs_a_cohort(lang, page, browser, live_server, shot, tmp_path)
 
     # The sign-in sheet is served inline (for printing): fetched with the trainer's cookies.
     page.goto(f"/cohorts/{cohort}")
-    sheet = page.locator(f'main a[href="/sessions/{session}/sheet.pdf"]')
+    sheet = page.locator(f'main a[href="/attendance/sessions/{session}/sheet.pdf"]')
     expect(sheet).to_be_visible()
     kind, body = fetch(page, sheet.get_attribute("href"))
     assert kind.startswith("application/pdf") and body.startswith(PDF), f"{kind}: {body[:20]!r}"
@@ -311,9 +313,10 @@ def completed_cohort(live_server, trainer, learner, title: str) -> int:
     """A cohort of the trainer's where the learner has done everything the completion rule asks: every
     module completed, every graded quiz passed, present at the one session held. No certificate yet."""
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content import service as content
     from lms.content.models import Course, Module
     from lms.extensions import db
@@ -371,7 +374,7 @@ def completed_cohort(live_server, trainer, learner, title: str) -> int:
         )
         db.session.add(session)
         db.session.flush()
-        cohorts.record_attendance(session, learner_user.id, "present", trainer_user)
+        attendance_service.record_attendance(session, learner_user.id, "present", trainer_user)
         status = certificates.cohort_eligibility(cohort)[learner_user.id]
         assert status.eligible, f"set-up: the learner is not eligible: {status.missing}"
         db.session.commit()
@@ -391,12 +394,12 @@ def test_certificate_downloaded_verified_revoked(lang, page, browser, live_serve
     # The trainer issues the certificates of the cohort.
     sign_in(page, trainer)
     switch_language(page, lang)
-    page.goto(f"/cohorts/{cohort}/certificates")
+    page.goto(f"/certificates/cohorts/{cohort}")
     expect_dir(page, lang)
     row = page.locator("main table tbody tr", has_text=learner.name)
     expect(row.locator(".tag-ok")).to_be_visible()
     shot(page, "trainer-before-issue")
-    click_and_wait(page, page.locator(f'main .page-head form[action="/cohorts/{cohort}/certificates/issue"] button'))
+    click_and_wait(page, page.locator(f'main .page-head form[action="/certificates/cohorts/{cohort}/issue"] button'))
     expect(page.locator(".flash-success")).to_be_visible()
     expect(row.locator('a[href^="/certificates/"][href$=".pdf"]')).to_have_text(re.compile(r"^TDR-\d{4}-\d{6}$"))
     shot(page, "trainer-issued")
@@ -421,14 +424,14 @@ def test_certificate_downloaded_verified_revoked(lang, page, browser, live_serve
 
         # A stranger types the code as people do: lower case, spaces.
         stranger = stranger_context.new_page()
-        stranger.goto("/verify")
+        stranger.goto("/certificates/verify")
         switch_language(stranger, lang)
         typed = " ".join(code.lower().split("-"))
         stranger.fill("#code", typed)
         shot(stranger, "verify-typed")
         click_and_wait(stranger, stranger.locator("main form button[type=submit]"))
         plain = code.replace("-", "")
-        expect(stranger).to_have_url(re.compile(rf"/verify/{plain}$"))
+        expect(stranger).to_have_url(re.compile(rf"/certificates/verify/{plain}$"))
         expect_dir(stranger, lang)
 
         def shows(status: str) -> None:
@@ -440,8 +443,8 @@ def test_certificate_downloaded_verified_revoked(lang, page, browser, live_serve
         shows("valid")
         shot(stranger, "verify-valid")
         # The address the QR code encodes, printed (and linked) under it on the certificate.
-        printed = [link for link in pdf_links(body) if "/verify/" in link]
-        assert printed == [f"{live_server.url}/verify/{plain}"], printed
+        printed = [link for link in pdf_links(body) if "/certificates/verify/" in link]
+        assert printed == [f"{live_server.url}/certificates/verify/{plain}"], printed
         response = stranger.goto(printed[0])
         assert response.status == 200
         shows("valid")
@@ -451,7 +454,7 @@ def test_certificate_downloaded_verified_revoked(lang, page, browser, live_serve
         # page says so.
         page.reload()
         row.locator("details.rare-action > summary").click()
-        revoke = row.locator(f'form[action^="/cohorts/{cohort}/certificates/"][action$="/revoke"]').filter(
+        revoke = row.locator(f'form[action^="/certificates/cohorts/{cohort}/"][action$="/revoke"]').filter(
             has=page.locator("input[name=reason]")
         )
         revoke.locator("input[name=reason][value=withdrawn]").check()
@@ -478,9 +481,10 @@ REPORT_YEAR = 2019  # a year no other test uses: the report's figures are known 
 def report_cohort(live_server):
     """A 2019 cohort: 7 magistrates (4 women) and 2 social workers; 3 magistrates trained, 1 certified."""
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course, Module, ModuleProgress
     from lms.extensions import db
 
@@ -526,7 +530,7 @@ def report_cohort(live_server):
         db.session.add(session)
         db.session.flush()
         for user in users[:6]:
-            cohorts.record_attendance(session, user.id, "present", trainer_user)
+            attendance_service.record_attendance(session, user.id, "present", trainer_user)
         certificates.issue(cohort, users[0], trainer_user, check=False)
         db.session.commit()
         db.session.remove()
@@ -595,8 +599,9 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
     """The cohort page offers to write to the learners below the threshold; each gets an e-mail in their own
     language (here the other one than the trainer's), and pressing again writes to nobody twice."""
     from lms.accounts.models import User
+    from lms.attendance import service as attendance_service
+    from lms.attendance.models import WorkshopSession
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import WorkshopSession
     from lms.content.models import Course
     from lms.extensions import db
 
@@ -632,7 +637,7 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
             )
         db.session.flush()
         held = db.session.scalars(db.select(WorkshopSession).where(WorkshopSession.cohort_id == cohort.id)).all()
-        cohorts.record_attendance(min(held, key=lambda s: s.starts_at), person.id, "present", owner)
+        attendance_service.record_attendance(min(held, key=lambda s: s.starts_at), person.id, "present", owner)
         db.session.commit()
         cohort_id = cohort.id
         db.session.remove()
@@ -641,7 +646,7 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
     sign_in(page, trainer)
     page.goto(f"/cohorts/{cohort_id}")
     expect_dir(page, lang)
-    button = page.locator(f"form[action='/cohorts/{cohort_id}/attendance/warn'] button")
+    button = page.locator(f"form[action='/attendance/cohorts/{cohort_id}/warn'] button")
     expect(button).to_be_visible()
     shot(page, "cohort")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -659,7 +664,7 @@ def test_trainer_e_mails_learners_below_the_attendance_threshold(lang, page, liv
     body = message.get_body(("plain",)).get_content()
     assert any("\u0600" <= ch <= "\u06ff" for ch in body) == (other == "ar"), body
     page.once("dialog", lambda dialog: dialog.accept())
-    click_and_wait(page, page.locator(f"form[action='/cohorts/{cohort_id}/attendance/warn'] button"))
+    click_and_wait(page, page.locator(f"form[action='/attendance/cohorts/{cohort_id}/warn'] button"))
     expect(page.locator(".flash-info")).to_be_visible()
     after = [p for p in live_server.outbox.glob("*.eml") if p not in before]
     assert len([p for p in after if absent.email in p.read_text(encoding="utf-8", errors="replace")]) == 1

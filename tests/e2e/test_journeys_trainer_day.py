@@ -41,9 +41,9 @@ def day(live_server):
     """The trainer, their cohort (six workshops, the second under way), its learners and one certificate."""
     from lms.accounts.models import User
     from lms.accounts.service import create_user
+    from lms.attendance.models import Attendance, WorkshopSession
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
-    from lms.cohorts.models import Attendance, WorkshopSession
     from lms.content.models import Course
     from lms.core.timeutil import utcnow
     from lms.extensions import db
@@ -128,9 +128,9 @@ def photograph(page, shot, step: str) -> None:
 def test_the_trainer_lands_on_today_s_sessions(lang, page, live_server, day, shot):
     sign_in(page, day["trainer"])
     # Signing in leads to the trainer's home, not to the learner's page.
-    expect(page).to_have_url(re.compile(r"/trainer$"))
+    expect(page).to_have_url(re.compile(r"/reports$"))
     switch_language(page, lang)
-    expect(page).to_have_url(re.compile(r"/trainer$"))
+    expect(page).to_have_url(re.compile(r"/reports$"))
     today = page.locator("section.agenda")
     expect(today.locator("h1")).to_contain_text("اليوم" if lang == "ar" else "Aujourd’hui")
     item = today.locator("li.agenda-now")
@@ -138,13 +138,13 @@ def test_the_trainer_lands_on_today_s_sessions(lang, page, live_server, day, sho
     expect(item).to_contain_text("Atelier 2")
     expect(item).to_contain_text("Casablanca — journée des formateurs")
     expect(item).to_contain_text("1")  # one learner marked present so far
-    expect(item.locator(f'a[href="/sessions/{day["session"]}/attendance"]')).to_be_visible()
-    expect(item.locator(f'a[href="/sessions/{day["session"]}/checkin-screen"]')).to_be_visible()
+    expect(item.locator(f'a[href="/attendance/sessions/{day["session"]}"]')).to_be_visible()
+    expect(item.locator(f'a[href="/attendance/sessions/{day["session"]}/checkin-screen"]')).to_be_visible()
     expect(today.locator(".agenda-next")).to_contain_text("Atelier 3")
     # "My training" is still in the menu; "/" brings the trainer back here.
-    expect(page.locator('nav.main-nav a[href="/learn"]')).to_have_count(1)
+    expect(page.locator('nav.main-nav a[href="/courses/home"]')).to_have_count(1)
     page.goto("/")
-    expect(page).to_have_url(re.compile(r"/trainer$"))
+    expect(page).to_have_url(re.compile(r"/reports$"))
     photograph(page, shot, "home")
 
 
@@ -152,7 +152,7 @@ def test_the_trainer_lands_on_today_s_sessions(lang, page, live_server, day, sho
 def test_only_the_learner_truly_behind_is_flagged(lang, page, live_server, day, shot):
     sign_in(page, day["trainer"])
     switch_language(page, lang)
-    page.goto(f"/cohorts/{day['cohort']}/dashboard")
+    page.goto(f"/reports/cohorts/{day['cohort']}")
     help_list = page.locator("ul.help-list > li")
     expect(help_list).to_have_count(1)
     flagged = help_list.first
@@ -165,7 +165,7 @@ def test_only_the_learner_truly_behind_is_flagged(lang, page, live_server, day, 
     photograph(page, shot, "dashboard")
     # The cohort page offers to write to that one learner only.
     page.goto(f"/cohorts/{day['cohort']}")
-    button = page.locator(f'form[action="/cohorts/{day["cohort"]}/attendance/warn"] button')
+    button = page.locator(f'form[action="/attendance/cohorts/{day["cohort"]}/warn"] button')
     expect(button).to_contain_text("1")
     expect(page.locator("tr.flagged")).to_have_count(1)
     expect(page.locator("tr.flagged")).to_contain_text("Driss Deux-Absences")
@@ -175,7 +175,7 @@ def test_only_the_learner_truly_behind_is_flagged(lang, page, live_server, day, 
 def test_revoking_a_certificate_is_one_step_away(lang, page, live_server, day, shot):
     sign_in(page, day["trainer"])
     switch_language(page, lang)
-    page.goto(f"/cohorts/{day['cohort']}/certificates")
+    page.goto(f"/certificates/cohorts/{day['cohort']}")
     row = page.locator("tr", has=page.locator(f'a[href="/certificates/{day["certificate"]}.pdf"]'))
     expect(row).to_have_count(1)
     # Nothing red on the row until the trainer unfolds "Revoke or reissue…".

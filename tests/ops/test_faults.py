@@ -72,7 +72,9 @@ def test_killed_worker_loses_nothing_saved_and_the_attempt_resumes(app, client, 
     drawn = set(db.session.get(Attempt, attempt_id).question_ids)  # the module quiz draws from a pool
     first, second = [q for q in questions if q["type"] == "single" and q["id"] in drawn][:2]
     right = next(o["id"] for o in first["options"] if o["correct"])
-    saved = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": first["id"], f"q-{first['id']}": right})
+    saved = client.post_form(
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": first["id"], f"q-{first['id']}": right}
+    )
     assert saved.status_code == 200
     db.session.commit()
     db.session.close()
@@ -90,11 +92,11 @@ def test_killed_worker_loses_nothing_saved_and_the_attempt_resumes(app, client, 
     db.session.close()
 
     # 3. The learner comes back (another worker): the same attempt, its answer, then one graded submission.
-    assert client.get(f"/attempts/{attempt_id}").status_code == 200
+    assert client.get(f"/quizzes/attempts/{attempt_id}").status_code == 200
     again = client.post_form(f"/quizzes/{quiz_id}/start")
-    assert again.headers["Location"].endswith(f"/attempts/{attempt_id}")
-    client.post_form(f"/attempts/{attempt_id}/submit")
-    client.post_form(f"/attempts/{attempt_id}/submit")
+    assert again.headers["Location"].endswith(f"/quizzes/attempts/{attempt_id}")
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.state == "submitted" and attempt.points == first["points"]

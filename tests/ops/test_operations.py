@@ -134,7 +134,7 @@ def test_database_down_gives_a_translated_503_page(tmp_path):
     page = client.get("/privacy", headers={"Accept-Language": "fr"})
     assert page.status_code in (200, 503)
     # A page that needs the database answers 503 with a page, not a trace.
-    response = client.get("/verify/ABCD")
+    response = client.get("/certificates/verify/ABCD")
     assert response.status_code == 503
     assert b"Traceback" not in response.data and b"<html" in response.data
 

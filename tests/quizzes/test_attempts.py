@@ -21,16 +21,16 @@ def test_take_and_pass_quiz(client, judge, courses, db):
     client.login("judge@example.org")
     assert client.get(f"/quizzes/{quiz.id}").status_code == 200
     attempt_id = start_quiz(client, quiz)
-    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
     assert page.count('class="question"') == len(quiz.definition["questions"])
     data = right_form(quiz.definition["questions"])
     data["action"] = "summary"
-    assert client.post_form(f"/attempts/{attempt_id}/save", data).status_code == 302
-    summary = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert client.post_form(f"/quizzes/attempts/{attempt_id}/save", data).status_code == 302
+    summary = client.get(f"/quizzes/attempts/{attempt_id}/summary").get_data(as_text=True)
     assert "Every question is answered" in summary
-    done = client.post_form(f"/attempts/{attempt_id}/submit")
-    assert done.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
-    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    done = client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
+    assert done.headers["Location"].endswith(f"/quizzes/attempts/{attempt_id}/result")
+    result = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "<strong>100%</strong>" in result and "Passed" in result
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.is_passed and attempt.percent == 100
@@ -43,7 +43,7 @@ def test_answers_survive_reload_and_a_new_session(app, client, judge, courses, d
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
     response = client.post_form(
-        f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right}
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right}
     )
     assert response.status_code == 200 and response.get_json()["ok"]
     # Another device: a new browser, signed in again, resumes the same attempt with the answer.
@@ -51,7 +51,7 @@ def test_answers_survive_reload_and_a_new_session(app, client, judge, courses, d
     other.raw.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     other.login("judge@example.org")
     assert start_quiz(other, quiz) == attempt_id
-    page = other.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    page = other.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
     assert re.search(rf'name="q-{question["id"]}" value="{right}"\s+checked', page)
     assert "Saved at" in page
 
@@ -60,8 +60,8 @@ def test_shuffle_is_stable_across_reloads(client, judge, courses, db):
     quiz = module_quiz(db)
     client.login("judge@example.org")
     attempt_id = start_quiz(client, quiz)
-    first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    second = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    first = client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
+    second = client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
     order = lambda html: re.findall(r'name="shown" value="([^"]+)"', html)  # noqa: E731
     assert order(first) == order(second) and len(order(first)) > 1
 
@@ -71,13 +71,15 @@ def test_double_submission_gives_one_graded_attempt(client, judge, courses, db):
     client.login("judge@example.org")
     attempt_id = start_quiz(client, quiz)
     token = client.csrf()
-    first = client.raw.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
-    replay = client.raw.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token}, follow_redirects=True)
+    first = client.raw.post(f"/quizzes/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    replay = client.raw.post(
+        f"/quizzes/attempts/{attempt_id}/submit", data={"csrf_token": token}, follow_redirects=True
+    )
     assert first.status_code == 302 and replay.status_code == 200
     assert "already submitted" in replay.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Attempt.id))) == 1
     # A submitted attempt cannot be changed.
-    late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": "x"})
+    late = client.post_form(f"/quizzes/attempts/{attempt_id}/autosave", {"shown": "x"})
     assert late.status_code == 409
 
 
@@ -126,7 +128,7 @@ def test_max_attempts(client, judge, courses, db):
     client.login("judge@example.org")
     for _ in range(quiz.definition["settings"]["max_attempts"]):
         attempt_id = start_quiz(client, quiz)
-        client.post_form(f"/attempts/{attempt_id}/submit")
+        client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
     refused = client.post_form(f"/quizzes/{quiz.id}/start", follow_redirects=True)
     assert "used all your attempts" in refused.get_data(as_text=True)
 
@@ -142,13 +144,17 @@ def test_time_limit_enforced_by_server(client, judge, courses, db):
     attempt_id = start_quiz(client, quiz)
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
-    client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right})
+    client.post_form(
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": right}
+    )
     # The clock moves past the deadline and the grace period: the learner left the page open.
     attempt = db.session.get(Attempt, attempt_id)
     attempt.started_at -= timedelta(minutes=30)
     attempt.deadline_at -= timedelta(minutes=30)
     db.session.commit()
-    late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": "zz"})
+    late = client.post_form(
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": question["id"], f"q-{question['id']}": "zz"}
+    )
     assert late.status_code == 409
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -169,7 +175,7 @@ def test_overdue_attempt_is_finished_automatically_on_any_visit(client, judge, c
     attempt_id = start_quiz(client, quiz)
     question = next(q for q in quiz.definition["questions"] if q["type"] == "single")
     right = next(o["id"] for o in question["options"] if o["correct"])
-    client.post_form(f"/attempts/{attempt_id}/save", {"shown": question["id"], f"q-{question['id']}": right})
+    client.post_form(f"/quizzes/attempts/{attempt_id}/save", {"shown": question["id"], f"q-{question['id']}": right})
     attempt = db.session.get(Attempt, attempt_id)
     attempt.deadline_at -= timedelta(minutes=10)
     db.session.commit()
@@ -191,9 +197,9 @@ def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, 
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.quiz_version_id == quiz.id
-    assert client.get(f"/attempts/{attempt_id}").status_code == 200
-    client.post_form(f"/attempts/{attempt_id}/save", {**right_form(quiz.definition["questions"]), "action": "save"})
-    client.post_form(f"/attempts/{attempt_id}/submit")
+    assert client.get(f"/quizzes/attempts/{attempt_id}").status_code == 200
+    client.post_form(f"/quizzes/attempts/{attempt_id}/save", {**right_form(quiz.definition["questions"]), "action": "save"})
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.is_passed and attempt.quiz_version.definition["settings"]["pass_mark"] == 70
@@ -203,10 +209,10 @@ def test_one_question_per_page_without_javascript(client, judge, courses, db):
     quiz = module_quiz(db)
     client.login("judge@example.org")
     attempt_id = start_quiz(client, quiz)
-    page = client.get(f"/attempts/{attempt_id}?view=one").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}?view=one").get_data(as_text=True)
     assert page.count('class="question"') == 1
     shown = re.search(r'name="shown" value="([^"]+)"', page).group(1)
-    response = client.post_form(f"/attempts/{attempt_id}/save", {"shown": shown, "page": "1", "action": "next"})
+    response = client.post_form(f"/quizzes/attempts/{attempt_id}/save", {"shown": shown, "page": "1", "action": "next"})
     assert response.headers["Location"].endswith("page=2")
 
 
@@ -217,9 +223,13 @@ def test_other_learners_cannot_see_an_attempt(app, client, judge, make_user, cou
     make_user(email="other@example.org", profession="magistrate-judge")
     other = type(client)(app.test_client())
     other.login("other@example.org")
-    for url in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/summary", f"/attempts/{attempt_id}/result"):
+    for url in (
+        f"/quizzes/attempts/{attempt_id}",
+        f"/quizzes/attempts/{attempt_id}/summary",
+        f"/quizzes/attempts/{attempt_id}/result",
+    ):
         assert other.get(url).status_code == 404
-    assert other.post_form(f"/attempts/{attempt_id}/submit").status_code == 404
+    assert other.post_form(f"/quizzes/attempts/{attempt_id}/submit").status_code == 404
 
 
 def test_social_worker_cannot_take_magistrates_quiz(client, make_user, courses, db):
@@ -236,8 +246,8 @@ def test_review_policy_score_only(client, judge, courses, db):
     db.session.commit()
     client.login("judge@example.org")
     attempt_id = start_quiz(client, quiz)
-    client.post_form(f"/attempts/{attempt_id}/submit")
-    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
+    page = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Right answer" not in page
 
 
@@ -246,7 +256,7 @@ def test_arabic_quiz_page(client, judge, courses, db):
     client.login("judge@example.org")
     client.post_form("/language", {"lang": "ar"})
     attempt_id = start_quiz(client, quiz)
-    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
     assert 'dir="rtl"' in page and quiz.definition["questions"][0]["prompt"]["ar"][:20] in page
 
 
@@ -260,12 +270,16 @@ def test_a_late_autosave_never_overwrites_a_newer_save(client, judge, courses, d
     wrong = next(o["id"] for o in question["options"] if not o["correct"])
     name = f"q-{question['id']}"
     client.post_form(
-        f"/attempts/{attempt_id}/save", {"shown": question["id"], name: right, "seq": "2", "action": "save"}
+        f"/quizzes/attempts/{attempt_id}/save", {"shown": question["id"], name: right, "seq": "2", "action": "save"}
     )
-    late = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "1"})
+    late = client.post_form(
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "1"}
+    )
     assert late.status_code == 200
     assert service.responses_of(attempt_id)[question["id"]] == right
-    newer = client.post_form(f"/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "3"})
+    newer = client.post_form(
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": question["id"], name: wrong, "seq": "3"}
+    )
     assert newer.status_code == 200 and service.responses_of(attempt_id)[question["id"]] == wrong
 
 
@@ -300,13 +314,14 @@ def test_a_learner_never_sees_the_grading_guide_of_a_case_essay(client, judge, c
     attempt_id = start_quiz(client, quiz)
     attempt = db.session.get(Attempt, attempt_id)
     assert essay["id"] in attempt.question_ids and len(attempt.question_ids) == quiz.definition["settings"]["draw"]
-    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
     assert essay["prompt"]["fr"][:40].replace("'", "&#39;") in page and rubric not in page
     client.post_form(
-        f"/attempts/{attempt_id}/save", {"shown": essay["id"], f"q-{essay['id']}": "Qualification…", "action": "save"}
+        f"/quizzes/attempts/{attempt_id}/save",
+        {"shown": essay["id"], f"q-{essay['id']}": "Qualification…", "action": "save"},
     )
-    client.post_form(f"/attempts/{attempt_id}/submit")
-    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
+    result = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert quiz.definition["settings"]["review"] == "explanations"
     assert essay["explanation"]["fr"][:30] in result.replace("&#39;", "'") and rubric not in result
 
@@ -326,15 +341,15 @@ def test_the_learner_sees_the_trainers_grade_of_a_case_essay(client, judge, cour
     data = right_form(drawn)
     data[f"q-{essay['id']}"] = "Qualification, articles, mesures de protection."
     data["action"] = "save"
-    client.post_form(f"/attempts/{attempt_id}/save", data)
-    client.post_form(f"/attempts/{attempt_id}/submit")
-    pending = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    client.post_form(f"/quizzes/attempts/{attempt_id}/save", data)
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
+    pending = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "awaits a trainer" in pending and '<p class="result' not in pending  # no grade yet
 
     attempt = db.session.get(Attempt, attempt_id)
     service.override_points(attempt, essay["id"], 4.0, "Articles incomplets", db.session.get(User, trainer.id))
     db.session.commit()
-    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    result = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Passed" in result
     assert "awaiting grading" not in result
     assert "partly right" in result and "(4 / 5)" in result

@@ -16,7 +16,7 @@ def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_b
     begins = sqlite_begins  # from here on (what set-up wrote before does not count)
     if begins is not None:
         begins.clear()
-    response = client.raw.post(f"/attempts/{attempt_id}/autosave", data=form)  # (post_form GETs a token first)
+    response = client.raw.post(f"/quizzes/attempts/{attempt_id}/autosave", data=form)  # (post_form GETs a token first)
     assert response.status_code == 200 and response.get_json()["ok"]
     if begins is not None:  # the user, attempt and questions read in a deferred transaction, then the write
         assert begins == ["BEGIN", "BEGIN IMMEDIATE"], begins
@@ -26,7 +26,7 @@ def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_b
     db.session.expire_all()
 
     # The same answers again: nothing changes, not even the time of the last change.
-    assert client.post_form(f"/attempts/{attempt_id}/autosave", form).get_json()["ok"]
+    assert client.post_form(f"/quizzes/attempts/{attempt_id}/autosave", form).get_json()["ok"]
     db.session.expire_all()
     again = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
     assert {qid: a.saved_at for qid, a in again.items()} == first_saved
@@ -34,7 +34,9 @@ def test_autosave_reads_then_writes_briefly(client, judge, courses, db, sqlite_b
     # One answer changed: that one row changes.
     single = next(q for q in questions if q["type"] == "single")
     wrong = next(o["id"] for o in single["options"] if not o["correct"])
-    assert client.post_form(f"/attempts/{attempt_id}/autosave", {**form, f"q-{single['id']}": wrong}).get_json()["ok"]
+    assert client.post_form(
+        f"/quizzes/attempts/{attempt_id}/autosave", {**form, f"q-{single['id']}": wrong}
+    ).get_json()["ok"]
     db.session.expire_all()
     after = {a.question_id: a for a in db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
     assert after[single["id"]].response == wrong and after[single["id"]].saved_at >= first_saved[single["id"]]
@@ -46,7 +48,7 @@ def test_a_question_not_in_the_attempt_is_never_saved(client, judge, courses, db
     client.login("judge@example.org")
     attempt_id = start_quiz(client, quiz)
     response = client.post_form(
-        f"/attempts/{attempt_id}/autosave", {"shown": "not-a-question", "q-not-a-question": "a"}
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": "not-a-question", "q-not-a-question": "a"}
     )
     assert response.status_code == 200
     assert db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id)).all() == []

@@ -28,14 +28,14 @@ def _quiz(db, slug="definition", **settings):
 
 def _fail_once(client, quiz) -> int:
     response = client.post_form(f"/quizzes/{quiz.id}/start")
-    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-    client.post_form(f"/attempts/{attempt_id}/submit")  # nothing answered: 0 %
+    attempt_id = int(re.search(r"/quizzes/attempts/(\d+)", response.headers["Location"]).group(1))
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit")  # nothing answered: 0 %
     return attempt_id
 
 
 def _pass_once(client, quiz) -> int:
     response = client.post_form(f"/quizzes/{quiz.id}/start")
-    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+    attempt_id = int(re.search(r"/quizzes/attempts/(\d+)", response.headers["Location"]).group(1))
     data = {"shown": [q["id"] for q in quiz.definition["questions"]]}
     for q in quiz.definition["questions"]:
         name = f"q-{q['id']}"
@@ -50,7 +50,7 @@ def _pass_once(client, quiz) -> int:
                 data[f"{name}-{item['id']}"] = item["match"]
         elif q["type"] == "short":
             data[name] = q["answers"]["fr"][0]
-    client.post_form(f"/attempts/{attempt_id}/submit", data)
+    client.post_form(f"/quizzes/attempts/{attempt_id}/submit", data)
     # A case essay waits for the trainer: graded here as the trainer would on the attempt review page.
     from lms.extensions import db
 
@@ -68,7 +68,7 @@ def test_failed_attempt_offers_a_retry_and_hides_the_answers_by_default(client, 
     assert "review_after" not in quiz.definition["settings"]
     client.login("judge@example.org")
     attempt_id = _fail_once(client, quiz)
-    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Try again (2 attempts left)" in page
     assert "Attempts used: 1 of 3." in page and "You can try again now." in page
     assert f'action="/quizzes/{quiz.id}/start"' in page
@@ -77,10 +77,10 @@ def test_failed_attempt_offers_a_retry_and_hides_the_answers_by_default(client, 
     # Attempt 3 is the last: its result, and the earlier ones, show the answers and explanations.
     _fail_once(client, quiz)
     last = _fail_once(client, quiz)
-    page = client.get(f"/attempts/{last}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{last}/result").get_data(as_text=True)
     assert "Try again" not in page and "You have used all your attempts at this quiz." in page
     assert "Right answer" in page and 'class="explanation"' in page
-    assert "Right answer" in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Right answer" in client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
 
 
 def test_answers_shown_after_passing(client, judge, courses, db):
@@ -88,9 +88,9 @@ def test_answers_shown_after_passing(client, judge, courses, db):
     client.login("judge@example.org")
     failed = _fail_once(client, quiz)
     passed = _pass_once(client, quiz)
-    page = client.get(f"/attempts/{passed}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{passed}/result").get_data(as_text=True)
     assert "You have passed this quiz." in page and "Right answer" in page and "Try again" not in page
-    assert "Right answer" in client.get(f"/attempts/{failed}/result").get_data(as_text=True)
+    assert "Right answer" in client.get(f"/quizzes/attempts/{failed}/result").get_data(as_text=True)
 
 
 def test_not_while_the_last_attempt_is_open(client, judge, courses, db):
@@ -99,7 +99,7 @@ def test_not_while_the_last_attempt_is_open(client, judge, courses, db):
     client.login("judge@example.org")
     first = _fail_once(client, quiz)
     client.post_form(f"/quizzes/{quiz.id}/start")
-    page = client.get(f"/attempts/{first}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{first}/result").get_data(as_text=True)
     assert "Right answer" not in page and "Continue your attempt" in page
 
 
@@ -111,9 +111,9 @@ def test_review_after_policy(client, judge, courses, db, policy, after_failure, 
     quiz = _quiz(db, review_after=policy)
     client.login("judge@example.org")
     failed = _fail_once(client, quiz)
-    assert ("Right answer" in client.get(f"/attempts/{failed}/result").get_data(as_text=True)) is after_failure
+    assert ("Right answer" in client.get(f"/quizzes/attempts/{failed}/result").get_data(as_text=True)) is after_failure
     passed = _pass_once(client, quiz)
-    page = client.get(f"/attempts/{passed}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{passed}/result").get_data(as_text=True)
     assert ("Right answer" in page) is after_pass
     if policy == "never":
         assert "The right answers of this quiz are not shown." in page
@@ -134,7 +134,7 @@ def test_matching_answers_are_a_table_of_pairs_without_arrows_in_arabic(client, 
     drawn = set(db.session.get(Attempt, attempt_id).question_ids)  # the quiz draws from a pool
     matching = [q for q in quiz.definition["questions"] if q["type"] == "matching" and q["id"] in drawn]
     assert len(matching) == 2
-    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    page = client.get(f"/quizzes/attempts/{attempt_id}/result").get_data(as_text=True)
     tables = re.findall(r'<table class="pairs">.*?</table>', page, re.S)
     assert len(tables) == len(matching), "each matching answer is a table of pairs"
     rows = re.findall(r'<tr class="(?:right|wrong)">', "".join(tables))
@@ -147,8 +147,8 @@ def test_summary_lists_the_questions_text(client, judge, courses, db):
     quiz = _quiz(db)
     client.login("judge@example.org")
     response = client.post_form(f"/quizzes/{quiz.id}/start")
-    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-    page = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
+    attempt_id = int(re.search(r"/quizzes/attempts/(\d+)", response.headers["Location"]).group(1))
+    page = client.get(f"/quizzes/attempts/{attempt_id}/summary").get_data(as_text=True)
     attempt = db.session.get(Attempt, attempt_id)
     first = next(q for q in quiz.definition["questions"] if q["id"] == attempt.question_ids[0])
     assert first["prompt"]["en" if "en" in first["prompt"] else "fr"][:30] in html.unescape(page)

@@ -22,7 +22,7 @@ class Window:
         self.load()
 
     def load(self):
-        page = self.client.get(f"/attempts/{self.attempt_id}").get_data(as_text=True)
+        page = self.client.get(f"/quizzes/attempts/{self.attempt_id}").get_data(as_text=True)
         self.seq = int(re.search(r'name="seq" value="(\d+)"', page).group(1))
         self.bases = {qid: int(v) for qid, v in re.findall(r'name="base-([^"]+)" value="(\d+)"', page)}
         self.shown = re.findall(r'name="shown" value="([^"]+)"', page)
@@ -35,7 +35,7 @@ class Window:
         for qid, value in answers.items():
             data[f"q-{qid}"] = value
             data[f"base-{qid}"] = str(self.bases.get(qid, 0))
-        response = self.client.post_form(f"/attempts/{self.attempt_id}/autosave", data)
+        response = self.client.post_form(f"/quizzes/attempts/{self.attempt_id}/autosave", data)
         body = response.get_json()
         for qid, seq in (body.get("stored") or {}).items():
             self.bases[qid] = seq
@@ -49,7 +49,7 @@ class Window:
             data[f"base-{qid}"] = str(self.bases.get(qid, 0))
         for qid, value in answers.items():
             data[f"q-{qid}"] = value
-        return self.client.post_form(f"/attempts/{self.attempt_id}/save", data)
+        return self.client.post_form(f"/quizzes/attempts/{self.attempt_id}/save", data)
 
 
 def _two_windows(app, client, quiz):

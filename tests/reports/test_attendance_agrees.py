@@ -1,5 +1,5 @@
-"""The attendance flag agrees everywhere: the rule's pure function (lms/cohorts/attendance.py), the cohort page
-and the warning mails (cohorts.service.attendance_report, Python) and the cohort dashboard (one SQL query).
+"""The attendance flag agrees everywhere: the rule's pure function (lms/attendance/rules.py), the cohort page
+and the warning mails (attendance.service.attendance_report, Python) and the cohort dashboard (one SQL query).
 
 One cohort of six sessions (two over, one in progress, three to come) and a learner for every combination of
 marks (none, present, late, excused, absent) over the first four sessions: 625 learners, whose attendance and
@@ -13,8 +13,8 @@ from itertools import product
 import pytest
 
 from lms.accounts.models import User
-from lms.cohorts import attendance as rules
-from lms.cohorts import service as cohorts
+from lms.attendance import rules
+from lms.attendance import service as attendance_service
 from lms.cohorts.models import Cohort
 from lms.core.timeutil import utcnow
 from lms.reports.dashboard import cohort_dashboard
@@ -86,7 +86,7 @@ def test_attendance_flag_agrees_in_python_and_sql(db, world, policy):
         cohort.completion = {**cohort.completion, "attendance_percent": threshold}
         cohort.mode = mode
         db.session.commit()
-        _sessions, rows, _info = cohorts.attendance_report(cohort, now=moment, with_marks=False)
+        _sessions, rows, _info = attendance_service.attendance_report(cohort, now=moment, with_marks=False)
         python = {row.user.id: row for row in rows}
         board = cohort_dashboard(cohort, now=moment)
         assert len(board.rows) == len(marks) == len(python)

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.cohorts.models import Cohort, WorkshopSession
+from lms.attendance.models import WorkshopSession
+from lms.cohorts.models import Cohort
 from lms.content.models import Course
 from lms.core.timeutil import utcnow
 from lms.reports import charts
@@ -68,7 +69,7 @@ def test_session_form_refuses_a_year_one_day(client, trainer, make_cohort, db):
     cohort = make_cohort(trainer)
     client.login("trainer@example.org")
     response = client.post_form(
-        f"/cohorts/{cohort.id}/sessions/new",
+        f"/attendance/cohorts/{cohort.id}/sessions/new",
         {"title": "Atelier", "day": "0001-01-12", "start": "09:00", "end": "12:00", "late_after_minutes": "15"},
     )
     assert response.status_code == 200 and "Enter a date between January 1, 2000 and" in response.get_data(as_text=True)
@@ -120,7 +121,7 @@ def test_dashboard_of_a_year_one_cohort_is_light(client, trainer, make_cohort, d
     db.session.commit()
     client.login("trainer@example.org")
     started = time.perf_counter()
-    response = client.get(f"/cohorts/{cohort.id}/dashboard")
+    response = client.get(f"/reports/cohorts/{cohort.id}")
     elapsed = time.perf_counter() - started
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -154,13 +154,13 @@ def test_query_count_does_not_grow_with_learners(db, setting, count_queries, cli
     small = (
         _count(count_queries, lambda: service.cohort_dashboard(db.session.get(Cohort, cohort.id), NOW)),
         _count(count_queries, lambda: service.programme_indicators(filters, NOW)),
-        _count(count_queries, lambda: client.get(f"/cohorts/{cohort.id}/dashboard")),
+        _count(count_queries, lambda: client.get(f"/reports/cohorts/{cohort.id}")),
     )
     populate(_bulk_learners(db, cohort, 990, start=10))
     large = (
         _count(count_queries, lambda: service.cohort_dashboard(db.session.get(Cohort, cohort.id), NOW)),
         _count(count_queries, lambda: service.programme_indicators(filters, NOW)),
-        _count(count_queries, lambda: client.get(f"/cohorts/{cohort.id}/dashboard")),
+        _count(count_queries, lambda: client.get(f"/reports/cohorts/{cohort.id}")),
     )
     assert small == large, (small, large)
 
@@ -169,16 +169,16 @@ def test_dashboard_pages_and_exports(client, db, setting):
     _trainer, cohort, _course = setting
     _bulk_learners(db, cohort, 3)
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/dashboard").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort.id}").get_data(as_text=True)
     assert "Who needs help" in page and "<svg" in page and "Learner 0001" in page
-    assert client.get(f"/cohorts/{cohort.id}/dashboard?status=help&sort=attendance&profession=clerk").status_code == 200
+    assert client.get(f"/reports/cohorts/{cohort.id}?status=help&sort=attendance&profession=clerk").status_code == 200
     uid = db.session.scalar(select(User.id).where(User.email == "bulk0@example.org"))
-    assert client.get(f"/cohorts/{cohort.id}/learners/{uid}").status_code == 200
-    csv_data = client.get(f"/cohorts/{cohort.id}/results.csv").data.decode("utf-8-sig")
+    assert client.get(f"/reports/cohorts/{cohort.id}/learners/{uid}").status_code == 200
+    csv_data = client.get(f"/reports/cohorts/{cohort.id}/results.csv").data.decode("utf-8-sig")
     assert "Learner 0002" in csv_data
-    assert client.get(f"/cohorts/{cohort.id}/results.xlsx").data[:2] == b"PK"
-    assert client.get(f"/cohorts/{cohort.id}/results.pdf").status_code == 404
-    home = client.get("/trainer").get_data(as_text=True)
+    assert client.get(f"/reports/cohorts/{cohort.id}/results.xlsx").data[:2] == b"PK"
+    assert client.get(f"/reports/cohorts/{cohort.id}/results.pdf").status_code == 404
+    home = client.get("/reports").get_data(as_text=True)
     assert "Fès 2027" in home
 
 
@@ -187,11 +187,11 @@ def test_trainer_never_sees_another_trainers_cohort(client, db, setting, make_us
     ids = _bulk_learners(db, cohort, 2)
     make_user(roles=("trainer",), email="other@example.org")
     client.login("other@example.org")
-    assert "Fès 2027" not in client.get("/trainer").get_data(as_text=True)
+    assert "Fès 2027" not in client.get("/reports").get_data(as_text=True)
     for url in (
-        f"/cohorts/{cohort.id}/dashboard",
-        f"/cohorts/{cohort.id}/learners/{ids[0]}",
-        f"/cohorts/{cohort.id}/results.csv",
+        f"/reports/cohorts/{cohort.id}",
+        f"/reports/cohorts/{cohort.id}/learners/{ids[0]}",
+        f"/reports/cohorts/{cohort.id}/results.csv",
     ):
         assert client.get(url).status_code == 403, url
     assert client.get("/reports/programme").status_code == 403
@@ -254,7 +254,7 @@ def test_jurisdiction_filter_survives_paging_and_learner_page_shows_an_attempt_w
     _bulk_learners(db, cohort, 60, jurisdiction="fes")
     _bulk_learners(db, cohort, 5, start=100, jurisdiction="rabat")
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/dashboard?jurisdiction=fes").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort.id}?jurisdiction=fes").get_data(as_text=True)
     assert 'id="f-jurisdiction"' in page and 'value="fes" selected' in page
     assert "jurisdiction=fes" in page.split('rel="next"')[1].split(">")[0]
     assert "Learner 0100" not in page
@@ -263,4 +263,4 @@ def test_jurisdiction_filter_survives_paging_and_learner_page_shows_an_attempt_w
     version = db.session.scalar(select(QuizVersion).where(QuizVersion.is_current.is_(True)))
     make_attempt(db, uid, version, cohort_id=cohort.id, started_at=NOW, submitted_at=NOW, percent=None)
     db.session.commit()
-    assert client.get(f"/cohorts/{cohort.id}/learners/{uid}").status_code == 200
+    assert client.get(f"/reports/cohorts/{cohort.id}/learners/{uid}").status_code == 200

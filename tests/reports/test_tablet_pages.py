@@ -59,7 +59,7 @@ def _title(db, module, locale):
 def test_the_learner_page_names_modules_by_their_title_and_keeps_dates_whole(client, db, workshop, lang):
     cohort, learner, modules = workshop(lang)
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/learners/{learner.id}").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort.id}/learners/{learner.id}").get_data(as_text=True)
     for slug in ("pre-test", "palermo-protocol", "definition"):
         assert f">{_title(db, modules[slug], lang)}<" in page
         assert slug not in page  # never the folder's name
@@ -82,7 +82,7 @@ def test_a_module_without_a_text_in_the_page_language_is_named_in_french(client,
     )
     db.session.commit()
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/learners/{learner.id}").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort.id}/learners/{learner.id}").get_data(as_text=True)
     assert _title(db, modules["definition"], "fr") in page
 
 
@@ -105,7 +105,7 @@ def test_short_title_drops_the_subtitle():
 def test_the_dashboard_names_its_module_columns_and_its_legend_matches_its_cells(client, db, workshop, lang):
     cohort, _learner, modules = workshop(lang)
     client.login("trainer@example.org")
-    page = client.get(f"/cohorts/{cohort.id}/dashboard").get_data(as_text=True)
+    page = client.get(f"/reports/cohorts/{cohort.id}").get_data(as_text=True)
     palermo = modules["palermo-protocol"]
     full = _title(db, palermo, lang)
     short = content.short_title(full)

@@ -11,11 +11,11 @@ from tests.factories import enrol, make_session, mark
 @pytest.mark.parametrize(
     "roles, home",
     [
-        (("learner",), "/learn"),
-        (("trainer",), "/trainer"),
+        (("learner",), "/courses/home"),
+        (("trainer",), "/reports"),
         (("admin",), "/reports/programme"),
         (("admin", "trainer", "learner"), "/reports/programme"),
-        (("trainer", "learner"), "/trainer"),
+        (("trainer", "learner"), "/reports"),
     ],
 )
 def test_each_role_lands_on_its_own_home(client, make_user, roles, home):
@@ -24,7 +24,7 @@ def test_each_role_lands_on_its_own_home(client, make_user, roles, home):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"] == home
     page = client.get(home).get_data(as_text=True)
-    assert 'href="/learn"' in page  # "My training" is one click away from every home
+    assert 'href="/courses/home"' in page  # "My training" is one click away from every home
 
 
 def _session(db, cohort, title, start, hours=3):
@@ -49,11 +49,11 @@ def test_the_trainer_home_shows_today_s_sessions_first(client, db, make_user, ma
     mark(db, under_way, learner.id, "present")
     db.session.commit()
     client.login("trainer@example.org")
-    page = client.get("/trainer").get_data(as_text=True)
+    page = client.get("/reports").get_data(as_text=True)
     today = page[page.index('id="h-today"') : page.index('id="h-cohorts"')]
     assert "Atelier du jour" in today and "under way" in today and "Marked present: 1 of 1" in today
-    assert f'href="/sessions/{under_way.id}/attendance"' in today
-    assert f'href="/sessions/{under_way.id}/checkin-screen"' in today
+    assert f'href="/attendance/sessions/{under_way.id}"' in today
+    assert f'href="/attendance/sessions/{under_way.id}/checkin-screen"' in today
     assert "Atelier suivant" in today.split("Next sessions")[1]
     assert "Fès" not in page  # another trainer's cohort and session
     assert "Casablanca 2027" in page[page.index('id="h-cohorts"') :]
@@ -63,7 +63,7 @@ def test_a_day_without_workshop_says_so(client, make_user, make_cohort):
     trainer = make_user(roles=("trainer",), email="trainer@example.org")
     make_cohort(trainer)
     client.login("trainer@example.org")
-    assert "No workshop session today." in client.get("/trainer").get_data(as_text=True)
+    assert "No workshop session today." in client.get("/reports").get_data(as_text=True)
 
 
 def test_the_cohort_card_counts_attendance_by_the_rule(db, make_user, make_cohort):

@@ -105,10 +105,10 @@ def test_other_trainer_cannot_read_or_regrade_an_attempt_made_in_another_cohort(
     assert db.session.get(Attempt, w["attempt"]).percent == w["percent"]
     # Nor through pages that list work: results, learner detail, dashboard, item statistics.
     results = client.get(f"/cohorts/{w['b']}/results").get_data(as_text=True)
-    assert f"/attempts/{w['attempt']}" not in results
-    detail = client.get(f"/cohorts/{w['b']}/learners/{w['learner']}")
+    assert f"/quizzes/attempts/{w['attempt']}" not in results
+    detail = client.get(f"/reports/cohorts/{w['b']}/learners/{w['learner']}")
     assert detail.status_code == 200
-    assert f"/attempts/{w['attempt']}" not in detail.get_data(as_text=True)
+    assert f"/quizzes/attempts/{w['attempt']}" not in detail.get_data(as_text=True)
     assert client.get(f"/cohorts/{w['b']}/quizzes/{w['version']}/statistics").status_code == 200
     from lms.quizzes.stats import item_statistics
 

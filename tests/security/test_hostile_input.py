@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance import service as attendance_service
 from lms.cohorts import service as cohorts
 from lms.content.models import Course
 from tests.factories import enrol, make_session
@@ -52,7 +53,7 @@ def trainer_world(app, db, courses, make_user):
     )
     db.session.commit()
     for user in people:
-        cohorts.record_attendance(session, user.id, "present", None, note=PAYLOADS[0])
+        attendance_service.record_attendance(session, user.id, "present", None, note=PAYLOADS[0])
     db.session.commit()
     return cohort, session, people
 
@@ -62,15 +63,15 @@ def test_html_pages_escape_every_payload(client, trainer_world):
     client.login("trainer@example.org")
     for url in (
         f"/cohorts/{cohort.id}",
-        f"/sessions/{session.id}/attendance",
-        f"/cohorts/{cohort.id}/dashboard",
-        "/trainer",
-        "/admin/users",
-        f"/admin/users/{people[0].id}",
-        "/admin/audit",
-        f"/cohorts/{cohort.id}/certificates",
-        f"/cohorts/{cohort.id}/learners/{people[1].id}",
-        "/admin/users?q=%3Cscript%3E",
+        f"/attendance/sessions/{session.id}",
+        f"/reports/cohorts/{cohort.id}",
+        "/reports",
+        "/account/users",
+        f"/account/users/{people[0].id}",
+        "/audit",
+        f"/certificates/cohorts/{cohort.id}",
+        f"/reports/cohorts/{cohort.id}/learners/{people[1].id}",
+        "/account/users?q=%3Cscript%3E",
     ):
         html = client.get(url).get_data(as_text=True)
         for raw in RAW:
@@ -81,12 +82,12 @@ def test_search_and_filters_take_sql_metacharacters(client, trainer_world):
     cohort, session, _people = trainer_world
     client.login("trainer@example.org")
     for url in (
-        "/admin/users?q=%27%3B%20DROP%20TABLE%20user_account%3B--",
-        "/admin/users?role=%27&active=%22",
-        f"/cohorts/{cohort.id}/dashboard?profession=%27&status=%22&sort=%3B",
-        f"/sessions/{session.id}/attendance?q=%25%27%22",
+        "/account/users?q=%27%3B%20DROP%20TABLE%20user_account%3B--",
+        "/account/users?role=%27&active=%22",
+        f"/reports/cohorts/{cohort.id}?profession=%27&status=%22&sort=%3B",
+        f"/attendance/sessions/{session.id}?q=%25%27%22",
         "/reports/programme?jurisdiction=%27&profession=%22&course=x",
-        "/admin/audit?action=%27%25",
+        "/audit?action=%27%25",
     ):
         assert client.get(url).status_code == 200, url
 
@@ -94,7 +95,7 @@ def test_search_and_filters_take_sql_metacharacters(client, trainer_world):
 def test_csv_exports_neutralise_formulas(client, trainer_world):
     cohort, _session, _people = trainer_world
     client.login("trainer@example.org")
-    for url in (f"/cohorts/{cohort.id}/attendance.csv", f"/cohorts/{cohort.id}/results.csv"):
+    for url in (f"/attendance/cohorts/{cohort.id}/export.csv", f"/reports/cohorts/{cohort.id}/results.csv"):
         text = client.get(url).data.decode("utf-8-sig")
         for line in text.splitlines()[1:]:
             for cell in line.split(";"):
@@ -105,7 +106,7 @@ def test_csv_exports_neutralise_formulas(client, trainer_world):
 def test_pdf_prints_payload_as_text(client, trainer_world):
     _cohort, session, _people = trainer_world
     client.login("trainer@example.org")
-    pdf = client.get(f"/sessions/{session.id}/sheet.pdf").data
+    pdf = client.get(f"/attendance/sessions/{session.id}/sheet.pdf").data
     assert pdf.startswith(b"%PDF") and b"/JavaScript" not in pdf and b"/URI" not in pdf
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
@@ -137,10 +138,10 @@ def test_malformed_uploads_never_500(client, trainer_world, payload):
 
 def test_forged_tokens_and_codes(client):
     for url in (
-        "/password/reset/forged",
-        "/invitation/%00%00",
-        "/verify/<script>",
-        "/verify/" + "Z" * 500,
+        "/account/password/reset/forged",
+        "/account/invitation/%00%00",
+        "/certificates/verify/<script>",
+        "/certificates/verify/" + "Z" * 500,
         "/certificates/../../etc/passwd.pdf",
     ):
         # 400: a NUL character is refused before any view reads it
@@ -151,6 +152,6 @@ def test_walk_in_next_with_crlf_is_ignored(client, trainer_world):
     cohort, _session, _people = trainer_world
     client.login("trainer@example.org")
     response = client.post_form(
-        f"/cohorts/{cohort.id}/walk-in", {"walkin-name_latin": "X", "next": "/sessions/1\r\nSet-Cookie: a=b"}
+        f"/cohorts/{cohort.id}/walk-in", {"walkin-name_latin": "X", "next": "/attendance/sessions/1\r\nSet-Cookie: a=b"}
     )
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cohorts/{cohort.id}")

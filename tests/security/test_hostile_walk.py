@@ -157,7 +157,7 @@ def test_every_route_and_form_survives_hostile_input(app, world, role):
             if not form["text"] or form.get("file"):
                 continue  # confirm-only forms change state without input; uploads have their own tests
             action = urljoin(path, form["action"] or path)
-            if urlsplit(action).path in ("/logout",):
+            if urlsplit(action).path in ("/account/logout",):
                 continue
             forms_walked += 1
             for value in HOSTILE.values():
@@ -175,7 +175,7 @@ def test_nul_character_is_refused_before_any_view(client, world):
     """PostgreSQL cannot store NUL: a form or query value carrying one is a 400 on every engine."""
     users, values = world
     client.login(users["trainer"].email)
-    assert client.get("/admin/users?q=a%00b").status_code in (400, 403)
+    assert client.get("/account/users?q=a%00b").status_code in (400, 403)
     response = client.post_form(f"/cohorts/{values['cohort_id']}/edit", {"title": "a\x00b"})
     assert response.status_code == 400
     assert "could not read" in response.get_data(as_text=True)

@@ -73,14 +73,14 @@ def test_a_huge_page_number_is_the_first_page(app, world):
     admin = _client(app, users, "admin")
     for huge in (*HUGE, -(2**70)):
         for url in (
-            f"/admin/users?page={huge}",
-            f"/admin/audit?page={huge}",
-            f"/cohorts/{values['cohort_id']}/dashboard?page={huge}",
+            f"/account/users?page={huge}",
+            f"/audit?page={huge}",
+            f"/reports/cohorts/{values['cohort_id']}?page={huge}",
         ):
             response = admin.get(url)
             assert response.status_code == 200, (url, response.status_code)
     learner = _client(app, users, "learner")
-    page = learner.get(f"/attempts/{values['attempt_id']}?view=one&page={HUGE[0]}")
+    page = learner.get(f"/quizzes/attempts/{values['attempt_id']}?view=one&page={HUGE[0]}")
     assert page.status_code == 200 and "Question 1 of" in page.get_data(as_text=True)
 
 
@@ -99,7 +99,7 @@ def test_huge_numbers_in_forms_are_refused_with_a_message(app, world):
     users, values = world
     trainer = _client(app, users, "trainer")
     for huge in HUGE:
-        response = trainer.post_form(f"/cohorts/{values['cohort_id']}/certificates/issue", {"user": str(huge)})
+        response = trainer.post_form(f"/certificates/cohorts/{values['cohort_id']}/issue", {"user": str(huge)})
         assert response.status_code == 400 and OUT_OF_RANGE in response.get_data(as_text=True)
 
     learner = _client(app, users, "learner")
@@ -112,16 +112,16 @@ def test_huge_numbers_in_forms_are_refused_with_a_message(app, world):
         for field in ("seq", f"base-{question}"):
             form = {"shown": question, f"q-{question}": "a", field: str(huge)}
             saved = learner.raw.post(
-                f"/attempts/{attempt}/autosave",
+                f"/quizzes/attempts/{attempt}/autosave",
                 data={**form, "csrf_token": learner.csrf()},
                 headers={"Accept": "application/json"},
             )
             assert saved.status_code == 400 and saved.get_json()["message"].startswith(OUT_OF_RANGE), field
-            page = learner.post_form(f"/attempts/{attempt}/save", {**form, "action": "save"})
+            page = learner.post_form(f"/quizzes/attempts/{attempt}/save", {**form, "action": "save"})
             assert page.status_code == 400 and OUT_OF_RANGE in page.get_data(as_text=True), field
         # A page number out of range in the form: the first page, as in the address.
-        response = learner.post_form(f"/attempts/{attempt}/save", {"page": str(huge), "action": "next"})
+        response = learner.post_form(f"/quizzes/attempts/{attempt}/save", {"page": str(huge), "action": "next"})
         assert response.status_code == 302 and response.headers["Location"].endswith("page=2")
 
-    checkin = learner.post_form("/checkin", {"code": "123456", "session": "999999999999"})
+    checkin = learner.post_form("/attendance/checkin", {"code": "123456", "session": "999999999999"})
     assert checkin.status_code == 400 and OUT_OF_RANGE in checkin.get_data(as_text=True)

@@ -24,9 +24,9 @@ CHILD = textwrap.dedent(
     client = app.test_client()
     statuses = []
     for _ in range(int(attempts)):
-        page = client.get("/login").get_data(as_text=True)
+        page = client.get("/account/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        response = client.post("/login", data={"csrf_token": token, "email": "target@example.org",
+        response = client.post("/account/login", data={"csrf_token": token, "email": "target@example.org",
                                                 "password": "wrong password!!"})
         statuses.append(response.status_code)
     print(" ".join(map(str, statuses)))

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.accounts.service import jurisdictions
-from lms.cohorts import service
-from lms.cohorts.models import WorkshopSession
+from lms.attendance.models import WorkshopSession
+from lms.cohorts import service as cohorts
 
 #: 08:00 UTC on a winter Tuesday is 09:00 in Casablanca (UTC+1)
 NINE_AM = datetime(2027, 1, 12, 8, 0)
@@ -68,7 +68,7 @@ def _session(db, cohort, start, title="Atelier 1", hours=3.5, place=None):
 def _learner(make_user, db, cohort, email="judge@example.org", **fields):
     fields.setdefault("locale", "fr")
     user = make_user(email=email, profession="magistrate-judge", **fields)
-    service.enrol(cohort, db.session.get(User, user.id), None)
+    cohorts.enrol(cohort, db.session.get(User, user.id), None)
     db.session.commit()
     return user
 
@@ -80,9 +80,9 @@ def test_sign_in_sheet_prints_hours_and_minutes_without_a_zone_name(client, trai
     _learner(make_user, db, cohort)
     session = _session(db, cohort, NINE_AM)
     client.login("trainer@example.org")
-    french = pdf_pages(client.get(f"/sessions/{session.id}/sheet.pdf?lang=fr").data)[0]
+    french = pdf_pages(client.get(f"/attendance/sessions/{session.id}/sheet.pdf?lang=fr").data)[0]
     assert has(french, "mardi 12 janvier 2027, de 09:00 à 12:30"), french
-    arabic = pdf_pages(client.get(f"/sessions/{session.id}/sheet.pdf?lang=ar").data)[0]
+    arabic = pdf_pages(client.get(f"/attendance/sessions/{session.id}/sheet.pdf?lang=ar").data)[0]
     # "…، 12 يناير 2027، من 09:00 إلى 12:30" (extracted in logical or visual order: digits keep theirs)
     assert has(arabic, "يناير") and ("من09:00إلى12:30" in arabic or "12:30ىلإ09:00نم" in arabic), arabic
     for text in (french, arabic):
@@ -95,7 +95,7 @@ def test_trainer_chooses_the_sign_in_sheet_language(client, trainer, make_user, 
     _learner(make_user, db, cohort, name_latin="Karim Idrissi", name_arabic="كريم الإدريسي")
     session = _session(db, cohort, NINE_AM)
     client.login("trainer@example.org")
-    url = f"/sessions/{session.id}/sheet.pdf"
+    url = f"/attendance/sessions/{session.id}/sheet.pdf"
     default = pdf_pages(client.get(url).data)[0]  # the cohort's language: Arabic
     assert has(default, "ورقة التوقيع") and "Feuilled’émargement" not in default
     assert has(default, "المعهد العالي للقضاء")  # the place in Arabic script
@@ -109,9 +109,9 @@ def test_trainer_chooses_the_sign_in_sheet_language(client, trainer, make_user, 
     )
     assert has(pdf_pages(client.get(url + "?lang=de").data)[0], "ورقة التوقيع")  # anything else: the cohort's
     # The attendance page (in French for this trainer) offers both, the cohort's language marked.
-    page = client.get(f"/sessions/{session.id}/attendance").get_data(as_text=True)
-    assert f'href="/sessions/{session.id}/sheet.pdf?lang=fr"' in page
-    assert f'href="/sessions/{session.id}/sheet.pdf?lang=ar"' in page
+    page = client.get(f"/attendance/sessions/{session.id}").get_data(as_text=True)
+    assert f'href="/attendance/sessions/{session.id}/sheet.pdf?lang=fr"' in page
+    assert f'href="/attendance/sessions/{session.id}/sheet.pdf?lang=ar"' in page
     assert "Imprimer la feuille d’émargement (PDF)" in page and "(langue de la cohorte)" in page
 
 
@@ -127,7 +127,7 @@ def test_home_page_shows_the_next_workshop_in_the_pages_language(client, trainer
     elsewhere = make_cohort(trainer, title="Autre cohorte", city="Fès")
     _session(db, elsewhere, now + timedelta(days=1), title="Atelier d’une autre cohorte")
     client.login("judge@example.org")
-    page = client.get("/learn").get_data(as_text=True)
+    page = client.get("/courses/home").get_data(as_text=True)
     assert "Prochain atelier" in page and "Atelier 2 : les indicateurs" in page
     assert "Atelier passé" not in page and "Atelier 3" not in page and "autre cohorte" not in page
     from lms.i18n import format_date, format_time
@@ -139,10 +139,10 @@ def test_home_page_shows_the_next_workshop_in_the_pages_language(client, trainer
         )
     assert day in page and hours in page
     assert "Institut supérieur de la magistrature, Rabat" in page
-    assert 'href="/my/calendar.ics"' in page
+    assert 'href="/attendance/my-calendar.ics"' in page
     # In Arabic: the place in Arabic script.
-    client.post_form("/language", {"lang": "ar", "next": "/learn"})
-    arabic = client.get("/learn").get_data(as_text=True)
+    client.post_form("/language", {"lang": "ar", "next": "/courses/home"})
+    arabic = client.get("/courses/home").get_data(as_text=True)
     assert (
         "الورشة المقبلة" in arabic and "المعهد العالي للقضاء، الرباط" in arabic and "Institut supérieur" not in arabic
     )
@@ -153,14 +153,14 @@ def test_home_page_without_a_workshop_to_come_has_no_block(client, trainer, make
     _learner(make_user, db, cohort)
     _session(db, cohort, datetime.utcnow() - timedelta(days=3))
     client.login("judge@example.org")
-    assert "data-next-workshop" not in client.get("/learn").get_data(as_text=True)
+    assert "data-next-workshop" not in client.get("/courses/home").get_data(as_text=True)
 
 
 def test_workshop_under_way_says_so(client, trainer, make_user, cohort, db):
     _learner(make_user, db, cohort)
     _session(db, cohort, datetime.utcnow() - timedelta(minutes=30), title="Atelier du jour")
     client.login("judge@example.org")
-    page = client.get("/learn").get_data(as_text=True)
+    page = client.get("/courses/home").get_data(as_text=True)
     assert "Atelier en cours" in page and "Atelier du jour" in page and "Aujourd’hui" in page
 
 
@@ -170,25 +170,25 @@ def test_next_workshop_costs_one_query_whatever_the_cohorts_and_sessions(
     _learner(make_user, db, cohort)
     _session(db, cohort, datetime.utcnow() + timedelta(days=1))
     client.login("judge@example.org")
-    client.get("/learn")
+    client.get("/courses/home")
     with count_queries() as few:
-        assert "data-next-workshop" in client.get("/learn").get_data(as_text=True)
+        assert "data-next-workshop" in client.get("/courses/home").get_data(as_text=True)
     learner = db.session.scalar(select(User).where(User.email == "judge@example.org"))
     for n in range(4):
         other = make_cohort(trainer, title=f"Cohorte {n}")
-        service.enrol(other, learner, None)
+        cohorts.enrol(other, learner, None)
         db.session.commit()
         for day in range(5):
             _session(db, other, datetime.utcnow() + timedelta(days=day + 2), title=f"S{n}-{day}")
     with count_queries() as many:
-        assert "data-next-workshop" in client.get("/learn").get_data(as_text=True)
+        assert "data-next-workshop" in client.get("/courses/home").get_data(as_text=True)
     assert many.count == few.count, (few.statements, many.statements)
 
 
 def test_learner_calendar_has_only_their_own_sessions(client, trainer, make_user, make_cohort, cohort, db):
     _learner(make_user, db, cohort)
     second = make_cohort(trainer, title="Fès 2027", city="Fès", venue="Cour d'appel de Fès")
-    service.enrol(second, db.session.scalar(select(User).where(User.email == "judge@example.org")), None)
+    cohorts.enrol(second, db.session.scalar(select(User).where(User.email == "judge@example.org")), None)
     db.session.commit()
     stranger_cohort = make_cohort(trainer, title="Tanger 2027")
     _learner(make_user, db, stranger_cohort, email="other@example.org")
@@ -199,7 +199,7 @@ def test_learner_calendar_has_only_their_own_sessions(client, trainer, make_user
     ]
     _session(db, stranger_cohort, NINE_AM, title="Atelier de Tanger")
     client.login("judge@example.org")
-    response = client.get("/my/calendar.ics")
+    response = client.get("/attendance/my-calendar.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert "attachment" in response.headers["Content-Disposition"]
     calendar = Calendar.from_ical(response.data)
@@ -216,15 +216,15 @@ def test_learner_calendar_has_only_their_own_sessions(client, trainer, make_user
     # The same session keeps its UID in the trainer's cohort calendar.
     client.logout()
     client.login("trainer@example.org")
-    trainer_calendar = Calendar.from_ical(client.get(f"/cohorts/{cohort.id}/calendar.ics").data)
+    trainer_calendar = Calendar.from_ical(client.get(f"/attendance/cohorts/{cohort.id}/calendar.ics").data)
     assert str(first["uid"]) in {str(e["uid"]) for e in trainer_calendar.walk("VEVENT")}
     # Another learner gets theirs only; nobody signed out gets any.
     client.logout()
     client.login("other@example.org")
-    theirs = Calendar.from_ical(client.get("/my/calendar.ics").data).walk("VEVENT")
+    theirs = Calendar.from_ical(client.get("/attendance/my-calendar.ics").data).walk("VEVENT")
     assert [str(e["summary"]) for e in theirs] == ["Atelier de Tanger"]
     client.logout()
-    assert client.get("/my/calendar.ics").status_code in (302, 401)
+    assert client.get("/attendance/my-calendar.ics").status_code in (302, 401)
 
 
 # --- the indicators PDF ------------------------------------------------------------------------------------------

@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from ..audit.models import AuditEvent
 from ..audit.service import record
+from ..cohorts import service as cohorts
+from ..cohorts.models import Cohort
 from ..core.mail import send_mail
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
-from . import attendance as rules
-from . import service
-from .models import Cohort
+from . import rules, service
 
 ACTION = "cohort.attendance_warning"
 #: a learner already warned for this cohort within this time is not written to again
@@ -59,7 +59,7 @@ def recently_warned(cohort: Cohort, now: datetime | None = None) -> set[int]:
 
 def below_threshold(cohort: Cohort, now: datetime | None = None):
     """(the learners the attendance rule flags, sessions still to come): the same rule as the cohort's pages
-    and dashboard (cohorts.attendance), so nobody is written to for one missed workshop out of six."""
+    and dashboard (attendance.rules), so nobody is written to for one missed workshop out of six."""
     now = now or utcnow()
     sessions, rows, _info = service.attendance_report(cohort, now=now, with_marks=False)
     upcoming = [s for s in sessions if s.starts_at > now]
@@ -92,7 +92,7 @@ def warn_low_attendance(cohort: Cohort, actor, now: datetime | None = None) -> W
             send_mail(
                 user.email,
                 subject,
-                "cohorts/email/low_attendance",
+                "attendance/email/low_attendance",
                 locale=user.locale or "fr",
                 user=user,
                 cohort=cohort,
@@ -101,7 +101,7 @@ def warn_low_attendance(cohort: Cohort, actor, now: datetime | None = None) -> W
                 unreachable=row.verdict is not None and row.verdict.reason == rules.UNREACHABLE,
                 best=row.verdict.best if row.verdict is not None else None,
                 excused_counts=service.excused_policy(cohort) == rules.EXCUSED_ABSENT,
-                upcoming=[(s, service.utc_to_local(s.starts_at)) for s in upcoming],
+                upcoming=[(s, cohorts.utc_to_local(s.starts_at)) for s in upcoming],
             )
         except Exception:  # an SMTP failure must not lose the others, nor record a warning never sent
             log.exception("attendance warning to user %s failed", user.id)

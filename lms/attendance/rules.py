@@ -1,4 +1,6 @@
-"""The attendance rule, in one place: pure functions of a learner's counts. No database, no Flask.
+"""The attendance rules, in one place: pure functions. No database, no Flask.
+
+## What counts as attendance
 
 A learner's attendance is the share of the sessions that count for them which they attended (present or
 late). The sessions that count are the cohort's sessions held (started), except:
@@ -17,11 +19,21 @@ A missed first workshop out of six flags nobody; the certificate's rule (``reach
 attendance over the sessions that count reaches the threshold. The cohort dashboard computes the same rule in
 SQL (``lms.reports.dashboard``), built from these functions; ``tests/reports/test_attendance_agrees.py``
 checks that both give the same answer on many records.
+
+## Self check-in codes
+
+A code is derived from a per-session secret and the time window (HMAC-SHA256): any app process computes the
+same code for the same window, so nothing is kept in memory. A code is short, typeable and unambiguous (no 0/O,
+1/I/L); the previous window's code is still accepted for a few seconds after the change (clock skew, slow
+typing).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+from datetime import datetime
 
 #: excused absences are left out of the sessions that count (they are not held against the learner)
 EXCUSED_NOT_COUNTED = "not_counted"
@@ -128,3 +140,62 @@ def verdict(tally: Tally, threshold: float, policy: str = DEFAULT_EXCUSED, count
         attendance_percent(tally.attended + remaining, counted + remaining),
         reason,
     )
+
+
+# --- self check-in codes --------------------------------------------------------------------------------
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LENGTH = 5
+WINDOW_SECONDS = 60
+PREVIOUS_WINDOW_GRACE_SECONDS = 20
+
+
+def window_of(moment: datetime) -> int:
+    return int(moment.timestamp()) // WINDOW_SECONDS
+
+
+def code_for(secret: str, window: int) -> str:
+    digest = hmac.new(secret.encode("utf-8"), str(window).encode("ascii"), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[index])
+    return "".join(chars)
+
+
+def current_code(secret: str, now: datetime) -> str:
+    return code_for(secret, window_of(now))
+
+
+def seconds_left(now: datetime) -> int:
+    return WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
+
+
+def normalize_code(typed: str) -> str:
+    """What people type, folded: lower case, spaces and dashes are accepted."""
+    return "".join(ch for ch in (typed or "").upper() if ch.isalnum())
+
+
+def is_valid(secret: str, typed: str, now: datetime) -> bool:
+    code = normalize_code(typed)
+    if len(code) != LENGTH:
+        return False
+    window = window_of(now)
+    if hmac.compare_digest(code, code_for(secret, window)):
+        return True
+    into_window = int(now.timestamp()) % WINDOW_SECONDS
+    return into_window < PREVIOUS_WINDOW_GRACE_SECONDS and hmac.compare_digest(code, code_for(secret, window - 1))
+
+
+def windows_ago(secret: str, typed: str, now: datetime, lookback: int = 240) -> int | None:
+    """How many windows ago ``typed`` was the code (0: the current one), looking back ``lookback`` windows;
+    None when it never was. Tells an expired code (say so, and what to do) from a mistyped one."""
+    code = normalize_code(typed)
+    if len(code) != LENGTH:
+        return None
+    window = window_of(now)
+    for back in range(lookback + 1):
+        if hmac.compare_digest(code, code_for(secret, window - back)):
+            return back
+    return None

@@ -1,12 +1,11 @@
-"""The attendance rule (lms/cohorts/attendance.py): who is flagged, and why, with plain numbers."""
+"""The attendance rule (lms/attendance/rules.py): who is flagged, and why, with plain numbers."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from lms.cohorts import attendance as rules
-from lms.cohorts import service
-from lms.cohorts.attendance import BEHIND, EXCUSED_ABSENT, EXCUSED_NOT_COUNTED, UNREACHABLE, Tally, verdict
+from lms.attendance import rules, service
+from lms.attendance.rules import BEHIND, EXCUSED_ABSENT, EXCUSED_NOT_COUNTED, UNREACHABLE, Tally, verdict
 
 
 def test_one_missed_workshop_out_of_six_flags_nobody():
@@ -87,15 +86,15 @@ def test_week_one_flags_nobody_on_the_cohort_page_and_mails_nobody(app, client, 
     """Six workshops, the first held: absent, excused and present learners alike are not flagged; the button
     to e-mail "the learners below the threshold" is not offered."""
     from lms.accounts.models import User
-    from lms.cohorts import warnings
-    from tests.cohorts.test_cohorts import _learner, _session
+    from lms.attendance import warnings
+    from tests.factories import enrolled_learner, make_session
 
     trainer = make_user(roles=("trainer",), email="trainer@example.org")
     cohort = make_cohort(trainer)
-    people = [_learner(make_user, db, cohort, email=f"p{i}@example.org") for i in range(3)]
-    first = _session(db, cohort, starts_in=timedelta(days=-1))
+    people = [enrolled_learner(make_user, db, cohort, email=f"p{i}@example.org") for i in range(3)]
+    first = make_session(db, cohort, starts_in=timedelta(days=-1))
     for days in range(1, 6):
-        _session(db, cohort, starts_in=timedelta(days=7 * days))
+        make_session(db, cohort, starts_in=timedelta(days=7 * days))
     actor = db.session.get(User, trainer.id)
     for person, status in zip(people, ("absent", "excused", "present"), strict=True):
         service.record_attendance(first, person.id, status, actor)
@@ -106,7 +105,7 @@ def test_week_one_flags_nobody_on_the_cohort_page_and_mails_nobody(app, client, 
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "below the threshold" not in page
     assert warnings.warn_low_attendance(cohort, None).sent == []
-    dashboard = client.get(f"/cohorts/{cohort.id}/dashboard").get_data(as_text=True)
+    dashboard = client.get(f"/reports/cohorts/{cohort.id}").get_data(as_text=True)
     assert "Nobody is behind for now." in dashboard
 
 
@@ -137,3 +136,17 @@ def test_the_cohort_form_sets_how_excused_absences_count(app, client, db, make_u
     db.session.expire_all()
     assert db.session.get(Cohort, cohort.id).excused_absences == EXCUSED_ABSENT
     assert "excused absences count as absences" in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+
+
+def test_checkin_code_is_derived_and_rotates():
+    moment = datetime(2027, 1, 12, 9, 0, 30)
+    code = rules.current_code("secret", moment)
+    assert len(code) == 5 and set(code) <= set(rules.ALPHABET)
+    assert rules.current_code("secret", moment) == code
+    assert rules.is_valid("secret", code.lower(), moment)
+    assert rules.is_valid("secret", f"{code[:2]} {code[2:]}", moment)
+    later = moment + timedelta(seconds=60)
+    assert rules.current_code("secret", later) != code
+    assert rules.is_valid("secret", code, later.replace(second=10))  # previous window, a few seconds after
+    assert not rules.is_valid("secret", code, later.replace(second=50))
+    assert not rules.is_valid("other", code, moment)

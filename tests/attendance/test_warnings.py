@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance import service, warnings
 from lms.audit.models import AuditEvent
-from lms.cohorts import service, warnings
-from tests.cohorts.test_cohorts import _learner, _session
 from tests.conftest import outbox
+from tests.factories import enrolled_learner, make_session
 
 
 @pytest.fixture
@@ -35,12 +35,12 @@ def _text(message) -> str:
 @pytest.fixture
 def marked(db, make_user, cohort, trainer):
     """Two held sessions and one to come: Ahmed (fr) and Salma (ar) attended one of two, Nadia both."""
-    ahmed = _learner(make_user, db, cohort, email="ahmed@example.org", name_latin="Ahmed", locale="fr")
-    salma = _learner(make_user, db, cohort, email="salma@example.org", name_latin="Salma", locale="ar")
-    nadia = _learner(make_user, db, cohort, email="nadia@example.org", name_latin="Nadia")
-    s1 = _session(db, cohort, starts_in=timedelta(days=-3))
-    s2 = _session(db, cohort, starts_in=timedelta(days=-2))
-    _session(db, cohort, starts_in=timedelta(days=30))
+    ahmed = enrolled_learner(make_user, db, cohort, email="ahmed@example.org", name_latin="Ahmed", locale="fr")
+    salma = enrolled_learner(make_user, db, cohort, email="salma@example.org", name_latin="Salma", locale="ar")
+    nadia = enrolled_learner(make_user, db, cohort, email="nadia@example.org", name_latin="Nadia")
+    s1 = make_session(db, cohort, starts_in=timedelta(days=-3))
+    s2 = make_session(db, cohort, starts_in=timedelta(days=-2))
+    make_session(db, cohort, starts_in=timedelta(days=30))
     actor = db.session.get(User, trainer.id)
     for person in (ahmed, salma, nadia):
         service.record_attendance(s1, person.id, "present", actor)
@@ -54,7 +54,7 @@ def test_learners_below_the_threshold_are_e_mailed_in_their_language(app, client
     client.login("trainer@example.org")
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "E-mail the 2 learners below the threshold" in page
-    response = client.post_form(f"/cohorts/{cohort.id}/attendance/warn", follow_redirects=True)
+    response = client.post_form(f"/attendance/cohorts/{cohort.id}/warn", follow_redirects=True)
     assert "2 learners below the threshold were e-mailed." in response.get_data(as_text=True)
     messages = {m["To"]: m for m in _messages(app)}
     assert set(messages) == {"ahmed@example.org", "salma@example.org"}
@@ -78,8 +78,8 @@ def test_learners_below_the_threshold_are_e_mailed_in_their_language(app, client
 
 def test_nobody_is_written_to_twice_in_a_week(app, client, db, cohort, marked):
     client.login("trainer@example.org")
-    client.post_form(f"/cohorts/{cohort.id}/attendance/warn")
-    again = client.post_form(f"/cohorts/{cohort.id}/attendance/warn", follow_redirects=True)
+    client.post_form(f"/attendance/cohorts/{cohort.id}/warn")
+    again = client.post_form(f"/attendance/cohorts/{cohort.id}/warn", follow_redirects=True)
     assert "2 learners were already e-mailed in the last 7 days" in again.get_data(as_text=True)
     assert len(outbox(app)) == 2
     # A week later they may be reminded again.
@@ -93,7 +93,7 @@ def test_an_smtp_failure_is_reported_and_not_recorded(app, client, db, cohort, m
 
     monkeypatch.setattr(warnings, "send_mail", broken)
     client.login("trainer@example.org")
-    page = client.post_form(f"/cohorts/{cohort.id}/attendance/warn", follow_redirects=True).get_data(as_text=True)
+    page = client.post_form(f"/attendance/cohorts/{cohort.id}/warn", follow_redirects=True).get_data(as_text=True)
     assert "could not be sent" in page and "Ahmed" in page
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == warnings.ACTION)) is None
 
@@ -101,18 +101,18 @@ def test_an_smtp_failure_is_reported_and_not_recorded(app, client, db, cohort, m
 def test_another_trainer_cannot_warn_this_cohort(app, client, db, cohort, marked, make_user):
     make_user(roles=("trainer",), email="other@example.org")
     client.login("other@example.org")
-    assert client.post_form(f"/cohorts/{cohort.id}/attendance/warn").status_code == 403
+    assert client.post_form(f"/attendance/cohorts/{cohort.id}/warn").status_code == 403
     assert outbox(app) == []
 
 
 def test_no_button_and_no_mail_when_everyone_attends(app, client, db, cohort, trainer, make_user):
-    person = _learner(make_user, db, cohort, email="assidu@example.org")
-    held = _session(db, cohort, starts_in=timedelta(days=-1))
+    person = enrolled_learner(make_user, db, cohort, email="assidu@example.org")
+    held = make_session(db, cohort, starts_in=timedelta(days=-1))
     service.record_attendance(held, person.id, "present", db.session.get(User, trainer.id))
     db.session.commit()
     client.login("trainer@example.org")
     assert "below the threshold" not in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
-    page = client.post_form(f"/cohorts/{cohort.id}/attendance/warn", follow_redirects=True).get_data(as_text=True)
+    page = client.post_form(f"/attendance/cohorts/{cohort.id}/warn", follow_redirects=True).get_data(as_text=True)
     assert "No learner is below the attendance threshold." in page and outbox(app) == []
 
 
