@@ -50,6 +50,32 @@ def mark(db, session, user_id: int, status: str = "present") -> Attendance:
     return row
 
 
+def enrolled_learner(make_user, db, cohort, email="judge@example.org", **fields):
+    """A learner (a magistrate unless ``profession`` says otherwise) enrolled in ``cohort``, committed."""
+    fields.setdefault("profession", "magistrate-judge")
+    user = make_user(email=email, **fields)
+    cohorts.enrol(cohort, db.session.get(User, user.id), None)
+    db.session.commit()
+    return user
+
+
+def open_session(db, cohort, starts_in=timedelta(minutes=5), length=timedelta(hours=3), **fields):
+    """A workshop session of ``cohort`` starting ``starts_in`` from now, check-in open, committed."""
+    start = datetime.utcnow() + starts_in
+    values = {"title": "Atelier 1", "is_checkin_open": True, "late_after_minutes": 15, **fields}
+    session = make_session(db, cohort, start, hours=length.total_seconds() / 3600, **values)
+    db.session.commit()
+    return session
+
+
+def make_attendance(db, session, user, status="present", **fields):
+    """A mark of ``user`` in ``session`` written directly (not audited: for set-ups), committed."""
+    row = Attendance(session_id=session.id, user_id=user.id, status=status, **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
 def current_quiz(db, module_id: int) -> QuizVersion | None:
     """The current version of the module's quiz (None for a module without one)."""
     return db.session.scalar(select(QuizVersion).where(QuizVersion.module_id == module_id, QuizVersion.is_current))

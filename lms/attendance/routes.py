@@ -3,8 +3,6 @@ learner's check-in page and calendar."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -15,11 +13,11 @@ from sqlalchemy import select
 from ..accounts.names import display_name, name_sort_key
 from ..cohorts import service as cohorts
 from ..cohorts.forms import walk_in_form
-from ..cohorts.importing import neutralize_cell
 from ..cohorts.models import Cohort
 from ..content import service as content
 from ..content.models import Module
 from ..core.access import public, roles_required, signed_in
+from ..core.exports import export_response
 from ..core.forms import ConfirmForm
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
@@ -429,49 +427,24 @@ def _report_table(cohort: Cohort):
             + [labels.get(marks.get(s.id, ""), "") if s.id in info["held"] or s.id in marks else "" for s in sessions]
             + ["" if row.percent is None else row.percent, _("yes") if row.below else ""]
         )
-    return header, [[neutralize_cell(cell) for cell in line] for line in table]
+    return header, table
 
 
 @bp.get("/cohorts/<int:cohort_id>/export.csv")
 @roles_required("trainer", "admin")
 def export_csv(cohort_id: int):
-    cohort = cohorts.managed_cohort(cohort_id)
-    header, table = _report_table(cohort)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([neutralize_cell(h) for h in header])
-    writer.writerows(table)
-    # A BOM so that Excel opens the Arabic names as UTF-8.
-    body = "\ufeff" + buffer.getvalue()
-    return current_app.response_class(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.csv"},
-    )
+    return _export(cohorts.managed_cohort(cohort_id), "csv")
 
 
 @bp.get("/cohorts/<int:cohort_id>/export.xlsx")
 @roles_required("trainer", "admin")
 def export_xlsx(cohort_id: int):
-    from openpyxl import Workbook
+    return _export(cohorts.managed_cohort(cohort_id), "xlsx")
 
-    cohort = cohorts.managed_cohort(cohort_id)
+
+def _export(cohort: Cohort, fmt: str):
     header, table = _report_table(cohort)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Attendance"
-    sheet.append([neutralize_cell(h) for h in header])
-    for line in table:
-        sheet.append(line)
-    if _locale() == "ar":
-        sheet.sheet_view.rightToLeft = True
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return current_app.response_class(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=attendance-cohort-{cohort.id}.xlsx"},
-    )
+    return export_response(header, table, f"attendance-cohort-{cohort.id}", fmt, sheet="Attendance")
 
 
 @bp.post("/cohorts/<int:cohort_id>/warn")

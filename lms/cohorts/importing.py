@@ -21,7 +21,6 @@ from xml.parsers import expat  # nosec B407 - DTDs are refused, parts are bounde
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..core.exports import FORMULA_PREFIXES, neutralize_cell  # noqa: F401 - imported from here by cohorts/routes.py
 from ..core.forms import clean_line
 from .vocabulary import JurisdictionNames, column_of, gender_of, is_arabic_only, is_latin_only, profession_of
 

@@ -14,7 +14,7 @@ from lms.accounts.models import User
 from lms.attendance import rules, service
 from lms.attendance.models import Attendance, WorkshopSession
 from lms.audit.models import AuditEvent
-from tests.factories import enrolled_learner, make_session
+from tests.factories import enrolled_learner, open_session
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_dates_are_shown_in_casablanca_time_outside_and_during_ramadan(app):
 def test_take_attendance_is_audited(client, trainer, make_user, cohort, db):
     learner = enrolled_learner(make_user, db, cohort)
     other = enrolled_learner(make_user, db, cohort, email="p2@example.org")
-    session = make_session(db, cohort, starts_in=timedelta(hours=-1))
+    session = open_session(db, cohort, starts_in=timedelta(hours=-1))
     client.login("trainer@example.org")
     page = client.get(f"/attendance/sessions/{session.id}").get_data(as_text=True)
     assert "status-present" in page
@@ -96,7 +96,7 @@ def test_take_attendance_is_audited(client, trainer, make_user, cohort, db):
 
 def test_paper_back_entry_marked_as_paper(client, trainer, make_user, cohort, db):
     learner = enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(days=-2))
+    session = open_session(db, cohort, starts_in=timedelta(days=-2))
     client.login("trainer@example.org")
     client.post_form(f"/attendance/sessions/{session.id}?paper=1", {"paper": "1", f"status-{learner.id}": "present"})
     mark = db.session.scalar(select(Attendance))
@@ -106,9 +106,9 @@ def test_paper_back_entry_marked_as_paper(client, trainer, make_user, cohort, db
 
 def test_attendance_report_and_exports(client, trainer, make_user, cohort, db):
     learner = enrolled_learner(make_user, db, cohort, name_latin='=HYPERLINK("evil")', name_arabic="مريم")
-    s1 = make_session(db, cohort, starts_in=timedelta(days=-3))
-    s2 = make_session(db, cohort, starts_in=timedelta(days=-2))
-    make_session(db, cohort, starts_in=timedelta(days=5))  # future: not counted
+    s1 = open_session(db, cohort, starts_in=timedelta(days=-3))
+    s2 = open_session(db, cohort, starts_in=timedelta(days=-2))
+    open_session(db, cohort, starts_in=timedelta(days=5))  # future: not counted
     actor = db.session.get(User, trainer.id)
     service.record_attendance(s1, learner.id, "present", actor)
     service.record_attendance(s2, learner.id, "absent", actor)
@@ -132,7 +132,7 @@ def test_attendance_report_and_exports(client, trainer, make_user, cohort, db):
 
 def test_sign_in_sheet_pdf_has_arabic_names(client, trainer, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort, name_latin="Karim Idrissi", name_arabic="كريم الإدريسي")
-    session = make_session(db, cohort)
+    session = open_session(db, cohort)
     client.login("trainer@example.org")
     response = client.get(f"/attendance/sessions/{session.id}/sheet.pdf")
     assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
@@ -146,14 +146,14 @@ def test_sign_in_sheet_pdf_has_arabic_names(client, trainer, make_user, cohort, 
 
 def test_checkin_is_rate_limited(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
-    make_session(db, cohort)
+    open_session(db, cohort)
     client.login("judge@example.org")
     statuses = [client.post_form("/attendance/checkin", {"code": "AAAAA"}).status_code for _ in range(12)]
     assert statuses[-1] == 429
 
 
 def test_checkin_screen_shows_code_and_qr(client, trainer, cohort, db):
-    session = make_session(db, cohort)
+    session = open_session(db, cohort)
     client.login("trainer@example.org")
     page = client.get(f"/attendance/sessions/{session.id}/checkin-screen").get_data(as_text=True)
     code = rules.current_code(session.checkin_secret, datetime.utcnow())
@@ -162,7 +162,7 @@ def test_checkin_screen_shows_code_and_qr(client, trainer, cohort, db):
 
 def test_projector_view_shows_code_qr_both_languages_and_count_only(client, trainer, make_user, cohort, db):
     learner = enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
+    session = open_session(db, cohort, starts_in=timedelta(minutes=-5))
     service.record_attendance(session, learner.id, "present", None, method="checkin")
     db.session.commit()
     client.login("trainer@example.org")
@@ -177,7 +177,7 @@ def test_projector_view_shows_code_qr_both_languages_and_count_only(client, trai
 
 def test_qr_link_prefills_but_does_not_write(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort)
+    session = open_session(db, cohort)
     client.login("judge@example.org")
     page = client.get(f"/attendance/checkin?code=ABCDE&s={session.id}").get_data(as_text=True)
     assert 'value="ABCDE"' in page
@@ -196,7 +196,7 @@ def test_qr_scanned_before_sign_in_is_honoured_after_sign_in(app, client, make_u
     """A learner scans the QR, is sent to sign in, types a password for 45 s (the code changed meanwhile): the
     scanned code still checks them in, for that session, once."""
     learner = enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
+    session = open_session(db, cohort, starts_in=timedelta(minutes=-5))
     code = rules.current_code(session.checkin_secret, datetime.utcnow())
     response = client.get(f"/attendance/checkin?code={code}&s={session.id}")
     assert response.status_code == 302
@@ -224,8 +224,8 @@ def test_qr_scanned_before_sign_in_is_honoured_after_sign_in(app, client, make_u
 
 def test_scan_pass_is_bounded_in_time_session_and_code(app, client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
-    other = make_session(db, cohort, starts_in=timedelta(minutes=-3))
+    session = open_session(db, cohort, starts_in=timedelta(minutes=-5))
+    other = open_session(db, cohort, starts_in=timedelta(minutes=-3))
     client.login("judge@example.org")
     # Older than the pass lasts: refused, and the learner is told so.
     stale = datetime.utcnow() - timedelta(minutes=6)
@@ -248,7 +248,7 @@ def test_scan_pass_is_bounded_in_time_session_and_code(app, client, make_user, c
 
 def test_expired_code_says_so_and_what_to_do(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
+    session = open_session(db, cohort, starts_in=timedelta(minutes=-5))
     old = rules.current_code(session.checkin_secret, datetime.utcnow() - timedelta(minutes=3))
     # Not signed in: a scan of an old QR says it expired, then asks to sign in.
     response = client.get(f"/attendance/checkin?code={old}&s={session.id}")
@@ -267,7 +267,7 @@ def test_checkin_page_sends_strangers_to_sign_in(client):
 
 def test_attendance_pages_in_arabic(client, trainer, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort, name_arabic="كريم")
-    session = make_session(db, cohort)
+    session = open_session(db, cohort)
     client.login("trainer@example.org")
     client.post_form("/language", {"lang": "ar"})
     for url in (

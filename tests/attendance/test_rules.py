@@ -87,14 +87,14 @@ def test_week_one_flags_nobody_on_the_cohort_page_and_mails_nobody(app, client, 
     to e-mail "the learners below the threshold" is not offered."""
     from lms.accounts.models import User
     from lms.attendance import warnings
-    from tests.factories import enrolled_learner, make_session
+    from tests.factories import enrolled_learner, open_session
 
     trainer = make_user(roles=("trainer",), email="trainer@example.org")
     cohort = make_cohort(trainer)
     people = [enrolled_learner(make_user, db, cohort, email=f"p{i}@example.org") for i in range(3)]
-    first = make_session(db, cohort, starts_in=timedelta(days=-1))
+    first = open_session(db, cohort, starts_in=timedelta(days=-1))
     for days in range(1, 6):
-        make_session(db, cohort, starts_in=timedelta(days=7 * days))
+        open_session(db, cohort, starts_in=timedelta(days=7 * days))
     actor = db.session.get(User, trainer.id)
     for person, status in zip(people, ("absent", "excused", "present"), strict=True):
         service.record_attendance(first, person.id, status, actor)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from lms.attendance import rules
 from lms.attendance.models import Attendance
-from tests.factories import enrolled_learner, make_session
+from tests.factories import enrolled_learner, open_session
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def cohort(make_cohort, trainer):
 
 def test_self_checkin_in_window_once(client, make_user, cohort, db):
     learner = enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(minutes=-5))
+    session = open_session(db, cohort, starts_in=timedelta(minutes=-5))
     client.login("judge@example.org")
     code = rules.current_code(session.checkin_secret, datetime.utcnow())
     response = client.post_form("/attendance/checkin", {"code": code})
@@ -40,7 +40,7 @@ def test_self_checkin_in_window_once(client, make_user, cohort, db):
 
 def test_checkin_late_after_grace(client, make_user, cohort, db):
     learner = enrolled_learner(make_user, db, cohort)
-    session = make_session(db, cohort, starts_in=timedelta(minutes=-40))
+    session = open_session(db, cohort, starts_in=timedelta(minutes=-40))
     client.login("judge@example.org")
     client.post_form("/attendance/checkin", {"code": rules.current_code(session.checkin_secret, datetime.utcnow())})
     assert db.session.scalar(select(Attendance.status).where(Attendance.user_id == learner.id)) == "late"
@@ -48,17 +48,17 @@ def test_checkin_late_after_grace(client, make_user, cohort, db):
 
 def test_checkin_refused_outside_window_for_strangers_and_when_closed(client, make_user, cohort, db):
     enrolled_learner(make_user, db, cohort)
-    early = make_session(db, cohort, starts_in=timedelta(hours=2))
+    early = open_session(db, cohort, starts_in=timedelta(hours=2))
     client.login("judge@example.org")
     refused = client.post_form(
         "/attendance/checkin", {"code": rules.current_code(early.checkin_secret, datetime.utcnow())}
     )
     assert "not valid now" in refused.get_data(as_text=True)
-    over = make_session(db, cohort, starts_in=timedelta(hours=-5), length=timedelta(hours=2))
+    over = open_session(db, cohort, starts_in=timedelta(hours=-5), length=timedelta(hours=2))
     assert "not valid now" in client.post_form(
         "/attendance/checkin", {"code": rules.current_code(over.checkin_secret, datetime.utcnow())}
     ).get_data(as_text=True)
-    now_session = make_session(db, cohort, starts_in=timedelta(minutes=-1))
+    now_session = open_session(db, cohort, starts_in=timedelta(minutes=-1))
     now_session.is_checkin_open = False
     db.session.commit()
     assert "not valid now" in client.post_form(

@@ -11,7 +11,7 @@ from lms.accounts.models import User
 from lms.attendance import service, warnings
 from lms.audit.models import AuditEvent
 from tests.conftest import outbox
-from tests.factories import enrolled_learner, make_session
+from tests.factories import enrolled_learner, open_session
 
 
 @pytest.fixture
@@ -38,9 +38,9 @@ def marked(db, make_user, cohort, trainer):
     ahmed = enrolled_learner(make_user, db, cohort, email="ahmed@example.org", name_latin="Ahmed", locale="fr")
     salma = enrolled_learner(make_user, db, cohort, email="salma@example.org", name_latin="Salma", locale="ar")
     nadia = enrolled_learner(make_user, db, cohort, email="nadia@example.org", name_latin="Nadia")
-    s1 = make_session(db, cohort, starts_in=timedelta(days=-3))
-    s2 = make_session(db, cohort, starts_in=timedelta(days=-2))
-    make_session(db, cohort, starts_in=timedelta(days=30))
+    s1 = open_session(db, cohort, starts_in=timedelta(days=-3))
+    s2 = open_session(db, cohort, starts_in=timedelta(days=-2))
+    open_session(db, cohort, starts_in=timedelta(days=30))
     actor = db.session.get(User, trainer.id)
     for person in (ahmed, salma, nadia):
         service.record_attendance(s1, person.id, "present", actor)
@@ -107,7 +107,7 @@ def test_another_trainer_cannot_warn_this_cohort(app, client, db, cohort, marked
 
 def test_no_button_and_no_mail_when_everyone_attends(app, client, db, cohort, trainer, make_user):
     person = enrolled_learner(make_user, db, cohort, email="assidu@example.org")
-    held = make_session(db, cohort, starts_in=timedelta(days=-1))
+    held = open_session(db, cohort, starts_in=timedelta(days=-1))
     service.record_attendance(held, person.id, "present", db.session.get(User, trainer.id))
     db.session.commit()
     client.login("trainer@example.org")

@@ -15,7 +15,7 @@ from lms.cohorts import service
 from lms.cohorts.models import Cohort, Enrolment
 from lms.content.models import Course
 from tests.conftest import outbox
-from tests.factories import enrolled_learner, make_session
+from tests.factories import enrolled_learner, open_session
 
 DATA = Path(__file__).parent / "data"
 
@@ -81,7 +81,7 @@ def test_trainer_sees_only_own_cohorts(client, make_user, cohort, db):
     make_user(roles=("trainer",), email="other@example.org")
     client.login("other@example.org")
     assert "Rabat 2027" not in client.get("/reports").get_data(as_text=True)
-    session = make_session(db, cohort)
+    session = open_session(db, cohort)
     for url in (
         f"/cohorts/{cohort.id}",
         f"/cohorts/{cohort.id}/edit",
@@ -157,7 +157,7 @@ def test_enrolled_learner_opens_the_course_outside_their_profession(client, make
 
 
 def test_walk_in_added_and_merged_keeping_attendance(client, trainer, make_user, cohort, db):
-    session = make_session(db, cohort, starts_in=timedelta(hours=-1))
+    session = open_session(db, cohort, starts_in=timedelta(hours=-1))
     client.login("trainer@example.org")
     client.post_form(
         f"/cohorts/{cohort.id}/walk-in", {"walkin-name_latin": "Rachid Sans Compte", "walkin-profession": "clerk"}
@@ -176,7 +176,7 @@ def test_walk_in_added_and_merged_keeping_attendance(client, trainer, make_user,
 
 
 def test_admin_merges_a_walk_in_through_the_page(client, trainer, make_user, cohort, db):
-    session = make_session(db, cohort, starts_in=timedelta(hours=-1))
+    session = open_session(db, cohort, starts_in=timedelta(hours=-1))
     walk_in = service.add_walk_in(cohort, None, name_latin="Sans Compte")
     db.session.commit()
     attendance_service.record_attendance(session, walk_in.id, "present", None)
