@@ -283,6 +283,16 @@ def _mark_read(user_id: int, module_id: int, at: datetime) -> None:
         progress.completed_at = progress.completed_at or at + timedelta(hours=1)
 
 
+def _enrolled_cohort(people, **fields):
+    """A demo cohort saved as an admin would, its learners enrolled as an import would."""
+    from .cohorts import service as cohorts
+
+    cohort = cohorts.save_cohort(None, None, **fields)
+    for user in people:
+        cohorts.enrol(cohort, user, None, source="import")
+    return cohort
+
+
 def _demo_cohorts(size: str) -> None:
     """A finished cohort (attendance taken, quizzes passed, certificates issued) and a running one."""
     import secrets as _secrets
@@ -290,7 +300,6 @@ def _demo_cohorts(size: str) -> None:
 
     from .attendance.models import Attendance, WorkshopSession
     from .certificates import service as certificates
-    from .cohorts import service as cohorts
     from .cohorts.models import Cohort
     from .content.models import Course, Module, QuizVersion
     from .core.timeutil import utcnow
@@ -333,9 +342,8 @@ def _demo_cohorts(size: str) -> None:
         return item
 
     # 1. Finished: Rabat, magistrates.
-    finished = cohorts.save_cohort(
-        None,
-        None,
+    finished = _enrolled_cohort(
+        magistrates,
         course=courses["palermo-magistrates"],
         trainers=list(dict.fromkeys(t for t in (admin, lead) if t is not None)),
         title="Rabat — magistrats, session d'automne",
@@ -349,8 +357,6 @@ def _demo_cohorts(size: str) -> None:
         venue_ar="المعهد العالي للقضاء",
         language="fr",
     )
-    for user in magistrates:
-        cohorts.enrol(finished, user, None, source="import")
     modules = db.session.scalars(
         select(Module).where(Module.course_id == finished.course_id).order_by(Module.position)
     ).all()
@@ -408,12 +414,11 @@ def _demo_cohorts(size: str) -> None:
 
     # 2. Running: Casablanca, social workers, led by the second trainer (the first helps): six workshops, three
     # held, the fourth under way now (check-in open), two to come; quizzes taken, with their answers.
-    running = cohorts.save_cohort(
-        None,
-        None,
+    running = _enrolled_cohort(
+        workers,
         course=courses["victim-identification"],
         trainers=list(dict.fromkeys([second, lead])),
-        title="Casablanca — assistantes sociales des cellules",
+        title="Casablanca — assistantes et assistants sociaux des cellules",
         start_date=today - timedelta(days=24),
         end_date=today + timedelta(days=20),
         mode="in_person",
@@ -424,8 +429,6 @@ def _demo_cohorts(size: str) -> None:
         venue_ar="محكمة الاستئناف بالدار البيضاء، قاعة التكوين",
         language="ar",
     )
-    for user in workers:
-        cohorts.enrol(running, user, None, source="import")
     at_nine = lambda days: datetime.combine(today + timedelta(days=days), datetime.min.time()) + timedelta(hours=9)  # noqa: E731
     held = [
         session(running, "الحصة 1: فهم الاتجار بالبشر", at_nine(-21)),

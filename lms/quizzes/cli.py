@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 
 from ..content.loader import LOCALES, MODULE_DIR_RE, QUIZ_DEFAULTS, REQUIRED_LOCALES, load_courses
 from ..content.yamllines import LineDict, LineList, YamlError, load
-from .gift import export_gift, read_aiken, read_gift
+from .gift import export_gift, question_meta, read_aiken, read_gift
 
 cli = click.Group("quizzes", help="Import and export quiz questions (Moodle GIFT, Aiken).")
 
@@ -130,13 +130,7 @@ def _module_titles(folder: Path) -> dict[str, str]:
 
 def _yaml_question(question: dict) -> dict:
     """A parsed question as it is written by hand in quiz.yaml (defaults and empty texts left out)."""
-    out = {"id": question["id"], "type": question["type"]}
-    if question.get("points", 1) != 1:
-        out["points"] = question["points"]
-    if question.get("objective"):
-        out["objective"] = question["objective"]
-    if question.get("always"):
-        out["always"] = True
+    out = {"id": question["id"], "type": question["type"], **question_meta(question)}
     out["prompt"] = _texts(question["prompt"])
     kind = question["type"]
     if kind in ("single", "multiple"):

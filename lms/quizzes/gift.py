@@ -667,8 +667,8 @@ def _percent(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")
 
 
-def _export_question(question: dict) -> str:
-    kind = question["type"]
+def question_meta(question: dict) -> dict:
+    """A question's settings that differ from the defaults (points, objective, always drawn), as written out."""
     meta: dict = {}
     if question.get("points", 1) != 1:
         meta["points"] = question["points"]
@@ -676,6 +676,12 @@ def _export_question(question: dict) -> str:
         meta["objective"] = question["objective"]
     if question.get("always"):
         meta["always"] = True
+    return meta
+
+
+def _export_question(question: dict) -> str:
+    kind = question["type"]
+    meta = question_meta(question)
     body: list[str] = []
     if kind in ("single", "multiple"):
         options = question.get("options") or []
