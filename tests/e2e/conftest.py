@@ -195,24 +195,14 @@ class LiveServer:
 
 def _e2e_database(base: Path):
     """SQLite in the temporary folder; with TEST_DATABASE_URL, a database of its own on that PostgreSQL server
-    (``<name>_e2e``, dropped afterwards) so the browser journeys run on both engines beside the unit tests."""
-    url = os.environ.get("TEST_DATABASE_URL")
+    (``<name>_e2e``, or ``<name>_gw0_e2e`` for a pytest-xdist worker; dropped afterwards) so the browser journeys
+    run on both engines beside the unit tests."""
+    from tests.conftest import create_database, worker_database_url
+
+    url = worker_database_url(os.environ.get("TEST_DATABASE_URL"), "_e2e")
     if not url:
         return f"sqlite:///{base}/e2e.sqlite3", lambda: None
-    from sqlalchemy import create_engine, make_url, text
-
-    target = make_url(url)
-    name = f"{target.database}_e2e"
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    drop()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return target.set(database=name).render_as_string(hide_password=False), drop
+    return url, create_database(url)
 
 
 @pytest.fixture(scope="session")
