@@ -2,8 +2,9 @@
 
     .venv/bin/python scan/run_scan.py [--quick] [--roles anonymous,learner,trainer,admin]
 
-1. wapiti and sqlmap live in their own virtualenv, ``scan/.venv`` (created and filled here when missing or when
-   the pins below change), so their pinned dependencies never meet the app's.
+1. wapiti and sqlmap live in their own virtualenv, ``scan/.venv`` or ``$TADRIB_SCAN_VENV`` (created and filled
+   here when missing or when the pins below change), so their pinned dependencies never meet the app's.
+   ``--install-tools`` does only that (CI runs it in the background while the tests run).
 2. A temporary instance (``flask db upgrade``, ``courses sync``, ``demo load``, random demo password, no rate
    limits, no two-factor) is loaded once; each role then gets a fresh copy of it, served by ``gunicorn -w 2`` on a
    free loopback port and always stopped (process group).
@@ -62,7 +63,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCAN = ROOT / "scan"
 RESULTS = SCAN / "results"
-TOOLS_VENV = SCAN / ".venv"
+# TADRIB_SCAN_VENV puts it elsewhere: CI keeps it between runs on the same machine (.ci/run)
+TOOLS_VENV = Path(os.environ.get("TADRIB_SCAN_VENV") or SCAN / ".venv").resolve()
 TOOLS_BIN = TOOLS_VENV / "bin"
 APP_BIN = ROOT / ".venv" / "bin"
 APP_PYTHON = APP_BIN / "python" if (APP_BIN / "python").exists() else Path(sys.executable)
@@ -75,8 +77,9 @@ APP_PYTHON = APP_BIN / "python" if (APP_BIN / "python").exists() else Path(sys.e
 # - sqlmap is pure Python and current releases run on 3.11; pinned so that a new release cannot change results.
 TOOL_REQUIREMENTS = ["wapiti3==3.1.8", "SQLAlchemy[asyncio]==2.0.58", "sqlmap==1.10.10"]
 
-#: hard limit on creating scan/.venv and installing the tools
-INSTALL_TIMEOUT = 600
+#: hard limit on creating the tools' virtualenv and installing them (a cold install, building a few sdists, has
+#: taken close to 10 minutes on a busy machine; CI overlaps it with the tests)
+INSTALL_TIMEOUT = 900
 
 SESSION_COOKIE = "tadrib_session"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -261,12 +264,12 @@ def say(message: str = "") -> None:
 
 
 def ensure_tools() -> dict[str, str]:
-    """Create scan/.venv and install the pinned tools when missing or when the pins changed; return versions.
+    """Create the tools' virtualenv and install the pinned tools when missing or when the pins changed; return versions.
     The scan is a gate: without its tools it fails (ScanError), it never passes by skipping."""
     stamp = TOOLS_VENV / ".installed"
     wanted = "\n".join(TOOL_REQUIREMENTS)
     if not (stamp.exists() and stamp.read_text(encoding="utf-8") == wanted and (TOOLS_BIN / "wapiti").exists()):
-        say(f"Installing {', '.join(TOOL_REQUIREMENTS)} into {TOOLS_VENV.relative_to(ROOT)} (about a minute)")
+        say(f"Installing {', '.join(TOOL_REQUIREMENTS)} into {TOOLS_VENV} (one to ten minutes)")
         stamp.unlink(missing_ok=True)
         pip = [str(TOOLS_BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         # pip's own limits (--timeout per connection, --retries) and a hard one: a registry that answers slowly or
@@ -1357,6 +1360,9 @@ def main() -> int:
         "--quick", action="store_true", help="about 8 s per attack module, one target per route, 2 sqlmap URLs per role"
     )
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated subset of " + ", ".join(ROLES))
+    parser.add_argument(
+        "--install-tools", action="store_true", help="only install the tools (CI does it while the tests run)"
+    )
     parser.add_argument("--app-facts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--https-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1365,6 +1371,14 @@ def main() -> int:
         return 0
     if args.https_probe:
         https_probe_main()
+        return 0
+    if args.install_tools:
+        try:
+            versions = ensure_tools()
+        except (ScanError, OSError, subprocess.SubprocessError) as error:
+            say(f"FAILED: the scan tools could not be installed: {error}")
+            return 2
+        say(f"Tools ready in {TOOLS_VENV}: wapiti {versions['wapiti']}, sqlmap {versions['sqlmap']}")
         return 0
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     unknown = set(roles) - set(ROLES)

@@ -48,6 +48,25 @@ def create_database(url: str):
 TEST_DATABASE_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"))
 
 
+def uses_test_database(item) -> bool:
+    """Whether a test reaches the database that TEST_DATABASE_URL chooses: through ``app`` (and every fixture built
+    on it) or the browser journeys' live server. Every other test builds its own SQLite app or none at all, and
+    runs the same whatever TEST_DATABASE_URL says."""
+    names = getattr(item, "fixturenames", ())
+    return "migrated_template" in names or "live_server" in names or item.get_closest_marker("postgres") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TEST_DATABASE_URL (the PostgreSQL run), only the tests that use the database run: the others are
+    the same on either engine and the SQLite run has them."""
+    if not TEST_DATABASE_URL:
+        return
+    same_anywhere = [item for item in items if not uses_test_database(item)]
+    if same_anywhere:
+        config.hook.pytest_deselected(items=same_anywhere)
+        items[:] = [item for item in items if uses_test_database(item)]
+
+
 def _upgrade(app) -> None:
     from flask_migrate import upgrade
 
