@@ -47,7 +47,7 @@ lint: setup
 	$(BIN)/bandit -q -r lms 2>/dev/null
 
 ## scan: wapiti and sqlmap against the app on 127.0.0.1, signed in as each role (bounded in time; CI runs it)
-## (SCAN_ARGS=--quick for a 3-minute run, SCAN_ARGS="--roles admin" for one role)
+## (SCAN_ARGS=--quick for a 3-minute run, SCAN_ARGS="--roles admin" for one role, SCAN_ARGS="--jobs 2" two roles at a time)
 scan: setup
 	$(BIN)/python scan/run_scan.py $(SCAN_ARGS)
 

@@ -30,7 +30,8 @@
    wapiti logs (wapiti-<role>-crawl.log, wapiti-<role>.log; each line starts with the seconds since the tool
    started), wapiti-session/<role>/ (wapiti's database of every request), sqlmap/<role>/, gunicorn-<role>.log.
 
-The full run (``make scan``, what CI runs) takes about 21 minutes on 2 cores; ``--quick`` (``make scan
+The full run (``make scan``) takes about 21 to 35 minutes on 2 cores, one role after another; CI runs it with
+``--jobs 2`` (two roles at a time, each on its own server and files). ``--quick`` (``make scan
 SCAN_ARGS=--quick``) gives each attack module about 8 s, one target per route and sqlmap 2 URLs per role, reports
 but does not require the xss/sql coverage, and takes about 3 minutes.
 """
@@ -57,6 +58,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,8 +258,42 @@ class ScanError(RuntimeError):
     """A set-up step failed; the message says which and why."""
 
 
+_output = threading.local()
+
+
 def say(message: str = "") -> None:
-    print(message, flush=True)
+    """Print a line; inside ``buffered()`` (a role scanned beside another one) keep it for the role's block."""
+    lines = getattr(_output, "lines", None)
+    if lines is None:
+        print(message, flush=True)
+    else:
+        lines.append(message)
+
+
+@contextlib.contextmanager
+def buffered():
+    """Collect what ``say`` prints in this thread and print it in one block at the end, so that the roles that
+    run side by side (--jobs) do not mix their lines."""
+    _output.lines = []
+    try:
+        yield
+    finally:
+        lines, _output.lines = _output.lines, None
+        with _print_lock:
+            print("\n".join(lines), flush=True)
+
+
+_print_lock = threading.Lock()
+
+#: process groups started by this run (servers and tools), so that an interrupted run with --jobs > 1 can end
+#: those that its other threads started
+_GROUPS: set[int] = set()
+
+
+def _kill_groups() -> None:
+    for pgid in list(_GROUPS):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
 
 
 # --- tools ------------------------------------------------------------------------------------------------------
@@ -376,6 +412,7 @@ class Server:
         self.proc = subprocess.Popen(  # noqa: S603
             cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        _GROUPS.add(self.proc.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -392,6 +429,7 @@ class Server:
     def stop(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None:
+            _GROUPS.discard(proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -744,6 +782,7 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        _GROUPS.add(proc.pid)
         copier = threading.Thread(target=_copy_timed, args=(proc.stdout, log, started), daemon=True)
         copier.start()
         try:
@@ -771,6 +810,7 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=10)
             copier.join(timeout=10)
+            _GROUPS.discard(proc.pid)
 
 
 def pick_targets(session_dir: Path, facts: dict, per_route: int) -> dict:
@@ -1075,7 +1115,7 @@ def sqlmap_targets(client: Client, budget: Budget) -> tuple[list[str], list[dict
 def run_sqlmap(role: str, base: str, client: Client, urls: list[str], budget: Budget, work: Path) -> list[dict]:
     out_dir = RESULTS / "sqlmap" / role
     out_dir.mkdir(parents=True, exist_ok=True)
-    home = work / "sqlmap-home"
+    home = work / f"sqlmap-home-{role}"  # roles may run side by side (--jobs)
     home.mkdir(parents=True, exist_ok=True)
     results = []
     for index, url in enumerate(urls, start=1):
@@ -1361,6 +1401,9 @@ def main() -> int:
     )
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated subset of " + ", ".join(ROLES))
     parser.add_argument(
+        "--jobs", type=int, default=1, help="scan this many roles at a time, each on its own server (CI: 2)"
+    )
+    parser.add_argument(
         "--install-tools", action="store_true", help="only install the tools (CI does it while the tests run)"
     )
     parser.add_argument("--app-facts", action="store_true", help=argparse.SUPPRESS)
@@ -1427,40 +1470,69 @@ def main() -> int:
                 global_problems.append(f"HTTPS probe: {name} does not hold: {checks['detail']}")
         # Each role (and the direct probes) gets its own copy of the freshly loaded instance and its own server:
         # the attacks of one role create cohorts, people and invitations that would otherwise multiply the next
-        # role's crawl and make the results depend on the order of the roles.
-        for name in ["probes", *roles]:
+        # role's crawl and make the results depend on the order of the roles. Nothing is shared between them
+        # (instance, server, port, wapiti session, sqlmap home), so --jobs 2 scans two at a time, the longest first.
+
+        def scan_instance(name: str):
             instance = work / f"instance-{name}"
             shutil.copytree(template, instance)
             log_path = RESULTS / f"gunicorn-{name}.log"
             server = Server(app_env(instance, password), free_port(), log_path)
-            try:
-                server.start()
-                say(f"\nServing a fresh copy of the instance on {server.url} (log: {log_path.relative_to(ROOT)})")
-                if name == "probes":
-                    try:
-                        redirects = redirect_probe(server.url, password)
-                    except (ScanError, OSError) as error:
-                        redirects = [f"the redirect probe could not run: {error}"]
-                    summary["redirect_probe"] = {"payloads": REDIRECT_PAYLOADS, "problems": redirects}
-                    global_problems += redirects
-                    say(f"Open-redirect/CRLF probe (next= on /language, /login, walk-in): {redirects or 'ok'}")
+            outcome = None
+            with buffered() if args.jobs > 1 else contextlib.nullcontext():
+                try:
+                    server.start()
+                    say(f"\nServing a fresh copy of the instance on {server.url} (log: {log_path.relative_to(ROOT)})")
+                    if name == "probes":
+                        try:
+                            redirects = redirect_probe(server.url, password)
+                        except (ScanError, OSError) as error:
+                            redirects = [f"the redirect probe could not run: {error}"]
+                        outcome = {"payloads": REDIRECT_PAYLOADS, "problems": redirects}
+                        say(f"Open-redirect/CRLF probe (next= on /language, /login, walk-in): {redirects or 'ok'}")
+                    else:
+                        try:
+                            outcome = scan_role(name, server.url, password, facts, checks, budget, work)
+                        except (ScanError, OSError, subprocess.SubprocessError) as error:
+                            say(f"   stopped: {error}")
+                            outcome = RoleResult(name, ROLES[name], problems=[f"the scan stopped: {error}"])
+                except ScanError as error:  # the server did not start
+                    say(f"   stopped: {error}")
+                    outcome = (
+                        {"payloads": REDIRECT_PAYLOADS, "problems": [f"the redirect probe could not run: {error}"]}
+                        if name == "probes"
+                        else RoleResult(name, ROLES[name], problems=[f"the scan stopped: {error}"])
+                    )
+                finally:
+                    server.stop()
+                errors = server_errors(log_path)
+                if name == "probes":  # each one is already a problem above, as the 5xx answer that it caused
+                    outcome["server_errors"] = errors
+                    for error in errors:
+                        say(f"   traceback: {error}")
                 else:
-                    try:
-                        results.append(scan_role(name, server.url, password, facts, checks, budget, work))
-                    except (ScanError, OSError, subprocess.SubprocessError) as error:
-                        say(f"   stopped: {error}")
-                        results.append(RoleResult(name, ROLES[name], problems=[f"the scan stopped: {error}"]))
-            finally:
-                server.stop()
-            errors = server_errors(log_path)
-            if name == "probes":  # each one is already a problem above, as the 5xx answer that it caused
-                summary["redirect_probe"]["server_errors"] = errors
-                for error in errors:
-                    say(f"   traceback: {error}")
-            else:
-                results[-1].data["server_errors"] = errors
-                if errors and FAIL_ON_SERVER_ERRORS:
-                    results[-1].problems += [f"server error (traceback in {log_path.name}): {e}" for e in errors]
+                    outcome.data["server_errors"] = errors
+                    if errors and FAIL_ON_SERVER_ERRORS:
+                        outcome.problems += [f"server error (traceback in {log_path.name}): {e}" for e in errors]
+            return outcome
+
+        names = ["probes", *roles]
+        if args.jobs > 1:  # the longest first (the order of ROLES is by rights, and so by pages to attack)
+            names = ["probes", *sorted(roles, key=list(ROLES).index, reverse=True)]
+        if args.jobs <= 1:
+            outcomes = {name: scan_instance(name) for name in names}
+        else:
+            pool = ThreadPoolExecutor(max_workers=args.jobs)
+            try:
+                outcomes = dict(zip(names, pool.map(scan_instance, names), strict=True))
+            except BaseException:  # Ctrl-C or SIGTERM (main thread): end what the other threads started
+                pool.shutdown(wait=False, cancel_futures=True)
+                _kill_groups()
+                raise
+            pool.shutdown()
+        summary["redirect_probe"] = outcomes["probes"]
+        global_problems += outcomes["probes"]["problems"]
+        results = [outcomes[name] for name in roles]
 
     summarise(results)
     for role_result in results:
