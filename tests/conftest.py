@@ -209,6 +209,40 @@ def db(app):
         yield _db
 
 
+def pytest_unconfigure(config):
+    """Never a silent skip: the run ends (after pytest's own counts) by saying how many browser journeys did not
+    run and how to run them. Here, not in tests/e2e/conftest.py: under pytest-xdist the process that reports
+    loads only this conftest."""
+    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+    if terminalreporter is None:
+        return
+    from tests.e2e.conftest import ENABLE_COMMAND
+
+    here = Path(__file__).parent / "e2e"
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if here in Path(str(report.fspath)).resolve().parents or Path(str(report.fspath)).resolve() == here
+    ]
+    if not skipped:
+        return
+    journeys = sum(1 for report in skipped if report.when != "collect")
+    files = sum(1 for report in skipped if report.when == "collect")
+    what = f"{journeys} browser journeys" if journeys else ""
+    if files:
+        what += (" and " if what else "") + f"{files} files of browser journeys"
+    terminalreporter.write_sep("=", "browser journeys skipped", yellow=True, bold=True)
+    terminalreporter.write_line(f"{what} did not run ({_reason(skipped)}).")
+    terminalreporter.write_line(f"To run them: {ENABLE_COMMAND}")
+
+
+def _reason(reports) -> str:
+    from tests.e2e.conftest import SKIP_REASON
+
+    longrepr = reports[0].longrepr
+    return str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else SKIP_REASON
+
+
 class _IsolatedClient:
     """Runs each request outside the test's app context, as a real server would.
 

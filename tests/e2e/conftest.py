@@ -2,7 +2,7 @@
 
 Each journey is skipped when /usr/bin/chromium is missing (``make setup`` installs Debian's ``chromium`` as
 root), and each module when Playwright is not installed; the run then ends by saying how many journeys were
-skipped and the command that enables them (``pytest_terminal_summary``). Nothing here downloads a browser: Playwright drives the
+skipped and the command that enables them (``pytest_unconfigure`` in tests/conftest.py). Nothing here downloads a browser: Playwright drives the
 system Chromium through ``executable_path`` (never run ``playwright install``).
 
 One server serves the whole session: a migrated SQLite database in a temporary folder, the shipped
@@ -61,35 +61,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
             if not CHROMIUM.exists():
                 item.add_marker(no_browser)
-
-
-def pytest_unconfigure(config):
-    """Never a silent skip: the run ends (after pytest's own counts) by saying how many browser journeys did not
-    run and how to run them."""
-    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
-    if terminalreporter is None:
-        return
-    here = Path(__file__).parent
-    skipped = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if here in Path(str(report.fspath)).resolve().parents or Path(str(report.fspath)).resolve() == here
-    ]
-    if not skipped:
-        return
-    journeys = sum(1 for report in skipped if report.when != "collect")
-    files = sum(1 for report in skipped if report.when == "collect")
-    what = f"{journeys} browser journeys" if journeys else ""
-    if files:
-        what += (" and " if what else "") + f"{files} files of browser journeys"
-    terminalreporter.write_sep("=", "browser journeys skipped", yellow=True, bold=True)
-    terminalreporter.write_line(f"{what} did not run ({_reason(skipped)}).")
-    terminalreporter.write_line(f"To run them: {ENABLE_COMMAND}")
-
-
-def _reason(reports) -> str:
-    longrepr = reports[0].longrepr
-    return str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else SKIP_REASON
 
 
 # --- the live server -------------------------------------------------------------------------------
