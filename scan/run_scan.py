@@ -290,7 +290,12 @@ _print_lock = threading.Lock()
 _GROUPS: set[int] = set()
 
 
+#: set when a run with --jobs > 1 is interrupted: the other threads start no new process
+_STOP = threading.Event()
+
+
 def _kill_groups() -> None:
+    _STOP.set()
     for pgid in list(_GROUPS):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
@@ -404,6 +409,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
+        if _STOP.is_set():
+            raise ScanError("the run was interrupted")
         gunicorn = [str(APP_BIN / "gunicorn")]
         if not (APP_BIN / "gunicorn").exists():
             gunicorn = [str(APP_PYTHON), "-m", "gunicorn"]
@@ -771,6 +778,8 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
 
     On time-out the group gets SIGINT first: wapiti then stops crawling or asks what to do with the attack, and
     ``answer`` (written to its stdin beforehand: "r" = write the report) makes it write what it found."""
+    if _STOP.is_set():
+        raise ScanError("the run was interrupted")
     with open(log_path, "wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen(  # noqa: S603
