@@ -30,10 +30,11 @@
    wapiti logs (wapiti-<role>-crawl.log, wapiti-<role>.log; each line starts with the seconds since the tool
    started), wapiti-session/<role>/ (wapiti's database of every request), sqlmap/<role>/, gunicorn-<role>.log.
 
-The full run (``make scan``) takes about 21 to 35 minutes on 2 cores, one role after another; CI runs it with
-``--jobs 2`` (two roles at a time, each on its own server and files). ``--quick`` (``make scan
-SCAN_ARGS=--quick``) gives each attack module about 8 s, one target per route and sqlmap 2 URLs per role, reports
-but does not require the xss/sql coverage, and takes about 3 minutes.
+The full run (``make scan``, what CI runs) takes about 21 minutes on 2 cores (46 on a machine shared with other
+work), one role after another. ``--jobs 2`` scans two roles at a time, each on its own server and files: on a busy
+2-core machine xss and sql then ran out of --max-attack-time (a failed run), so CI does not use it.
+``--quick`` (``make scan SCAN_ARGS=--quick``) gives each attack module about 8 s, one target per route and sqlmap
+2 URLs per role, reports but does not require the xss/sql coverage, and takes about 3 minutes.
 """
 
 from __future__ import annotations
