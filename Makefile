@@ -35,9 +35,11 @@ run: setup
 	@echo "Demo accounts: instance/demo-accounts.txt"
 	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+## test: the whole suite (SQLite; with TEST_DATABASE_URL the tests that use the database, on PostgreSQL),
+## on one pytest-xdist worker per core (TEST_WORKERS=0: in one process)
+TEST_WORKERS ?= auto
 test: setup lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 ## lint: ruff and bandit (every bandit finding is reviewed in the code with a nosec and its reason)
 lint: setup
@@ -45,7 +47,7 @@ lint: setup
 	$(BIN)/bandit -q -r lms 2>/dev/null
 
 ## scan: wapiti and sqlmap against the app on 127.0.0.1, signed in as each role (bounded in time; CI runs it)
-## (SCAN_ARGS=--quick for a 3-minute run, SCAN_ARGS="--roles admin" for one role)
+## (SCAN_ARGS=--quick for a 3-minute run, SCAN_ARGS="--roles admin" for one role, SCAN_ARGS="--jobs 2" two roles at a time)
 scan: setup
 	$(BIN)/python scan/run_scan.py $(SCAN_ARGS)
 

@@ -2,8 +2,9 @@
 
     .venv/bin/python scan/run_scan.py [--quick] [--roles anonymous,learner,trainer,admin]
 
-1. wapiti and sqlmap live in their own virtualenv, ``scan/.venv`` (created and filled here when missing or when
-   the pins below change), so their pinned dependencies never meet the app's.
+1. wapiti and sqlmap live in their own virtualenv, ``scan/.venv`` or ``$TADRIB_SCAN_VENV`` (created and filled
+   here when missing or when the pins below change), so their pinned dependencies never meet the app's.
+   ``--install-tools`` does only that (CI runs it in the background while the tests run).
 2. A temporary instance (``flask db upgrade``, ``courses sync``, ``demo load``, random demo password, no rate
    limits, no two-factor) is loaded once; each role then gets a fresh copy of it, served by ``gunicorn -w 2`` on a
    free loopback port and always stopped (process group).
@@ -29,9 +30,11 @@
    wapiti logs (wapiti-<role>-crawl.log, wapiti-<role>.log; each line starts with the seconds since the tool
    started), wapiti-session/<role>/ (wapiti's database of every request), sqlmap/<role>/, gunicorn-<role>.log.
 
-The full run (``make scan``, what CI runs) takes about 21 minutes on 2 cores; ``--quick`` (``make scan
-SCAN_ARGS=--quick``) gives each attack module about 8 s, one target per route and sqlmap 2 URLs per role, reports
-but does not require the xss/sql coverage, and takes about 3 minutes.
+The full run (``make scan``, what CI runs) takes about 21 minutes on 2 cores (46 on a machine shared with other
+work), one role after another. ``--jobs 2`` scans two roles at a time, each on its own server and files: on a busy
+2-core machine xss and sql then ran out of --max-attack-time (a failed run), so CI does not use it.
+``--quick`` (``make scan SCAN_ARGS=--quick``) gives each attack module about 8 s, one target per route and sqlmap
+2 URLs per role, reports but does not require the xss/sql coverage, and takes about 3 minutes.
 """
 
 from __future__ import annotations
@@ -56,13 +59,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCAN = ROOT / "scan"
 RESULTS = SCAN / "results"
-TOOLS_VENV = SCAN / ".venv"
+# TADRIB_SCAN_VENV puts it elsewhere: CI keeps it between runs on the same machine (.ci/run)
+TOOLS_VENV = Path(os.environ.get("TADRIB_SCAN_VENV") or SCAN / ".venv").resolve()
 TOOLS_BIN = TOOLS_VENV / "bin"
 APP_BIN = ROOT / ".venv" / "bin"
 APP_PYTHON = APP_BIN / "python" if (APP_BIN / "python").exists() else Path(sys.executable)
@@ -75,8 +80,9 @@ APP_PYTHON = APP_BIN / "python" if (APP_BIN / "python").exists() else Path(sys.e
 # - sqlmap is pure Python and current releases run on 3.11; pinned so that a new release cannot change results.
 TOOL_REQUIREMENTS = ["wapiti3==3.1.8", "SQLAlchemy[asyncio]==2.0.58", "sqlmap==1.10.10"]
 
-#: hard limit on creating scan/.venv and installing the tools
-INSTALL_TIMEOUT = 600
+#: hard limit on creating the tools' virtualenv and installing them (a cold install, building a few sdists, has
+#: taken close to 10 minutes on a busy machine; CI overlaps it with the tests)
+INSTALL_TIMEOUT = 900
 
 SESSION_COOKIE = "tadrib_session"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -253,20 +259,59 @@ class ScanError(RuntimeError):
     """A set-up step failed; the message says which and why."""
 
 
+_output = threading.local()
+
+
 def say(message: str = "") -> None:
-    print(message, flush=True)
+    """Print a line; inside ``buffered()`` (a role scanned beside another one) keep it for the role's block."""
+    lines = getattr(_output, "lines", None)
+    if lines is None:
+        print(message, flush=True)
+    else:
+        lines.append(message)
+
+
+@contextlib.contextmanager
+def buffered():
+    """Collect what ``say`` prints in this thread and print it in one block at the end, so that the roles that
+    run side by side (--jobs) do not mix their lines."""
+    _output.lines = []
+    try:
+        yield
+    finally:
+        lines, _output.lines = _output.lines, None
+        with _print_lock:
+            print("\n".join(lines), flush=True)
+
+
+_print_lock = threading.Lock()
+
+#: process groups started by this run (servers and tools), so that an interrupted run with --jobs > 1 can end
+#: those that its other threads started
+_GROUPS: set[int] = set()
+
+
+#: set when a run with --jobs > 1 is interrupted: the other threads start no new process
+_STOP = threading.Event()
+
+
+def _kill_groups() -> None:
+    _STOP.set()
+    for pgid in list(_GROUPS):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
 
 
 # --- tools ------------------------------------------------------------------------------------------------------
 
 
 def ensure_tools() -> dict[str, str]:
-    """Create scan/.venv and install the pinned tools when missing or when the pins changed; return versions.
+    """Create the tools' virtualenv and install the pinned tools when missing or when the pins changed; return versions.
     The scan is a gate: without its tools it fails (ScanError), it never passes by skipping."""
     stamp = TOOLS_VENV / ".installed"
     wanted = "\n".join(TOOL_REQUIREMENTS)
     if not (stamp.exists() and stamp.read_text(encoding="utf-8") == wanted and (TOOLS_BIN / "wapiti").exists()):
-        say(f"Installing {', '.join(TOOL_REQUIREMENTS)} into {TOOLS_VENV.relative_to(ROOT)} (about a minute)")
+        say(f"Installing {', '.join(TOOL_REQUIREMENTS)} into {TOOLS_VENV} (one to ten minutes)")
         stamp.unlink(missing_ok=True)
         pip = [str(TOOLS_BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         # pip's own limits (--timeout per connection, --retries) and a hard one: a registry that answers slowly or
@@ -365,6 +410,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
+        if _STOP.is_set():
+            raise ScanError("the run was interrupted")
         gunicorn = [str(APP_BIN / "gunicorn")]
         if not (APP_BIN / "gunicorn").exists():
             gunicorn = [str(APP_PYTHON), "-m", "gunicorn"]
@@ -373,6 +420,7 @@ class Server:
         self.proc = subprocess.Popen(  # noqa: S603
             cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        _GROUPS.add(self.proc.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -389,6 +437,7 @@ class Server:
     def stop(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None:
+            _GROUPS.discard(proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -733,6 +782,8 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
 
     On time-out the group gets SIGINT first: wapiti then stops crawling or asks what to do with the attack, and
     ``answer`` (written to its stdin beforehand: "r" = write the report) makes it write what it found."""
+    if _STOP.is_set():
+        raise ScanError("the run was interrupted")
     with open(log_path, "wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen(  # noqa: S603
@@ -744,6 +795,7 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        _GROUPS.add(proc.pid)
         copier = threading.Thread(target=_copy_timed, args=(proc.stdout, log, started), daemon=True)
         copier.start()
         try:
@@ -771,6 +823,7 @@ def run_process(cmd: list[str], log_path: Path, timeout: float, env: dict, answe
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=10)
             copier.join(timeout=10)
+            _GROUPS.discard(proc.pid)
 
 
 def pick_targets(session_dir: Path, facts: dict, per_route: int) -> dict:
@@ -1077,7 +1130,7 @@ def sqlmap_targets(client: Client, budget: Budget) -> tuple[list[str], list[dict
 def run_sqlmap(role: str, base: str, client: Client, urls: list[str], budget: Budget, work: Path) -> list[dict]:
     out_dir = RESULTS / "sqlmap" / role
     out_dir.mkdir(parents=True, exist_ok=True)
-    home = work / "sqlmap-home"
+    home = work / f"sqlmap-home-{role}"  # roles may run side by side (--jobs)
     home.mkdir(parents=True, exist_ok=True)
     results = []
     for index, url in enumerate(urls, start=1):
@@ -1362,6 +1415,12 @@ def main() -> int:
         "--quick", action="store_true", help="about 8 s per attack module, one target per route, 2 sqlmap URLs per role"
     )
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated subset of " + ", ".join(ROLES))
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="scan this many roles at a time, each on its own server (CI: 2)"
+    )
+    parser.add_argument(
+        "--install-tools", action="store_true", help="only install the tools (CI does it while the tests run)"
+    )
     parser.add_argument("--app-facts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--https-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1370,6 +1429,14 @@ def main() -> int:
         return 0
     if args.https_probe:
         https_probe_main()
+        return 0
+    if args.install_tools:
+        try:
+            versions = ensure_tools()
+        except (ScanError, OSError, subprocess.SubprocessError) as error:
+            say(f"FAILED: the scan tools could not be installed: {error}")
+            return 2
+        say(f"Tools ready in {TOOLS_VENV}: wapiti {versions['wapiti']}, sqlmap {versions['sqlmap']}")
         return 0
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     unknown = set(roles) - set(ROLES)
@@ -1418,40 +1485,70 @@ def main() -> int:
                 global_problems.append(f"HTTPS probe: {name} does not hold: {checks['detail']}")
         # Each role (and the direct probes) gets its own copy of the freshly loaded instance and its own server:
         # the attacks of one role create cohorts, people and invitations that would otherwise multiply the next
-        # role's crawl and make the results depend on the order of the roles.
-        for name in ["probes", *roles]:
+        # role's crawl and make the results depend on the order of the roles. Nothing is shared between them
+        # (instance, server, port, wapiti session, sqlmap home), so --jobs 2 scans two at a time, the longest first.
+
+        def scan_instance(name: str):
             instance = work / f"instance-{name}"
             shutil.copytree(template, instance)
             log_path = RESULTS / f"gunicorn-{name}.log"
             server = Server(app_env(instance, password), free_port(), log_path)
-            try:
-                server.start()
-                say(f"\nServing a fresh copy of the instance on {server.url} (log: {log_path.relative_to(ROOT)})")
-                if name == "probes":
-                    try:
-                        redirects = redirect_probe(server.url, password)
-                    except (ScanError, OSError) as error:
-                        redirects = [f"the redirect probe could not run: {error}"]
-                    summary["redirect_probe"] = {"payloads": REDIRECT_PAYLOADS, "problems": redirects}
-                    global_problems += redirects
-                    say(f"Open-redirect/CRLF probe (next= on /language, /account/login, walk-in): {redirects or 'ok'}")
+            outcome = None
+            with buffered() if args.jobs > 1 else contextlib.nullcontext():
+                try:
+                    server.start()
+                    say(f"\nServing a fresh copy of the instance on {server.url} (log: {log_path.relative_to(ROOT)})")
+                    if name == "probes":
+                        try:
+                            redirects = redirect_probe(server.url, password)
+                        except (ScanError, OSError) as error:
+                            redirects = [f"the redirect probe could not run: {error}"]
+                        outcome = {"payloads": REDIRECT_PAYLOADS, "problems": redirects}
+                        probe = "Open-redirect/CRLF probe (next= on /language, /account/login, walk-in)"
+                        say(f"{probe}: {redirects or 'ok'}")
+                    else:
+                        try:
+                            outcome = scan_role(name, server.url, password, facts, checks, budget, work)
+                        except (ScanError, OSError, subprocess.SubprocessError) as error:
+                            say(f"   stopped: {error}")
+                            outcome = RoleResult(name, ROLES[name], problems=[f"the scan stopped: {error}"])
+                except ScanError as error:  # the server did not start
+                    say(f"   stopped: {error}")
+                    outcome = (
+                        {"payloads": REDIRECT_PAYLOADS, "problems": [f"the redirect probe could not run: {error}"]}
+                        if name == "probes"
+                        else RoleResult(name, ROLES[name], problems=[f"the scan stopped: {error}"])
+                    )
+                finally:
+                    server.stop()
+                errors = server_errors(log_path)
+                if name == "probes":  # each one is already a problem above, as the 5xx answer that it caused
+                    outcome["server_errors"] = errors
+                    for error in errors:
+                        say(f"   traceback: {error}")
                 else:
-                    try:
-                        results.append(scan_role(name, server.url, password, facts, checks, budget, work))
-                    except (ScanError, OSError, subprocess.SubprocessError) as error:
-                        say(f"   stopped: {error}")
-                        results.append(RoleResult(name, ROLES[name], problems=[f"the scan stopped: {error}"]))
-            finally:
-                server.stop()
-            errors = server_errors(log_path)
-            if name == "probes":  # each one is already a problem above, as the 5xx answer that it caused
-                summary["redirect_probe"]["server_errors"] = errors
-                for error in errors:
-                    say(f"   traceback: {error}")
-            else:
-                results[-1].data["server_errors"] = errors
-                if errors and FAIL_ON_SERVER_ERRORS:
-                    results[-1].problems += [f"server error (traceback in {log_path.name}): {e}" for e in errors]
+                    outcome.data["server_errors"] = errors
+                    if errors and FAIL_ON_SERVER_ERRORS:
+                        outcome.problems += [f"server error (traceback in {log_path.name}): {e}" for e in errors]
+            return outcome
+
+        names = ["probes", *roles]
+        if args.jobs > 1:  # the longest first (the order of ROLES is by rights, and so by pages to attack)
+            names = ["probes", *sorted(roles, key=list(ROLES).index, reverse=True)]
+        if args.jobs <= 1:
+            outcomes = {name: scan_instance(name) for name in names}
+        else:
+            pool = ThreadPoolExecutor(max_workers=args.jobs)
+            try:
+                outcomes = dict(zip(names, pool.map(scan_instance, names), strict=True))
+            except BaseException:  # Ctrl-C or SIGTERM (main thread): end what the other threads started
+                pool.shutdown(wait=False, cancel_futures=True)
+                _kill_groups()
+                raise
+            pool.shutdown()
+        summary["redirect_probe"] = outcomes["probes"]
+        global_problems += outcomes["probes"]["problems"]
+        results = [outcomes[name] for name in roles]
 
     summarise(results)
     for role_result in results:

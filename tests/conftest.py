@@ -9,14 +9,62 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from lms import create_app
 from lms.config import TestConfig
 from lms.extensions import db as _db
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def worker_database_url(url: str | None, suffix: str = "") -> str | None:
+    """``url`` with its database renamed for this pytest-xdist worker (``test`` -> ``test_gw0``; none without
+    xdist) and ``suffix`` added (``_e2e``): parallel workers never share a PostgreSQL database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not (worker or suffix):
+        return url
+    target = make_url(url)
+    name = target.database + (f"_{worker}" if worker else "") + suffix
+    return target.set(database=name).render_as_string(hide_password=False)
+
+
+def create_database(url: str):
+    """(Re)create the PostgreSQL database of ``url``; return a function that drops it."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        admin.dispose()
+
+    drop()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    return drop
+
+
+TEST_DATABASE_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"))
+
+
+def uses_test_database(item) -> bool:
+    """Whether a test reaches the database that TEST_DATABASE_URL chooses: through ``app`` (and every fixture built
+    on it) or the browser journeys' live server. Every other test builds its own SQLite app or none at all, and
+    runs the same whatever TEST_DATABASE_URL says."""
+    names = getattr(item, "fixturenames", ())
+    return "migrated_template" in names or "live_server" in names or item.get_closest_marker("postgres") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TEST_DATABASE_URL (the PostgreSQL run), only the tests that use the database run: the others are
+    the same on either engine and the SQLite run has them."""
+    if not TEST_DATABASE_URL:
+        return
+    same_anywhere = [item for item in items if not uses_test_database(item)]
+    if same_anywhere:
+        config.hook.pytest_deselected(items=same_anywhere)
+        items[:] = [item for item in items if uses_test_database(item)]
 
 
 def _upgrade(app) -> None:
@@ -28,9 +76,11 @@ def _upgrade(app) -> None:
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
-    """A database migrated once per session: a SQLite file to copy, or the PostgreSQL test database."""
+    """A database migrated once per session: a SQLite file to copy, or the PostgreSQL test database (under
+    pytest-xdist, a database of each worker's own beside it, created here and dropped at the end)."""
     base = tmp_path_factory.mktemp("db-template")
     if TEST_DATABASE_URL:
+        drop_database = create_database(TEST_DATABASE_URL) if os.environ.get("PYTEST_XDIST_WORKER") else None
         engine = create_engine(TEST_DATABASE_URL)
         _drop_everything(engine)
         app = create_app(TestConfig(TEST_DATABASE_URL, str(base / "instance")))
@@ -42,6 +92,8 @@ def migrated_template(tmp_path_factory):
             _db.engine.dispose()
         _drop_everything(engine)
         engine.dispose()
+        if drop_database:
+            drop_database()
     else:
         path = base / "template.sqlite3"
         app = create_app(TestConfig(f"sqlite:///{path}", str(base / "instance")))
@@ -49,6 +101,63 @@ def migrated_template(tmp_path_factory):
         with app.app_context():
             _db.engine.dispose()
         yield path
+
+
+@pytest.fixture(scope="session")
+def courses_template(migrated_template, tmp_path_factory):
+    """The shipped courses synced once per session (about a second of CPU each time; 200+ tests use them):
+    on SQLite a copy of the migrated file with the courses in it, on PostgreSQL the rows the sync wrote
+    (restored into the emptied tables by ``app``). The ``courses`` fixture syncs again only when a test
+    points COURSES_PATH elsewhere."""
+    from lms.content.sync import sync_courses
+
+    base = tmp_path_factory.mktemp("courses-template")
+    if TEST_DATABASE_URL:
+        app = create_app(TestConfig(TEST_DATABASE_URL, str(base / "instance")))
+        with app.app_context():
+            sync_courses(app.config["COURSES_PATH"])
+            _db.session.commit()
+            rows = {}
+            with _db.engine.connect() as conn:
+                for table in _db.metadata.sorted_tables:
+                    found = [dict(row._mapping) for row in conn.execute(select(table))]
+                    if found:
+                        rows[table.name] = found
+        _truncate_all(app)
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        yield rows, app.config["COURSES_PATH"]
+    else:
+        path = base / "courses.sqlite3"
+        shutil.copyfile(migrated_template, path)
+        app = create_app(TestConfig(f"sqlite:///{path}", str(base / "instance")))
+        with app.app_context():
+            sync_courses(app.config["COURSES_PATH"])
+            _db.session.commit()
+            _db.session.remove()
+            _db.engine.dispose()
+        yield path, app.config["COURSES_PATH"]
+
+
+def _restore_rows(app, rows: dict) -> None:
+    """Insert the rows of ``courses_template`` into the emptied PostgreSQL tables and move each id sequence past
+    them, as if the sync had just run."""
+    with app.app_context(), _db.engine.begin() as conn:
+        for table in _db.metadata.sorted_tables:
+            if table.name not in rows:
+                continue
+            conn.execute(table.insert(), rows[table.name])
+            column = table.autoincrement_column
+            if column is not None:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
+                        f'(SELECT max("{column.name}") FROM "{table.name}"))'
+                    )
+                )
+    with app.app_context():
+        _db.session.remove()
 
 
 def _drop_everything(engine) -> None:
@@ -67,16 +176,22 @@ def _truncate_all(app) -> None:
 
 
 @pytest.fixture
-def app(migrated_template, tmp_path):
+def app(migrated_template, tmp_path, request):
     instance = tmp_path / "instance"
     instance.mkdir()
+    # a test that asks for the courses starts from a database that already holds them (see courses_template)
+    synced = request.getfixturevalue("courses_template") if "courses" in request.fixturenames else None
     if TEST_DATABASE_URL:
         url = TEST_DATABASE_URL
     else:
         path = tmp_path / "test.sqlite3"
-        shutil.copyfile(migrated_template, path)
+        shutil.copyfile(synced[0] if synced else migrated_template, path)
         url = f"sqlite:///{path}"
     app = create_app(TestConfig(url, str(instance)))
+    if synced:
+        if TEST_DATABASE_URL:
+            _restore_rows(app, synced[0])
+        app.extensions["tests.courses_synced_from"] = synced[1]
     from lms.extensions import limiter
 
     limiter.reset()
@@ -92,6 +207,40 @@ def app(migrated_template, tmp_path):
 def db(app):
     with app.app_context():
         yield _db
+
+
+def pytest_unconfigure(config):
+    """Never a silent skip: the run ends (after pytest's own counts) by saying how many browser journeys did not
+    run and how to run them. Here, not in tests/e2e/conftest.py: under pytest-xdist the process that reports
+    loads only this conftest."""
+    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+    if terminalreporter is None:
+        return
+    from tests.e2e.conftest import ENABLE_COMMAND
+
+    here = Path(__file__).parent / "e2e"
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if here in Path(str(report.fspath)).resolve().parents or Path(str(report.fspath)).resolve() == here
+    ]
+    if not skipped:
+        return
+    journeys = sum(1 for report in skipped if report.when != "collect")
+    files = sum(1 for report in skipped if report.when == "collect")
+    what = f"{journeys} browser journeys" if journeys else ""
+    if files:
+        what += (" and " if what else "") + f"{files} files of browser journeys"
+    terminalreporter.write_sep("=", "browser journeys skipped", yellow=True, bold=True)
+    terminalreporter.write_line(f"{what} did not run ({_reason(skipped)}).")
+    terminalreporter.write_line(f"To run them: {ENABLE_COMMAND}")
+
+
+def _reason(reports) -> str:
+    from tests.e2e.conftest import SKIP_REASON
+
+    longrepr = reports[0].longrepr
+    return str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else SKIP_REASON
 
 
 class _IsolatedClient:
@@ -208,8 +357,9 @@ def courses(app, db):
     """The shipped courses, synced into the test database."""
     from lms.content.sync import sync_courses
 
-    sync_courses(app.config["COURSES_PATH"])
-    _db.session.commit()
+    if app.extensions.get("tests.courses_synced_from") != app.config["COURSES_PATH"]:
+        sync_courses(app.config["COURSES_PATH"])
+        _db.session.commit()
     return app.config["COURSES_PATH"]
 
 

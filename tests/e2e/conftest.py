@@ -2,7 +2,7 @@
 
 Each journey is skipped when /usr/bin/chromium is missing (``make setup`` installs Debian's ``chromium`` as
 root), and each module when Playwright is not installed; the run then ends by saying how many journeys were
-skipped and the command that enables them (``pytest_terminal_summary``). Nothing here downloads a browser: Playwright drives the
+skipped and the command that enables them (``pytest_unconfigure`` in tests/conftest.py). Nothing here downloads a browser: Playwright drives the
 system Chromium through ``executable_path`` (never run ``playwright install``).
 
 One server serves the whole session: a migrated SQLite database in a temporary folder, the shipped
@@ -61,35 +61,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
             if not CHROMIUM.exists():
                 item.add_marker(no_browser)
-
-
-def pytest_unconfigure(config):
-    """Never a silent skip: the run ends (after pytest's own counts) by saying how many browser journeys did not
-    run and how to run them."""
-    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
-    if terminalreporter is None:
-        return
-    here = Path(__file__).parent
-    skipped = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if here in Path(str(report.fspath)).resolve().parents or Path(str(report.fspath)).resolve() == here
-    ]
-    if not skipped:
-        return
-    journeys = sum(1 for report in skipped if report.when != "collect")
-    files = sum(1 for report in skipped if report.when == "collect")
-    what = f"{journeys} browser journeys" if journeys else ""
-    if files:
-        what += (" and " if what else "") + f"{files} files of browser journeys"
-    terminalreporter.write_sep("=", "browser journeys skipped", yellow=True, bold=True)
-    terminalreporter.write_line(f"{what} did not run ({_reason(skipped)}).")
-    terminalreporter.write_line(f"To run them: {ENABLE_COMMAND}")
-
-
-def _reason(reports) -> str:
-    longrepr = reports[0].longrepr
-    return str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else SKIP_REASON
 
 
 # --- the live server -------------------------------------------------------------------------------
@@ -195,24 +166,14 @@ class LiveServer:
 
 def _e2e_database(base: Path):
     """SQLite in the temporary folder; with TEST_DATABASE_URL, a database of its own on that PostgreSQL server
-    (``<name>_e2e``, dropped afterwards) so the browser journeys run on both engines beside the unit tests."""
-    url = os.environ.get("TEST_DATABASE_URL")
+    (``<name>_e2e``, or ``<name>_gw0_e2e`` for a pytest-xdist worker; dropped afterwards) so the browser journeys
+    run on both engines beside the unit tests."""
+    from tests.conftest import create_database, worker_database_url
+
+    url = worker_database_url(os.environ.get("TEST_DATABASE_URL"), "_e2e")
     if not url:
         return f"sqlite:///{base}/e2e.sqlite3", lambda: None
-    from sqlalchemy import create_engine, make_url, text
-
-    target = make_url(url)
-    name = f"{target.database}_e2e"
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    drop()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return target.set(database=name).render_as_string(hide_password=False), drop
+    return url, create_database(url)
 
 
 @pytest.fixture(scope="session")
