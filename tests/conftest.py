@@ -309,6 +309,24 @@ def client(app):
 
 
 @pytest.fixture
+def refuse_commit(db, monkeypatch):
+    """Call it to make the database refuse the commit of every request from then on, as a constraint would: the
+    request's rows are written (flushed), then refused (``IntegrityError``). The test's own commits go through."""
+    from flask import has_request_context
+    from sqlalchemy.exc import IntegrityError
+
+    commit = _db.session.commit
+
+    def refused():
+        if not has_request_context():
+            return commit()
+        _db.session.flush()
+        raise IntegrityError("COMMIT", {}, Exception("UNIQUE constraint failed"))
+
+    return lambda: monkeypatch.setattr(_db.session, "commit", refused)
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

@@ -21,6 +21,7 @@ from ..core.exports import export_response
 from ..core.forms import ConfirmForm
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
+from ..core.work import unit_of_work
 from ..extensions import db, limiter
 from ..i18n import _, ngettext
 from . import bp, rules, service, warnings
@@ -73,7 +74,7 @@ def edit_session(cohort_id: int | None = None, session_id: int | None = None):
     cohort = session.cohort if session else cohorts.managed_cohort(cohort_id)
     form = _session_form(cohort, session)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(AttendanceError, field=form.end) as work:
             service.save_session(
                 cohort,
                 session,
@@ -87,12 +88,8 @@ def edit_session(cohort_id: int | None = None, session_id: int | None = None):
                 late_after_minutes=form.late_after_minutes.data or 0,
                 trainer_id=current_user.id if current_user.is_trainer else None,
             )
-        except AttendanceError as error:
-            db.session.rollback()
-            form.end.errors = [str(error)]
-        else:
-            db.session.commit()
-            flash(_("Session saved."), "success")
+            work.flash(_("Session saved."))
+        if work.ok:
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("attendance/session_form.html", form=form, cohort=cohort, session=session)
 
@@ -142,20 +139,20 @@ def roll_call(session_id: int):
             abort(400)
         enrolled_ids = {u.id for u in people}
         changed = 0
-        for user in people:
-            status = request.form.get(f"status-{user.id}")
-            if status in STATUSES:
-                changed += service.record_attendance(
-                    session,
-                    user.id,
-                    status,
-                    current_user,
-                    note=request.form.get(f"note-{user.id}"),
-                    method="paper" if paper else "trainer",
-                    enrolled_ids=enrolled_ids,
-                )
-        db.session.commit()
-        flash(ngettext_changes(changed), "success")
+        with unit_of_work() as work:
+            for user in people:
+                status = request.form.get(f"status-{user.id}")
+                if status in STATUSES:
+                    changed += service.record_attendance(
+                        session,
+                        user.id,
+                        status,
+                        current_user,
+                        note=request.form.get(f"note-{user.id}"),
+                        method="paper" if paper else "trainer",
+                        enrolled_ids=enrolled_ids,
+                    )
+            work.flash(ngettext_changes(changed))
         return redirect(url_for("attendance.roll_call", session_id=session.id, paper="1" if paper else None))
     query = (request.args.get("q") or "").strip()
     if query:
@@ -206,9 +203,8 @@ def mark_one(session_id: int, user_id: int):
 def all_present(session_id: int):
     session = managed_session(session_id)
     if ConfirmForm().validate_on_submit():
-        changed = service.mark_all_present(session, current_user)
-        db.session.commit()
-        flash(ngettext_changes(changed), "success")
+        with unit_of_work() as work:
+            work.flash(ngettext_changes(service.mark_all_present(session, current_user)))
     return redirect(url_for("attendance.roll_call", session_id=session.id))
 
 
@@ -310,8 +306,8 @@ def checkin_screen(session_id: int):
 def checkin_toggle(session_id: int):
     session = managed_session(session_id)
     if ConfirmForm().validate_on_submit():
-        service.set_checkin_open(session, request.form.get("open") == "1", current_user)
-        db.session.commit()
+        with unit_of_work():
+            service.set_checkin_open(session, request.form.get("open") == "1", current_user)
     return redirect(url_for("attendance.checkin_screen", session_id=session.id))
 
 
@@ -387,17 +383,12 @@ def checkin_page():
         scanned_at = None
         if scan is not None and scan["s"] == session_id and scan["c"] == form.code.data:
             scanned_at = datetime.fromtimestamp(scan["t"], tz=UTC).replace(tzinfo=None)
-        try:
-            session, status = service.check_in(
+        with unit_of_work(AttendanceError, field=form.code) as work:
+            _session, status = service.check_in(
                 current_user, form.code.data, now=now, session_id=session_id, scanned_at=scanned_at
             )
-        except AttendanceError as error:
-            db.session.rollback()
-            form.code.errors = [str(error)]
-        else:
-            db.session.commit()
-            message = _("You are checked in: present.") if status == "present" else _("You are checked in: late.")
-            flash(message, "success")
+            work.flash(_("You are checked in: present.") if status == "present" else _("You are checked in: late."))
+        if work.ok:
             return redirect(url_for("attendance.checkin_page"))
     until = None
     if scan is not None:
@@ -453,32 +444,31 @@ def warn_low_attendance(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    result = warnings.warn_low_attendance(cohort, current_user)
-    db.session.commit()
-    if result.sent:
-        flash(
-            ngettext(
-                "%(num)d learner below the threshold was e-mailed.",
-                "%(num)d learners below the threshold were e-mailed.",
-                len(result.sent),
-            ),
-            "success",
-        )
-    if result.recent:
-        flash(
-            ngettext(
-                "%(num)d learner was already e-mailed in the last 7 days: not again.",
-                "%(num)d learners were already e-mailed in the last 7 days: not again.",
-                len(result.recent),
-            ),
-            "info",
-        )
-    if result.unreachable:
-        names = ", ".join(display_name(u, _locale()) for u in result.unreachable)
-        flash(_("No e-mail address to write to: %(names)s.", names=names), "warning")
-    if result.failed:
-        names = ", ".join(display_name(u, _locale()) for u in result.failed)
-        flash(_("The e-mail could not be sent to: %(names)s. Try again later.", names=names), "warning")
-    if not (result.sent or result.recent or result.unreachable or result.failed):
-        flash(_("No learner is below the attendance threshold."), "info")
+    with unit_of_work() as work:
+        result = warnings.warn_low_attendance(cohort, current_user)
+        if result.sent:
+            work.flash(
+                ngettext(
+                    "%(num)d learner below the threshold was e-mailed.",
+                    "%(num)d learners below the threshold were e-mailed.",
+                    len(result.sent),
+                )
+            )
+        if result.recent:
+            work.flash(
+                ngettext(
+                    "%(num)d learner was already e-mailed in the last 7 days: not again.",
+                    "%(num)d learners were already e-mailed in the last 7 days: not again.",
+                    len(result.recent),
+                ),
+                "info",
+            )
+        if result.unreachable:
+            names = ", ".join(display_name(u, _locale()) for u in result.unreachable)
+            work.flash(_("No e-mail address to write to: %(names)s.", names=names), "warning")
+        if result.failed:
+            names = ", ".join(display_name(u, _locale()) for u in result.failed)
+            work.flash(_("The e-mail could not be sent to: %(names)s. Try again later.", names=names), "warning")
+        if not (result.sent or result.recent or result.unreachable or result.failed):
+            work.flash(_("No learner is below the attendance threshold."), "info")
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#h-learners")

@@ -452,10 +452,4 @@ def export_data(user) -> dict:
 def merge_marks(walk_in: User, target: User) -> None:
     """A walk-in merged into a full account (``walk_in_merging``): their marks move onto it, except in a session
     where the account has a mark of its own (the walk-in's is deleted)."""
-    for mark in db.session.scalars(select(Attendance).where(Attendance.user_id == walk_in.id)).all():
-        if db.session.scalar(
-            select(Attendance.id).where(Attendance.session_id == mark.session_id, Attendance.user_id == target.id)
-        ):
-            db.session.delete(mark)
-        else:
-            mark.user_id = target.id
+    cohorts.move_rows(Attendance.session_id, walk_in, target)

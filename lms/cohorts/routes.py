@@ -25,6 +25,7 @@ from ..content.models import Course, Module, QuizVersion
 from ..core.access import roles_required
 from ..core.forms import ConfirmForm, safe_next_url
 from ..core.timeutil import utcnow
+from ..core.work import unit_of_work
 from ..extensions import db, limiter
 from ..i18n import _
 from ..quizzes import service as quizzes
@@ -123,7 +124,9 @@ def _cohort_form(cohort: Cohort | None = None) -> CohortForm:
     return form
 
 
-def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
+def _save_cohort_from(form: CohortForm, cohort: Cohort | None, saved: str) -> Cohort | None:
+    """Create (``cohort`` None) or update the cohort from the form and commit, then flash ``saved``; None, nothing
+    saved, when refused (the reason under its field, or flashed when the database refused)."""
     course = db.session.get(Course, form.course.data)
     if course is None:
         form.course.errors = [_("Choose a course.")]
@@ -132,8 +135,8 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
     if not current_user.is_admin:
         trainer_ids.add(current_user.id)  # a trainer cannot create a cohort they would not manage
     trainers = db.session.scalars(select(User).where(User.id.in_(trainer_ids), User.is_trainer.is_(True))).all()
-    try:
-        return service.save_cohort(
+    with unit_of_work(CohortError, field=form.end_date) as work:
+        cohort = service.save_cohort(
             cohort,
             current_user,
             course=course,
@@ -156,10 +159,8 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
                 "auto_issue": bool(form.auto_issue.data),
             },
         )
-    except CohortError as error:
-        db.session.rollback()
-        form.end_date.errors = [str(error)]
-        return None
+        work.flash(saved)
+    return cohort if work.ok else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -167,10 +168,8 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None):
 def new_cohort():
     form = _cohort_form()
     if form.validate_on_submit():
-        cohort = _save_cohort_from(form, None)
+        cohort = _save_cohort_from(form, None, _("Cohort created."))
         if cohort is not None:
-            db.session.commit()
-            flash(_("Cohort created."), "success")
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("cohorts/form.html", form=form, cohort=None)
 
@@ -181,9 +180,7 @@ def edit_cohort(cohort_id: int):
     cohort = managed_cohort(cohort_id)
     form = _cohort_form(cohort)
     if form.validate_on_submit():
-        if _save_cohort_from(form, cohort) is not None:
-            db.session.commit()
-            flash(_("Cohort saved."), "success")
+        if _save_cohort_from(form, cohort, _("Cohort saved.")) is not None:
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("cohorts/form.html", form=form, cohort=cohort)
 
@@ -220,7 +217,7 @@ def enrol(cohort_id: int):
             flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
         return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#enrol")
     user = accounts.get_user_by_email(form.email.data)
-    try:
+    with unit_of_work(accounts.AccountError) as work:
         if user is None:
             user = accounts.create_user(
                 form.email.data,
@@ -230,17 +227,14 @@ def enrol(cohort_id: int):
             )
             accounts.invite_user(user, current_user)
         added = service.enrol(cohort, user, current_user)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        work.flash(
+            _("%(name)s is enrolled.", name=display_name(user, _locale()))
+            if added
+            else _("%(name)s was already enrolled.", name=display_name(user, _locale())),
+            "success" if added else "info",
+        )
+    if not work.ok:
         return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#enrol")
-    db.session.commit()
-    flash(
-        _("%(name)s is enrolled.", name=display_name(user, _locale()))
-        if added
-        else _("%(name)s was already enrolled.", name=display_name(user, _locale())),
-        "success" if added else "info",
-    )
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
@@ -249,9 +243,9 @@ def enrol(cohort_id: int):
 def unenrol(cohort_id: int, user_id: int):
     cohort = managed_cohort(cohort_id)
     if ConfirmForm().validate_on_submit():
-        service.unenrol(cohort, user_id, current_user)
-        db.session.commit()
-        flash(_("Enrolment removed. The person's attendance and results are kept."), "info")
+        with unit_of_work() as work:
+            service.unenrol(cohort, user_id, current_user)
+            work.flash(_("Enrolment removed. The person's attendance and results are kept."), "info")
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
@@ -267,9 +261,9 @@ def lift_sign_in_lock(cohort_id: int, user_id: int):
     if enrolment is None:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        lockout.lift_account(enrolment.user, current_user)
-        db.session.commit()
-        flash(_("%(name)s can sign in again.", name=enrolment.user.name_latin), "success")
+        with unit_of_work() as work:
+            lockout.lift_account(enrolment.user, current_user)
+            work.flash(_("%(name)s can sign in again.", name=enrolment.user.name_latin))
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
@@ -287,14 +281,9 @@ def message_learner(cohort_id: int, user_id: int):
     if not form.validate_on_submit():
         flash(_("Write a subject and a message."), "error")
         return redirect(back)
-    try:
+    with unit_of_work(CohortError) as work:
         service.message_learner(cohort, learner, current_user, form.subject.data, form.body.data)
-    except CohortError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Your e-mail to %(name)s is sent.", name=learner.name_latin), "success")
+        work.flash(_("Your e-mail to %(name)s is sent.", name=learner.name_latin))
     return redirect(back)
 
 
@@ -304,7 +293,7 @@ def walk_in(cohort_id: int):
     cohort = managed_cohort(cohort_id)
     form = walk_in_form(_locale())
     if form.validate_on_submit():
-        try:
+        with unit_of_work(accounts.AccountError) as work:
             user = service.add_walk_in(
                 cohort,
                 current_user,
@@ -314,12 +303,7 @@ def walk_in(cohort_id: int):
                 jurisdiction=form.jurisdiction.data or None,
                 email=form.email.data or "",
             )
-        except accounts.AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is added to the cohort.", name=display_name(user, _locale())), "success")
+            work.flash(_("%(name)s is added to the cohort.", name=display_name(user, _locale())))
     else:
         flash(_("Enter at least the person's name."), "error")
     back = safe_next_url(request.form.get("next"), "")
@@ -406,16 +390,17 @@ def confirm_import(cohort_id: int):
         return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
     finally:
         path.unlink(missing_ok=True)  # used once: confirmed, or unreadable
-    counts = service.import_rows(cohort, rows, current_user)
-    db.session.commit()
-    flash(
-        _(
-            "Import done: %(created)d new accounts invited, %(enrolled)d people enrolled, "
-            "%(unchanged)d already enrolled, %(skipped)d rows skipped.",
-            **counts,
-        ),
-        "success",
-    )
+    with unit_of_work() as work:
+        counts = service.import_rows(cohort, rows, current_user)
+        work.flash(
+            _(
+                "Import done: %(created)d new accounts invited, %(enrolled)d people enrolled, "
+                "%(unchanged)d already enrolled, %(skipped)d rows skipped.",
+                **counts,
+            )
+        )
+    if not work.ok:  # the preview is used up: the file is to be sent again
+        return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
 
 
@@ -497,18 +482,14 @@ def attempt_review(cohort_id: int, attempt_id: int):
         raw = (request.form.get("points") or "").strip().replace(",", ".")
         try:
             points = None if raw == "" else float(raw)
-            quizzes.override_points(
-                attempt, request.form.get("question", ""), points, request.form.get("reason", ""), current_user
-            )
         except ValueError:
-            db.session.rollback()
             flash(_("Points must be a number."), "error")
-        except quizzes.QuizError as error:
-            db.session.rollback()
-            flash(str(error), "error")
         else:
-            db.session.commit()
-            flash(_("Grade saved; the attempt is regraded."), "success")
+            with unit_of_work(quizzes.QuizError) as work:
+                quizzes.override_points(
+                    attempt, request.form.get("question", ""), points, request.form.get("reason", ""), current_user
+                )
+                work.flash(_("Grade saved; the attempt is regraded."))
         return redirect(url_for("cohorts.attempt_review", cohort_id=cohort.id, attempt_id=attempt.id))
     return render_template(
         "cohorts/attempt_review.html",
@@ -553,16 +534,12 @@ def quiz_settings(cohort_id: int, module_slug: str):
 
     try:
         values = {key: number(key) for key in ("pass_mark", "max_attempts", "time_limit_minutes")}
-        service.set_quiz_settings(cohort, module_slug, values, current_user)
     except ValueError:
-        db.session.rollback()
         flash(_("Type whole numbers."), "error")
-    except CohortError as error:
-        db.session.rollback()
-        flash(str(error), "error")
     else:
-        db.session.commit()
-        flash(_("Quiz settings saved for this cohort."), "success")
+        with unit_of_work(CohortError) as work:
+            service.set_quiz_settings(cohort, module_slug, values, current_user)
+            work.flash(_("Quiz settings saved for this cohort."))
     return redirect(url_for("cohorts.results", cohort_id=cohort.id) + "#quiz-settings")
 
 
@@ -582,13 +559,9 @@ def merge_walk_in(user_id: int):
     if target is None or target.id == walk_in.id:
         flash(_("No other account has this e-mail address."), "error")
     else:
-        try:
+        with unit_of_work(CohortError) as work:
             service.merge_walk_in(walk_in, target, current_user)
-        except CohortError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Merged into %(email)s: enrolments and attendance moved.", email=target.email), "success")
+            work.flash(_("Merged into %(email)s: enrolments and attendance moved.", email=target.email))
+        if work.ok:
             return redirect(url_for("accounts.admin_user", user_id=target.id))
     return redirect(url_for("accounts.admin_user", user_id=walk_in.id))

@@ -284,18 +284,24 @@ def add_walk_in(
     return user
 
 
+def move_rows(key, walk_in: User, target: User) -> None:
+    """Merging a walk-in: move their rows of ``key``'s table (a column such as ``Enrolment.cohort_id``, one row a
+    person for each of its values) onto ``target``, except where ``target`` has a row of their own for the same
+    value (the walk-in's is deleted)."""
+    model = key.class_
+    for row in db.session.scalars(select(model).where(model.user_id == walk_in.id)).all():
+        if db.session.scalar(select(model.id).where(key == getattr(row, key.key), model.user_id == target.id)):
+            db.session.delete(row)
+        else:
+            row.user_id = target.id
+
+
 def merge_walk_in(walk_in: User, target: User, actor) -> None:
     """Move a walk-in's enrolments (and, through ``walk_in_merging``, their attendance) onto a full account, then
     deactivate the walk-in."""
     if not walk_in.email.endswith("@walk-in.invalid"):
         raise CohortError(_("Only a walk-in record can be merged."))
-    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.user_id == walk_in.id)).all():
-        if db.session.scalar(
-            select(Enrolment.id).where(Enrolment.cohort_id == enrolment.cohort_id, Enrolment.user_id == target.id)
-        ):
-            db.session.delete(enrolment)
-        else:
-            enrolment.user_id = target.id
+    move_rows(Enrolment.cohort_id, walk_in, target)
     walk_in_merging.send(walk_in, target=target)
     walk_in.is_active = False
     record("user.merge", walk_in, before={"walk_in": walk_in.id}, after={"merged_into": target.id}, actor=actor)

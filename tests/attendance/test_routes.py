@@ -298,3 +298,21 @@ def test_session_form_names_modules_by_their_title_in_the_page_language(client, 
         page = client.get(f"/attendance/cohorts/{cohort.id}/sessions/new").get_data(as_text=True)
         assert f"{module.position}. {escape(titles[lang])}" in page, lang
         assert f"{module.position}. definition<" not in page
+
+
+def test_all_present_the_database_refuses_writes_no_mark_and_says_so(
+    client, trainer, make_user, cohort, db, refuse_commit
+):
+    enrolled_learner(make_user, db, cohort, email="one@example.org")
+    enrolled_learner(make_user, db, cohort, email="two@example.org")
+    session = open_session(db, cohort, starts_in=timedelta(hours=-1))
+    client.login("trainer@example.org")
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    refuse_commit()
+    response = client.post_form(f"/attendance/sessions/{session.id}/all-present", {}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.request.path == f"/attendance/sessions/{session.id}"
+    assert "Nothing was saved" in page and "saved." not in page  # not "2 changes saved."
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Attendance)) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events

@@ -193,3 +193,51 @@ def test_admin_merges_a_walk_in_through_the_page(client, trainer, make_user, coh
     done = client.post_form(f"/cohorts/walk-ins/{walk_in.id}/merge", {"email": "real@example.org"})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/account/users/{real.id}")
     assert db.session.scalar(select(Attendance.user_id)) == real.id
+
+
+def test_a_merge_the_database_refuses_moves_nothing_and_is_not_said_done(
+    client, trainer, make_user, cohort, db, refuse_commit
+):
+    from lms.audit.models import AuditEvent
+
+    session = open_session(db, cohort, starts_in=timedelta(hours=-1))
+    walk_in = service.add_walk_in(cohort, None, name_latin="Sans Compte")
+    db.session.commit()
+    attendance_service.record_attendance(session, walk_in.id, "present", None)
+    db.session.commit()
+    make_user(email="real@example.org")
+    make_user(roles=("admin",), email="admin@example.org")
+    client.login("admin@example.org")
+    refuse_commit()
+    response = client.post_form(
+        f"/cohorts/walk-ins/{walk_in.id}/merge", {"email": "real@example.org"}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.request.path == f"/account/users/{walk_in.id}"
+    assert "Nothing was saved" in page and "Merged into" not in page
+    db.session.rollback()
+    assert db.session.scalar(select(Attendance.user_id)) == walk_in.id
+    assert db.session.scalar(select(Enrolment.user_id)) == walk_in.id
+    assert db.session.get(User, walk_in.id).is_active
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.merge")) == 0
+
+
+def test_a_merge_keeps_the_account_s_own_enrolment_and_marks(client, trainer, make_user, make_cohort, cohort, db):
+    """Where the account already has a row of its own (enrolled in the same cohort, marked in the same session),
+    it is kept and the walk-in's is deleted; the others move."""
+    other = make_cohort(trainer, title="Autre cohorte")
+    first = open_session(db, cohort, starts_in=timedelta(hours=-1))
+    second = open_session(db, cohort, starts_in=timedelta(hours=-2))
+    walk_in = service.add_walk_in(cohort, None, name_latin="Sans Compte")
+    service.enrol(other, walk_in, None)
+    real = enrolled_learner(make_user, db, cohort, email="real@example.org")
+    attendance_service.record_attendance(first, walk_in.id, "late", None)
+    attendance_service.record_attendance(second, walk_in.id, "present", None)
+    attendance_service.record_attendance(first, real.id, "excused", None)
+    db.session.commit()
+    service.merge_walk_in(db.session.get(User, walk_in.id), db.session.get(User, real.id), None)
+    db.session.commit()
+    enrolments = db.session.execute(select(Enrolment.cohort_id, Enrolment.user_id)).all()
+    assert sorted(enrolments) == sorted([(cohort.id, real.id), (other.id, real.id)])
+    marks = db.session.execute(select(Attendance.session_id, Attendance.user_id, Attendance.status)).all()
+    assert sorted(marks) == sorted([(first.id, real.id, "excused"), (second.id, real.id, "present")])
