@@ -24,5 +24,5 @@ def test_admin_pages_refuse_learners_and_trainers(client, make_user):
 
 def test_anonymous_redirected_to_login(client):
     response = client.get("/account/users")
-    assert response.status_code == 302 and "/account/login?next=/admin/users" in response.headers["Location"]
+    assert response.status_code == 302 and "/account/login?next=/account/users" in response.headers["Location"]
     assert client.raw.post("/account/logout").status_code in (400, 401)

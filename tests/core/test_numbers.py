@@ -38,4 +38,4 @@ def test_query_string_and_form_numbers(app):
 
 
 def test_url_integers_beyond_the_database_match_no_page(client):
-    assert client.get(f"/attempts/{MAX_INT + 1}").status_code == 404
+    assert client.get(f"/quizzes/attempts/{MAX_INT + 1}").status_code == 404

@@ -9,7 +9,7 @@ def test_configured_address_wins_over_the_host_header(app):
     with app.test_request_context("/", headers={"Host": "evil.example.com"}):
         assert public_base_url() == "https://tadrib.example.ma/lms"
         url = external_url("certificates.verify_code", code="ABCD")
-    assert url.startswith("https://tadrib.example.ma/lms/verify/") and url.endswith("ABCD")
+    assert url.startswith("https://tadrib.example.ma/lms/certificates/verify/") and url.endswith("ABCD")
     assert "evil" not in url
 
 
@@ -19,4 +19,4 @@ def test_without_configuration_the_request_s_address_then_the_demo_s(app):
         assert public_base_url() == "http://127.0.0.1:8123"
     with app.app_context():
         assert public_base_url() == DEMO_FALLBACK
-        assert external_url("certificates.verify_code", code="ABCD").startswith(DEMO_FALLBACK + "/verify/")
+        assert external_url("certificates.verify_code", code="ABCD").startswith(DEMO_FALLBACK + "/certificates/verify/")
