@@ -151,10 +151,12 @@ PREVIOUS_WINDOW_GRACE_SECONDS = 20
 
 
 def window_of(moment: datetime) -> int:
+    """The number of the check-in code window (one per minute) that ``moment`` falls in."""
     return int(moment.timestamp()) // WINDOW_SECONDS
 
 
 def code_for(secret: str, window: int) -> str:
+    """The check-in code of a window: HMAC-SHA256 of the session's secret and the window, in unambiguous characters."""
     digest = hmac.new(secret.encode("utf-8"), str(window).encode("ascii"), hashlib.sha256).digest()
     number = int.from_bytes(digest[:8], "big")
     chars = []
@@ -165,10 +167,12 @@ def code_for(secret: str, window: int) -> str:
 
 
 def current_code(secret: str, now: datetime) -> str:
+    """The code shown on the check-in screen at ``now``."""
     return code_for(secret, window_of(now))
 
 
 def seconds_left(now: datetime) -> int:
+    """Seconds until the code shown at ``now`` changes."""
     return WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
 
 
@@ -178,6 +182,7 @@ def normalize_code(typed: str) -> str:
 
 
 def is_valid(secret: str, typed: str, now: datetime) -> bool:
+    """The typed code is the current window's, or the previous one's within the grace period."""
     code = normalize_code(typed)
     if len(code) != LENGTH:
         return False

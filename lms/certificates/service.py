@@ -41,6 +41,7 @@ class CertificateError(Exception):
 
 
 def new_code() -> str:
+    """A new random verification code (unambiguous characters, as printed on the certificate)."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
@@ -258,11 +259,13 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
 
 
 def cohort_eligibility(cohort: Cohort) -> dict[int, Eligibility]:
+    """Each learner's standing against the cohort's completion rule (attendance counts unless online)."""
     counts_attendance = cohort.mode != "online"
     return {uid: eligibility(cohort.completion, rec, counts_attendance) for uid, rec in cohort_records(cohort).items()}
 
 
 def describe_missing(item) -> str:
+    """One missing condition of the rule, ``(code, values)``, as a translated phrase."""
     code, values = item
     if code == "modules":
         return _("modules completed: %(have)d of %(need)d required", **values)
@@ -281,6 +284,7 @@ def describe_missing(item) -> str:
 
 
 def live_certificate(user_id: int, cohort_id: int) -> Certificate | None:
+    """The learner's certificate for the cohort that is not revoked, or None."""
     return db.session.scalar(
         select(Certificate).where(
             Certificate.user_id == user_id, Certificate.cohort_id == cohort_id, Certificate.revoked_at.is_(None)
@@ -325,6 +329,7 @@ def _printed(cohort: Cohort, user: User, issued: date) -> dict:
 
 
 def labels() -> dict[str, dict[str, str]]:
+    """The certificate's printed labels in French and in Arabic (both halves are printed)."""
     result = {}
     for locale in ("fr", "ar"):
         with force_locale(locale):
@@ -371,6 +376,7 @@ def _storage() -> Path:
 
 
 def render_and_store(certificate: Certificate) -> bytes:
+    """Render the certificate's PDF from what was printed at issue (never today's data), store it, return it."""
     from .pdf import render_certificate_pdf
 
     context = dict(certificate.printed)
@@ -456,6 +462,7 @@ def issues_itself(cohort: Cohort, user_id: int, status) -> bool:
 
 
 def issue_all(cohort: Cohort, actor, progress=None) -> dict:
+    """Issue a certificate to every eligible learner of the cohort who has none; counts by outcome."""
     statuses = cohort_eligibility(cohort)
     people = {u.id: u for u in cohorts.learners(cohort)}
     counts = {"issued": 0, "existing": 0, "not_eligible": 0}
@@ -471,6 +478,7 @@ def issue_all(cohort: Cohort, actor, progress=None) -> dict:
 
 
 def revoke(certificate: Certificate, reason: str, actor) -> None:
+    """Revoke a certificate for one of the listed reasons (idempotent); audited."""
     if reason not in REVOCATION_REASONS:
         raise CertificateError(_("Choose a reason."))
     if certificate.revoked_at is not None:
@@ -498,10 +506,12 @@ def reissue(certificate: Certificate, actor) -> Certificate:
 
 
 def find_by_code(typed: str) -> Certificate | None:
+    """The certificate whose verification code is the one typed (normalised), or None."""
     return db.session.scalar(select(Certificate).where(Certificate.code == normalize_code(typed)[:CODE_LENGTH]))
 
 
 def can_download(user, certificate: Certificate) -> bool:
+    """The learner themself, an admin or a trainer of the cohort may download the PDF."""
     if user.is_admin or certificate.user_id == user.id:
         return True
     cohort = db.session.get(Cohort, certificate.cohort_id)
