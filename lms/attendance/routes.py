@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from ..content import service as content
 from ..content.models import Module
 from ..core.access import public, roles_required, signed_in
 from ..core.exports import export_response
-from ..core.forms import ConfirmForm
+from ..core.forms import ConfirmForm, require_confirmation
 from ..core.numbers import whole_number
 from ..core.timeutil import utcnow
 from ..core.work import unit_of_work
@@ -135,8 +135,7 @@ def roll_call(session_id: int):
     people = cohorts.learners(session.cohort)
     paper = request.values.get("paper") == "1"
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
+        require_confirmation()
         enrolled_ids = {u.id for u in people}
         changed = 0
         with unit_of_work() as work:
@@ -442,8 +441,7 @@ def _export(cohort: Cohort, fmt: str):
 @roles_required("trainer", "admin")
 def warn_low_attendance(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     with unit_of_work() as work:
         result = warnings.warn_low_attendance(cohort, current_user)
         if result.sent:

@@ -124,6 +124,14 @@ def _int(value) -> int | None:
         return None
 
 
+def _rows_by_id(ids: set, id_column, *columns) -> dict:
+    """The rows (``id_column`` and ``columns``) whose id is among ``ids``, by id: one query, none for no id."""
+    ids = ids - {None}
+    if not ids:
+        return {}
+    return {row[0]: row for row in db.session.execute(select(id_column, *columns).where(id_column.in_(ids)))}
+
+
 def _references(events: list[AuditEvent]) -> tuple[_Refs, dict, dict, dict]:
     """(refs, certificates by id, sessions by id, attempts by id): three queries at most, each for a page."""
     from ..attendance.models import WorkshopSession
@@ -150,34 +158,13 @@ def _references(events: list[AuditEvent]) -> tuple[_Refs, dict, dict, dict]:
             wanted["workshop_session"].add(_int(e.object_id))
         elif e.object_type in wanted:
             wanted[e.object_type].add(_int(e.object_id))
-    certificates = attempts = sessions = {}
-    if wanted["certificate"] - {None}:
-        certificates = {
-            c.id: c
-            for c in db.session.execute(
-                select(Certificate.id, Certificate.user_id, Certificate.cohort_id, Certificate.serial).where(
-                    Certificate.id.in_(wanted["certificate"] - {None})
-                )
-            )
-        }
-    if wanted["workshop_session"] - {None}:
-        sessions = {
-            s.id: s
-            for s in db.session.execute(
-                select(WorkshopSession.id, WorkshopSession.title, WorkshopSession.cohort_id).where(
-                    WorkshopSession.id.in_(wanted["workshop_session"] - {None})
-                )
-            )
-        }
-    if wanted["quiz_attempt"] - {None}:
-        attempts = {
-            a.id: a
-            for a in db.session.execute(
-                select(Attempt.id, Attempt.user_id, Attempt.cohort_id).where(
-                    Attempt.id.in_(wanted["quiz_attempt"] - {None})
-                )
-            )
-        }
+    certificates = _rows_by_id(
+        wanted["certificate"], Certificate.id, Certificate.user_id, Certificate.cohort_id, Certificate.serial
+    )
+    sessions = _rows_by_id(
+        wanted["workshop_session"], WorkshopSession.id, WorkshopSession.title, WorkshopSession.cohort_id
+    )
+    attempts = _rows_by_id(wanted["quiz_attempt"], Attempt.id, Attempt.user_id, Attempt.cohort_id)
     for e in events:
         if e.object_type == "certificate" and (c := certificates.get(_int(e.object_id))):
             refs.user_of[e.id], refs.cohort_of[e.id] = c.user_id, c.cohort_id

@@ -11,7 +11,7 @@ from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort, Enrolment
 from ..core.access import public, roles_required, signed_in
 from ..core.database import write_transaction
-from ..core.forms import ConfirmForm
+from ..core.forms import ConfirmForm, require_confirmation
 from ..core.numbers import form_number
 from ..core.work import unit_of_work
 from ..extensions import db, limiter
@@ -117,8 +117,7 @@ def cohort_certificates(cohort_id: int):
 @roles_required("trainer", "admin")
 def issue(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     user_id = form_number("user")
     if user_id:
         user = db.session.get(User, user_id)
@@ -156,8 +155,7 @@ def _certificate_of(cohort: Cohort, certificate_id: int) -> Certificate:
 def revoke(cohort_id: int, certificate_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
     certificate = _certificate_of(cohort, certificate_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     with unit_of_work(service.CertificateError) as work:
         if request.form.get("reissue") == "1":
             new = service.reissue(certificate, current_user)

@@ -23,7 +23,7 @@ from ..accounts.models import User
 from ..accounts.names import display_name
 from ..content.models import Course, Module, QuizVersion
 from ..core.access import roles_required
-from ..core.forms import ConfirmForm, safe_next_url
+from ..core.forms import ConfirmForm, require_confirmation, safe_next_url
 from ..core.timeutil import utcnow
 from ..core.work import unit_of_work
 from ..extensions import db, limiter
@@ -377,8 +377,7 @@ def import_template(language: str, fmt: str):
 @roles_required("trainer", "admin")
 def confirm_import(cohort_id: int):
     cohort = managed_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     path = previews.find(cohort.id, current_user.id, request.form.get("token", ""))
     if path is None:
         flash(_("This preview has expired: send the file again."), "warning")
@@ -408,8 +407,7 @@ def confirm_import(cohort_id: int):
 @roles_required("trainer", "admin")
 def cancel_import(cohort_id: int):
     cohort = managed_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     previews.discard(cohort.id, current_user.id, request.form.get("token", ""))
     flash(_("Import cancelled: the file is deleted."), "success")
     return redirect(url_for("cohorts.import_people", cohort_id=cohort.id))
@@ -477,8 +475,7 @@ def attempt_review(cohort_id: int, attempt_id: int):
     cohort = managed_cohort(cohort_id)
     attempt = _attempt_in_cohort(cohort, attempt_id)
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
+        require_confirmation()
         raw = (request.form.get("points") or "").strip().replace(",", ".")
         try:
             points = None if raw == "" else float(raw)
@@ -523,8 +520,7 @@ def item_stats(cohort_id: int, quiz_id: int):
 def quiz_settings(cohort_id: int, module_slug: str):
     """The trainer adapts a quiz for this cohort: pass mark, attempts, time limit (blank: as in the file)."""
     cohort = managed_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     if module_slug not in {m.slug for m, _q in _course_quizzes(cohort)}:
         abort(404)
 
@@ -553,8 +549,7 @@ def merge_walk_in(user_id: int):
     walk_in = db.session.get(User, user_id)
     if walk_in is None:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     target = accounts.get_user_by_email(request.form.get("email", ""))
     if target is None or target.id == walk_in.id:
         flash(_("No other account has this e-mail address."), "error")

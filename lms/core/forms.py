@@ -6,6 +6,7 @@ import re
 from datetime import date
 from urllib.parse import urlsplit
 
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
@@ -108,3 +109,9 @@ def safe_next_url(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def require_confirmation() -> None:
+    """A POST that only confirms an action (a button and its CSRF token): 400 unless the token is valid."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)

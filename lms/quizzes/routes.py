@@ -10,7 +10,7 @@ from ..content import service as content
 from ..content.models import Module, QuizVersion
 from ..core.access import roles_required, signed_in
 from ..core.database import reads_first
-from ..core.forms import ConfirmForm
+from ..core.forms import ConfirmForm, require_confirmation
 from ..core.numbers import arg_number, form_number
 from ..core.timeutil import utcnow
 from ..core.work import unit_of_work
@@ -69,8 +69,7 @@ def quiz(quiz_id: int):
 @signed_in
 def start(quiz_id: int):
     version = _version_or_404(quiz_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     # A refusal keeps what was done before it (an open attempt finished for time).
     with unit_of_work(QuizError, on_error="commit") as work:
         attempt = service.start_attempt(current_user.id, version)
@@ -181,8 +180,7 @@ def _refused_message(question_ids: list, refused: list, page: bool = False) -> s
 @signed_in
 def save(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     # A refusal keeps what was done before it: the attempt may just have been finished for time.
     with unit_of_work(QuizError, on_error="commit", error_category="warning") as work:
         result, responses = _save_from_form(attempt)
@@ -261,8 +259,7 @@ def summary(attempt_id: int):
 @signed_in
 def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmation()
     with unit_of_work() as work:
         if request.form.getlist("shown") and attempt.state == IN_PROGRESS:
             try:
