@@ -474,3 +474,17 @@ def weasyprint_log(caplog, monkeypatch):
     monkeypatch.setattr(logging.getLogger("weasyprint"), "disabled", False)
     caplog.set_level(logging.WARNING, logger="weasyprint")
     return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
+
+
+# The trainer and the cohort (Rabat, taught in Arabic) of the cohorts and attendance tests; a module that needs
+# others defines its own fixtures of these names.
+@pytest.fixture
+def trainer(make_user):
+    return make_user(roles=("trainer",), email="trainer@example.org", name_latin="Youssef Trainer")
+
+
+@pytest.fixture
+def cohort(make_cohort, trainer):
+    return make_cohort(
+        trainer, jurisdiction="rabat", city="Rabat", venue="Institut supérieur de la magistrature", language="ar"
+    )

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
@@ -15,18 +14,6 @@ from lms.attendance import rules, service
 from lms.attendance.models import Attendance, WorkshopSession
 from lms.audit.models import AuditEvent
 from tests.factories import enrolled_learner, open_session
-
-
-@pytest.fixture
-def trainer(make_user):
-    return make_user(roles=("trainer",), email="trainer@example.org", name_latin="Youssef Trainer")
-
-
-@pytest.fixture
-def cohort(make_cohort, trainer):
-    return make_cohort(
-        trainer, jurisdiction="rabat", city="Rabat", venue="Institut supérieur de la magistrature", language="ar"
-    )
 
 
 def test_schedule_session_in_casablanca_time(client, trainer, cohort, db):

@@ -3,24 +3,11 @@ stranger nor in a closed session."""
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from lms.attendance import rules
 from lms.attendance.models import Attendance
 from tests.factories import enrolled_learner, open_session
-
-
-@pytest.fixture
-def trainer(make_user):
-    return make_user(roles=("trainer",), email="trainer@example.org", name_latin="Youssef Trainer")
-
-
-@pytest.fixture
-def cohort(make_cohort, trainer):
-    return make_cohort(
-        trainer, jurisdiction="rabat", city="Rabat", venue="Institut supérieur de la magistrature", language="ar"
-    )
 
 
 def test_self_checkin_in_window_once(client, make_user, cohort, db):

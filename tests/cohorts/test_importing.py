@@ -15,18 +15,6 @@ JURISDICTIONS = [
 ]
 
 
-@pytest.fixture
-def trainer(make_user):
-    return make_user(roles=("trainer",), email="trainer@example.org", name_latin="Youssef Trainer")
-
-
-@pytest.fixture
-def cohort(make_cohort, trainer):
-    return make_cohort(
-        trainer, jurisdiction="rabat", city="Rabat", venue="Institut supérieur de la magistrature", language="ar"
-    )
-
-
 def test_messy_csv_is_understood():
     rows = parse_enrolment_file("messy.csv", (DATA / "messy.csv").read_bytes(), JURISDICTIONS)
     by_line = {r.line: r for r in rows}

@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
@@ -18,18 +17,6 @@ from tests.conftest import outbox
 from tests.factories import enrolled_learner, open_session
 
 DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def trainer(make_user):
-    return make_user(roles=("trainer",), email="trainer@example.org", name_latin="Youssef Trainer")
-
-
-@pytest.fixture
-def cohort(make_cohort, trainer):
-    return make_cohort(
-        trainer, jurisdiction="rabat", city="Rabat", venue="Institut supérieur de la magistrature", language="ar"
-    )
 
 
 def test_import_preview_writes_nothing_then_confirm_then_reimport_is_noop(app, client, trainer, cohort, db):
