@@ -13,6 +13,7 @@ from lms.content.loader import load_courses
 from lms.content.models import Module, QuizVersion
 from lms.quizzes import service
 from lms.quizzes.models import Attempt
+from tests.factories import right_form
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,20 +37,7 @@ def _fail_once(client, quiz) -> int:
 def _pass_once(client, quiz) -> int:
     response = client.post_form(f"/quizzes/{quiz.id}/start")
     attempt_id = int(re.search(r"/quizzes/attempts/(\d+)", response.headers["Location"]).group(1))
-    data = {"shown": [q["id"] for q in quiz.definition["questions"]]}
-    for q in quiz.definition["questions"]:
-        name = f"q-{q['id']}"
-        if q["type"] == "single":
-            data[name] = next(o["id"] for o in q["options"] if o["correct"])
-        elif q["type"] == "multiple":
-            data[name] = [o["id"] for o in q["options"] if o["correct"]]
-        elif q["type"] == "truefalse":
-            data[name] = "true" if q["answer"] else "false"
-        elif q["type"] == "matching":
-            for item in q["items"]:
-                data[f"{name}-{item['id']}"] = item["match"]
-        elif q["type"] == "short":
-            data[name] = q["answers"]["fr"][0]
+    data = right_form(quiz.definition["questions"])
     client.post_form(f"/quizzes/attempts/{attempt_id}/submit", data)
     # A case essay waits for the trainer: graded here as the trainer would on the attempt review page.
     from lms.extensions import db
