@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
@@ -11,6 +12,9 @@ from flask import Flask, g, request
 
 from .config import PROJECT_ROOT, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+#: the modules that declare background tasks (``@task``, ``@periodic_task``)
+TASK_MODULES = ("lms.core.mail",)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -104,6 +108,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     limiter.init_app(app)
+    from .core import queue
+
+    queue.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -139,6 +146,12 @@ def _register_blueprints(app: Flask) -> None:
     from .core import mail
 
     app.cli.add_command(mail.cli)
+    from .core import queue
+
+    app.cli.add_command(queue.cli)
+    # Every domain's tasks, so that a consumer started from this app knows them all.
+    for module in TASK_MODULES:
+        importlib.import_module(module)
     from .core.database import guard_cli_command
 
     for name, command in app.cli.commands.items():

@@ -107,8 +107,9 @@ class Config:
     MAIL_PASSWORD = _env("LMS_MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("LMS_MAIL_USE_TLS", True)
     MAIL_SENDER = _env("LMS_MAIL_SENDER", "Tadrib <no-reply@tadrib.local>")
-    #: queued mail (password resets) is sent by a thread of each process after the response; off: `flask mail send`
-    MAIL_THREAD = _env_bool("LMS_MAIL_THREAD", True)
+    #: the task queue: ``sqlite:///<path>`` (default: <instance>/queue.sqlite3), ``redis://host:6379/0`` for several
+    #: processes or machines, ``immediate`` to run each task where it is queued (no consumer)
+    QUEUE_URL = _env("LMS_QUEUE_URL")
 
     # Number of reverse proxies to trust for X-Forwarded-*; 0 = none (ProxyFix not installed).
     PROXY_FIX = _env_int("LMS_PROXY_FIX", 0)
@@ -146,8 +147,8 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
-    # Queued mail waits for ``deliver_queued()`` (the tests call it); the thread has a test of its own.
-    MAIL_THREAD = False
+    # A task runs where it is queued (after the commit that queued it); tests of queued work use "memory".
+    QUEUE_URL = "immediate"
 
     def __init__(self, database_url: str, instance: str) -> None:
         self.INSTANCE_PATH = instance

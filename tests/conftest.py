@@ -365,6 +365,36 @@ def make_user(app):
     return factory
 
 
+@pytest.fixture
+def queued(app):
+    """Tasks wait in a queue of this process instead of running where they are queued (the tests' default);
+    ``queued.run()`` does them, as a consumer would."""
+    from lms.core import queue
+
+    app.config["QUEUE_URL"] = "memory"
+    queue.init_app(app)
+
+    class Queue:
+        @staticmethod
+        def size() -> int:
+            return queue.huey.storage.queue_size()
+
+        @staticmethod
+        def run() -> int:
+            from flask import has_app_context
+
+            from lms.extensions import db as _db
+
+            if has_app_context():
+                _db.session.commit()  # the test's own transaction would hold SQLite's write lock
+            with app.app_context():
+                return queue.run_queued()
+
+    yield Queue()
+    app.config["QUEUE_URL"] = "immediate"
+    queue.init_app(app)
+
+
 def outbox(app) -> list[Path]:
     folder = Path(app.config["INSTANCE_PATH"]) / "outbox"
     return sorted(folder.glob("*.eml")) if folder.exists() else []

@@ -6,7 +6,7 @@ import functools
 import json
 import time
 
-from flask import abort, after_this_request, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
 
@@ -14,7 +14,6 @@ from ..audit.models import AuditEvent
 from ..core.access import public, roles_required, signed_in
 from ..core.forms import ConfirmForm, safe_next_url
 from ..core.legacy_urls import PREFIX as LEGACY_PREFIX
-from ..core.mail import wake_sender_after_response
 from ..core.pagination import paginate
 from ..core.work import unit_of_work
 from ..extensions import db, limiter, login_manager
@@ -270,7 +269,6 @@ def forgot_password():
                 _("If an account exists for this address, we have sent it a link to choose a new password."), "info"
             )
         if work.ok:
-            after_this_request(wake_sender_after_response)
             return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form)
 

@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, or_, select, update
 
 from ..audit.service import record
-from ..core.mail import JOB_HANDLERS, build_message, queue_mail, send_mail
+from ..core.mail import JOB_HANDLERS, build_message, queue_mail, queue_message
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -408,7 +408,7 @@ def invite_user(user: User, inviter: User | None) -> None:
     """E-mail ``user`` a link to set their password and join."""
     raw = issue_token(user, INVITE)
     record("user.invite", user, actor=inviter)
-    send_mail(
+    queue_message(
         user.email,
         _subject("invite", user.locale),
         "accounts/email/invite",

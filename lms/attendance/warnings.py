@@ -18,7 +18,7 @@ from ..audit.models import AuditEvent
 from ..audit.service import record
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort
-from ..core.mail import send_mail
+from ..core.mail import queue_message
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -89,7 +89,7 @@ def warn_low_attendance(cohort: Cohort, actor, now: datetime | None = None) -> W
         try:
             with force_locale(user.locale or "fr"):
                 subject = _("Your attendance in the training “%(cohort)s”", cohort=cohort.title)
-            send_mail(
+            queued = queue_message(
                 user.email,
                 subject,
                 "attendance/email/low_attendance",
@@ -102,10 +102,15 @@ def warn_low_attendance(cohort: Cohort, actor, now: datetime | None = None) -> W
                 best=row.verdict.best if row.verdict is not None else None,
                 excused_counts=service.excused_policy(cohort) == rules.EXCUSED_ABSENT,
                 upcoming=[(s, cohorts.utc_to_local(s.starts_at)) for s in upcoming],
+                # once a week per person and cohort, whoever asks (a trainer, the weekly task on two consumers)
+                key=f"attendance-warning:{cohort.id}:{user.id}:{now:%G-W%V}",
             )
-        except Exception:  # an SMTP failure must not lose the others, nor record a warning never sent
+        except Exception:  # a mail that cannot be composed must not lose the others, nor be recorded as sent
             log.exception("attendance warning to user %s failed", user.id)
             result.failed.append(user)
+            continue
+        if queued is None:
+            result.recent.append(user)
             continue
         record(
             ACTION,

@@ -320,7 +320,7 @@ def can_write_to(user: User) -> bool:
 def message_learner(cohort: Cohort, learner: User, actor, subject: str, body: str) -> None:
     """E-mail one learner of ``cohort`` on behalf of ``actor`` (who must manage it), in the learner's language,
     replies going to the trainer. Audited (who wrote to whom, under which cohort, the subject; not the text)."""
-    from ..core.mail import send_mail
+    from ..core.mail import queue_message
 
     if not can_manage(actor, cohort):
         raise CohortError(_("You do not manage this cohort."))
@@ -333,20 +333,17 @@ def message_learner(cohort: Cohort, learner: User, actor, subject: str, body: st
     subject, body = subject.strip()[:150], body.strip()[:5000]
     if not subject or not body:
         raise CohortError(_("Write a subject and a message."))
-    try:
-        send_mail(
-            learner.email,
-            subject,
-            "cohorts/email/message",
-            locale=learner.locale or "fr",
-            reply_to=actor.email,
-            user=learner,
-            cohort=cohort,
-            sender=actor,
-            body=body,
-        )
-    except OSError as error:
-        raise CohortError(_("The e-mail could not be sent. Try again later.")) from error
+    queue_message(
+        learner.email,
+        subject,
+        "cohorts/email/message",
+        locale=learner.locale or "fr",
+        reply_to=actor.email,
+        user=learner,
+        cohort=cohort,
+        sender=actor,
+        body=body,
+    )
     record(
         "cohort.message",
         learner,

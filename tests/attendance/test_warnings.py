@@ -87,15 +87,34 @@ def test_nobody_is_written_to_twice_in_a_week(app, client, db, cohort, marked):
     assert len(later.sent) == 2
 
 
-def test_an_smtp_failure_is_reported_and_not_recorded(app, client, db, cohort, marked, monkeypatch):
+def test_a_mail_that_cannot_be_composed_is_reported_and_not_recorded(app, client, db, cohort, marked, monkeypatch):
     def broken(*_args, **_kwargs):
-        raise OSError("connection refused")
+        raise ValueError("template error")
 
-    monkeypatch.setattr(warnings, "send_mail", broken)
+    monkeypatch.setattr(warnings, "queue_message", broken)
     client.login("trainer@example.org")
     page = client.post_form(f"/attendance/cohorts/{cohort.id}/warn", follow_redirects=True).get_data(as_text=True)
     assert "could not be sent" in page and "Ahmed" in page
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == warnings.ACTION)) is None
+
+
+def test_an_smtp_failure_keeps_the_mail_queued_for_another_try(app, client, db, cohort, marked, monkeypatch):
+    from lms.core import mail
+
+    def smtp_down(*_args, **_kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(mail, "deliver_message", smtp_down)
+    client.login("trainer@example.org")
+    client.post_form(f"/attendance/cohorts/{cohort.id}/warn", follow_redirects=True)
+    rows = db.session.execute(select(mail.MailDelivery.status, mail.MailDelivery.attempts)).all()
+    assert rows and all(row == ("pending", 1) for row in rows)  # tried once, due again in a minute
+    assert outbox(app) == []
+    monkeypatch.undo()
+    for row in db.session.scalars(select(mail.MailDelivery)):
+        row.next_attempt_at = warnings.utcnow()
+    db.session.commit()
+    assert mail.deliver_due() == len(rows) and len(outbox(app)) == len(rows)
 
 
 def test_another_trainer_cannot_warn_this_cohort(app, client, db, cohort, marked, make_user):
