@@ -163,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates import models as _certificate_models  # noqa: F401
     from .cohorts import models as _cohort_models  # noqa: F401
     from .content import models as _content_models  # noqa: F401
+    from .notifications import models as _notification_models  # noqa: F401
     from .quizzes import display as quiz_display
     from .quizzes import models as _quiz_models  # noqa: F401
 
