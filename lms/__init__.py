@@ -197,6 +197,10 @@ def _register_hooks(app: Flask) -> None:
     from .core.forms import strip_bidi
 
     app.jinja_env.filters["nobidi"] = strip_bidi  # user text in printed documents (sign-in sheets)
+    from markupsafe import Markup
+
+    # a person's or a cohort's name inside a translated sentence (mails): its own direction, whatever the language
+    app.jinja_env.filters["bdi"] = lambda value: Markup("<bdi>{}</bdi>").format(value)
 
     from .accounts.routes import require_two_factor
 
