@@ -1,8 +1,8 @@
-"""Forms of the attendance pages: a workshop session, the learner's check-in."""
+"""Forms of the attendance pages: a workshop session, the learner's check-in, a cohort's reminders."""
 
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField, TimeField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, SubmitField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..cohorts.forms import MultiCheckboxField
@@ -29,3 +29,14 @@ class CheckinForm(BaseForm):
     #: a signed record of a QR code scanned before signing in (see attendance.routes.checkin_page)
     scan = HiddenField(validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Check in"))
+
+
+class RemindersForm(BaseForm):
+    """Which reminders the queue sends for a cohort (``Cohort.remind_*``, ``warn_low_attendance_weekly``)."""
+
+    remind_workshops = BooleanField(_l("The day before each workshop session, to the learners and the trainers"))
+    remind_quizzes = BooleanField(_l("A week before the end, to each learner who has a quiz not passed yet"))
+    warn_low_attendance_weekly = BooleanField(
+        _l("Every Monday, to the learners below the attendance threshold (as the button on the cohort's page)")
+    )
+    submit = SubmitField(_l("Save the reminders"))

@@ -24,8 +24,8 @@ from ..core.timeutil import utcnow
 from ..core.work import unit_of_work
 from ..extensions import db, limiter
 from ..i18n import _, ngettext
-from . import bp, rules, service, warnings
-from .forms import CheckinForm, SessionForm
+from . import bp, rules, service, tasks, warnings
+from .forms import CheckinForm, RemindersForm, SessionForm
 from .models import STATUSES, WorkshopSession
 from .service import AttendanceError, managed_session
 
@@ -470,3 +470,31 @@ def warn_low_attendance(cohort_id: int):
         if not (result.sent or result.recent or result.unreachable or result.failed):
             work.flash(_("No learner is below the attendance threshold."), "info")
     return redirect(url_for("cohorts.detail", cohort_id=cohort.id) + "#h-learners")
+
+
+# --- reminders ------------------------------------------------------------------------------------------
+
+
+@bp.route("/cohorts/<int:cohort_id>/reminders", methods=["GET", "POST"])
+@roles_required("trainer", "admin")
+def reminders(cohort_id: int):
+    """What the queue will send for this cohort, and when; the trainer switches each kind off or on."""
+    cohort = cohorts.managed_cohort(cohort_id)
+    form = RemindersForm(obj=cohort)
+    if form.validate_on_submit():
+        with unit_of_work(cohorts.CohortError) as work:
+            changed = cohorts.set_reminders(
+                cohort, {name: form[name].data for name in cohorts.REMINDER_SWITCHES}, current_user
+            )
+            work.flash(_("Reminders saved.") if changed else _("Nothing changed."), "success" if changed else "info")
+        if work.ok:
+            return redirect(url_for("attendance.reminders", cohort_id=cohort.id))
+    now = utcnow()
+    return render_template(
+        "attendance/reminders.html",
+        cohort=cohort,
+        form=form,
+        plan=tasks.cohort_plan(cohort, now),
+        schedule=tasks.cohort_schedule(cohort),
+        now=now,
+    )

@@ -33,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from ..cohorts.rules import REMINDER_HOUR, local_day, local_moment
 
 #: excused absences are left out of the sessions that count (they are not held against the learner)
 EXCUSED_NOT_COUNTED = "not_counted"
@@ -204,3 +206,28 @@ def windows_ago(secret: str, typed: str, now: datetime, lookback: int = 240) -> 
         if hmac.compare_digest(code, code_for(secret, window - back)):
             return back
     return None
+
+
+# --- reminders ---------------------------------------------------------------------------------------
+# When they are due (the days, the hour and what "due" means: lms.cohorts.rules, which these build on).
+
+
+def workshop_reminder_times(starts_at: datetime, zone) -> tuple[datetime, datetime]:
+    """(due_at, closes_at) of the reminder of a session starting at ``starts_at`` (naive UTC): the day before
+    its local day at REMINDER_HOUR, until it starts. A session planned later than that is recalled at once."""
+    return local_moment(local_day(starts_at, zone) - timedelta(days=1), REMINDER_HOUR, zone), starts_at
+
+
+def weekly_warning_times(start: datetime, end: datetime, zone) -> list[tuple[datetime, datetime]]:
+    """(due_at, closes_at) of each weekly low-attendance e-mail due within [start, end): Mondays at
+    REMINDER_HOUR local time, until the end of that Monday."""
+    day = local_day(start, zone)
+    day -= timedelta(days=day.weekday())  # the Monday of that week
+    times = []
+    while True:
+        due = local_moment(day, REMINDER_HOUR, zone)
+        if due >= end:
+            return times
+        if due >= start:
+            times.append((due, local_moment(day + timedelta(days=1), 0, zone)))
+        day += timedelta(days=7)

@@ -399,6 +399,12 @@ def ics_calendar(cohort: Cohort, base_url: str) -> bytes:
     return _ics(cohort.title, [(s, s.place or cohort.venue or "", "") for s in sessions_of(cohort)], base_url)
 
 
+def session_ics(session: WorkshopSession, cohort: Cohort, locale: str, base_url: str) -> bytes:
+    """One session as an iCalendar file (attached to its reminder): the same event, with the same UID, as in the
+    cohort's and the learner's calendars; the place in the script of ``locale``."""
+    return _ics(cohort.title, [(session, cohort.session_place(session.place, locale), cohort.title)], base_url)
+
+
 def _learner_sessions(user_id: int):
     """Sessions of the cohorts ``user_id`` is enrolled in (archived cohorts left out), with their cohort."""
     return (

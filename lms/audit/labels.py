@@ -25,6 +25,7 @@ LABELS = {
     "cohort.unenrol": _l("Enrolment removed"),
     "cohort.quiz_settings": _l("Quiz settings changed for a cohort"),
     "cohort.attendance_warning": _l("Low-attendance e-mail sent"),
+    "cohort.reminders": _l("Reminders switched on or off for a cohort"),
     "cohort.message": _l("E-mail sent to a learner by a trainer"),
     "session.save": _l("Session saved"),
     "session.checkin_open": _l("Check-in opened"),

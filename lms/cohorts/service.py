@@ -470,4 +470,20 @@ def set_quiz_settings(cohort: Cohort, module_slug: str, values: dict, actor) -> 
     )
 
 
+#: a cohort's reminder switches (see lms/attendance/tasks.py and lms/cohorts/tasks.py)
+REMINDER_SWITCHES = ("remind_workshops", "remind_quizzes", "warn_low_attendance_weekly")
+
+
+def set_reminders(cohort: Cohort, values: dict, actor) -> bool:
+    """Switch the cohort's reminders on or off (``values``: switch -> bool). Audited; False when nothing changed."""
+    before = {name: getattr(cohort, name) for name in REMINDER_SWITCHES}
+    after = {name: bool(values.get(name, before[name])) for name in REMINDER_SWITCHES}
+    if after == before:
+        return False
+    for name, value in after.items():
+        setattr(cohort, name, value)
+    record("cohort.reminders", cohort, before=before, after=after, actor=actor)
+    return True
+
+
 __all__ = ["CohortError", "IntegrityError"]

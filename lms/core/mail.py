@@ -49,10 +49,17 @@ logger = logging.getLogger(__name__)
 
 
 def build_message(
-    to: str, subject: str, template: str, locale: str = "fr", reply_to: str | None = None, **context
+    to: str,
+    subject: str,
+    template: str,
+    locale: str = "fr",
+    reply_to: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    **context,
 ) -> EmailMessage:
     """Render ``templates/<template>.txt`` (and ``.html`` beside it) in ``locale`` into a message; ``reply_to``:
-    where the answer goes (a trainer writing to a learner)."""
+    where the answer goes (a trainer writing to a learner); ``attachments``: (file name, MIME type, bytes), e.g.
+    a session's ``.ics``."""
     with force_locale(locale):
         text = render_template(template + ".txt", **context)
         html = render_template(template + ".html", locale=locale, **context)
@@ -65,6 +72,9 @@ def build_message(
         message["Reply-To"] = reply_to
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for filename, mimetype, data in attachments or ():
+        maintype, _slash, subtype = mimetype.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
     return message
 
 
@@ -151,11 +161,13 @@ def queue_message(
     locale: str = "fr",
     reply_to: str | None = None,
     key: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
     **context,
 ) -> MailDelivery | None:
     """Render a mail now and queue its delivery (with the caller's transaction). ``key``: what makes it the same
-    mail if asked again; None (already queued or sent under this key) or the new delivery."""
-    message = build_message(to, subject, template, locale, reply_to=reply_to, **context)
+    mail if asked again; None (already queued or sent under this key) or the new delivery. ``attachments``:
+    (file name, MIME type, bytes), stored with the rendered message."""
+    message = build_message(to, subject, template, locale, reply_to=reply_to, attachments=attachments, **context)
     key = key or f"mail:{uuid.uuid4().hex}"
     message["Message-ID"] = make_msgid(idstring=hashlib.sha256(key.encode()).hexdigest()[:24], domain="tadrib.local")
     return _insert(

@@ -72,6 +72,7 @@ ENDPOINTS = {
     "cohorts.enrol": "cohort",
     "cohorts.unenrol": "cohort",
     "attendance.warn_low_attendance": "cohort",
+    "attendance.reminders": "cohort",
     "cohorts.walk_in": "cohort",
     "cohorts.import_people": "cohort",
     "cohorts.import_template": "trainer",

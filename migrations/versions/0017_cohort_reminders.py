@@ -1,0 +1,31 @@
+"""per-cohort reminder switches: workshops (the day before), quizzes (a week before the end), weekly attendance
+
+Revision ID: 0017
+Revises: 0015
+
+Existing cohorts get the defaults: workshop and quiz reminders on, the weekly low-attendance e-mail off.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0017'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('cohort', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('remind_workshops', sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(sa.Column('remind_quizzes', sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(
+            sa.Column('warn_low_attendance_weekly', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('cohort', schema=None) as batch_op:
+        batch_op.drop_column('warn_low_attendance_weekly')
+        batch_op.drop_column('remind_quizzes')
+        batch_op.drop_column('remind_workshops')
