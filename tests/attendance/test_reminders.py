@@ -126,6 +126,7 @@ def test_workshop_reminder_once_each_in_their_language(app, db, cohort, people, 
 
 def test_workshop_reminder_two_consumers_send_once(app, db, cohort, people, workshop, monkeypatch):
     now = EVE + timedelta(minutes=5)
+    db.session.commit()  # each consumer has a session of its own: the test's must not hold SQLite's write lock
     # A second consumer computed the same reminders before the first one committed: it does not see them sent.
     with app.app_context():
         assert tasks.run_workshop_reminders(now) == 3
@@ -239,6 +240,7 @@ def test_quiz_reminder_agrees_with_the_certificate_rule(app, db, cohort, people,
 
 
 def test_quiz_reminder_two_consumers_send_once(app, db, cohort, people, quiz_due, monkeypatch):
+    db.session.commit()  # each consumer has a session of its own: the test's must not hold SQLite's write lock
     with app.app_context():
         assert cohort_tasks.run_quiz_reminders(quiz_due) == 2
     monkeypatch.setattr(cohort_tasks, "already_notified", lambda keys: set())
@@ -303,6 +305,7 @@ def test_weekly_warning_on_mondays_once(app, db, below, monday):
     assert tasks.run_weekly_warnings(monday + timedelta(days=1)) == 0  # Tuesday
     assert tasks.run_weekly_warnings(monday) == 1
     assert tasks.run_weekly_warnings(monday + timedelta(minutes=15)) == 0
+    db.session.commit()
     with app.app_context():  # another consumer
         assert tasks.run_weekly_warnings(monday + timedelta(minutes=30)) == 0
     messages = _messages(app)
