@@ -66,7 +66,11 @@ def _reachable_trainers(cohort_ids: list[int], extra_ids: set[int]) -> tuple[dic
             .order_by(User.id)
         ):
             trainers[cohort_id].append(user)
-    others = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(extra_ids), *reachable))} if extra_ids else {}
+    others = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(extra_ids), *reachable))}
+        if extra_ids
+        else {}
+    )
     return trainers, others
 
 
@@ -135,9 +139,11 @@ def workshop_reminders(
 
 
 def _when(session: WorkshopSession) -> str:
-    """"mercredi 13 janvier 2027, 09:00–12:00" in the current (forced) locale, in the display zone."""
+    """ "mercredi 13 janvier 2027, 09:00–12:00" in the current (forced) locale, in the display zone."""
     return "{day}, {start}–{end}".format(
-        day=format_date(session.starts_at, "full"), start=format_time(session.starts_at), end=format_time(session.ends_at)
+        day=format_date(session.starts_at, "full"),
+        start=format_time(session.starts_at),
+        end=format_time(session.ends_at),
     )
 
 
@@ -173,11 +179,11 @@ def _notify_workshop(
         title = _("Workshop “%(session)s”: %(when)s", session=session.title, when=when)
         body = _("Training “%(cohort)s”. Place: %(place)s.", cohort=cohort.title, place=place or "—")
     if is_trainer:
-        link = cohort_tasks._path("attendance.roll_call", session_id=session.id)
+        link = cohort_tasks.site_path("attendance.roll_call", session_id=session.id)
         calendar_url = external_url("attendance.calendar", cohort_id=cohort.id)
         page = external_url("attendance.roll_call", session_id=session.id)
     else:
-        link = cohort_tasks._path("content.dashboard")
+        link = cohort_tasks.site_path("content.dashboard")
         calendar_url = external_url("attendance.my_calendar")
         page = external_url("content.dashboard")
     ics = service.session_ics(session, cohort, locale, page)
@@ -337,7 +343,13 @@ def cohort_plan(cohort: Cohort, now: datetime | None = None) -> list[Planned]:
     zone = display_zone()
     horizon = schedule.local_moment(max(cohort.end_date, schedule.local_day(now, zone)) + timedelta(days=1), 0, zone)
     horizon = min(horizon, now + timedelta(days=366))
-    reminders = [r for r in reminders_due(now - LOOKBACK - cohort_tasks.LOOKBACK, horizon, cohort_ids=[cohort.id], include_off=True) if r.closes_at > now]
+    reminders = [
+        r
+        for r in reminders_due(
+            now - LOOKBACK - cohort_tasks.LOOKBACK, horizon, cohort_ids=[cohort.id], include_off=True
+        )
+        if r.closes_at > now
+    ]
     done = sent_keys(reminders)
     sessions = {s.id: s for s in service.sessions_of(cohort)}
     switches = {
@@ -367,4 +379,3 @@ def cohort_schedule(cohort: Cohort) -> dict:
     zone = display_zone()
     due, _closes = schedule.quiz_reminder_times(cohort.end_date, zone)
     return {"hour": schedule.REMINDER_HOUR, "quiz_due_at": due, "quiz_days": schedule.QUIZ_REMINDER_DAYS}
-

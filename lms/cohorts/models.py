@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint, false, true
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -47,9 +47,9 @@ class Cohort(db.Model):
     excused_absences: Mapped[str] = mapped_column(String(16), default="not_counted", server_default="not_counted")
     #: reminders sent by the queue's periodic tasks (the trainer switches each kind off or on per cohort): the day
     #: before each workshop session, the quizzes not passed a week before the end, the weekly low-attendance e-mail
-    remind_workshops: Mapped[bool] = mapped_column(default=True, server_default=true())
-    remind_quizzes: Mapped[bool] = mapped_column(default=True, server_default=true())
-    warn_low_attendance_weekly: Mapped[bool] = mapped_column(default=False, server_default=false())
+    remind_workshops: Mapped[bool] = mapped_column(default=True, server_default="1")
+    remind_quizzes: Mapped[bool] = mapped_column(default=True, server_default="1")
+    warn_low_attendance_weekly: Mapped[bool] = mapped_column(default=False, server_default="0")
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -99,7 +99,9 @@ def unpassed_quizzes(cohort: Cohort, user_ids: list[int]) -> dict[int, list[tupl
             (m, quizzes[m.id])
             for m in modules
             if m.id in quizzes
-            and not passes(final_grade(percents.get((user_id, m.id), []), settings[m.id]["grading"]), settings[m.id]["pass_mark"])
+            and not passes(
+                final_grade(percents.get((user_id, m.id), []), settings[m.id]["grading"]), settings[m.id]["pass_mark"]
+            )
         ]
         for user_id in user_ids
     }
@@ -161,7 +163,7 @@ def quiz_reminders_to_send(now: datetime) -> list[rules.Reminder]:
 # --- sending ----------------------------------------------------------------------------------------------
 
 
-def _path(endpoint: str, **values) -> str:
+def site_path(endpoint: str, **values) -> str:
     """A path inside the site (a notification's link), built outside any request."""
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
@@ -208,7 +210,7 @@ def _notify_quizzes(cohort: Cohort, user: User, missing: list[tuple[Module, Quiz
         quiz_key(cohort, user.id),
         title=title,
         body=body,
-        link=_path("content.course", course_slug=cohort.course.slug),
+        link=site_path("content.course", course_slug=cohort.course.slug),
         mail_template="cohorts/email/quiz_reminder",
         cohort=cohort,
         quizzes=[(titles[m.id], external_url("quizzes.quiz", quiz_id=q.id)) for m, q in missing],

@@ -4,6 +4,10 @@ Revision ID: 0017
 Revises: 0015
 
 Existing cohorts get the defaults: workshop and quiz reminders on, the weekly low-attendance e-mail off.
+
+The defaults are plain literals ('1', '0': booleans on PostgreSQL and SQLite alike), not sa.true(): with an
+expression as default, batch mode on SQLite copies the cohort table and drops the old one, and with foreign keys
+on, dropping it deletes the enrolments (ON DELETE CASCADE) and empties the attempts' cohort (SET NULL).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -17,10 +21,10 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('cohort', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('remind_workshops', sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column('remind_quizzes', sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(sa.Column('remind_workshops', sa.Boolean(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('remind_quizzes', sa.Boolean(), server_default='1', nullable=False))
         batch_op.add_column(
-            sa.Column('warn_low_attendance_weekly', sa.Boolean(), server_default=sa.false(), nullable=False)
+            sa.Column('warn_low_attendance_weekly', sa.Boolean(), server_default='0', nullable=False)
         )
 
 

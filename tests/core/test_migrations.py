@@ -89,3 +89,42 @@ def test_0009_gives_existing_attempts_the_cohort_they_were_made_in(tmp_path):
             rows = dict(c.execute(text("SELECT id, cohort_id FROM quiz_attempt")).all())
         db.engine.dispose()
     assert rows == {1: 1, 2: 2}
+
+
+def test_0017_keeps_the_cohorts_enrolments_and_attempts(tmp_path):
+    """The reminder switches are added to the cohort table in place: copying it (SQLite's batch mode) would drop
+    the old table, deleting its enrolments and emptying its attempts' cohort."""
+    from flask_migrate import upgrade as upgrade_to
+    from sqlalchemy import text
+
+    app = create_app(TestConfig(f"sqlite:///{tmp_path}/old.sqlite3", str(tmp_path / "instance")))
+    with app.app_context():
+        upgrade_to(revision="0015")
+        with db.engine.begin() as c:
+            _insert(c, "user_account", id=1, email="a@example.org")
+            _insert(c, "course", id=1, slug="c")
+            _insert(c, "module", id=1, course_id=1, slug="m")
+            _insert(c, "quiz_version", id=1, module_id=1)
+            _insert(c, "cohort", id=1, course_id=1, start_date="2027-01-01", end_date="2027-02-01")
+            _insert(c, "enrolment", cohort_id=1, user_id=1, enrolled_at="2027-01-01 00:00:00")
+            _insert(
+                c,
+                "quiz_attempt",
+                id=1,
+                user_id=1,
+                module_id=1,
+                quiz_version_id=1,
+                cohort_id=1,
+                number=1,
+                question_ids="[]",
+                started_at="2027-01-15 10:00:00",
+            )
+        upgrade_to()
+        with db.engine.connect() as c:
+            enrolments = c.execute(text("SELECT count(*) FROM enrolment")).scalar()
+            attempt_cohort = c.execute(text("SELECT cohort_id FROM quiz_attempt")).scalar()
+            switches = c.execute(
+                text("SELECT remind_workshops, remind_quizzes, warn_low_attendance_weekly FROM cohort")
+            ).one()
+        db.engine.dispose()
+    assert (enrolments, attempt_cohort, tuple(switches)) == (1, 1, (1, 1, 0))
