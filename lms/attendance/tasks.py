@@ -55,9 +55,9 @@ def workshop_key(session: WorkshopSession, user_id: int) -> str:
 
 
 def _reachable_trainers(cohort_ids: list[int], extra_ids: set[int]) -> tuple[dict[int, list[User]], dict[int, User]]:
-    """(per cohort, its trainers; by id, the sessions' own trainers): active, not erased. Two queries."""
+    """(per cohort, its trainers; by id, the sessions' own trainers): those who can be reminded. Two queries."""
     trainers: dict[int, list[User]] = {cohort_id: [] for cohort_id in cohort_ids}
-    reachable = (User.is_active.is_(True), User.erased_at.is_(None))
+    reachable = cohort_tasks.reachable()
     if cohort_ids:
         for cohort_id, user in db.session.execute(
             select(cohort_trainer.c.cohort_id, User)
@@ -153,6 +153,7 @@ def send_workshop_reminders(now: datetime) -> int:
     items = _workshop_sessions(now - LOOKBACK, now + _TICK, None, False)
     due = {r.key for r in cohort_tasks.open_reminders(_workshop_reminders(items), now)}
     sent = pending = 0
+    calendars: dict[tuple, bytes] = {}  # one .ics per session, language and audience, not one per person
     for item in items:
         session, cohort = item.session, item.cohort
         for user in [*item.learners, *item.trainers]:
@@ -160,7 +161,7 @@ def send_workshop_reminders(now: datetime) -> int:
             if key not in due:
                 continue
             is_trainer = user not in item.learners
-            sent += _notify_workshop(session, cohort, user, key, is_trainer, len(item.learners))
+            sent += _notify_workshop(session, cohort, user, key, is_trainer, len(item.learners), calendars)
             pending += 1
             if pending >= BATCH:
                 db.session.commit()
@@ -170,7 +171,7 @@ def send_workshop_reminders(now: datetime) -> int:
 
 
 def _notify_workshop(
-    session: WorkshopSession, cohort: Cohort, user: User, key: str, is_trainer: bool, learners: int
+    session: WorkshopSession, cohort: Cohort, user: User, key: str, is_trainer: bool, learners: int, calendars: dict
 ) -> bool:
     locale = user.locale or "fr"
     place = cohort.session_place(session.place, locale)
@@ -186,7 +187,9 @@ def _notify_workshop(
         link = cohort_tasks.site_path("content.dashboard")
         calendar_url = external_url("attendance.my_calendar")
         page = external_url("content.dashboard")
-    ics = service.session_ics(session, cohort, locale, page)
+    ics = calendars.get((session.id, locale, page))
+    if ics is None:
+        ics = calendars[(session.id, locale, page)] = service.session_ics(session, cohort, locale, page)
     return notify(
         user,
         "workshop_reminder",

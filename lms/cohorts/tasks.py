@@ -44,15 +44,20 @@ BATCH = 50
 # --- who, what, when --------------------------------------------------------------------------------------
 
 
+def reachable(*conditions):
+    """Who can be reminded: active accounts, not erased, not a walk-in without an address (``.invalid``)."""
+    return (User.is_active.is_(True), User.erased_at.is_(None), User.email.not_like("%.invalid"), *conditions)
+
+
 def reachable_learners(cohort_ids: list[int]) -> dict[int, list[User]]:
-    """Per cohort, its enrolled learners who can be reminded: active accounts, not erased. One query."""
+    """Per cohort, its enrolled learners who can be reminded (``reachable``). One query."""
     people: dict[int, list[User]] = {cohort_id: [] for cohort_id in cohort_ids}
     if not cohort_ids:
         return people
     for cohort_id, user in db.session.execute(
         select(Enrolment.cohort_id, User)
         .join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.cohort_id.in_(cohort_ids), User.is_active.is_(True), User.erased_at.is_(None))
+        .where(*reachable(Enrolment.cohort_id.in_(cohort_ids)))
         .order_by(User.id)
     ):
         people[cohort_id].append(user)

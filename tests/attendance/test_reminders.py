@@ -176,7 +176,10 @@ def test_no_workshop_reminder_when_switched_off_archived_or_deleted(app, db, coh
 
 
 def test_no_reminder_to_erased_or_deactivated_people(app, db, cohort, people, trainer, workshop):
+    from lms.cohorts import service as cohorts
+
     nadia, salma = people
+    cohorts.add_walk_in(db.session.get(Cohort, cohort.id), db.session.get(User, trainer.id), name_latin="Walk In")
     db.session.get(User, nadia.id).is_active = False
     db.session.get(User, salma.id).erased_at = datetime(2027, 1, 1)
     db.session.commit()
