@@ -138,13 +138,11 @@ def workshop_reminders(
     return _workshop_reminders(_workshop_sessions(start, end, cohort_ids, include_off))
 
 
-def _when(session: WorkshopSession) -> str:
-    """ "mercredi 13 janvier 2027, 09:00–12:00" in the current (forced) locale, in the display zone."""
-    return "{day}, {start}–{end}".format(
-        day=format_date(session.starts_at, "full"),
-        start=format_time(session.starts_at),
-        end=format_time(session.ends_at),
-    )
+def _when(session: WorkshopSession, locale: str) -> str:
+    """ "mercredi 13 janvier 2027, 09:00–12:00" in ``locale`` (forced by the caller), in the display zone."""
+    separator = "، " if locale == "ar" else ", "
+    day = format_date(session.starts_at, "full")
+    return f"{day}{separator}{format_time(session.starts_at)}–{format_time(session.ends_at)}"
 
 
 def send_workshop_reminders(now: datetime) -> int:
@@ -176,7 +174,7 @@ def _notify_workshop(
     locale = user.locale or "fr"
     place = cohort.session_place(session.place, locale)
     with force_locale(locale):
-        when = _when(session)
+        when = _when(session, locale)
         title = _("Workshop “%(session)s”: %(when)s", session=session.title, when=when)
         body = _("Training “%(cohort)s”. Place: %(place)s.", cohort=cohort.title, place=place or "—")
     if is_trainer:
