@@ -14,7 +14,14 @@ from .config import PROJECT_ROOT, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: the modules that declare background tasks (``@task``, ``@periodic_task``)
-TASK_MODULES = ("lms.core.mail", "lms.attendance.tasks", "lms.cohorts.tasks")
+TASK_MODULES = (
+    "lms.core.mail",
+    "lms.accounts.tasks",
+    "lms.notifications.tasks",
+    "lms.quizzes.tasks",
+    "lms.cohorts.tasks",
+    "lms.attendance.tasks",
+)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -114,7 +121,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import accounts, attendance, audit, certificates, cohorts, content, core, demo, quizzes, reports
+    from . import (
+        accounts,
+        attendance,
+        audit,
+        certificates,
+        cohorts,
+        content,
+        core,
+        demo,
+        notifications,
+        quizzes,
+        reports,
+    )
     from .accounts import cli as accounts_cli
     from .cohorts import cli as cohorts_cli
     from .content import cli as content_cli
@@ -128,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(notifications.bp)
     from .core.legacy_urls import register_legacy_urls
 
     register_legacy_urls(app)  # the addresses of before each URL named its package: 308 to the new ones
@@ -171,6 +191,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts import names
 
     names.register(app)
+    notifications.register(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -19,6 +19,9 @@ from lms.cohorts import service as cohorts
 from lms.config import PROJECT_ROOT
 from lms.content.loader import load_courses
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
+from lms.core.mail import FAILED, MailDelivery
+from lms.notifications import service as notifications
+from lms.notifications.models import Notification
 from lms.quizzes import service as quizzes
 from lms.quizzes.models import SUBMITTED, Attempt
 
@@ -207,7 +210,11 @@ def two_cohort_world(db, make_user):
     attempt = quizzes.start_attempt(users["learner"].id, quiz)
     db.session.flush()
     certificate, _created = certificates.issue(cohort_a, get("learner"), None, check=False)
+    notifications.notify(get("learner"), "certificate_issued", "world:certificate", title="T", link="/certificates")
+    delivery = MailDelivery(key="world:failed", address="learner@example.org", subject="S", status=FAILED, attempts=5)
+    db.session.add(delivery)
     db.session.commit()
+    notification_id = db.session.scalar(select(Notification.id).where(Notification.key == "world:certificate"))
     values = {
         "cohort_id": cohort_a.id,
         "session_id": session.id,
@@ -223,6 +230,8 @@ def two_cohort_world(db, make_user):
         "fmt": "csv",
         "language": "fr",
         "filename": "tadrib.css",
+        "notification_id": notification_id,
+        "delivery_id": delivery.id,
     }
     return users, values
 

@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, or_, select, update
 
 from ..audit.service import record
-from ..core.mail import JOB_HANDLERS, build_message, queue_mail, queue_message
+from ..core.mail import JOB_HANDLERS, build_message, forget_address, queue_mail, queue_message
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
@@ -339,6 +339,11 @@ def find_valid_token(raw: str, purpose: str) -> UserToken | None:
     return token
 
 
+def delete_expired_tokens(now=None) -> int:
+    """Delete the tokens past their expiry, used or not (a link to one says "invalid or expired" either way)."""
+    return db.session.execute(UserToken.__table__.delete().where(UserToken.expires_at < (now or utcnow()))).rowcount
+
+
 def use_token(raw: str, purpose: str, password: str) -> User:
     """Set the password with a token, once. Two concurrent uses: exactly one wins (conditional UPDATE)."""
     token = find_valid_token(raw, purpose)
@@ -461,6 +466,7 @@ def erase_user(user: User, actor) -> None:
     progress, attempts, attendance) and what a certificate verification must still show."""
     before = {"email": user.email}
     user_erasing.send(user)
+    forget_address(user.email)  # the mails queued, failed or sent to them: their address is not kept
     user.email = f"erased-{user.id}@erased.invalid"
     user.name_latin = f"Erased person {user.id}"
     user.name_arabic = None

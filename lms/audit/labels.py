@@ -35,6 +35,7 @@ LABELS = {
     "quiz.regrade": _l("Attempt regraded"),
     "certificate.issue": _l("Certificate issued"),
     "certificate.revoke": _l("Certificate revoked"),
+    "mail.retry": _l("Failed e-mail sent again"),
 }
 
 

@@ -234,3 +234,18 @@ def remind_quizzes() -> None:
     sent = run_quiz_reminders()
     if sent:
         log.info("quiz reminders sent: %d", sent)
+
+
+# --- housekeeping -----------------------------------------------------------------------------------------
+
+
+@periodic_task(crontab(minute="7"))
+def purge_import_previews() -> int:
+    """Hourly: delete the enrolment-import previews past IMPORT_PREVIEW_HOURS (they list people's names and
+    addresses); as ``flask cohorts purge-imports``, without needing a cron."""
+    from . import previews
+
+    count = previews.purge_expired()
+    if count:
+        log.info("%s expired import preview(s) deleted", count)
+    return count

@@ -37,7 +37,7 @@ import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_babel import force_locale
-from sqlalchemy import LargeBinary, String, delete, or_, select, update
+from sqlalchemy import LargeBinary, String, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -295,6 +295,16 @@ def retry_delivery(delivery_id: int) -> bool:
     if changed:
         defer(deliver, delivery_id)
     return bool(changed)
+
+
+def forget_address(address: str) -> int:
+    """Erasing a person (Law 09-08): delete every delivery addressed to them, whatever its state (a pending one
+    is not sent; a sent or failed one keeps no trace of the address). With the caller's commit; how many."""
+    if not address:
+        return 0
+    return db.session.execute(
+        delete(MailDelivery).where(func.lower(MailDelivery.address) == address.strip().lower())
+    ).rowcount
 
 
 @periodic_task(crontab(minute="17", hour="3"))

@@ -23,6 +23,7 @@ MENU = [
     ("accounts.admin_users", _l("Users"), ("admin",)),
     ("reports.programme", _l("Indicators"), ("admin",)),
     ("audit.log", _l("Audit log"), ("admin",)),
+    ("notifications.admin_deliveries", _l("Mails not delivered"), ("admin",)),
 ]
 
 

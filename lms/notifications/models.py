@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.timeutil import utcnow
@@ -15,7 +15,18 @@ class Notification(db.Model):
     """One thing said to one person in the app, in their language at the time it was made."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        # the bell's COUNT on every page: only the unread rows are in it (read_at too, so that it covers the query)
+        Index(
+            "ix_notification_user_unread",
+            "user_id",
+            "read_at",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        # a person's notifications page, newest first
+        Index("ix_notification_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))

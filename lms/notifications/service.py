@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..core.mail import queue_message
+from ..audit.service import record
+from ..core.mail import FAILED, PENDING, MailDelivery, queue_message, retry_delivery
 from ..core.timeutil import utcnow
 from ..extensions import db
 from . import rules
@@ -44,9 +47,7 @@ def notify(
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(
-                Notification(user_id=user.id, kind=kind, key=key, title=title[:255], body=body, link=link)
-            )
+            db.session.add(Notification(user_id=user.id, kind=kind, key=key, title=title[:255], body=body, link=link))
     except IntegrityError:  # made meanwhile by another consumer
         return False
     if (
@@ -82,3 +83,149 @@ def mark_read(user_id: int, notification_ids: list[int] | None = None) -> int:
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(notification_ids))
     return db.session.execute(statement.values(read_at=utcnow())).rowcount
+
+
+# --- a person's own notifications (the notifications page) --------------------------------------------------
+
+
+def own_statement(user_id: int):
+    """This person's notifications, newest first (the page paginates it)."""
+    return (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def own_notification(user_id: int, notification_id: int) -> Notification | None:
+    """The notification if it is this person's, else None (someone else's is as if it did not exist)."""
+    return db.session.scalar(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    )
+
+
+def open_notification(user_id: int, notification_id: int) -> Notification | None:
+    """Mark this person's notification read (if it was not) and return it; None if it is not theirs."""
+    notification = own_notification(user_id, notification_id)
+    if notification is not None and notification.read_at is None:
+        mark_read(user_id, [notification.id])
+        notification.read_at = utcnow()
+    return notification
+
+
+# --- preferences --------------------------------------------------------------------------------------------
+
+
+def preferences(user_id: int) -> dict[str, bool]:
+    """Every kind with whether it comes by e-mail to this person (their choice, else the kind's default)."""
+    stored = dict(
+        db.session.execute(
+            select(NotificationPreference.kind, NotificationPreference.email).where(
+                NotificationPreference.user_id == user_id
+            )
+        ).all()
+    )
+    return {kind: rules.wants_email(kind, stored.get(kind)) for kind in rules.KINDS}
+
+
+def save_preferences(user_id: int, choices: dict[str, bool]) -> None:
+    """Store the person's choice for each kind of ``rules.KINDS`` in ``choices`` (one row per kind)."""
+    rows = {
+        row.kind: row
+        for row in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user_id))
+    }
+    for kind, email in choices.items():
+        if kind not in rules.KINDS:
+            raise KeyError(kind)
+        row = rows.get(kind)
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user_id, kind=kind, email=bool(email)))
+        else:
+            row.email = bool(email)
+
+
+# --- personal data (Law 09-08) -------------------------------------------------------------------------------
+
+
+def export_data(user) -> dict:
+    """The person's data export: their notifications and their e-mail choices (receiver of ``user_data_export``)."""
+    notifications = db.session.scalars(own_statement(user.id)).all()
+    stored = db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
+    return {
+        "notifications": [
+            {
+                "kind": n.kind,
+                "title": n.title,
+                "body": n.body,
+                "link": n.link,
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            }
+            for n in notifications
+        ],
+        "notification_preferences": {p.kind: {"email": p.email} for p in stored},
+    }
+
+
+def erase_user(user) -> None:
+    """Erasing a person (receiver of ``user_erasing``): their notifications and preferences go. The account row
+    stays (anonymised), so the foreign keys' ON DELETE CASCADE does not do it."""
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
+
+
+# --- housekeeping ----------------------------------------------------------------------------------------------
+
+#: read notifications older than this are deleted (the unread ones stay until read)
+KEEP_READ_DAYS = 180
+
+
+def forget_old(now=None, days: int = KEEP_READ_DAYS) -> int:
+    """Delete the read notifications made more than ``days`` ago; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    return db.session.execute(
+        delete(Notification).where(Notification.created_at < cutoff, Notification.read_at.is_not(None))
+    ).rowcount
+
+
+# --- mails that did not leave (admins) ---------------------------------------------------------------------------
+
+#: a pending mail is shown to admins once it has failed this many times, or is this late
+STUCK_ATTEMPTS = 2
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def troubled_deliveries_statement(now=None):
+    """Failed mails, and pending ones that have failed already or wait past their time (no consumer running?),
+    newest first."""
+    now = now or utcnow()
+    return (
+        select(MailDelivery)
+        .where(
+            or_(
+                MailDelivery.status == FAILED,
+                and_(
+                    MailDelivery.status == PENDING,
+                    or_(MailDelivery.attempts >= STUCK_ATTEMPTS, MailDelivery.next_attempt_at < now - STUCK_AFTER),
+                ),
+            )
+        )
+        .order_by(MailDelivery.created_at.desc(), MailDelivery.id.desc())
+    )
+
+
+def retry(delivery_id: int, actor) -> bool:
+    """Send a failed mail again (``core.mail.retry_delivery``) and audit it; False if it is not failed (sent,
+    pending, already retried by another admin, or unknown). With the caller's commit."""
+    if not retry_delivery(delivery_id):
+        return False
+    kind = db.session.scalar(select(MailDelivery.kind).where(MailDelivery.id == delivery_id))
+    # not the address: the audit log is kept after an erasure, the address must not be
+    record("mail.retry", ("mail_delivery", delivery_id), after={"kind": kind}, actor=actor)
+    return True
+
+
+def retry_all(actor) -> int:
+    """Send every failed mail again; returns how many."""
+    ids = db.session.scalars(select(MailDelivery.id).where(MailDelivery.status == FAILED)).all()
+    return sum(1 for delivery_id in ids if retry(delivery_id, actor))

@@ -370,6 +370,19 @@ def finish_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
     return False
 
 
+def overdue_attempt_ids(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Open attempts whose time limit has passed (the grace is checked by ``finish_if_overdue``), oldest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Attempt.id)
+            .where(Attempt.state == IN_PROGRESS, Attempt.deadline_at.is_not(None), Attempt.deadline_at < now)
+            .order_by(Attempt.deadline_at, Attempt.id)
+            .limit(limit)
+        )
+    )
+
+
 @dataclass
 class QuizStanding:
     attempts: list[Attempt]

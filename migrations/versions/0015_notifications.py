@@ -35,7 +35,11 @@ def upgrade():
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_created_at'), ['created_at'], unique=False)
-        batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
+        batch_op.create_index(
+            'ix_notification_user_unread', ['user_id', 'read_at'], unique=False,
+            sqlite_where=sa.text('read_at IS NULL'), postgresql_where=sa.text('read_at IS NULL')
+        )
+        batch_op.create_index('ix_notification_user_created', ['user_id', 'created_at'], unique=False)
     op.create_table(
         'notification_preference',
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -52,6 +56,10 @@ def upgrade():
 def downgrade():
     op.drop_table('notification_preference')
     with op.batch_alter_table('notification', schema=None) as batch_op:
-        batch_op.drop_index('ix_notification_user_unread')
+        batch_op.drop_index('ix_notification_user_created')
+        batch_op.drop_index(
+            'ix_notification_user_unread',
+            sqlite_where=sa.text('read_at IS NULL'), postgresql_where=sa.text('read_at IS NULL')
+        )
         batch_op.drop_index(batch_op.f('ix_notification_created_at'))
     op.drop_table('notification')

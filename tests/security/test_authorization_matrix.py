@@ -23,6 +23,7 @@ CLASSES = {
     "certificate_file": {"learner", "trainer", "admin"},
     "admin": {"admin"},
     "learner_pages": set(ROLES) - {"anonymous"},
+    "own_notification": {"learner"},  # the world's notification is the learner's: anyone else gets 404
 }
 ENDPOINTS = {
     "cohorts.merge_walk_in": "admin",
@@ -113,6 +114,13 @@ ENDPOINTS = {
     "cohorts.lift_sign_in_lock": "cohort",
     "content.admin_courses": "admin",
     "reports.programme": "admin",
+    "notifications.index": "signed_in",
+    "notifications.mark_all_read": "signed_in",
+    "notifications.preferences": "signed_in",
+    "notifications.open_one": "own_notification",
+    "notifications.admin_deliveries": "admin",
+    "notifications.retry_delivery": "admin",
+    "notifications.retry_all_deliveries": "admin",
 }
 # The addresses of before issue #17: a 308 to the page, which checks access itself (tests/core/test_legacy_urls.py).
 ENDPOINTS.update({PREFIX + endpoint: "public" for endpoint in LEGACY_URLS.values()})
