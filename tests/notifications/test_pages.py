@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 from flask_babel import force_locale
-
 from sqlalchemy import select
 
 from lms.notifications import rules
