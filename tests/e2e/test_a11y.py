@@ -118,6 +118,8 @@ CHECKS = [
     PageCheck("checkin", "learner", lambda env: "/attendance/checkin"),
     PageCheck("my-certificates", "learner", lambda env: "/certificates"),
     PageCheck("two-factor", "learner", lambda env: "/account/profile/two-factor"),
+    PageCheck("notifications", "learner", lambda env: "/notifications"),
+    PageCheck("notification-preferences", "learner", lambda env: "/notifications/preferences"),
     PageCheck("verify", "anonymous", lambda env: f"/certificates/verify/{env['code']}"),
     PageCheck("verify-unknown", "anonymous", lambda env: "/certificates/verify/AAAA-BBBB-CCCC-DDDD", status=404),
     PageCheck("programme-report", "admin", lambda env: "/reports/programme"),
@@ -125,6 +127,7 @@ CHECKS = [
     PageCheck("admin-user", "admin", lambda env: f"/account/users/{env['social_id']}"),
     PageCheck("admin-new-user", "admin", lambda env: "/account/users/new"),
     PageCheck("admin-audit", "admin", lambda env: "/audit"),
+    PageCheck("admin-deliveries", "admin", lambda env: "/notifications/admin/deliveries"),
     PageCheck("admin-courses", "admin", lambda env: "/courses/admin"),
     PageCheck("preview", "admin", lambda env: f"/courses/admin/{COURSE}/{MODULE}/preview?lang={env['lang']}"),
     # The module with the most tables, in the other track.
@@ -208,6 +211,36 @@ def _make_cohort(live_server, trainer, learner) -> dict:
     return ids
 
 
+def _make_notifications(live_server, learner, lang: str) -> None:
+    """A read and an unread notification for the learner (the bell shows a count), and a mail that failed."""
+    from lms.accounts.models import User
+    from lms.core.mail import FAILED, MailDelivery
+    from lms.extensions import db
+    from lms.notifications import service
+    from lms.notifications.models import Notification
+
+    with live_server.app.app_context():
+        person = db.session.get(User, learner.id)
+        for n, title in enumerate(("Votre attestation est prête", "ورشة الغد")):
+            service.notify(
+                person, "certificate_issued", f"e2e:{lang}:{n}", title=title, body=title, link="/certificates"
+            )
+        db.session.flush()
+        db.session.scalar(db.select(Notification).where(Notification.key == f"e2e:{lang}:0")).read_at = db.func.now()
+        db.session.add(
+            MailDelivery(
+                key=f"e2e:failed:{lang}",
+                address=person.email,
+                subject="Rappel : atelier demain",
+                status=FAILED,
+                attempts=5,
+                last_error="SMTPServerDisconnected: Connection unexpectedly closed",
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+
+
 @pytest.fixture(scope="module")
 def a11y_env(live_server):
     """Per language: a learner (magistrate) with attempts, a trainer and an admin, all using that language."""
@@ -218,6 +251,7 @@ def a11y_env(live_server):
             "learner", locale=lang, profession="magistrate-judge", name_arabic="مريم الإدريسي"
         )
         done_attempt, open_attempt = _make_attempts(live_server, learner, quiz_id)
+        _make_notifications(live_server, learner, lang)
         trainer = live_server.make_user("trainer", locale=lang)
         env[lang] = {
             **_make_cohort(live_server, trainer, learner),
