@@ -171,7 +171,7 @@ def test_pages_in_french_and_arabic(client, make_user, make_notification):
     make_notification(learner)
     client.login("judge@example.org")
     expected = {
-        "fr": ("Notifications, 1 non lue", "Tout marquer comme lu", "Rappels d’ateliers"),
+        "fr": ("Notifications, 1 non lue", "Tout marquer comme lu", "Rappels d’atelier"),
         "ar": ("الإشعارات، واحد غير مقروء", "تعليم الكل بوصفه مقروءًا", "تذكيرات الورشات"),
     }
     for locale, (bell, mark_all, kind) in expected.items():
