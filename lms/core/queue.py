@@ -59,10 +59,16 @@ def init_app(app: Flask) -> None:
     elif parts.scheme == "sqlite":
         storage_class, kwargs = SqliteStorage, {"filename": url[len("sqlite:///") :], "timeout": 10}
     elif parts.scheme in ("redis", "rediss", "unix"):
-        storage_class, kwargs = RedisStorage, {"url": url}
+        # A Redis that does not answer must not hang a request that queues work (or /healthz) for long.
+        from redis import ConnectionPool
+
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=3)
+        storage_class, kwargs = RedisStorage, {"connection_pool": pool}
     else:
         raise RuntimeError(f"LMS_QUEUE_URL: unknown queue {url!r} (sqlite:///..., redis://..., immediate)")
     huey.storage_class, huey.storage_kwargs = storage_class, kwargs
+    # The name its keys (Redis) or rows (SQLite) carry: two sites may share one Redis under two names.
+    huey.name = app.config.get("QUEUE_NAME") or "tadrib"
     # Set the flag itself: Huey's setter would build a storage from the previous settings first.
     huey._immediate = url == "immediate"
     huey.storage = huey.create_storage()
