@@ -192,8 +192,14 @@ cli = click.Group("queue", help="The task queue.")
     show_default=True,
     help="Seconds an idle worker waits at most between two looks at a SQLite queue (Redis wakes it at once).",
 )
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the schedule (sweeps, reminders). Several consumers on one Redis: leave it to one of them.",
+)
 @with_appcontext
-def run_command(workers: int, max_delay: float) -> None:
+def run_command(workers: int, max_delay: float, periodic: bool) -> None:
     """Run a consumer: do queued tasks and the periodic ones (reminders, sweeps). Stop with Ctrl-C."""
     if huey.immediate:
         raise click.ClickException("LMS_QUEUE_URL=immediate runs tasks where they are queued: no consumer to run.")
@@ -203,7 +209,7 @@ def run_command(workers: int, max_delay: float) -> None:
     consumer = huey.create_consumer(
         workers=workers,
         worker_type="thread",
-        periodic=True,
+        periodic=periodic,
         check_worker_health=True,
         max_delay=max_delay,
     )
