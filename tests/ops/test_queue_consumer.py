@@ -372,3 +372,74 @@ def test_healthz_reports_the_queue(app, client, shared_queue):
     queue_batch(app, 3)
     body = client.get("/healthz").get_json()
     assert body == {"status": "ok", "db": "ok", "queue": "ok", "queue_waiting": 3}
+
+
+# --- make run: scripts/run.py ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # a zombie (exited, not yet reaped by its parent) is gone too
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+    return False
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "consumer dies"])
+def test_make_run_serves_with_a_consumer_and_stops_both(app, tmp_path, how):
+    """``make run``'s launcher: the web server and a consumer on the same instance, database and queue; Ctrl-C
+    (SIGINT to the launcher) stops both, and a consumer that dies takes the web server down with it."""
+    import json
+    import re
+    import urllib.request
+
+    url, name = f"sqlite:///{tmp_path / 'queue.sqlite3'}", "tadrib-run"
+    port = _free_port()
+    env = Consumer(app, url, name, tmp_path / "unused.log").env
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        launcher = subprocess.Popen(
+            [sys.executable, "scripts/run.py", "--port", str(port)],
+            cwd=ROOT,
+            env=dict(env, FLASK_APP="wsgi.py"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    pids: list[int] = []
+    try:
+        found = wait_for(lambda: re.search(r"\(pid (\d+)\), queue consumer \(pid (\d+)\)", log.read_text()), "pids")
+        pids = [int(found.group(1)), int(found.group(2))]
+
+        def health():
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    return json.load(response)
+            return None
+
+        assert wait_for(health, "the web server answering")["queue"] == "ok"
+        use_queue(app, url, name)
+        queue_batch(app, 3)
+        wait_for(lambda: count_sent(app) == 3, "3 mails sent by the launcher's consumer")
+        if how == "ctrl-c":
+            launcher.send_signal(signal.SIGINT)
+        else:
+            os.kill(pids[1], signal.SIGKILL)
+        assert launcher.wait(timeout=20) == (130 if how == "ctrl-c" else 128 + signal.SIGKILL)
+        wait_for(lambda: all(_pid_gone(pid) for pid in pids), "both children gone", timeout=10)
+    finally:
+        use_queue(app, "immediate", None)
+        for pid in [launcher.pid, *pids]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            launcher.wait(timeout=5)
