@@ -1,6 +1,6 @@
 """Task-queue benchmark: password-reset requests with a real consumer running, and queuing 2,400 reminders.
 
-    .venv/bin/python bench/queue_bench.py [--runs 3] [--duration 10] [--warmup 3] [--quick] [--skip-http]
+    .venv/bin/python bench/queue_bench.py [--runs 6] [--duration 5] [--warmup 3] [--quick] [--skip-http]
                                           [--notify-runs 5] [--users 2400] [--skip-notify] [--queue-url URL]
                                           [--consumer-after]
 
@@ -394,8 +394,8 @@ def notify_part(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--runs", type=int, default=6, help="measured runs per case, the cases alternating")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--queue-url", default=None, help="the consumer's queue (default: the instance's SQLite)")
