@@ -24,7 +24,8 @@ $(VENV)/.installed: pyproject.toml
 lms/translations/%/LC_MESSAGES/messages.mo: lms/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@
 
-## run: set up, migrate, load courses and demo data (first time), serve on 127.0.0.1:$(PORT)
+## run: set up, migrate, load courses and demo data (first time), serve on 127.0.0.1:$(PORT) with the task-queue
+## consumer beside the web server (scripts/run.py: one Ctrl-C stops both)
 ## (a demo: LMS_DEMO=1; certificates issued by `demo load` and on the site print http://127.0.0.1:$(PORT))
 run: export LMS_DEMO := 1
 run: export LMS_BASE_URL ?= http://127.0.0.1:$(PORT)
@@ -33,7 +34,7 @@ run: setup
 	$(BIN)/flask courses sync
 	$(BIN)/flask demo load --if-empty
 	@echo "Demo accounts: instance/demo-accounts.txt"
-	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	LMS_REQUIRE_TOTP=$${LMS_REQUIRE_TOTP:-0} $(BIN)/python scripts/run.py --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite (SQLite; with TEST_DATABASE_URL the tests that use the database, on PostgreSQL),
 ## on one pytest-xdist worker per core (TEST_WORKERS=0: in one process)
@@ -64,12 +65,14 @@ translations-update: translations-extract
 screenshots: setup
 	$(BIN)/python scripts/screenshots.py $(SHOTS_ARGS)
 
-## bench: HTTP ratios to hello world (wrk), certificates against their floor, dashboard at 10 and 2,000 learners
+## bench: HTTP ratios to hello world (wrk), certificates against their floor, dashboard at 10 and 2,000 learners,
+## password-reset requests with a consumer running and queuing 2,400 reminders (bench/queue_bench.py)
 bench: setup
 	@status=0; \
 	$(BIN)/python bench/http_bench.py || status=1; \
 	$(BIN)/python bench/cert_bench.py --n 253 || status=1; \
 	$(BIN)/python bench/dashboard_bench.py || status=1; \
+	$(BIN)/python bench/queue_bench.py || status=1; \
 	exit $$status
 
 ## load: 100 learners and a trainer for 60 s, on PostgreSQL (2 instances) then SQLite; fails on any loss or error

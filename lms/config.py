@@ -110,6 +110,8 @@ class Config:
     #: the task queue: ``sqlite:///<path>`` (default: <instance>/queue.sqlite3), ``redis://host:6379/0`` for several
     #: processes or machines, ``immediate`` to run each task where it is queued (no consumer)
     QUEUE_URL = _env("LMS_QUEUE_URL")
+    #: the queue's name in that storage (two sites sharing one Redis need two names); default ``tadrib``
+    QUEUE_NAME = _env("LMS_QUEUE_NAME")
 
     # Number of reverse proxies to trust for X-Forwarded-*; 0 = none (ProxyFix not installed).
     PROXY_FIX = _env_int("LMS_PROXY_FIX", 0)

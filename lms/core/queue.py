@@ -57,12 +57,18 @@ def init_app(app: Flask) -> None:
     if url in ("immediate", "memory"):  # memory: a queue of this process only, emptied by ``run_queued`` (tests)
         storage_class, kwargs = MemoryStorage, {}
     elif parts.scheme == "sqlite":
-        storage_class, kwargs = SqliteStorage, {"filename": url[len("sqlite:///"):], "timeout": 10}
+        storage_class, kwargs = SqliteStorage, {"filename": url[len("sqlite:///") :], "timeout": 10}
     elif parts.scheme in ("redis", "rediss", "unix"):
-        storage_class, kwargs = RedisStorage, {"url": url}
+        # A Redis that does not answer must not hang a request that queues work (or /healthz) for long.
+        from redis import ConnectionPool
+
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=3)
+        storage_class, kwargs = RedisStorage, {"connection_pool": pool}
     else:
         raise RuntimeError(f"LMS_QUEUE_URL: unknown queue {url!r} (sqlite:///..., redis://..., immediate)")
     huey.storage_class, huey.storage_kwargs = storage_class, kwargs
+    # The name its keys (Redis) or rows (SQLite) carry: two sites may share one Redis under two names.
+    huey.name = app.config.get("QUEUE_NAME") or "tadrib"
     # Set the flag itself: Huey's setter would build a storage from the previous settings first.
     huey._immediate = url == "immediate"
     huey.storage = huey.create_storage()
@@ -180,13 +186,33 @@ cli = click.Group("queue", help="The task queue.")
 
 @cli.command("run")
 @click.option("--workers", default=2, show_default=True, help="Tasks done at once (threads).")
+@click.option(
+    "--max-delay",
+    default=1.0,
+    show_default=True,
+    help="Seconds an idle worker waits at most between two looks at a SQLite queue (Redis wakes it at once).",
+)
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the schedule (sweeps, reminders). Several consumers on one Redis: leave it to one of them.",
+)
 @with_appcontext
-def run_command(workers: int) -> None:
+def run_command(workers: int, max_delay: float, periodic: bool) -> None:
     """Run a consumer: do queued tasks and the periodic ones (reminders, sweeps). Stop with Ctrl-C."""
     if huey.immediate:
         raise click.ClickException("LMS_QUEUE_URL=immediate runs tasks where they are queued: no consumer to run.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    # Huey's idle workers back off up to 10 s between polls of a SQLite queue: a password-reset mail would wait
+    # that long. One look a second per worker costs nothing.
+    consumer = huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        check_worker_health=True,
+        max_delay=max_delay,
+    )
     consumer.run()
 
 

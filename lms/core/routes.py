@@ -63,7 +63,22 @@ def healthz():
     except Exception:  # no such table: `flask db upgrade` was never run
         db.session.rollback()
         return jsonify(status="error", db="not migrated"), 503
-    return jsonify(status="ok", db="ok")
+    return jsonify(status="ok", db="ok", **_queue_health())
+
+
+def _queue_health() -> dict:
+    """The task queue, beside the web's own health: a queue that does not answer delays background work (mails
+    wait in the database) but the site still serves, so /healthz stays 200 and says it. ``queue_waiting``
+    growing from one look to the next means no consumer is running. Nothing with ``LMS_QUEUE_URL=immediate``
+    (no queue: tasks run in the web process)."""
+    from .queue import huey
+
+    if huey.immediate:
+        return {}
+    try:  # the look of lms.core.queue.queue_health, keeping the count
+        return {"queue": "ok", "queue_waiting": huey.storage.queue_size()}
+    except Exception as error:  # noqa: BLE001 - any failure of the broker is reported, not raised
+        return {"queue": "unreachable", "queue_error": type(error).__name__}
 
 
 @bp.post("/language")
