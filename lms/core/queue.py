@@ -99,7 +99,7 @@ def task(**options):
     """``@task()``: a function the consumer runs, in an application context. Options as Huey's ``task``."""
 
     def decorate(func):
-        return huey.task(name=f"{func.__module__}.{func.__name__}", **options)(_in_app(func))
+        return huey.task(**options)(_in_app(func))
 
     return decorate
 
@@ -108,7 +108,7 @@ def periodic_task(schedule, **options):
     """``@periodic_task(crontab(minute="*/5"))``: run by the consumer on a schedule (UTC), in an app context."""
 
     def decorate(func):
-        return huey.periodic_task(schedule, name=f"{func.__module__}.{func.__name__}", **options)(_in_app(func))
+        return huey.periodic_task(schedule, **options)(_in_app(func))
 
     return decorate
 
