@@ -149,8 +149,28 @@ def _queue_committed(session: Session, transaction) -> None:
     # Once the connection is back in the pool (after the commit itself): an immediate-mode task then finds the
     # database free (on SQLite, the writers' turn is handed over at check-in).
     if transaction.parent is None and COMMITTED in session.info:
-        for task_function, args, kwargs in session.info.pop(COMMITTED):
+        enqueue_all(session.info.pop(COMMITTED))
+
+
+def enqueue_all(calls: list[tuple]) -> None:
+    """Queue ``(task_function, args, kwargs)`` calls. On a SQLite queue, in one transaction of its own: one
+    transaction per task made queuing 2,400 reminders cost seconds (5.3 s against 27 ms, bench/queue_bench.py)."""
+    storage = huey.storage
+    if huey.immediate or len(calls) < 2 or type(storage) is not SqliteStorage:
+        for task_function, args, kwargs in calls:
             enqueue(task_function, *args, **kwargs)
+        return
+    try:
+        rows = []
+        for task_function, args, kwargs in calls:
+            queued = task_function.s(*args, **kwargs)
+            rows.append((storage.name, storage.to_blob(huey.serialize_task(queued)), queued.priority or 0))
+        with storage.db(commit=True) as cursor:
+            cursor.executemany("insert into task (queue, data, priority) values (?, ?, ?)", rows)
+    except Exception:  # the queue locked past its timeout: the sweeps queue the work again later
+        logger.exception("could not queue %d tasks: background work is delayed", len(calls))
+        if has_request_context():
+            flash(_("Background work is delayed: it will be done as soon as the task queue is back."), "warning")
 
 
 @event.listens_for(Session, "after_rollback")
