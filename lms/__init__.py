@@ -14,7 +14,13 @@ from .config import PROJECT_ROOT, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: the modules that declare background tasks (``@task``, ``@periodic_task``)
-TASK_MODULES = ("lms.core.mail", "lms.attendance.tasks", "lms.cohorts.tasks")
+TASK_MODULES = (
+    "lms.core.mail",
+    "lms.core.jobs",
+    "lms.attendance.tasks",
+    "lms.cohorts.tasks",
+    "lms.certificates.tasks",
+)
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -110,6 +110,10 @@ class Config:
     #: the task queue: ``sqlite:///<path>`` (default: <instance>/queue.sqlite3), ``redis://host:6379/0`` for several
     #: processes or machines, ``immediate`` to run each task where it is queued (no consumer)
     QUEUE_URL = _env("LMS_QUEUE_URL")
+    #: a running background job whose worker gave no sign of life for this long is queued again (consumer killed)
+    JOB_STALE_SECONDS = _env_int("LMS_JOB_STALE_SECONDS", 120)
+    #: learners handled per committed batch of a bulk job (issuing a cohort's certificates)
+    JOB_BATCH_SIZE = _env_int("LMS_JOB_BATCH_SIZE", 20)
 
     # Number of reverse proxies to trust for X-Forwarded-*; 0 = none (ProxyFix not installed).
     PROXY_FIX = _env_int("LMS_PROXY_FIX", 0)

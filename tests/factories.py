@@ -19,6 +19,7 @@ from lms.cohorts import service as cohorts
 from lms.config import PROJECT_ROOT
 from lms.content.loader import load_courses
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
+from lms.core.jobs import BackgroundJob
 from lms.quizzes import service as quizzes
 from lms.quizzes.models import SUBMITTED, Attempt
 
@@ -207,8 +208,18 @@ def two_cohort_world(db, make_user):
     attempt = quizzes.start_attempt(users["learner"].id, quiz)
     db.session.flush()
     certificate, _created = certificates.issue(cohort_a, get("learner"), None, check=False)
+    job = BackgroundJob(
+        kind="certificates.issue",
+        subject_id=cohort_a.id,
+        owner_id=users["trainer"].id,
+        total=1,
+        done=1,
+        state="finished",
+    )
+    db.session.add(job)
     db.session.commit()
     values = {
+        "job_id": job.id,
         "cohort_id": cohort_a.id,
         "session_id": session.id,
         "attempt_id": attempt.id,
