@@ -17,7 +17,7 @@ from ..core.jobs import BackgroundJob
 from ..core.numbers import form_number
 from ..core.work import unit_of_work
 from ..extensions import db, limiter
-from ..i18n import _, format_number
+from ..i18n import _, format_number, format_percent
 from . import bp, service, tasks
 from .models import Certificate
 
@@ -112,6 +112,7 @@ def cohort_certificates(cohort_id: int):
         describe=service.describe_missing,
         form=ConfirmForm(),
         reasons=reason_labels(),
+        running=jobs.active_job(tasks.KIND, cohort.id),
     )
 
 
@@ -193,6 +194,7 @@ def _job_texts(job: BackgroundJob) -> dict[str, str]:
             "%(done)s of %(total)s learners", done=format_number(job.done, 0), total=format_number(job.total, 0)
         ),
         "state_label": states.get(job.state, job.state),
+        "percent_text": format_percent(job.percent, 0),
         "message": message,
     }
 

@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
     if url in ("immediate", "memory"):  # memory: a queue of this process only, emptied by ``run_queued`` (tests)
         storage_class, kwargs = MemoryStorage, {}
     elif parts.scheme == "sqlite":
-        storage_class, kwargs = SqliteStorage, {"filename": url[len("sqlite:///"):], "timeout": 10}
+        storage_class, kwargs = SqliteStorage, {"filename": url[len("sqlite:///") :], "timeout": 10}
     elif parts.scheme in ("redis", "rediss", "unix"):
         storage_class, kwargs = RedisStorage, {"url": url}
     else:

@@ -44,9 +44,7 @@ def notify(
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(
-                Notification(user_id=user.id, kind=kind, key=key, title=title[:255], body=body, link=link)
-            )
+            db.session.add(Notification(user_id=user.id, kind=kind, key=key, title=title[:255], body=body, link=link))
     except IntegrityError:  # made meanwhile by another consumer
         return False
     if (

@@ -16,7 +16,7 @@
   function show(job) {
     bar.max = job.total || 1;
     bar.value = job.total ? job.done : (job.state === "finished" ? 1 : 0);
-    bar.textContent = job.percent + " %";
+    bar.textContent = job.percent_text;
     count.textContent = job.count;
     state.textContent = job.state_label;
     state.setAttribute("data-state", job.state);

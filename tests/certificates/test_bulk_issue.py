@@ -284,3 +284,15 @@ def test_who_may_follow_a_job(app, client, db, make_user, make_cohort):
     # A learner of the cohort: no.
     client.login(f"bulk-{cohort_a}-0@example.org")
     assert client.get(f"/certificates/jobs/{job_a}").status_code == 403
+
+
+def test_the_cohort_page_points_to_the_running_job(app, client, db, make_user, make_cohort, queued):
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    cohort_id, _ids = bulk_cohort(db, make_user, make_cohort, trainer, 2)
+    client.login("trainer@example.org")
+    job_id = job_id_of(client.post_form(f"/certificates/cohorts/{cohort_id}/issue"))
+    page = client.get(f"/certificates/cohorts/{cohort_id}").get_data(as_text=True)
+    assert "being issued in the background: 0 of 2 learners handled" in page
+    assert f'href="/certificates/jobs/{job_id}">Follow the progress</a>' in page
+    queued.run()
+    assert "data-running-job" not in client.get(f"/certificates/cohorts/{cohort_id}").get_data(as_text=True)
