@@ -89,7 +89,7 @@ def _issue_in_batches(job_id: int, claimed: int) -> None:
         db.session.rollback()
         return
     db.session.commit()
-    size = max(1, int(current_app.config.get("JOB_BATCH_SIZE", 20)))
+    size = max(1, int(current_app.config.get("JOB_BATCH_SIZE", 10)))
     for first in range(0, len(pending), size):
         batch = pending[first : first + size]
         for user_id in batch:
@@ -124,8 +124,11 @@ def _issue_in_batches(job_id: int, claimed: int) -> None:
 
 
 def _tell_learner(certificate, learner: User) -> None:
-    with force_locale(learner.locale or "fr"):
-        title = str(_("Your certificate is ready: %(course)s", course=certificate.printed["course_title"]))
+    locale = learner.locale or "fr"
+    titles = certificate.printed["course_title"]  # as printed: {"fr": ..., "ar": ..., "en": ...}
+    course = (titles.get(locale) or titles.get("fr") or "") if isinstance(titles, dict) else str(titles)
+    with force_locale(locale):
+        title = str(_("Your certificate is ready: %(course)s", course=course))
         body = str(
             _(
                 "Download it from your certificates page. Its verification code is %(code)s.",

@@ -17,6 +17,7 @@ from lms.core import jobs
 from lms.core.jobs import BackgroundJob
 from lms.core.timeutil import utcnow
 from lms.notifications.models import Notification
+from tests.conftest import outbox
 from tests.factories import enrol, make_progress
 
 
@@ -71,6 +72,16 @@ def test_the_issue_button_starts_a_job_whose_page_shows_it_finished(app, client,
     assert count(db, AuditEvent, AuditEvent.action == "certificate.issue") == 5
     # Each learner is told once, in their language; the trainer once, with a link to the job's page.
     assert count(db, Notification, Notification.kind == "certificate_issued") == 5
+    learner = db.session.get(User, learner_ids[0])
+    course = db.session.get(Cohort, cohort_id).course.title
+    mine = db.session.scalar(select(Notification).where(Notification.user_id == learner.id))
+    assert mine.title == f"Your certificate is ready: {course[learner.locale or 'fr']}"
+    assert mine.link == "/certificates" and mine.key.startswith("certificate:")
+    # Learners take this kind by e-mail unless they said otherwise; the trainer's "finished" stays in the app.
+    mails = outbox(app)
+    assert len(mails) == 5
+    body = mails[0].read_text(encoding="utf-8")
+    assert "Your certificate is ready" in body and "/certificates" in body
     told = db.session.scalar(select(Notification).where(Notification.kind == "job_finished"))
     assert told.user_id == trainer.id and told.link == f"/certificates/jobs/{job_id}"
     assert told.key == f"job:{job_id}" and "Rabat 2027" in told.title
@@ -296,3 +307,14 @@ def test_the_cohort_page_points_to_the_running_job(app, client, db, make_user, m
     assert f'href="/certificates/jobs/{job_id}">Follow the progress</a>' in page
     queued.run()
     assert "data-running-job" not in client.get(f"/certificates/cohorts/{cohort_id}").get_data(as_text=True)
+
+
+def test_a_cohort_without_learners_finishes_at_once(app, client, db, make_user, make_cohort):
+    trainer = make_user(roles=("trainer",), email="trainer@example.org")
+    cohort_id, _ids = bulk_cohort(db, make_user, make_cohort, trainer, 0)
+    client.login("trainer@example.org")
+    job_id = job_id_of(client.post_form(f"/certificates/cohorts/{cohort_id}/issue"))
+    status = client.get(f"/certificates/jobs/{job_id}.json").get_json()
+    assert (status["state"], status["done"], status["total"], status["percent"]) == ("finished", 0, 0, 100)
+    page = client.get(f"/certificates/jobs/{job_id}").get_data(as_text=True)
+    assert '<progress id="job-progress" max="1" value="1">' in page and "0 of 0 learners" in page

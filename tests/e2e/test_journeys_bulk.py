@@ -77,6 +77,7 @@ def waiting_queue(live_server):
     from lms.core import queue
 
     app = live_server.app
+    before = {key: app.config.get(key) for key in ("QUEUE_URL", "JOB_BATCH_SIZE")}
     app.config.update(QUEUE_URL="memory", JOB_BATCH_SIZE=2)
     queue.init_app(app)
     threads = []
@@ -95,7 +96,7 @@ def waiting_queue(live_server):
     yield start
     for thread in threads:
         thread.join(timeout=60)
-    app.config.update(QUEUE_URL="immediate", JOB_BATCH_SIZE=20)
+    app.config.update(before)
     queue.init_app(app)
 
 
