@@ -1,7 +1,7 @@
 """background jobs: bulk work done off the request (issuing a cohort's certificates) and its progress
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0017
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
