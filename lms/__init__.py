@@ -16,11 +16,13 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 #: the modules that declare background tasks (``@task``, ``@periodic_task``)
 TASK_MODULES = (
     "lms.core.mail",
+    "lms.core.jobs",
     "lms.accounts.tasks",
     "lms.notifications.tasks",
     "lms.quizzes.tasks",
     "lms.cohorts.tasks",
     "lms.attendance.tasks",
+    "lms.certificates.tasks",
 )
 
 

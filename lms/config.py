@@ -112,6 +112,11 @@ class Config:
     QUEUE_URL = _env("LMS_QUEUE_URL")
     #: the queue's name in that storage (two sites sharing one Redis need two names); default ``tadrib``
     QUEUE_NAME = _env("LMS_QUEUE_NAME")
+    #: a running background job whose worker gave no sign of life for this long is queued again (consumer killed)
+    JOB_STALE_SECONDS = _env_int("LMS_JOB_STALE_SECONDS", 120)
+    #: learners handled per committed batch of a bulk job (issuing a cohort's certificates: about 0.15 s each, the
+    #: time SQLite's write lock is held by the batch, so that the site's writes never wait long behind it)
+    JOB_BATCH_SIZE = _env_int("LMS_JOB_BATCH_SIZE", 10)
 
     # Number of reverse proxies to trust for X-Forwarded-*; 0 = none (ProxyFix not installed).
     PROXY_FIX = _env_int("LMS_PROXY_FIX", 0)

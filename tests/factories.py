@@ -22,6 +22,7 @@ from lms.content.models import Course, Module, ModuleProgress, QuizVersion
 from lms.core.mail import FAILED, MailDelivery
 from lms.notifications import service as notifications
 from lms.notifications.models import Notification
+from lms.core.jobs import BackgroundJob
 from lms.quizzes import service as quizzes
 from lms.quizzes.models import SUBMITTED, Attempt
 
@@ -213,9 +214,19 @@ def two_cohort_world(db, make_user):
     notifications.notify(get("learner"), "certificate_issued", "world:certificate", title="T", link="/certificates")
     delivery = MailDelivery(key="world:failed", address="learner@example.org", subject="S", status=FAILED, attempts=5)
     db.session.add(delivery)
+    job = BackgroundJob(
+        kind="certificates.issue",
+        subject_id=cohort_a.id,
+        owner_id=users["trainer"].id,
+        total=1,
+        done=1,
+        state="finished",
+    )
+    db.session.add(job)
     db.session.commit()
     notification_id = db.session.scalar(select(Notification.id).where(Notification.key == "world:certificate"))
     values = {
+        "job_id": job.id,
         "cohort_id": cohort_a.id,
         "session_id": session.id,
         "attempt_id": attempt.id,

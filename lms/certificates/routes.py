@@ -9,14 +9,16 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort, Enrolment
+from ..core import jobs
 from ..core.access import public, roles_required, signed_in
 from ..core.database import write_transaction
 from ..core.forms import ConfirmForm, require_confirmation
+from ..core.jobs import BackgroundJob
 from ..core.numbers import form_number
 from ..core.work import unit_of_work
 from ..extensions import db, limiter
-from ..i18n import _
-from . import bp, service
+from ..i18n import _, format_number, format_percent
+from . import bp, service, tasks
 from .models import Certificate
 
 
@@ -110,6 +112,7 @@ def cohort_certificates(cohort_id: int):
         describe=service.describe_missing,
         form=ConfirmForm(),
         reasons=reason_labels(),
+        running=jobs.active_job(tasks.KIND, cohort.id),
     )
 
 
@@ -131,16 +134,93 @@ def issue(cohort_id: int):
                 else _("Certificate %(serial)s was already issued.", serial=certificate.serial)
             )
     else:
+        # Every eligible learner: a background job (one per cohort at a time), whose progress the next page shows.
         with unit_of_work() as work:
-            counts = service.issue_all(cohort, current_user)
-            work.flash(
-                _(
-                    "%(issued)d certificates issued, %(existing)d already issued, "
-                    "%(not_eligible)d learners not yet eligible.",
-                    **counts,
+            job, created = tasks.start_issue(cohort, current_user)
+            job_id = job.id
+            if not created:
+                work.flash(
+                    _("The certificates of this cohort are already being issued: here is how far it has gone."), "info"
                 )
-            )
+        if work.ok:
+            return redirect(url_for("certificates.job_page", job_id=job_id))
     return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort.id))
+
+
+# --- a cohort's certificates issued in the background -------------------------------------------------
+
+
+def _visible_job(job_id: int) -> tuple[BackgroundJob, Cohort | None]:
+    """The job and its cohort, if the signed-in person may follow it: who started it, a trainer of the cohort, an
+    admin (404 when there is no such job, 403 otherwise)."""
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.kind != tasks.KIND:
+        abort(404)
+    cohort = db.session.get(Cohort, job.subject_id) if job.subject_id is not None else None
+    allowed = (
+        current_user.is_admin
+        or (job.owner_id is not None and job.owner_id == current_user.id)
+        or (cohort is not None and cohorts.can_manage(current_user, cohort))
+    )
+    if not allowed:
+        abort(403)
+    return job, cohort
+
+
+def _job_texts(job: BackgroundJob) -> dict[str, str]:
+    """What the progress page says, in the person's language (also sent to the page's script)."""
+    states = {
+        jobs.QUEUED: _("Waiting to start"),
+        jobs.RUNNING: _("In progress"),
+        jobs.FINISHED: _("Finished"),
+        jobs.FAILED: _("Stopped by an error"),
+    }
+    counts = tasks.counts_of(job)
+    if job.state == jobs.FINISHED:
+        message = _(
+            "%(issued)d certificates issued, %(existing)d already issued, %(not_eligible)d learners not yet eligible.",
+            **counts,
+        )
+    elif job.state == jobs.FAILED:
+        message = _(
+            "The issuing stopped: %(issued)d certificates were issued before the error. Start it again to go on; "
+            "no certificate is issued twice.",
+            **counts,
+        )
+    else:
+        message = _("You may leave this page: the certificates are issued even when nobody watches.")
+    return {
+        "count": _(
+            "%(done)s of %(total)s learners", done=format_number(job.done, 0), total=format_number(job.total, 0)
+        ),
+        "state_label": states.get(job.state, job.state),
+        "percent_text": format_percent(job.percent, 0),
+        "message": message,
+    }
+
+
+@bp.get("/jobs/<int:job_id>")
+@roles_required("trainer", "admin")
+def job_page(job_id: int):
+    found, cohort = _visible_job(job_id)
+    return render_template(
+        "certificates/job.html", job=found, cohort=cohort, texts=_job_texts(found), form=ConfirmForm()
+    )
+
+
+@bp.get("/jobs/<int:job_id>.json")
+@roles_required("trainer", "admin")
+def job_status(job_id: int):
+    found, _cohort = _visible_job(job_id)
+    return jsonify(
+        id=found.id,
+        state=found.state,
+        done=found.done,
+        total=found.total,
+        percent=found.percent,
+        active=found.is_active,
+        **_job_texts(found),
+    )
 
 
 def _certificate_of(cohort: Cohort, certificate_id: int) -> Certificate:

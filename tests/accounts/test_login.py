@@ -130,7 +130,8 @@ def test_login_next_only_follows_local_paths(client, make_user):
     client.logout()
     token = client.csrf()
     response = client.raw.post(
-        "/account/login?next=/account/profile", data={"email": "judge@example.org", "password": PASSWORD, "csrf_token": token}
+        "/account/login?next=/account/profile",
+        data={"email": "judge@example.org", "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/account/profile"
 

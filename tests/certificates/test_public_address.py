@@ -71,7 +71,9 @@ def test_configured_base_url_is_printed_whatever_host_the_request_came_by(app, c
     text = pdf_text(data)
     assert f"https://tadrib.justice.example.ma/certificates/verify/{certificate.code}" in text
     assert "evil.example.com" not in text and "localhost" not in text
-    assert printed_urls and all(url.startswith("https://tadrib.justice.example.ma/certificates/verify/") for url in printed_urls)
+    assert printed_urls and all(
+        url.startswith("https://tadrib.justice.example.ma/certificates/verify/") for url in printed_urls
+    )
 
 
 def test_stored_certificate_is_rendered_again_when_the_public_address_changes(app, client, db, world, printed_urls):

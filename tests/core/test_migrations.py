@@ -91,7 +91,7 @@ def test_0009_gives_existing_attempts_the_cohort_they_were_made_in(tmp_path):
     assert rows == {1: 1, 2: 2}
 
 
-def test_0017_keeps_the_cohorts_enrolments_and_attempts(tmp_path):
+def test_0016_keeps_the_cohorts_enrolments_and_attempts(tmp_path):
     """The reminder switches are added to the cohort table in place: copying it (SQLite's batch mode) would drop
     the old table, deleting its enrolments and emptying its attempts' cohort."""
     from flask_migrate import upgrade as upgrade_to

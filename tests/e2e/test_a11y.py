@@ -115,6 +115,7 @@ CHECKS = [
     PageCheck("attendance", "trainer", lambda env: f"/attendance/sessions/{env['session_id']}"),
     PageCheck("checkin-screen", "trainer", lambda env: f"/attendance/sessions/{env['session_id']}/checkin-screen"),
     PageCheck("cohort-certificates", "trainer", lambda env: f"/certificates/cohorts/{env['cohort_id']}"),
+    PageCheck("certificates-job", "trainer", lambda env: f"/certificates/jobs/{env['job_id']}"),
     PageCheck("checkin", "learner", lambda env: "/attendance/checkin"),
     PageCheck("my-certificates", "learner", lambda env: "/certificates"),
     PageCheck("two-factor", "learner", lambda env: "/account/profile/two-factor"),
@@ -172,6 +173,7 @@ def _make_cohort(live_server, trainer, learner) -> dict:
     from lms.certificates import service as certificates
     from lms.cohorts import service as cohorts
     from lms.content.models import Course
+    from lms.core.jobs import BackgroundJob
     from lms.extensions import db
 
     with live_server.app.app_context():
@@ -205,8 +207,13 @@ def _make_cohort(live_server, trainer, learner) -> dict:
         db.session.flush()
         attendance_service.record_attendance(session, learner_user.id, "present", trainer_user, note="À l’heure")
         certificate, _ = certificates.issue(cohort, learner_user, trainer_user, check=False)
+        # The cohort's certificates being issued in the background, halfway (no consumer will take it).
+        job = BackgroundJob(
+            kind="certificates.issue", subject_id=cohort.id, owner_id=trainer_user.id, total=7, done=3, state="running"
+        )
+        db.session.add(job)
         db.session.commit()
-        ids = {"cohort_id": cohort.id, "session_id": session.id, "code": certificate.code}
+        ids = {"cohort_id": cohort.id, "session_id": session.id, "code": certificate.code, "job_id": job.id}
         db.session.remove()
     return ids
 

@@ -198,7 +198,9 @@ def test_attempt_keeps_its_quiz_version_after_sync(app, client, judge, courses, 
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.quiz_version_id == quiz.id
     assert client.get(f"/quizzes/attempts/{attempt_id}").status_code == 200
-    client.post_form(f"/quizzes/attempts/{attempt_id}/save", {**right_form(quiz.definition["questions"]), "action": "save"})
+    client.post_form(
+        f"/quizzes/attempts/{attempt_id}/save", {**right_form(quiz.definition["questions"]), "action": "save"}
+    )
     client.post_form(f"/quizzes/attempts/{attempt_id}/submit")
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)

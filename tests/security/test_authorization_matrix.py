@@ -96,6 +96,9 @@ ENDPOINTS = {
     "certificates.cohort_certificates": "cohort",
     "certificates.issue": "cohort",
     "certificates.revoke": "cohort",
+    # a job issuing a cohort's certificates: who started it, the cohort's trainers, admins
+    "certificates.job_page": "cohort",
+    "certificates.job_status": "cohort",
     "reports.cohort_dashboard": "cohort",
     "reports.learner_detail": "cohort",
     "reports.cohort_results_export": "cohort",

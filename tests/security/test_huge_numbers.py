@@ -20,6 +20,7 @@ def _url(rule, values):
     _domain, path = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)
     return path
 
+
 HUGE = (99999999999999999999, 2**31)
 MAX_INT = 2**31 - 1  # PostgreSQL's integer (SQLAlchemy's Integer): ids and counters
 OUT_OF_RANGE = "A number in this request is out of range."

@@ -59,10 +59,18 @@ def test_login_limit_is_shared_by_two_processes(app, make_user, storage):
     args = [app.config["SQLALCHEMY_DATABASE_URI"], app.config["INSTANCE_PATH"], storage, prefix]
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     first = subprocess.run(
-        [sys.executable, "-c", CHILD, *args, "3", app.config["SECRET_KEY"]], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", CHILD, *args, "3", app.config["SECRET_KEY"]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     second = subprocess.run(
-        [sys.executable, "-c", CHILD, *args, "3", app.config["SECRET_KEY"]], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", CHILD, *args, "3", app.config["SECRET_KEY"]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert first.returncode == 0 and second.returncode == 0, first.stderr[-1500:] + second.stderr[-1500:]
     # 5 failures per account in 15 minutes: the second process sees the first one's failures.

@@ -1,6 +1,6 @@
 """per-cohort reminder switches: workshops (the day before), quizzes (a week before the end), weekly attendance
 
-Revision ID: 0017
+Revision ID: 0016
 Revises: 0015
 
 Existing cohorts get the defaults: workshop and quiz reminders on, the weekly low-attendance e-mail off.
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0017'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None
