@@ -19,10 +19,10 @@ from lms.cohorts import service as cohorts
 from lms.config import PROJECT_ROOT
 from lms.content.loader import load_courses
 from lms.content.models import Course, Module, ModuleProgress, QuizVersion
+from lms.core.jobs import BackgroundJob
 from lms.core.mail import FAILED, MailDelivery
 from lms.notifications import service as notifications
 from lms.notifications.models import Notification
-from lms.core.jobs import BackgroundJob
 from lms.quizzes import service as quizzes
 from lms.quizzes.models import SUBMITTED, Attempt
 
