@@ -26,7 +26,7 @@ def test_every_housekeeping_task_is_known_to_the_consumer(app):
     assert {"lms.accounts.tasks", "lms.cohorts.tasks", "lms.quizzes.tasks", "lms.notifications.tasks"} <= set(
         TASK_MODULES
     )
-    periodic = {task.__name__ for task in huey._registry._periodic_tasks}
+    periodic = {huey._registry.task_to_string(task) for task in huey._registry._periodic_tasks}
     assert {
         "lms.accounts.tasks.forget_expired_tokens",
         "lms.cohorts.tasks.purge_import_previews",
