@@ -189,3 +189,12 @@ def test_week_old_files_and_jobs_are_deleted(app, client, db, setting, make_user
     tasks.file_of(new_id).unlink()
     page = client.get(f"/reports/programme/jobs/{job.id}").get_data(as_text=True)
     assert "programme-report.pdf" not in page and 'action="/reports/programme/pdf"' in page
+
+
+def test_the_consumer_knows_the_task_and_the_sweep(app):
+    from lms import TASK_MODULES
+    from lms.core.queue import huey
+
+    assert "lms.reports.tasks" in TASK_MODULES and jobs.HANDLERS[tasks.KIND] is tasks.render_programme_pdf
+    periodic = {huey._registry.task_to_string(task) for task in huey._registry._periodic_tasks}
+    assert "lms.reports.tasks.sweep_programme_files" in periodic
