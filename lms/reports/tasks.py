@@ -104,7 +104,9 @@ def render_programme_pdf(job_id: int) -> None:
         db.session.rollback()  # its reads done: the file is written outside any transaction
         target = file_of(job_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_suffix(".pdf.part")
+        # One .part per claim: a worker thought dead (a render longer than JOB_STALE_SECONDS) and its replacement
+        # never write into the same file; each rename puts a whole PDF in place.
+        part = target.with_name(f"{target.name}.{claimed}.part")
         part.write_bytes(data)
         os.replace(part, target)
         part = None

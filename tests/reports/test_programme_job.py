@@ -175,7 +175,7 @@ def test_week_old_files_and_jobs_are_deleted(app, client, db, setting, make_user
         update(BackgroundJob).where(BackgroundJob.id == old_id).values(finished_at=utcnow() - timedelta(days=8))
     )
     db.session.commit()
-    stray = tasks.folder() / "job-999999.pdf.part"
+    stray = tasks.folder() / "job-999999.pdf.1.part"
     stray.write_bytes(b"half")
     week_ago = time.time() - 8 * 86400
     os.utime(stray, (week_ago, week_ago))
@@ -198,3 +198,19 @@ def test_the_consumer_knows_the_task_and_the_sweep(app):
     assert "lms.reports.tasks" in TASK_MODULES and jobs.HANDLERS[tasks.KIND] is tasks.render_programme_pdf
     periodic = {huey._registry.task_to_string(task) for task in huey._registry._periodic_tasks}
     assert "lms.reports.tasks.sweep_programme_files" in periodic
+
+
+def test_odd_filters_start_a_job_that_works(client, db, setting, make_user):
+    _admin(make_user)
+    client.login("admin@example.org")
+    # A number too large for the database: refused as the report page refuses it, nothing started.
+    huge = client.post_form("/reports/programme/pdf", {**PERIOD, "cohort": "99999999999999999999"})
+    assert huge.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 0
+    # Dates that are no dates, a course that is no number, a quote: the report's defaults, and a PDF.
+    job_id = job_id_of(
+        client.post_form(
+            "/reports/programme/pdf", {"from": "garbage", "to": "2027-13-45", "course": "abc", "jurisdiction": "'"}
+        )
+    )
+    assert db.session.get(BackgroundJob, job_id).state == jobs.FINISHED
