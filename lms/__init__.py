@@ -23,6 +23,7 @@ TASK_MODULES = (
     "lms.cohorts.tasks",
     "lms.attendance.tasks",
     "lms.certificates.tasks",
+    "lms.reports.tasks",
 )
 
 

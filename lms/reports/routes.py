@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, render_template, request
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,14 +16,17 @@ from ..cohorts import service as cohorts
 from ..cohorts.forms import MessageForm
 from ..cohorts.models import Cohort, Enrolment
 from ..content import service as content
+from ..core import jobs
 from ..core.access import roles_required
 from ..core.exports import MIMETYPES, export_response
-from ..core.forms import clamp_date
+from ..core.forms import ConfirmForm, clamp_date, require_confirmation
+from ..core.jobs import BackgroundJob
 from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
+from ..core.work import unit_of_work
 from ..extensions import db
-from ..i18n import _, format_date
-from . import bp, charts, dashboard, exports, service
+from ..i18n import _, format_date, format_percent
+from . import bp, charts, dashboard, exports, service, tasks
 
 
 def _rtl() -> bool:
@@ -239,11 +242,11 @@ def programme():
     if fmt in MIMETYPES:
         return _programme_file(filters, masked, fmt, locale)
     if fmt == "pdf":
-        return current_app.response_class(
-            exports.programme_pdf(filters, masked),
-            mimetype="application/pdf",
-            headers={"Content-Disposition": "attachment; filename=programme-report.pdf"},
-        )
+        # An old link: the PDF is prepared by a background job now (issue #19), started by the page's button.
+        flash(_("The PDF is now prepared in the background: press “Prepare the PDF” below."), "info")
+        args = request.args.to_dict()
+        args.pop("format", None)
+        return redirect(url_for("reports.programme", **args))
     context = exports.report_context(filters, masked, locale)
     rtl = _rtl()
     context["profession_chart"] = charts.bar_chart(
@@ -260,6 +263,7 @@ def programme():
         jurisdictions=accounts.jurisdictions(),
         professions=accounts.profession_labels(),
         cohorts=db.session.scalars(select(Cohort).order_by(Cohort.title)).all(),
+        form=ConfirmForm(),
         **context,
     )
 
@@ -268,3 +272,107 @@ def _programme_file(filters, masked, fmt, locale):
     header, rows = exports.programme_table(filters, masked, locale)
     name = f"programme-{filters.start}-{filters.end}"
     return export_response(header, rows, name, fmt, sheet=_("Indicators"), rtl=locale == "ar")
+
+
+# --- the programme report's PDF, prepared by a background job (issue #19) ---------------------------
+
+
+@bp.post("/programme/pdf")
+@roles_required("admin")
+def programme_pdf_start():
+    require_confirmation()
+    filters = _parse_filters(request.form)
+    masked = request.form.get("mask") == "1"
+    with unit_of_work() as work:
+        job, created = tasks.start_pdf(filters, masked, current_user)
+        job_id = job.id
+        if not created:
+            work.flash(_("This PDF is already being prepared: here is how far it has gone."), "info")
+    if work.ok:
+        return redirect(url_for("reports.programme_job_page", job_id=job_id))
+    return redirect(url_for("reports.programme"))
+
+
+def _visible_pdf_job(job_id: int) -> BackgroundJob:
+    """The job, if the signed-in admin may follow it (404 when there is no such job, 403 otherwise). Every admin
+    may: the report is the admins' and shows the same figures to each of them."""
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.kind != tasks.KIND:
+        abort(404)
+    if not (current_user.is_admin or (job.owner_id is not None and job.owner_id == current_user.id)):
+        abort(403)
+    return job
+
+
+def _pdf_job_texts(job: BackgroundJob) -> dict[str, str]:
+    """What the job's page says, in the person's language (also sent to the page's script)."""
+    states = {
+        jobs.QUEUED: _("Waiting to start"),
+        jobs.RUNNING: _("In progress"),
+        jobs.FINISHED: _("Finished"),
+        jobs.FAILED: _("Stopped by an error"),
+    }
+    if job.state == jobs.FINISHED:
+        message = _("The PDF is ready.")
+    elif job.state == jobs.FAILED:
+        message = _("The PDF could not be prepared. Try again; if it fails again, tell the platform's administrator.")
+    else:
+        message = _("You may leave this page: you will be told when the PDF is ready.")
+    return {
+        "count": "",
+        "state_label": states.get(job.state, job.state),
+        "percent_text": format_percent(job.percent, 0),
+        "message": message,
+    }
+
+
+@bp.get("/programme/jobs/<int:job_id>")
+@roles_required("admin")
+def programme_job_page(job_id: int):
+    job = _visible_pdf_job(job_id)
+    try:
+        filters, masked = tasks.filters_of(job)
+    except (KeyError, TypeError, ValueError):  # a job row without its parameters: show the page without them
+        filters, masked = None, False
+    ready = job.state == jobs.FINISHED and tasks.file_of(job.id).is_file()
+    return render_template(
+        "reports/programme_job.html",
+        job=job,
+        filters=filters,
+        masked=masked,
+        ready=ready,
+        expired=job.state == jobs.FINISHED and not ready,
+        texts=_pdf_job_texts(job),
+        form=ConfirmForm(),
+    )
+
+
+@bp.get("/programme/jobs/<int:job_id>.json")
+@roles_required("admin")
+def programme_job_status(job_id: int):
+    job = _visible_pdf_job(job_id)
+    return jsonify(
+        id=job.id,
+        state=job.state,
+        done=job.done,
+        total=job.total,
+        percent=job.percent,
+        active=job.is_active,
+        **_pdf_job_texts(job),
+    )
+
+
+@bp.get("/programme/jobs/<int:job_id>/programme-report.pdf")
+@roles_required("admin")
+def programme_job_file(job_id: int):
+    job = _visible_pdf_job(job_id)
+    path = tasks.file_of(job.id)
+    if job.state != jobs.FINISHED or not path.is_file():
+        abort(404)
+    name = "programme-report.pdf"
+    try:
+        filters, _masked = tasks.filters_of(job)
+        name = f"programme-report-{filters.start}-{filters.end}.pdf"
+    except (KeyError, TypeError, ValueError):
+        pass
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)

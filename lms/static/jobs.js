@@ -1,4 +1,4 @@
-/* The progress of a background job (issuing a cohort's certificates): asks the server every 2 seconds and moves
+/* The progress of a background job (issuing a cohort's certificates, preparing the programme PDF): asks the server every 2 seconds and moves
    the bar, the count and the state; the status line (aria-live) is only changed when it says something new.
    Without JavaScript the page reloads itself (<noscript> refresh) and has a "Refresh" link. */
 (function () {
@@ -14,10 +14,12 @@
   var failures = 0;
 
   function show(job) {
-    bar.max = job.total || 1;
-    bar.value = job.total ? job.done : (job.state === "finished" ? 1 : 0);
+    if (!bar.hasAttribute("data-indeterminate")) {  /* work of one step: the bar just moves until it ends */
+      bar.max = job.total || 1;
+      bar.value = job.total ? job.done : (job.state === "finished" ? 1 : 0);
+    }
     bar.textContent = job.percent_text;
-    count.textContent = job.count;
+    if (count) { count.textContent = job.count; }
     state.textContent = job.state_label;
     state.setAttribute("data-state", job.state);
     if (message.textContent !== job.message) { message.textContent = job.message; }
@@ -33,7 +35,8 @@
           window.setTimeout(ask, 2000);
         } else {
           box.removeAttribute("data-job-active");
-          if (job.state === "failed") { window.location.reload(); }  /* the page offers to start again */
+          /* failed: the page offers to start again; data-job-reload: the finished page has more (a download) */
+          if (job.state === "failed" || box.hasAttribute("data-job-reload")) { window.location.reload(); }
           else if (refresh) { refresh.hidden = true; }
         }
       })

@@ -14,6 +14,7 @@ from lms.accounts.models import User
 from lms.accounts.service import jurisdictions
 from lms.attendance.models import WorkshopSession
 from lms.cohorts import service as cohorts
+from tests.reports.pdfjob import programme_pdf
 
 #: 08:00 UTC on a winter Tuesday is 09:00 in Casablanca (UTC+1)
 NINE_AM = datetime(2027, 1, 12, 8, 0)
@@ -243,7 +244,7 @@ def test_indicators_pdf_tables_have_column_headers_on_every_page(client, make_us
         )
     make_user(roles=("admin",), email="admin@example.org")
     client.login("admin@example.org")
-    pages = pdf_pages(client.get("/reports/programme?from=2020-01-01&to=2030-12-31&format=pdf").data)
+    pages = pdf_pages(programme_pdf(client, **{"from": "2020-01-01", "to": "2030-12-31"}))
     french = [p for p in pages if "Inscrits" in p or "Courd'appel" in p]
     arabic = [p for p in pages if p not in french]
     assert french and arabic

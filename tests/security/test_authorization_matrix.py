@@ -117,6 +117,11 @@ ENDPOINTS = {
     "cohorts.lift_sign_in_lock": "cohort",
     "content.admin_courses": "admin",
     "reports.programme": "admin",
+    # the programme PDF prepared by a job: admins (the world's job is a certificates job: 404 for them too)
+    "reports.programme_pdf_start": "admin",
+    "reports.programme_job_page": "admin",
+    "reports.programme_job_status": "admin",
+    "reports.programme_job_file": "admin",
     "notifications.index": "signed_in",
     "notifications.mark_all_read": "signed_in",
     "notifications.preferences": "signed_in",
