@@ -32,7 +32,7 @@ from ..cohorts.models import Cohort, cohort_trainer
 from ..core.mail import MailDelivery
 from ..core.queue import crontab, periodic_task
 from ..core.timeutil import display_zone, utcnow
-from ..core.urls import external_url
+from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _, format_date, format_time
 from ..notifications.service import notify
@@ -178,11 +178,11 @@ def _notify_workshop(
         title = _("Workshop “%(session)s”: %(when)s", session=session.title, when=when)
         body = _("Training “%(cohort)s”. Place: %(place)s.", cohort=cohort.title, place=place or "—")
     if is_trainer:
-        link = cohort_tasks.site_path("attendance.roll_call", session_id=session.id)
+        link = site_path("attendance.roll_call", session_id=session.id)
         calendar_url = external_url("attendance.calendar", cohort_id=cohort.id)
         page = external_url("attendance.roll_call", session_id=session.id)
     else:
-        link = cohort_tasks.site_path("content.dashboard")
+        link = site_path("content.dashboard")
         calendar_url = external_url("attendance.my_calendar")
         page = external_url("content.dashboard")
     ics = calendars.get((session.id, locale, page))

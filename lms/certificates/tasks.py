@@ -24,7 +24,7 @@ from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort
 from ..core import jobs
 from ..core.queue import task
-from ..core.urls import external_url
+from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _
 from ..notifications.service import notify
@@ -47,10 +47,6 @@ def counts_of(job: jobs.BackgroundJob) -> dict[str, int]:
     stored = (job.result or {}).get("counts") or {}
     return {outcome: int(stored.get(outcome, 0)) for outcome in OUTCOMES}
 
-
-def _path(endpoint: str, **values) -> str:
-    """A path inside the site (for a notification's link), outside any request."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 @task()
@@ -141,7 +137,7 @@ def _tell_learner(certificate, learner: User) -> None:
         f"certificate:{certificate.id}",
         title=title,
         body=body,
-        link=_path("certificates.mine"),
+        link=site_path("certificates.mine"),
         mail_template="certificates/email/issued",
         subject=title,
         body_text=body,
@@ -165,7 +161,7 @@ def _tell_owner(owner: User, job_id: int, cohort: Cohort, counts: dict) -> None:
         f"job:{job_id}",
         title=title,
         body=body,
-        link=_path("certificates.job_page", job_id=job_id),
+        link=site_path("certificates.job_page", job_id=job_id),
         mail_template="certificates/email/job_finished",
         subject=title,
         body_text=body,

@@ -13,7 +13,6 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -22,7 +21,7 @@ from ..content.models import Module, QuizVersion
 from ..content.service import module_titles
 from ..core.queue import crontab, periodic_task
 from ..core.timeutil import display_zone, utcnow
-from ..core.urls import external_url
+from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _, format_date
 from ..notifications.models import Notification
@@ -167,10 +166,6 @@ def quiz_reminders_to_send(now: datetime) -> list[rules.Reminder]:
 
 # --- sending ----------------------------------------------------------------------------------------------
 
-
-def site_path(endpoint: str, **values) -> str:
-    """A path inside the site (a notification's link), built outside any request."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def send_quiz_reminders(reminders: list[rules.Reminder]) -> int:

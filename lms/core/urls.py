@@ -31,3 +31,9 @@ def external_url(endpoint: str, **values) -> str:
     base = urlsplit(public_base_url())
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def site_path(endpoint: str, **values) -> str:
+    """The path of ``endpoint`` inside the site (``/certificates``), in or outside a request: a notification's link
+    (never an absolute address, which would name one host)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)

@@ -23,7 +23,7 @@ from ..accounts.models import User
 from ..core import jobs
 from ..core.queue import crontab, defer, periodic_task, task
 from ..core.timeutil import utcnow
-from ..core.urls import external_url
+from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _, format_date
 from ..notifications.service import notify
@@ -83,10 +83,6 @@ def start_pdf(filters: service.ProgrammeFilters, masked: bool, owner) -> tuple[j
     return job, True
 
 
-def _path(endpoint: str, **values) -> str:
-    """A path inside the site (for a notification's link), outside any request."""
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
 
 @task()
 def render_programme_pdf(job_id: int) -> None:
@@ -144,7 +140,7 @@ def _tell_owner(owner: User, job_id: int, filters: service.ProgrammeFilters) -> 
         f"job:{job_id}",
         title=title,
         body=body,
-        link=_path("reports.programme_job_page", job_id=job_id),
+        link=site_path("reports.programme_job_page", job_id=job_id),
         mail_template="certificates/email/job_finished",
         subject=title,
         body_text=body,
