@@ -23,8 +23,10 @@ from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort
 from ..content.models import Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
+from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _, format_date, format_percent
+from ..notifications.service import notify
 from ..quizzes.grading import final_grade, passes
 from ..quizzes.models import SUBMITTED, Attempt
 from .models import REVOCATION_REASONS, Certificate
@@ -445,7 +447,36 @@ def issue(
         actor=actor,
         channel=channel,
     )
+    tell_learner(certificate, user)
     return certificate, True
+
+
+def tell_learner(certificate, learner: User) -> None:
+    """Notify the learner that their certificate is issued (once per certificate; by e-mail if they take it),
+    whichever way it was issued: the trainer's button, the cohort's job, the command line, or by itself."""
+    locale = learner.locale or "fr"
+    titles = certificate.printed["course_title"]  # as printed: {"fr": ..., "ar": ..., "en": ...}
+    course = (titles.get(locale) or titles.get("fr") or "") if isinstance(titles, dict) else str(titles)
+    with force_locale(locale):
+        title = str(_("Your certificate is ready: %(course)s", course=course))
+        body = str(
+            _(
+                "Download it from your certificates page. Its verification code is %(code)s.",
+                code=certificate.grouped_code,
+            )
+        )
+    notify(
+        learner,
+        "certificate_issued",
+        f"certificate:{certificate.id}",
+        title=title,
+        body=body,
+        link=site_path("certificates.mine"),
+        mail_template="certificates/email/issued",
+        subject=title,
+        body_text=body,
+        address=external_url("certificates.mine"),
+    )
 
 
 def issues_itself(cohort: Cohort, user_id: int, status) -> bool:

@@ -48,7 +48,6 @@ def counts_of(job: jobs.BackgroundJob) -> dict[str, int]:
     return {outcome: int(stored.get(outcome, 0)) for outcome in OUTCOMES}
 
 
-
 @task()
 def issue_cohort(job_id: int) -> None:
     """Do (or resume) the job ``job_id``; nothing when another worker holds it or it is over."""
@@ -98,9 +97,7 @@ def _issue_in_batches(job_id: int, claimed: int) -> None:
                     certificate, created = service.issue(cohort, learner, actor, check=False)
             except IntegrityError:  # issued this very moment by another worker or a trainer's click
                 created = False
-            counts["issued" if created else "existing"] += 1
-            if created:
-                _tell_learner(certificate, learner)
+            counts["issued" if created else "existing"] += 1  # (``issue`` tells the learner)
         done += len(batch)
         if not jobs.progress(
             job_id, claimed, done=done, total=total, result={"counts": dict(counts), "after": batch[-1]}
@@ -117,32 +114,6 @@ def _issue_in_batches(job_id: int, claimed: int) -> None:
         db.session.commit()
     else:
         db.session.rollback()
-
-
-def _tell_learner(certificate, learner: User) -> None:
-    locale = learner.locale or "fr"
-    titles = certificate.printed["course_title"]  # as printed: {"fr": ..., "ar": ..., "en": ...}
-    course = (titles.get(locale) or titles.get("fr") or "") if isinstance(titles, dict) else str(titles)
-    with force_locale(locale):
-        title = str(_("Your certificate is ready: %(course)s", course=course))
-        body = str(
-            _(
-                "Download it from your certificates page. Its verification code is %(code)s.",
-                code=certificate.grouped_code,
-            )
-        )
-    notify(
-        learner,
-        "certificate_issued",
-        f"certificate:{certificate.id}",
-        title=title,
-        body=body,
-        link=site_path("certificates.mine"),
-        mail_template="certificates/email/issued",
-        subject=title,
-        body_text=body,
-        address=external_url("certificates.mine"),
-    )
 
 
 def _tell_owner(owner: User, job_id: int, cohort: Cohort, counts: dict) -> None:

@@ -135,7 +135,7 @@ def test_a_duplicated_task_issues_nothing_twice(app, db, make_user, make_cohort,
     job, created = tasks.start_issue(db.session.get(Cohort, cohort_id), db.session.get(User, trainer.id))
     job_id = job.id  # before the commit: reading it after would open a (write) transaction on SQLite
     db.session.commit()
-    assert created and queued.size() == 1
+    assert created and queued.size() == 2  # the job, and the mail telling the first learner
 
     # A worker holds the job (a fresh heartbeat): the same task queued again does nothing.
     claimed = jobs.claim(job_id)
@@ -178,7 +178,7 @@ def test_a_job_left_by_a_killed_consumer_is_queued_again_and_completes(
     job, _created = tasks.start_issue(db.session.get(Cohort, cohort_id), db.session.get(User, trainer.id))
     job_id = job.id  # before the commit: reading it after would open a (write) transaction on SQLite
     db.session.commit()
-    told = tasks._tell_learner
+    told = service.tell_learner
     calls = []
 
     def dies_at_the_fifth(certificate, learner):
@@ -187,10 +187,10 @@ def test_a_job_left_by_a_killed_consumer_is_queued_again_and_completes(
             raise Killed
         told(certificate, learner)
 
-    monkeypatch.setattr(tasks, "_tell_learner", dies_at_the_fifth)
+    monkeypatch.setattr(service, "tell_learner", dies_at_the_fifth)
     with pytest.raises(Killed):
         tasks.issue_cohort.call_local(job_id)
-    monkeypatch.setattr(tasks, "_tell_learner", told)
+    monkeypatch.setattr(service, "tell_learner", told)
     db.session.expire_all()
     job = db.session.get(BackgroundJob, job_id)
     # Two batches committed with their cursor; the third one, open when the worker died, left nothing.

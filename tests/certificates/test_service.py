@@ -7,6 +7,7 @@ from lms.audit.models import AuditEvent
 from lms.certificates import service
 from lms.certificates.models import Certificate
 from lms.certificates.rules import Record, eligibility
+from tests.conftest import outbox
 from tests.factories import auto_issue, complete_everything
 
 RULE = {"modules": "all", "quizzes_passed": "all", "attendance_percent": 80}
@@ -51,6 +52,14 @@ def test_issue_is_idempotent_and_audited(client, db, world):
     assert certificate.serial.startswith("TDR-") and len(certificate.code) == 16
     assert certificate.printed["name_arabic"] == "كريم الإدريسي" and certificate.printed["hours"] == 18
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "certificate.issue")) == 1
+    # The learner is told once, whichever button issued it (the single-learner one here), with a mail.
+    from lms.notifications.models import Notification
+
+    told = db.session.execute(
+        select(Notification.kind, Notification.link).where(Notification.user_id == learner.id)
+    ).all()
+    assert told == [("certificate_issued", "/certificates")]
+    assert any("judge_example_org" in path.name for path in outbox(client.application))
 
 
 def test_not_eligible_cannot_be_issued(client, db, world):
