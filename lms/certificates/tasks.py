@@ -24,10 +24,9 @@ from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort
 from ..core import jobs
 from ..core.queue import task
-from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _
-from ..notifications.service import notify
+from ..notifications.service import tell_job_finished
 from . import service
 
 logger = logging.getLogger(__name__)
@@ -126,15 +125,4 @@ def _tell_owner(owner: User, job_id: int, cohort: Cohort, counts: dict) -> None:
                 **counts,
             )
         )
-    notify(
-        owner,
-        "job_finished",
-        f"job:{job_id}",
-        title=title,
-        body=body,
-        link=site_path("certificates.job_page", job_id=job_id),
-        mail_template="certificates/email/job_finished",
-        subject=title,
-        body_text=body,
-        address=external_url("certificates.job_page", job_id=job_id),
-    )
+    tell_job_finished(owner, job_id, title=title, body=body, endpoint="certificates.job_page")

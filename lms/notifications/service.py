@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..audit.service import record
 from ..core.mail import FAILED, PENDING, MailDelivery, queue_message, retry_delivery
 from ..core.timeutil import utcnow
+from ..core.urls import external_url, site_path
 from ..extensions import db
 from . import rules
 from .models import Notification, NotificationPreference
@@ -229,3 +230,20 @@ def retry_all(actor) -> int:
     """Send every failed mail again; returns how many."""
     ids = db.session.scalars(select(MailDelivery.id).where(MailDelivery.status == FAILED)).all()
     return sum(1 for delivery_id in ids if retry(delivery_id, actor))
+
+
+def tell_job_finished(owner, job_id: int, *, title: str, body: str, endpoint: str) -> bool:
+    """Tell the person who started a background job that it ended (``job_finished``, once per job), with a link
+    to the job's page ``endpoint`` (a view taking ``job_id``). ``title`` and ``body`` in the person's language."""
+    return notify(
+        owner,
+        "job_finished",
+        f"job:{job_id}",
+        title=title,
+        body=body,
+        link=site_path(endpoint, job_id=job_id),
+        mail_template="notifications/email/job_finished",
+        subject=title,
+        body_text=body,
+        address=external_url(endpoint, job_id=job_id),
+    )

@@ -23,10 +23,9 @@ from ..accounts.models import User
 from ..core import jobs
 from ..core.queue import crontab, defer, periodic_task, task
 from ..core.timeutil import utcnow
-from ..core.urls import external_url, site_path
 from ..extensions import db
 from ..i18n import _, format_date
-from ..notifications.service import notify
+from ..notifications.service import tell_job_finished
 from . import exports, service
 
 logger = logging.getLogger(__name__)
@@ -83,7 +82,6 @@ def start_pdf(filters: service.ProgrammeFilters, masked: bool, owner) -> tuple[j
     return job, True
 
 
-
 @task()
 def render_programme_pdf(job_id: int) -> None:
     """Render the job's PDF; nothing when another worker holds the job or it is over."""
@@ -134,18 +132,7 @@ def _tell_owner(owner: User, job_id: int, filters: service.ProgrammeFilters) -> 
                 end=format_date(filters.end, "long"),
             )
         )
-    notify(
-        owner,
-        "job_finished",
-        f"job:{job_id}",
-        title=title,
-        body=body,
-        link=site_path("reports.programme_job_page", job_id=job_id),
-        mail_template="certificates/email/job_finished",
-        subject=title,
-        body_text=body,
-        address=external_url("reports.programme_job_page", job_id=job_id),
-    )
+    tell_job_finished(owner, job_id, title=title, body=body, endpoint="reports.programme_job_page")
 
 
 def purge_programme_files(now=None) -> int:
