@@ -1,6 +1,6 @@
-"""A real consumer (``flask queue run``, a process of its own on a SQLite queue) killed with SIGKILL in the middle of
-issuing a cohort's certificates: started again, it picks the job up where the last committed batch left it and
-completes it; every learner has exactly one certificate."""
+"""A real consumer (``flask queue run``, a process of its own, on a SQLite queue and on Redis) killed with SIGKILL
+in the middle of issuing a cohort's certificates: started again, it picks the job up where the last committed
+batch left it and completes it; every learner has exactly one certificate."""
 
 import os
 import signal
@@ -31,13 +31,14 @@ STALE_SECONDS = 2
 class Consumer:
     """``flask queue run`` in a process of its own, on the test's database and a SQLite queue file."""
 
-    def __init__(self, app, queue_url: str, log_path):
+    def __init__(self, app, queue_url: str, log_path, queue_name: str | None = None):
         self.env = {
             **os.environ,
             "PYTHONPATH": str(PROJECT_ROOT),
             "LMS_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "LMS_INSTANCE_PATH": app.config["INSTANCE_PATH"],
             "LMS_QUEUE_URL": queue_url,
+            "LMS_QUEUE_NAME": queue_name or "tadrib",
             "LMS_SECRET_KEY": "consumer-test",
             "LMS_BASE_URL": "https://tadrib.test",
             "LMS_JOB_BATCH_SIZE": "5",
@@ -96,8 +97,9 @@ def wait_for(condition, consumer: Consumer, timeout: float, what: str):
 
 @pytest.mark.slow
 def test_a_consumer_killed_mid_job_resumes_it_and_issues_each_certificate_once(
-    app, client, db, courses, make_user, make_cohort, tmp_path
+    app, client, db, courses, make_user, make_cohort, tmp_path, shared_queue
 ):
+    """On a SQLite queue and on Redis (``shared_queue``)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("sqlite:///"):
         pytest.skip("the consumer fault test reads the job's progress from the SQLite file")
@@ -113,10 +115,8 @@ def test_a_consumer_killed_mid_job_resumes_it_and_issues_each_certificate_once(
         make_progress(db, learner.id, module.id, completed_at=datetime.utcnow())
     db.session.commit()
 
-    queue_url = f"sqlite:///{tmp_path}/q.sqlite3"
-    app.config["QUEUE_URL"] = queue_url
-    queue.init_app(app)
-    consumer = Consumer(app, queue_url, tmp_path / "consumer.log")
+    queue_url, queue_name = shared_queue
+    consumer = Consumer(app, queue_url, tmp_path / "consumer.log", queue_name)
     try:
         # The trainer's click writes the job and queues its task: nothing is issued inside the request.
         client.login("trainer@example.org")
@@ -139,8 +139,6 @@ def test_a_consumer_killed_mid_job_resumes_it_and_issues_each_certificate_once(
         assert read_job(database_path, job_id) == ("finished", LEARNERS, LEARNERS, 2)
     finally:
         consumer.stop()
-        app.config["QUEUE_URL"] = "immediate"
-        queue.init_app(app)
 
     db.session.remove()
     job = db.session.get(BackgroundJob, job_id)

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,25 +29,12 @@ from sqlalchemy import func, select, update
 from lms.core import queue
 from lms.core.mail import PENDING, SENT, MailDelivery, _file_name, queue_message, sweep_mail
 from lms.core.timeutil import utcnow
+from tests.ops.conftest import use_queue
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_PORT = 6379
-REDIS_DB = 15
 WAIT = 60  # seconds: the longest any step may take before the test fails with the consumer's log
 
 pytestmark = pytest.mark.slow
-
-
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-REDIS = _redis_answers()
 
 
 def _closed_port() -> int:
@@ -120,28 +106,6 @@ def wait_for(condition, what: str, consumer: Consumer | None = None, timeout: fl
             pytest.fail(f"the consumer died while waiting for {what}:\n{consumer.log_tail()}")
         time.sleep(step)
     pytest.fail(f"{what}: not after {timeout} s" + (f"\nconsumer log:\n{consumer.log_tail()}" if consumer else ""))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.skipif(not REDIS, reason="no Redis"))])
-def shared_queue(request, app, tmp_path):
-    """(url, name) of a real queue, which the test app now queues into; emptied and given back afterwards."""
-    name = f"tadrib-test-{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
-    else:
-        url = f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}"
-    use_queue(app, url, name)
-    try:
-        yield url, name
-    finally:
-        with contextlib.suppress(Exception):
-            queue.huey.storage.flush_all()  # this name's keys only (Redis); the SQLite file goes with tmp_path
-        use_queue(app, "immediate", None)
-
-
-def use_queue(app, url: str, name: str | None) -> None:
-    app.config["QUEUE_URL"], app.config["QUEUE_NAME"] = url, name
-    queue.init_app(app)
 
 
 def outbox_files(app) -> list[Path]:
