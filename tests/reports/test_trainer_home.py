@@ -43,9 +43,14 @@ def test_the_trainer_home_shows_today_s_sessions_first(client, db, make_user, ma
     learner = make_user(email="l@example.org")
     enrol(db, mine, learner)
     now = datetime.utcnow()
-    under_way = _session(db, mine, "Atelier du jour", now - timedelta(minutes=30))
+    # Begun up to 30 minutes ago, after local midnight (before it, the session is yesterday's).
+    from zoneinfo import ZoneInfo
+
+    local = datetime.now(ZoneInfo(client.application.config["BABEL_DEFAULT_TIMEZONE"]))
+    since = min(30, local.hour * 60 + local.minute)
+    under_way = _session(db, mine, "Atelier du jour", now - timedelta(minutes=since))
     _session(db, mine, "Atelier suivant", now + timedelta(days=3))
-    _session(db, theirs, "Atelier de Fès", now - timedelta(minutes=10))
+    _session(db, theirs, "Atelier de Fès", now - timedelta(minutes=min(10, since)))
     mark(db, under_way, learner.id, "present")
     db.session.commit()
     client.login("trainer@example.org")
