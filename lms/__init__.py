@@ -23,6 +23,7 @@ TASK_MODULES = (
     "lms.cohorts.tasks",
     "lms.attendance.tasks",
     "lms.certificates.tasks",
+    "lms.evaluation.tasks",
     "lms.reports.tasks",
 )
 
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         content,
         core,
         demo,
+        evaluation,
         notifications,
         quizzes,
         reports,
@@ -149,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(evaluation.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(notifications.bp)
     from .core.legacy_urls import register_legacy_urls
@@ -186,6 +189,7 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates import models as _certificate_models  # noqa: F401
     from .cohorts import models as _cohort_models  # noqa: F401
     from .content import models as _content_models  # noqa: F401
+    from .evaluation import models as _evaluation_models  # noqa: F401
     from .notifications import models as _notification_models  # noqa: F401
     from .quizzes import display as quiz_display
     from .quizzes import models as _quiz_models  # noqa: F401

@@ -50,6 +50,11 @@ class Cohort(db.Model):
     remind_workshops: Mapped[bool] = mapped_column(default=True, server_default="1")
     remind_quizzes: Mapped[bool] = mapped_column(default=True, server_default="1")
     warn_low_attendance_weekly: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: programme evaluation: the follow-up survey (and action plan review) opens so many months after the last
+    #: day (0: no follow-up); when on, a learner answers the end-of-course survey before downloading the
+    #: certificate (it is still issued when they meet the completion rule)
+    follow_up_months: Mapped[int] = mapped_column(default=3, server_default="3")
+    survey_before_certificate: Mapped[bool] = mapped_column(default=False, server_default="0")
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

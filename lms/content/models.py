@@ -155,3 +155,42 @@ class SyncRun(db.Model):
     #: {"courses": {...}, "modules": {...}, "quizzes": {...}} counts of created/updated/archived
     summary: Mapped[dict] = mapped_column(JSON)
     source_path: Mapped[str] = mapped_column(String(500))
+
+
+class Survey(db.Model):
+    """An evaluation survey of a course, loaded from ``courses/<course>/surveys/<slug>.yaml``: its identity,
+    stable across versions. ``role`` says when it is asked: ``session`` (after each workshop session),
+    ``course_end`` (at the end of the course; the action plan is written after it), ``follow_up`` (months
+    later; the learner reviews their action plan). One survey per role and course."""
+
+    __tablename__ = "survey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    #: a survey removed from courses/ is archived with its responses, never deleted
+    is_archived: Mapped[bool] = mapped_column(default=False)
+
+    course: Mapped[Course] = relationship()
+
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+
+class SurveyVersion(db.Model):
+    """A survey as loaded at one sync. A changed survey gets a new row; responses keep the version answered."""
+
+    __tablename__ = "survey_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    version: Mapped[int]
+    source_hash: Mapped[str] = mapped_column(String(64))
+    #: {"title", "intro", "role", "named", "sections": [{"id", "title", "items": [...]}]} as validated by the loader
+    definition: Mapped[dict] = mapped_column(ParsedOnceJSON)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    survey: Mapped[Survey] = relationship()
+
+    __table_args__ = (UniqueConstraint("survey_id", "version"),)
