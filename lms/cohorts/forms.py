@@ -51,7 +51,9 @@ class CohortForm(BaseForm):
         _l("Ask for the end-of-course survey before the certificate can be downloaded"), default=False
     )
     follow_up_months = IntegerField(
-        _l("Follow-up survey (months after the last day)"), validators=[Optional(), NumberRange(min=0, max=24)], default=3
+        _l("Follow-up survey (months after the last day)"),
+        validators=[Optional(), NumberRange(min=0, max=24)],
+        default=3,
     )
     submit = SubmitField(_l("Save"))
 

@@ -365,7 +365,9 @@ def course_end_round(cohort: Cohort) -> SurveyRound | None:
     if found is None:
         return None
     return db.session.scalar(
-        select(SurveyRound).where(SurveyRound.survey_id == found[0].id, SurveyRound.subject == subject_of(cohort.id, None))
+        select(SurveyRound).where(
+            SurveyRound.survey_id == found[0].id, SurveyRound.subject == subject_of(cohort.id, None)
+        )
     )
 
 
