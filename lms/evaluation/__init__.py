@@ -5,5 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 
-from . import models  # noqa: E402,F401
-from . import handlers, routes  # noqa: E402,F401
+from . import handlers, models, routes  # noqa: E402,F401

@@ -194,9 +194,7 @@ def validate_review(plan: ActionPlan | None, formdata, locale: str | None = None
                     errors[plan_field(item.position, part)] = too_long(REVIEW_TEXT_MAX, len(text))
                 texts[part] = text or None
             if outcome not in OUTCOMES:
-                errors[plan_field(item.position, "outcome")] = _(
-                    "Say whether you did it: done, partly or not yet."
-                )
+                errors[plan_field(item.position, "outcome")] = _("Say whether you did it: done, partly or not yet.")
                 continue
             reviews.append(Review(item.position, outcome, texts["helped"], texts["obstacles"]))
     return reviews, errors

@@ -17,9 +17,7 @@ def cohort(make_cohort, trainer):
 
 @pytest.fixture
 def learner(make_user, db, cohort):
-    return enrolled_learner(
-        make_user, db, cohort, email="judge@example.org", jurisdiction="rabat", gender="female"
-    )
+    return enrolled_learner(make_user, db, cohort, email="judge@example.org", jurisdiction="rabat", gender="female")
 
 
 @pytest.fixture

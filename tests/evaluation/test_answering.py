@@ -210,7 +210,12 @@ def test_hostile_values_never_500(client, db, cohort, learner):
     _survey, _version, round = survey_world(db, cohort, learner)
     client.login(learner.email)
     token = client.csrf()
-    for junk in ({"q-relevance": "\x00"}, {"q-format": "x" * 100000}, {"q-topics": ["a"] * 500}, {"q-best": "\u202e" * 400}):
+    for junk in (
+        {"q-relevance": "\x00"},
+        {"q-format": "x" * 100000},
+        {"q-topics": ["a"] * 500},
+        {"q-best": "\u202e" * 400},
+    ):
         response = client.raw.post(f"/evaluation/rounds/{round.id}", data={**junk, "csrf_token": token})
         assert response.status_code == 400, junk
     assert response_rows(db) == []
