@@ -149,3 +149,4 @@ class ActionPlanItem(db.Model):
     obstacles: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("plan_id", "position"),)
+
