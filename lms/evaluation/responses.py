@@ -14,17 +14,18 @@ from __future__ import annotations
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..cohorts.models import Cohort, Enrolment
 from ..core.forms import clean_line, strip_bidi
 from ..core.timeutil import display_zone
 from ..extensions import db
 from ..i18n import _, ngettext
-from .models import OUTCOMES, PLAN_SIZE, ActionPlan, ActionPlanItem, SurveyParticipation, SurveyResponse, SurveyRound
+from . import rules, service
+from .models import OUTCOMES, PLAN_SIZE, ActionPlan, ActionPlanItem, SurveyResponse, SurveyRound
 from .models import SurveyVersion as _SurveyVersion
 
 SHORT_TEXT_MAX = 300
@@ -43,8 +44,9 @@ KINDS = (*SCALES, *CHOICE_KINDS, *TEXT_KINDS)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-class AlreadyAnswered(Exception):
-    """The person has answered this round already (another tab, a second click): nothing was written."""
+class AlreadyAnswered(service.AlreadyAnswered):
+    """The person has answered this round already (another tab, a second click): nothing was written. Its text
+    is what they read (``unit_of_work`` shows it)."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or _("You have already answered this survey. Your first answers are kept."))
@@ -216,8 +218,7 @@ def plan_counts(plan: ActionPlan | None) -> dict | None:
 
 def week_of(now: datetime) -> date:
     """The Monday of the week of ``now`` (naive UTC) in local time (Casablanca): the only time a response keeps."""
-    day = now.replace(tzinfo=UTC).astimezone(display_zone()).date()
-    return day - timedelta(days=day.weekday())
+    return rules.week_of(now, display_zone())
 
 
 def current_version(survey_id: int) -> _SurveyVersion:
@@ -239,17 +240,7 @@ def submit(
     review of the action plan (``reviews``, on the plan's items) and its counts (``_plan``), and the response:
     the week, the profile's profession, jurisdiction and gender, the survey's current version; the person only
     for a survey marked ``named``."""
-    claimed = db.session.execute(
-        update(SurveyParticipation)
-        .where(
-            SurveyParticipation.round_id == round.id,
-            SurveyParticipation.user_id == user.id,
-            SurveyParticipation.responded.is_(False),
-        )
-        .values(responded=True)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+    if not service.mark_responded(round.id, user.id):
         raise AlreadyAnswered()
     version = current_version(round.survey_id)
     answers = {key: value for key, value in answers.items() if not key.startswith("_")}

@@ -6,22 +6,21 @@ round or a cohort they are not in answers 404).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..accounts.models import User
 from ..attendance.models import WorkshopSession
 from ..cohorts.models import Cohort
-from ..content.models import Survey, SurveyVersion
 from ..core.access import signed_in
+from ..core.database import write_transaction
 from ..core.timeutil import utcnow
 from ..core.work import save_failed_message, unit_of_work
 from ..extensions import db
 from ..i18n import _
-from . import bp, responses
+from . import bp, responses, service
 from .forms import ActionPlanForm, SurveyForm
 from .models import SurveyParticipation, SurveyRound
 
@@ -30,61 +29,23 @@ def _locale() -> str:
     return str(get_locale() or "fr")
 
 
-# --- stand-ins for the lead's service (swapped at merge for service.my_rounds / service.answerable) -------------
+def open_for(user, now) -> list[service.MyRound]:
+    """The rounds ``user`` may answer now (the learner's home shows a card when there is one). Reads only: the
+    rounds a late enrolment adds are made when the person opens ``/evaluation``."""
+    return [mine for mine in service.my_rounds(user, now, prepare=False) if mine.is_open and not mine.responded]
 
 
-class MyRound(NamedTuple):
-    round: SurveyRound
-    survey: Survey
-    version: SurveyVersion
-    cohort: Cohort
-    session: WorkshopSession | None
-    responded: bool
-    is_open: bool
-
-
-def _my_rounds(user, now) -> list[MyRound]:
-    """The person's rounds, open or answered, newest first (stand-in for ``service.my_rounds``)."""
-    rows = db.session.execute(
-        select(SurveyRound, Survey, SurveyVersion, Cohort, WorkshopSession, SurveyParticipation.responded)
-        .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
-        .join(Survey, Survey.id == SurveyRound.survey_id)
-        .join(SurveyVersion, (SurveyVersion.survey_id == Survey.id) & SurveyVersion.is_current.is_(True))
-        .join(Cohort, Cohort.id == SurveyRound.cohort_id)
-        .outerjoin(WorkshopSession, WorkshopSession.id == SurveyRound.session_id)
-        .where(SurveyParticipation.user_id == user.id, SurveyRound.opens_at <= now)
-        .order_by(SurveyRound.opens_at.desc(), SurveyRound.id.desc())
-    ).all()
-    found = [MyRound(r, s, v, c, ws, bool(responded), r.is_open(now)) for r, s, v, c, ws, responded in rows]
-    return [mine for mine in found if mine.responded or mine.is_open]
-
-
-class Refused(Exception):
-    """The round is the person's but cannot be answered now: ``reason`` is "answered" or "closed"."""
-
-    def __init__(self, reason: str, round: SurveyRound) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.round = round
-
-
-def _answerable(round_id: int) -> SurveyRound:
-    """The round if the signed-in person may answer it now (stand-in for ``service.answerable``): 404 when it is
-    not theirs (or does not exist), ``Refused`` when answered already or not open."""
-    round = db.session.get(SurveyRound, round_id)
-    participation = round and db.session.get(SurveyParticipation, (round.id, current_user.id))
-    if participation is None:
-        abort(404)
-    if participation.responded:
-        raise Refused("answered", round)
-    if not round.is_open(utcnow()):
-        raise Refused("closed", round)
-    return round
-
-
-def open_for(user, now) -> list[MyRound]:
-    """The rounds ``user`` may answer now (the learner's home shows a card when there is one)."""
-    return [mine for mine in _my_rounds(user, now) if mine.is_open and not mine.responded]
+def _prepared_rounds(user, now) -> list[service.MyRound]:
+    """The person's rounds, after making the ones they may be missing (``service.my_rounds`` prepares: a learner
+    enrolled after a round opened, an end-of-course survey a certificate lets them answer early). A GET that
+    may write: the write lock only for it (see ``core.database.write_transaction``)."""
+    user_id = current_user.id
+    db.session.rollback()
+    with write_transaction():
+        user = db.session.get(User, user_id)
+        mine = service.my_rounds(user, now)
+        db.session.commit()
+    return mine
 
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -94,7 +55,7 @@ def open_for(user, now) -> list[MyRound]:
 @signed_in
 def index():
     now = utcnow()
-    mine = _my_rounds(current_user, now)
+    mine = _prepared_rounds(current_user, now)
     return render_template(
         "evaluation/index.html",
         to_answer=[m for m in mine if m.is_open and not m.responded],
@@ -104,22 +65,41 @@ def index():
     )
 
 
-def _round_context(round: SurveyRound) -> dict:
-    version = responses.current_version(round.survey_id)
-    cohort = db.session.get(Cohort, round.cohort_id)
-    session = db.session.get(WorkshopSession, round.session_id) if round.session_id else None
-    return {"round": round, "definition": version.definition, "cohort": cohort, "session": session}
+def _round_context(mine: service.MyRound) -> dict:
+    return {
+        "round": mine.round,
+        "definition": mine.version.definition,
+        "cohort": mine.cohort,
+        "session": mine.session,
+    }
+
+
+def _unavailable(round_id: int, reason: str, mine: service.MyRound | None):
+    """The page of a round of the person's that cannot be answered now: answered already, closed, not open yet."""
+    if mine is None:  # its survey was withdrawn from the course: closed, with what the round still says
+        round = db.session.get(SurveyRound, round_id)
+        version = responses.current_version(round.survey_id)
+        cohort = db.session.get(Cohort, round.cohort_id)
+        context = {"round": round, "definition": version.definition if version else {}, "cohort": cohort}
+        context["session"] = db.session.get(WorkshopSession, round.session_id) if round.session_id else None
+    else:
+        context = _round_context(mine)
+    return render_template("evaluation/unavailable.html", reason=reason, now=utcnow(), **context)
 
 
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
 @signed_in
 def answer(round_id: int):
     try:
-        round = _answerable(round_id)
-    except Refused as refused:
-        context = _round_context(refused.round)
-        return render_template("evaluation/unavailable.html", reason=refused.reason, now=utcnow(), **context)
-    context = _round_context(round)
+        mine = service.answerable(round_id, current_user, utcnow())
+    except service.NotAsked:
+        abort(404)  # not theirs, or no such round: as if it did not exist
+    except service.AlreadyAnswered as error:
+        return _unavailable(round_id, "answered", error.args[0] if error.args else None)
+    except service.Closed as error:
+        return _unavailable(round_id, "closed", error.args[0] if error.args else None)
+    round = mine.round
+    context = _round_context(mine)
     definition = context["definition"]
     plan = responses.own_plan(current_user, round.cohort_id) if round.role == "follow_up" else None
     form = SurveyForm()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from lms.content.models import Survey, SurveyVersion
 from lms.evaluation.models import SurveyParticipation, SurveyRound
 
@@ -96,7 +98,12 @@ def make_survey(
     slug: str | None = None,
     definition_: dict | None = None,
 ) -> tuple[Survey, SurveyVersion]:
-    """A survey of the course with its current version (version 1)."""
+    """A survey of the course with its current version (version 1); a survey of the same role the course ships
+    (synced from courses/) is archived, as if removed: one survey per role and course."""
+    for shipped in db.session.scalars(
+        select(Survey).where(Survey.course_id == course_id, Survey.role == role, Survey.is_archived.is_(False))
+    ):
+        shipped.is_archived = True
     survey = Survey(course_id=course_id, slug=slug or f"test-{role}", role=role)
     db.session.add(survey)
     db.session.flush()

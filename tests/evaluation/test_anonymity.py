@@ -52,7 +52,7 @@ def test_schema_cannot_join_a_response_to_a_person():
     for table in tables.values():
         assert all(fk.column.table.name != "survey_response" for fk in table.foreign_keys), table.name
     # keys that follow no order: random text, not a sequence
-    assert isinstance(response.c.id.type, sa.String) and not response.c.id.autoincrement is True
+    assert isinstance(response.c.id.type, sa.String) and response.c.id.autoincrement is not True
 
 
 @pytest.fixture

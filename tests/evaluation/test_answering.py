@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from lms.evaluation import responses
 from lms.evaluation.models import SurveyParticipation, SurveyResponse
 from tests.evaluation.builders import GOOD_FORM, ask, make_round, make_survey, survey_world
+from tests.factories import make_session
 
 CHECKED = re.compile(r'<input type="(?:radio|checkbox)" id="([^"]+)" name="([^"]+)" value="([^"]*)" checked>')
 
@@ -182,8 +183,8 @@ def test_closed_answered_and_future_rounds_say_why(client, db, cohort, learner):
     survey, _version = make_survey(db, cohort.course_id)
     now = datetime.utcnow()
     closed = make_round(db, survey, cohort, opens_at=now - timedelta(days=40), closes_at=now - timedelta(days=10))
-    session_survey, _v = make_survey(db, cohort.course_id, slug="other")
-    future = make_round(db, session_survey, cohort, opens_at=now + timedelta(days=3))
+    session = make_session(db, cohort, now + timedelta(days=2))
+    future = make_round(db, survey, cohort, opens_at=now + timedelta(days=3), session=session)
     ask(db, closed, learner)
     ask(db, future, learner)
     db.session.commit()
@@ -218,4 +219,15 @@ def test_hostile_values_never_500(client, db, cohort, learner):
     ):
         response = client.raw.post(f"/evaluation/rounds/{round.id}", data={**junk, "csrf_token": token})
         assert response.status_code == 400, junk
+    assert response_rows(db) == []
+
+
+def test_a_round_of_a_withdrawn_survey_is_closed(client, db, cohort, learner):
+    survey, _version, round = survey_world(db, cohort, learner)
+    survey.is_archived = True  # removed from courses/: archived with its rounds
+    db.session.commit()
+    client.login(learner.email)
+    page = client.get(f"/evaluation/rounds/{round.id}").get_data(as_text=True)
+    assert "This survey is closed" in page and "q-relevance" not in page
+    assert client.post_form(f"/evaluation/rounds/{round.id}", GOOD_FORM).status_code == 200
     assert response_rows(db) == []
