@@ -19,6 +19,30 @@ require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
 
+from .test_a11y import AXE_OPTIONS, FAILING_IMPACTS, format_violations  # noqa: E402
+
+
+def no_serious_axe_violation(page, step: str) -> None:
+    """axe-core on the page as it is now: nothing serious or critical (as ``test_a11y.test_axe``)."""
+    pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed")
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    failing = [v for v in violations if v.get("impact") in FAILING_IMPACTS]
+    assert not failing, f"{step} {page.url}:\n" + format_violations(failing)
+
+
+def reflows_at_320(page) -> None:
+    """WCAG 1.4.10: nothing scrolls sideways at 320 CSS pixels."""
+    page.set_viewport_size({"width": 320, "height": 700})
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 321"
+        " || e.getBoundingClientRect().left < -1).slice(0, 5).map(e => e.outerHTML.slice(0, 120))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, wide
+    page.set_viewport_size(PHONE)
+
+
 COURSE = "palermo-magistrates"
 PHONE = {"width": 390, "height": 844}
 langs = pytest.mark.parametrize("lang", LANGS)
@@ -110,6 +134,7 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
     card = page.locator(".open-surveys")
     expect(card).to_be_visible()
     shot(page, "home")
+    no_serious_axe_violation(page, "home")
     card.locator(f"a[href$='/evaluation/rounds/{ids['workshop']}']").click()
     expect(page.locator(".privacy-note")).to_contain_text(TEXT[lang]["anonymous"])
     # the privacy statement comes before the first question
@@ -119,6 +144,8 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     shot(page, "errors")
+    no_serious_axe_violation(page, "survey with errors")
+    reflows_at_320(page)
     first = summary.locator("a").first
     target = first.get_attribute("href")
     first.click()
@@ -137,6 +164,7 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
     page.fill("#action_1", "J'utiliserai la liste d'indicateurs dès la première audience.")
     page.fill("#action_2", "استدعاء مترجم منذ الاستماع الأول")
     shot(page, "plan")
+    no_serious_axe_violation(page, "action plan")
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".flash-success")).to_contain_text(TEXT[lang]["plan_saved"])
 
@@ -152,6 +180,7 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
         follow_up_id = follow_up.id
         db.session.remove()
     page.goto("/evaluation")
+    no_serious_axe_violation(page, "my surveys")
     page.locator(f"a[href$='/evaluation/rounds/{follow_up_id}']").first.click()
     plan = page.locator(".plan-review")
     expect(plan).to_contain_text("liste d'indicateurs")
@@ -161,6 +190,8 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
     page.fill("#plan-2-obstacles", "Pas d'interprète le vendredi")
     answer_every_choice(page)
     shot(page, "follow-up")
+    no_serious_axe_violation(page, "follow-up")
+    reflows_at_320(page)
     page.locator("form.survey-form button[type=submit]").click()
     expect(page.locator(".flash-success")).to_contain_text(TEXT[lang]["thanks"])
     context.close()
