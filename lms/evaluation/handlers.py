@@ -5,6 +5,7 @@ Imported by ``lms/evaluation/__init__.py``: importing the package connects them.
 
 from ..accounts.signals import user_data_export, user_erasing
 from ..certificates.signals import download_blocked
+from ..content.signals import open_surveys
 from . import service
 
 # Erasing a person: their action plans, whether they were asked and answered, their name on named responses.
@@ -20,3 +21,11 @@ def _survey_first(user, certificate, cohort):
         return None
     round_ = service.ensure_round(cohort, "course_end")
     return ("survey", round_.id if round_ is not None else None)
+
+
+@open_surveys.connect
+def _open_surveys(user, now):
+    """The learner's home shows a card when a survey waits for their answers."""
+    from .routes import open_for
+
+    return open_for(user, now)
