@@ -72,13 +72,14 @@ def _survey(db, role):
 
 
 def world(live_server, lang):
-    """A magistrate in a cohort that ended yesterday, present at its workshop: the workshop's survey and the
-    end-of-course survey open for them."""
+    """A magistrate in a cohort that ended yesterday, present at its workshop two days ago: the queue's periodic
+    task (run here) opens the workshop's survey and the end-of-course survey and invites them."""
     from lms.accounts.models import User
     from lms.cohorts import service as cohorts
     from lms.content.models import Course
+    from lms.evaluation import tasks
+    from lms.evaluation.models import SurveyRound
     from lms.extensions import db
-    from tests.evaluation.builders import ask, make_round
     from tests.factories import make_session, mark
 
     trainer = live_server.make_user("trainer")
@@ -102,14 +103,26 @@ def world(live_server, lang):
         cohorts.enrol(cohort, db.session.get(User, learner.id), None)
         session = make_session(db, cohort, datetime.utcnow() - timedelta(days=2), title="Atelier")
         mark(db, session, learner.id)
-        workshop = make_round(db, _survey(db, "session"), cohort, session=session)
-        course_end = make_round(db, _survey(db, "course_end"), cohort, open_days=None)
-        ask(db, workshop, learner)
-        ask(db, course_end, learner)
         db.session.commit()
-        ids = {"cohort": cohort.id, "workshop": workshop.id, "course_end": course_end.id}
+        tasks.invite()
+        rounds = {
+            r.role: r.id for r in db.session.scalars(select(SurveyRound).where(SurveyRound.cohort_id == cohort.id))
+        }
+        ids = {"cohort": cohort.id, "workshop": rounds["session"], "course_end": rounds["course_end"]}
         db.session.remove()
     return learner, ids
+
+
+def months_later(monkeypatch, days: int):
+    """The evaluation's clock ``days`` ahead (the live server runs in this process): a frozen clock."""
+    from lms.core import timeutil
+    from lms.evaluation import responses, routes, service, tasks
+
+    later = timeutil.utcnow() + timedelta(days=days)
+    for module in (routes, service, tasks, responses):
+        if hasattr(module, "utcnow"):
+            monkeypatch.setattr(module, "utcnow", lambda: later)
+    return later
 
 
 def answer_every_choice(page):
@@ -124,7 +137,7 @@ def answer_every_choice(page):
 
 
 @langs
-def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, live_server, lang, shot):
+def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, live_server, lang, shot, monkeypatch):
     learner, ids = world(live_server, lang)
     context = new_context(browser, live_server, lang)
     page = context.new_page()
@@ -168,17 +181,24 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".flash-success")).to_contain_text(TEXT[lang]["plan_saved"])
 
-    # months later: the follow-up opens
-    from lms.cohorts.models import Cohort
-    from lms.extensions import db
-    from tests.evaluation.builders import ask, make_round
+    # three months later (a frozen clock): the queue's task opens the follow-up and invites them
+    from sqlalchemy import select
 
-    with live_server.app.app_context():
-        follow_up = make_round(db, _survey(db, "follow_up"), db.session.get(Cohort, ids["cohort"]), open_days=45)
-        ask(db, follow_up, learner)
-        db.session.commit()
-        follow_up_id = follow_up.id
+    from lms.evaluation import tasks
+    from lms.evaluation.models import SurveyRound
+    from lms.extensions import db
+
+    later = months_later(monkeypatch, 93)
+    with live_server.app.test_request_context():
+        assert tasks.invite(later) >= 1
+        follow_up_id = db.session.scalar(
+            select(SurveyRound.id).where(SurveyRound.cohort_id == ids["cohort"], SurveyRound.role == "follow_up")
+        )
+        assert follow_up_id is not None
         db.session.remove()
+    # the invitation is in the bell
+    page.goto("/notifications")
+    expect(page.locator(f"main a[href*='/notifications/']").first).to_be_visible()
     page.goto("/evaluation")
     no_serious_axe_violation(page, "my surveys")
     page.locator(f"a[href$='/evaluation/rounds/{follow_up_id}']").first.click()
