@@ -198,7 +198,7 @@ def test_a_learner_answers_surveys_and_reviews_their_plan_on_a_phone(browser, li
         db.session.remove()
     # the invitation is in the bell
     page.goto("/notifications")
-    expect(page.locator(f"main a[href*='/notifications/']").first).to_be_visible()
+    expect(page.locator("main a[href*='/notifications/']").first).to_be_visible()
     page.goto("/evaluation")
     no_serious_axe_violation(page, "my surveys")
     page.locator(f"a[href$='/evaluation/rounds/{follow_up_id}']").first.click()
