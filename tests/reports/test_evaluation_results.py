@@ -294,7 +294,7 @@ def test_pages_in_french_and_arabic(client, db, world, lang):
     response = client.get(f"/reports/cohorts/{world['a'].id}/evaluation")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert ("ع Présentiel" in page) == (lang == "ar") and (f'dir="rtl"' in page) == (lang == "ar")
+    assert ("ع Présentiel" in page) == (lang == "ar") and ('dir="rtl"' in page) == (lang == "ar")
 
 
 # --- query count -----------------------------------------------------------------------------------------------------
