@@ -308,11 +308,18 @@ def _means(definition: dict, answers: list[dict]) -> dict[str, float | None]:
 
 
 def breakdown(
-    kind: str, title: str, definition: dict, groups: dict, labels: dict, *, partition: bool = True
+    kind: str,
+    title: str,
+    definition: dict,
+    groups: dict,
+    labels: dict,
+    *,
+    partition: bool = True,
+    order: list | None = None,
 ) -> Breakdown:
     """Cells from ``groups`` ({key: [answers]}), labelled by ``labels`` ({key: label}), each hidden under
     SMALL_GROUP. In a ``partition`` (each response in one cell) a lone hidden cell would follow from the total and
-    the other cells: the smallest shown cell is hidden with it."""
+    the other cells: the smallest shown cell is hidden with it. Cells by label, or in the ``order`` of keys."""
     hidden = {key for key, answers in groups.items() if len(answers) < SMALL_GROUP}
     if partition and len(hidden) == 1 and len(groups) > 1:
         shown = sorted((len(a), str(labels.get(k, k)), k) for k, a in groups.items() if k not in hidden)
@@ -328,7 +335,11 @@ def breakdown(
         )
         for key, answers in groups.items()
     ]
-    cells.sort(key=lambda c: c.label.casefold())
+    if order is None:
+        cells.sort(key=lambda c: c.label.casefold())
+    else:
+        rank = {key: index for index, key in enumerate(order)}
+        cells.sort(key=lambda c: rank.get(c.key, len(rank)))
     return Breakdown(kind, title, cells)
 
 
@@ -511,7 +522,10 @@ def _by_rounds(kind, title, definition, rounds, responses, key_of, label_of, par
         for key in key_of(info):
             groups[key].append(r.answers)
             labels[key] = label_of(info, key)
-    return breakdown(kind, title, definition, groups, labels, partition=partition)
+    order = None
+    if kind == "session":  # in the order they were held
+        order = [key for info in rounds for key in key_of(info)]
+    return breakdown(kind, title, definition, groups, labels, partition=partition, order=order)
 
 
 def _assemble(role, rounds, responses, locale, *, dimensions, named=False, course_titles=None) -> Results:

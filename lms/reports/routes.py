@@ -398,6 +398,7 @@ def cohort_evaluation(cohort_id: int):
             [(evaluation.session_label(i.session, locale) if i.session else cohort.title, i.rate or 0) for i in infos],
             _("Response rate, in percent"),
             maximum=100,
+            unit="%",
             rtl=rtl,
         )
         for role, infos in page.rounds.items()
