@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from lms.accounts.models import User
 from lms.evaluation.models import SMALL_GROUP
-from lms.reports import evaluation, service
+from lms.reports import evaluation, exports, service
+from tests.attendance.test_documents import has, pdf_pages
 from tests.factories import enrol, make_session
 from tests.reports import evaluation_builders as eb
 
@@ -351,7 +352,7 @@ def _follow_up(db, world, make_user, plans):
 PERIOD = "from=2027-01-01&to=2027-12-31"
 
 
-def test_transfer_indicators_masked_under_five_plans(client, db, world, make_user):
+def test_transfer_indicators_masked_under_five_plans(app, client, db, world, make_user):
     _follow_up(db, world, make_user, [{"actions": 2, "done": 1, "partly": 1, "not_yet": 0}] * 4 + [None])
     result = service.programme_indicators(service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31)))
     assert (result["follow_up_asked"], result["follow_up_responded"]) == (8, 5)
@@ -361,14 +362,25 @@ def test_transfer_indicators_masked_under_five_plans(client, db, world, make_use
     assert "Follow-up survey: response rate" in page and "fewer than 5: not shown" in page
     data = _rows(client.get(f"/reports/programme?{PERIOD}&format=csv"), "csv")
     assert "Follow-up: planned actions done;fewer than 5: not shown" in data
+    # the PDF (both languages) says so too
+    with app.test_request_context():
+        pages = pdf_pages(exports.programme_pdf(service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31)), False))
+    joined = "".join(pages)
+    assert "Questionnairedesuivi:tauxderéponse62,5%" in joined and "moinsde5:" in joined and "nonaffiché" in joined
+    assert any(has(p, "استبيان التتبع: نسبة الإجابة") for p in pages)
 
 
-def test_transfer_indicators_shown_from_five_plans(client, db, world, make_user):
+def test_transfer_indicators_shown_from_five_plans(client, db, world, make_user, count_queries):
     plans = [{"actions": 3, "done": 1, "partly": 1, "not_yet": 1}] * 4 + [
         {"actions": 1, "done": 0, "partly": 0, "not_yet": 1}
     ]
+    filters = service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31))
+    with count_queries() as before:
+        service.programme_indicators(filters)
     _follow_up(db, world, make_user, plans)
-    result = service.programme_indicators(service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31)))
+    with count_queries() as after:
+        result = service.programme_indicators(filters)
+    assert before.count == after.count
     summary = result["plans"]
     assert not summary.masked and summary.applied_share == 80.0 and summary.share("done") == round(100 * 4 / 13, 1)
     client.login("admin@example.org")
