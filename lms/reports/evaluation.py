@@ -264,18 +264,73 @@ def item_result(number: int, item: dict, values: list, locale: str) -> ItemResul
     return result
 
 
-def group_results(definition: dict, answers: list[dict], locale: str, *, plans: bool = False) -> GroupResults:
-    """The results of one group of responses (their ``answers``) against a (merged) definition."""
+def group_results(
+    definition: dict,
+    answers: list[dict],
+    locale: str,
+    *,
+    plans: bool = False,
+    hidden: bool = False,
+    hidden_items: frozenset | set = frozenset(),
+) -> GroupResults:
+    """The results of one group of responses (their ``answers``) against a (merged) definition. ``hidden``,
+    ``hidden_items``: the group, or these items, would follow from a wider group shown elsewhere (``guard``)."""
     n = len(answers)
-    if n < SMALL_GROUP:
+    if n < SMALL_GROUP or hidden:
         return GroupResults(n, True, [], None)
     by_section: dict[str, list[ItemResult]] = defaultdict(list)
     for number, section, item in numbered_items(definition):
         values = [a.get(item["id"]) for a in answers if a.get(item["id"]) is not None]
-        by_section[section["id"]].append(item_result(number, item, values, locale))
+        result = item_result(number, item, values if item["id"] not in hidden_items else [], locale)
+        if item["id"] in hidden_items:
+            result.n = len([v for v in values if _valid(item.get("kind", ""), v, set()) is not None])
+        by_section[section["id"]].append(result)
     sections = [(s, by_section[s["id"]]) for s in definition.get("sections") or []]
     summary = plan_summary(a.get("_plan") for a in answers) if plans else None
     return GroupResults(n, False, sections, summary)
+
+
+# --- small groups and what follows from the others (pure) ----------------------------------------------------
+
+
+def suppressed(counts: dict, already: Iterable = ()) -> set:
+    """The cells of a partition to hide, given how many responses (or answers) each holds: every cell under
+    SMALL_GROUP (an empty one needs no hiding), then, while the hidden cells add up to fewer than SMALL_GROUP
+    (their sum follows from the total and the cells shown), the smallest cell shown."""
+    hidden = set(already) | {k for k, n in counts.items() if 0 < n < SMALL_GROUP}
+    total = sum(counts.get(k, 0) for k in hidden)
+    shown = sorted(((n, index) for index, (k, n) in enumerate(counts.items()) if k not in hidden and n > 0))
+    keys = list(counts)
+    while 0 < total < SMALL_GROUP and shown:
+        n, index = shown.pop(0)
+        hidden.add(keys[index])
+        total += n
+    return hidden
+
+
+def item_counts(definition: dict, answers: list[dict]) -> dict[str, int]:
+    """How many of ``answers`` answer each item (answers that fit its kind)."""
+    counts = {}
+    for _number, _section, item in numbered_items(definition):
+        kind = item.get("kind", "")
+        counts[item["id"]] = sum(1 for a in answers if _valid(kind, a.get(item["id"]), set()) is not None)
+    return counts
+
+
+def guard(definition: dict, cells: dict, key) -> tuple[bool, set[str]]:
+    """Whether cell ``key`` of a partition ``cells`` ({key: [answers]}) of a wider group may be shown, and which of
+    its items may not: a cell, or an item's answers in it, that the partition's rule hides (``suppressed``). A view
+    narrowed by a filter is such a cell of the view without that filter: shown alone, a hidden cell would follow
+    from the wider view minus the cells shown."""
+    hidden = suppressed({k: len(a) for k, a in cells.items()})
+    if key in hidden:
+        return True, set()
+    per_cell = {k: item_counts(definition, a) for k, a in cells.items()}
+    items = set()
+    for _number, _section, item in numbered_items(definition):
+        if key in suppressed({k: c[item["id"]] for k, c in per_cell.items()}, hidden):
+            items.add(item["id"])
+    return False, items
 
 
 # --- breakdowns (pure) --------------------------------------------------------------------------------------
@@ -287,7 +342,7 @@ class Cell:
     label: str
     n: int
     masked: bool
-    #: item id -> mean (agree5 and scale10 items), None when the cell's item has fewer than SMALL_GROUP answers
+    #: item id -> mean (agree5 and scale10 items), None when the cell's answers to the item are hidden
     means: dict[str, float | None]
 
 
@@ -298,12 +353,13 @@ class Breakdown:
     cells: list[Cell]
 
 
-def _means(definition: dict, answers: list[dict]) -> dict[str, float | None]:
+def _means(definition: dict, answers: list[dict], hidden_items: set) -> dict[str, float | None]:
     means = {}
     for _number, _section, item in numbered_items(definition):
         if item.get("kind") in SCALES:
             values = [v for v in (_valid(item["kind"], a.get(item["id"]), set()) for a in answers) if v is not None]
-            means[item["id"]] = round(sum(values) / len(values), 2) if len(values) >= SMALL_GROUP else None
+            enough = len(values) >= SMALL_GROUP and item["id"] not in hidden_items
+            means[item["id"]] = round(sum(values) / len(values), 2) if enough else None
     return means
 
 
@@ -318,20 +374,27 @@ def breakdown(
     order: list | None = None,
 ) -> Breakdown:
     """Cells from ``groups`` ({key: [answers]}), labelled by ``labels`` ({key: label}), each hidden under
-    SMALL_GROUP. In a ``partition`` (each response in one cell) a lone hidden cell would follow from the total and
-    the other cells: the smallest shown cell is hidden with it. Cells by label, or in the ``order`` of keys."""
-    hidden = {key for key, answers in groups.items() if len(answers) < SMALL_GROUP}
-    if partition and len(hidden) == 1 and len(groups) > 1:
-        shown = sorted((len(a), str(labels.get(k, k)), k) for k, a in groups.items() if k not in hidden)
-        if shown:
-            hidden.add(shown[0][2])
+    SMALL_GROUP. In a ``partition`` (each response in one cell) the hidden cells must add up to SMALL_GROUP or
+    more, else they would follow from the total: the smallest cells shown are hidden with them (``suppressed``),
+    for the cells and for each item's answers. Cells by label, or in the ``order`` of keys."""
+    if partition:
+        hidden = suppressed({k: len(a) for k, a in groups.items()})
+        per_cell = {k: item_counts(definition, a) for k, a in groups.items()}
+        hidden_items = {k: set() for k in groups}
+        for _number, _section, item in numbered_items(definition):
+            if item.get("kind") in SCALES:
+                for k in suppressed({k: c[item["id"]] for k, c in per_cell.items()}, hidden):
+                    hidden_items[k].add(item["id"])
+    else:
+        hidden = {k for k, a in groups.items() if len(a) < SMALL_GROUP}
+        hidden_items = {k: set() for k in groups}
     cells = [
         Cell(
             key,
             str(labels.get(key, key)),
             len(answers),
             key in hidden,
-            {} if key in hidden else _means(definition, answers),
+            {} if key in hidden else _means(definition, answers, hidden_items[key]),
         )
         for key, answers in groups.items()
     ]
@@ -528,10 +591,27 @@ def _by_rounds(kind, title, definition, rounds, responses, key_of, label_of, par
     return breakdown(kind, title, definition, groups, labels, partition=partition, order=order)
 
 
-def _assemble(role, rounds, responses, locale, *, dimensions, named=False, course_titles=None) -> Results:
-    definition = _definition({i.round.survey_id for i in rounds})
+def _assemble(
+    role,
+    rounds,
+    responses,
+    locale,
+    *,
+    dimensions,
+    named=False,
+    course_titles=None,
+    definition=None,
+    hidden=False,
+    hidden_items=frozenset(),
+) -> Results:
+    if definition is None:
+        definition = _definition({i.round.survey_id for i in rounds})
     answers = [r.answers for r in responses]
-    results = group_results(definition, answers, locale, plans=role == "follow_up")
+    results = group_results(
+        definition, answers, locale, plans=role == "follow_up", hidden=hidden, hidden_items=hidden_items
+    )
+    if hidden:  # a group that would follow from a wider one: no breakdown either
+        dimensions = ()
     breakdowns = []
     trainer_names = {}
     if "trainer" in dimensions:
@@ -587,7 +667,8 @@ def _assemble(role, rounds, responses, locale, *, dimensions, named=False, cours
                     partition=False,
                 )
             )
-    breakdowns += _person_breakdowns(definition, responses, locale)
+    if not hidden:
+        breakdowns += _person_breakdowns(definition, responses, locale)
     listed = []
     if named:
         listed = _named(definition, responses, locale)
@@ -650,8 +731,12 @@ class CohortEvaluation:
     results: Results | None
 
 
-def cohort_evaluation(cohort: Cohort, role: str | None, session_id: int | None, locale: str) -> CohortEvaluation:
-    """The cohort's rounds and rates, and the results of one role's rounds (``session_id``: one session's)."""
+def cohort_evaluation(
+    cohort: Cohort, role: str | None, session_id: int | None, locale: str, *, programme_wide: bool = False
+) -> CohortEvaluation:
+    """The cohort's rounds and rates, and the results of one role's rounds (``session_id``: one session's).
+    ``programme_wide``: the reader also sees the programme's results (an admin): the cohort is then a cell of all
+    the cohorts' responses, hidden (or some of its items) when it would reveal a small group by difference."""
     rounds = _rounds([SurveyRound.cohort_id == cohort.id])
     by_role: dict[str, list[RoundInfo]] = {r: [i for i in rounds if i.round.role == r] for r in ROLES}
     by_role = {r: infos for r, infos in by_role.items() if infos}
@@ -660,15 +745,49 @@ def cohort_evaluation(cohort: Cohort, role: str | None, session_id: int | None, 
     if role is None:
         return CohortEvaluation(cohort, by_role, None, None, None)
     selected = by_role[role]
-    if role == "session" and session_id is not None:
-        selected = [i for i in selected if i.round.session_id == session_id] or selected
-        session_id = selected[0].round.session_id if len(selected) == 1 else None
+    everything = _responses([i.round.id for i in selected])
+    definition = _definition({i.round.survey_id for i in selected})
+    hidden, hidden_items = False, set()
+    if programme_wide:
+        hidden, hidden_items = guard(definition, _cohort_cells(role), cohort.id)
+    one_session = role == "session" and any(i.round.session_id == session_id for i in selected)
+    if one_session:
+        # One session: a cell of all the sessions together, hidden when it would follow from them.
+        session_of = {i.round.id: i.round.session_id for i in selected}
+        cells: dict = defaultdict(list)
+        for r in everything:
+            cells[session_of[r.round_id]].append(r.answers)
+        session_hidden, session_items = guard(definition, cells, session_id)
+        hidden, hidden_items = hidden or session_hidden, hidden_items | session_items
+        selected = [i for i in selected if i.round.session_id == session_id]
+        everything = [r for r in everything if session_of[r.round_id] == session_id]
     else:
         session_id = None
-    responses = _responses([i.round.id for i in selected])
-    dimensions = ("session", "trainer") if role == "session" and session_id is None else ()
-    results = _assemble(role, selected, responses, locale, dimensions=dimensions, named=True)
+    dimensions = ("session", "trainer") if role == "session" and not one_session else ()
+    results = _assemble(
+        role,
+        selected,
+        everything,
+        locale,
+        dimensions=dimensions,
+        named=True,
+        definition=definition,
+        hidden=hidden,
+        hidden_items=hidden_items,
+    )
     return CohortEvaluation(cohort, by_role, role, session_id, results)
+
+
+def _cohort_cells(role: str) -> dict[int, list[dict]]:
+    """Every response to the surveys of ``role``, by cohort (one query)."""
+    cells: dict[int, list[dict]] = defaultdict(list)
+    for cohort_id, answers in db.session.execute(
+        select(SurveyRound.cohort_id, SurveyResponse.answers)
+        .join(SurveyRound, SurveyRound.id == SurveyResponse.round_id)
+        .where(SurveyRound.role == role)
+    ):
+        cells[cohort_id].append(answers)
+    return cells
 
 
 # --- the programme's page --------------------------------------------------------------------------------------
@@ -691,19 +810,60 @@ class EvaluationFilters:
 
 
 def programme_evaluation(filters: EvaluationFilters, locale: str) -> Results:
-    """Every round of one role (all courses, or the filter's course) whose survey opened in the period."""
-    conditions = [SurveyRound.role == filters.role]
-    if filters.start:
-        conditions.append(SurveyRound.opens_at >= datetime.combine(filters.start, time.min))
-    if filters.end:
-        conditions.append(SurveyRound.opens_at < datetime.combine(filters.end + timedelta(days=1), time.min))
+    """Every round of one role (all courses, or the filter's course) whose survey opened in the period, and their
+    responses matching the filters. Each filter narrows a wider view (the same filters but that one): the
+    narrowed view, or an item in it, is hidden when the partition of that wider view by the filter would hide it
+    (``guard``), so that no small group follows from two views."""
+    everything = _rounds([SurveyRound.role == filters.role], filters.person())
+    by_round = {i.round.id: i for i in everything}
+    start = datetime.combine(filters.start, time.min) if filters.start else None
+    end = datetime.combine(filters.end + timedelta(days=1), time.min) if filters.end else None
+
+    def in_period(info: RoundInfo) -> bool:
+        return (start is None or info.round.opens_at >= start) and (end is None or info.round.opens_at < end)
+
+    # name -> (test of a round, the round's key in a partition or None (then: in or out), the filter's value)
+    round_tests: dict = {}
+    if start or end:
+        round_tests["period"] = (in_period, None, None)
     if filters.course_id:
-        conditions.append(Cohort.course_id == filters.course_id)
+        round_tests["course"] = (
+            lambda i: i.cohort.course_id == filters.course_id,
+            lambda i: i.cohort.course_id,
+            filters.course_id,
+        )
     if filters.cohort_id:
-        conditions.append(SurveyRound.cohort_id == filters.cohort_id)
-    rounds = _rounds(conditions, filters.person())
+        round_tests["cohort"] = (lambda i: i.cohort.id == filters.cohort_id, lambda i: i.cohort.id, filters.cohort_id)
     if filters.trainer_id:
-        rounds = [i for i in rounds if filters.trainer_id in i.trainer_ids]
+        round_tests["trainer"] = (lambda i: filters.trainer_id in i.trainer_ids, None, None)
+    tests: dict = {
+        name: (
+            lambda r, test=test: test(by_round[r.round_id]),
+            None if key is None else (lambda r, key=key: key(by_round[r.round_id])),
+            value,
+        )
+        for name, (test, key, value) in round_tests.items()
+    }
+    for name, value in filters.person().items():
+        if value:
+            tests[name] = (
+                lambda r, name=name, value=value: getattr(r, name) == value,
+                lambda r, name=name: getattr(r, name),
+                value,
+            )
+    rounds = [i for i in everything if all(test(i) for test, _key, _value in round_tests.values())]
+    responses_all = _responses(list(by_round))
+    responses = [r for r in responses_all if all(test(r) for test, _key, _value in tests.values())]
+    definition = _definition({i.round.survey_id for i in rounds})
+    hidden, hidden_items = False, set()
+    for name, (test, key, value) in tests.items():
+        wider = [r for r in responses_all if all(t(r) for n, (t, _k, _v) in tests.items() if n != name)]
+        cells: dict = defaultdict(list)
+        for r in wider:
+            cells[test(r) if key is None else key(r)].append(r.answers)
+        cell_hidden, items = guard(definition, cells, True if key is None else value)
+        hidden = hidden or cell_hidden
+        hidden_items |= items
     courses = (  # the courses' titles for the breakdown by course, in one query
         {
             c.id: c.text("title", locale)
@@ -714,11 +874,20 @@ def programme_evaluation(filters: EvaluationFilters, locale: str) -> Results:
         if rounds
         else {}
     )
-    responses = _responses([i.round.id for i in rounds], filters.person())
     dimensions = ["course", "cohort", "trainer"]
     if filters.cohort_id and filters.role == "session":
         dimensions.insert(0, "session")
-    return _assemble(filters.role, rounds, responses, locale, dimensions=dimensions, course_titles=courses)
+    return _assemble(
+        filters.role,
+        rounds,
+        responses,
+        locale,
+        dimensions=dimensions,
+        course_titles=courses,
+        definition=definition,
+        hidden=hidden,
+        hidden_items=hidden_items,
+    )
 
 
 def trainer_choices() -> list[User]:
@@ -832,7 +1001,7 @@ def results_table(results: Results | None, locale: str) -> tuple[list, list[list
         for item in items:
             base = [title, item.number, item.text]
             if item.masked:
-                rows.append([*base, _not_shown(), item.n if item.n >= SMALL_GROUP else "", ""])
+                rows.append([*base, _not_shown(), "", ""])
                 continue
             for bar in item.bars:
                 rows.append([*base, bar.label, bar.count, "" if bar.share is None else bar.share])

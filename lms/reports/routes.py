@@ -390,8 +390,11 @@ def _role_arg() -> str | None:
 @roles_required("trainer", "admin")
 def cohort_evaluation(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
+    # An admin also reads the programme's results: the cohort's are then checked against them (by difference).
     locale = str(get_locale() or "fr")
-    page = evaluation.cohort_evaluation(cohort, _role_arg(), arg_number("session", strict=False), locale)
+    page = evaluation.cohort_evaluation(
+        cohort, _role_arg(), arg_number("session", strict=False), locale, programme_wide=current_user.is_admin
+    )
     rtl = _rtl()
     rate_charts = {
         role: charts.bar_chart(
@@ -425,7 +428,9 @@ def cohort_evaluation_export(cohort_id: int, fmt: str):
     if fmt not in MIMETYPES:
         abort(404)
     locale = str(get_locale() or "fr")
-    page = evaluation.cohort_evaluation(cohort, _role_arg(), arg_number("session", strict=False), locale)
+    page = evaluation.cohort_evaluation(
+        cohort, _role_arg(), arg_number("session", strict=False), locale, programme_wide=current_user.is_admin
+    )
     header, rows = evaluation.results_table(page.results, locale)
     name = f"evaluation-cohort-{cohort.id}-{page.role or 'none'}".replace("_", "-")
     if page.session_id:

@@ -105,19 +105,41 @@ def test_items_matched_by_id_across_versions_with_the_current_texts():
     assert next(i for _s, its in odd.sections for i in its if i.item["id"] == "relevance").n == 6
 
 
-def test_breakdown_hides_small_cells_and_the_next_smallest_when_one_alone_would_show():
+def test_breakdown_hides_small_cells_and_more_while_the_hidden_add_up_to_under_five():
     definition = eb.definition()
     groups = {"a": [eb.answers(i) for i in range(7)], "b": [eb.answers(i) for i in range(5)], "c": [eb.answers(1)]}
     cells = {c.key: c for c in evaluation.breakdown("x", "X", definition, groups, {}).cells}
     assert cells["c"].masked and cells["b"].masked and not cells["a"].masked
     assert cells["a"].means["relevance"] is not None and cells["b"].means == {}
-    # two hidden cells: nothing more to hide; not a partition (trainers): no second cell hidden
+    # two hidden cells adding up to 2: one more hidden; adding up to 6: none
     groups["d"] = [eb.answers(2)]
     cells = {c.key: c for c in evaluation.breakdown("x", "X", definition, groups, {}).cells}
+    assert cells["b"].masked and cells["c"].masked and cells["d"].masked and not cells["a"].masked
+    groups["c"], groups["d"] = groups["c"] * 3, groups["d"] * 3
+    cells = {c.key: c for c in evaluation.breakdown("x", "X", definition, groups, {}).cells}
     assert not cells["b"].masked and cells["c"].masked and cells["d"].masked
+    # not a partition (trainers: a response counts for each of a cohort's trainers): only the small cells
     del groups["d"]
+    groups["c"] = [eb.answers(1)]
     cells = {c.key: c for c in evaluation.breakdown("x", "X", definition, groups, {}, partition=False).cells}
     assert not cells["b"].masked and cells["c"].masked
+    # an item's answers too: "recommend" answered by 2 in "b" and 7 in "a"; the total is shown elsewhere
+    groups = {"a": [eb.answers(i) for i in range(7)], "b": [eb.answers(i, recommend=None) for i in range(5)]}
+    groups["b"][0]["recommend"] = groups["b"][1]["recommend"] = 5
+    cells = {c.key: c for c in evaluation.breakdown("x", "X", definition, groups, {}).cells}
+    assert cells["a"].means["recommend"] is None and cells["a"].means["relevance"] is not None
+
+
+def test_suppressed_and_guard():
+    assert evaluation.suppressed({"a": 7, "b": 5, "c": 0}) == set()
+    assert evaluation.suppressed({"a": 7, "b": 5, "c": 1}) == {"b", "c"}
+    assert evaluation.suppressed({"a": 9, "b": 3, "c": 2}) == {"b", "c"}
+    assert evaluation.suppressed({"a": 3}) == {"a"}
+    definition = eb.definition()
+    wider = {True: [eb.answers(i, f"{COMMENT} {i}") for i in range(6)], False: [eb.answers(i) for i in range(3)]}
+    assert evaluation.guard(definition, wider, True) == (True, set())
+    wider[False] += [eb.answers(i, f"{COMMENT} {i}" if i < 2 else None) for i in range(3)]
+    assert evaluation.guard(definition, wider, True) == (False, {"comment"})
 
 
 def test_plan_summary():
@@ -175,23 +197,37 @@ def test_session_surveys_per_session_and_together_with_trainer_breakdown(client,
     cohort = world["a"]
     guest = make_user(roles=("trainer",), email="guest@example.org", name_latin="Guest Speaker")
     survey, version = eb.make_survey(db, role="session")
-    first = make_session(db, cohort, datetime(2027, 1, 12, 9), title="Atelier un", trainer_id=guest.id)
-    second = make_session(db, cohort, datetime(2027, 1, 19, 9), title="Atelier deux")
-    for session, n in ((first, 6), (second, 3)):
-        survey_round = eb.make_round(db, survey, cohort, session=session, opens_at=session.ends_at)
+    sessions = [
+        make_session(db, cohort, datetime(2027, 1, 12, 9), title="Atelier un", trainer_id=guest.id),
+        make_session(db, cohort, datetime(2027, 1, 19, 9), title="Atelier deux"),
+        make_session(db, cohort, datetime(2027, 1, 26, 9), title="Atelier trois"),
+    ]
+    rounds = [eb.make_round(db, survey, cohort, session=s, opens_at=s.ends_at) for s in sessions]
+    for survey_round, n in zip(rounds, (6, 3, 0), strict=True):
         eb.respond_many(db, survey_round, version, n)
     db.session.commit()
     client.login("trainer@example.org")
-    together = client.get(f"/reports/cohorts/{cohort.id}/evaluation?role=session").get_data(as_text=True)
+    url = f"/reports/cohorts/{cohort.id}/evaluation?role=session"
+    together = client.get(url).get_data(as_text=True)
     assert "All sessions together" in together and "9 responses" in together
     assert "By session" in together and "By trainer" in together and "Guest Speaker" in together
     # the second session (3 responses) is hidden, and the first with it (they add up to the total)
     session_part = together.split("By session")[1].split("</table>")[0]
     assert session_part.count("not shown") == 2
-    one = client.get(f"/reports/cohorts/{cohort.id}/evaluation?role=session&session={second.id}").get_data(as_text=True)
-    assert "Atelier deux" in one and "not shown, to protect anonymity" in one and COMMENT not in one
-    one = client.get(f"/reports/cohorts/{cohort.id}/evaluation?role=session&session={first.id}").get_data(as_text=True)
-    assert "6 responses" in one and f"{COMMENT} 5" in one
+    second = client.get(f"{url}&session={sessions[1].id}").get_data(as_text=True)
+    assert "Atelier deux" in second and "not shown, to protect anonymity" in second and COMMENT not in second
+    # the first alone would reveal the second by difference
+    first = client.get(f"{url}&session={sessions[0].id}").get_data(as_text=True)
+    assert "it would reveal the answers of fewer than 5 people" in first and COMMENT not in first
+    data = _rows(
+        client.get(f"/reports/cohorts/{cohort.id}/evaluation.csv?role=session&session={sessions[0].id}"), "csv"
+    )
+    assert "not shown, to protect anonymity" in data and COMMENT not in data
+    # two more answers to the third: the hidden ones add up to 5, the first shows
+    eb.respond_many(db, rounds[2], version, 2)
+    db.session.commit()
+    first = client.get(f"{url}&session={sessions[0].id}").get_data(as_text=True)
+    assert "6 responses" in first and f"{COMMENT} 5" in first
 
 
 def test_named_survey_lists_each_response_with_the_name(client, db, world, make_user):
@@ -284,6 +320,40 @@ def test_programme_page_masks_and_filters(client, db, world):
     assert "No survey matches these filters." in later
     follow_up = client.get("/reports/evaluation?role=follow_up").get_data(as_text=True)
     assert "No survey matches these filters." in follow_up
+
+
+def test_programme_filters_never_reveal_a_small_group_by_difference(client, db, world, make_cohort):
+    """A view narrowed by a filter is a part of the view without it: shown, it would give the rest by difference."""
+    _answered(db, world, 6)
+    _answered(db, world, 3, cohort="b")
+    client.login("admin@example.org")
+    everything = client.get("/reports/evaluation").get_data(as_text=True)
+    assert "9 responses" in everything and f"{COMMENT} 2" in everything
+    cohort_a = client.get(f"/reports/evaluation?cohort={world['a'].id}").get_data(as_text=True)
+    assert "it would reveal the answers of fewer than 5 people" in cohort_a and COMMENT not in cohort_a
+    trainer_a = client.get(f"/reports/evaluation?trainer={world['trainer'].id}").get_data(as_text=True)
+    assert "it would reveal the answers of fewer than 5 people" in trainer_a and COMMENT not in trainer_a
+    # the cohort's own page: the same for an admin (who sees the programme's page too), not for its trainer
+    page_a = client.get(f"/reports/cohorts/{world['a'].id}/evaluation").get_data(as_text=True)
+    assert "it would reveal the answers of fewer than 5 people" in page_a and COMMENT not in page_a
+    client.logout()
+    client.login("trainer@example.org")
+    page_a = client.get(f"/reports/cohorts/{world['a'].id}/evaluation").get_data(as_text=True)
+    assert "6 responses" in page_a and f"{COMMENT} 5" in page_a
+    client.logout()
+    client.login("admin@example.org")
+    # professions: 6 judges and 5 social workers, 2 of whom wrote a comment: the judges' comments would give theirs
+    cohort_c = make_cohort(world["other"], title="Cohorte C", start_date=date(2027, 2, 1))
+    survey_round = eb.make_round(db, world["survey"], cohort_c, opens_at=datetime(2027, 4, 1))
+    for i in range(5):
+        comment = "Avis social" if i < 2 else None
+        eb.respond(db, survey_round, world["version"], eb.answers(i, comment), profession="social-worker")
+    db.session.commit()
+    judges = client.get("/reports/evaluation?profession=magistrate-judge").get_data(as_text=True)
+    assert "9 responses" in judges and "Présentiel" in judges
+    assert "it would reveal the answers of fewer than 5 people" in judges and COMMENT not in judges
+    data = _rows(client.get("/reports/evaluation.csv?profession=magistrate-judge"), "csv")
+    assert "Présentiel" in data and COMMENT not in data
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
