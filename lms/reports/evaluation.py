@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, or_, select
@@ -157,10 +157,12 @@ class PlanSummary:
     done: int = 0
     partly: int = 0
     not_yet: int = 0
+    #: would give a smaller group by difference with a wider view (see ``transfer_indicators``)
+    hidden: bool = False
 
     @property
     def masked(self) -> bool:
-        return self.with_plan < SMALL_GROUP
+        return self.with_plan < SMALL_GROUP or self.hidden
 
     @property
     def applied_share(self) -> float | None:
@@ -287,6 +289,8 @@ def group_results(
         by_section[section["id"]].append(result)
     sections = [(s, by_section[s["id"]]) for s in definition.get("sections") or []]
     summary = plan_summary(a.get("_plan") for a in answers) if plans else None
+    if summary is not None and "_plan" in hidden_items:
+        summary.hidden = True
     return GroupResults(n, False, sections, summary)
 
 
@@ -330,6 +334,9 @@ def guard(definition: dict, cells: dict, key) -> tuple[bool, set[str]]:
     for _number, _section, item in numbered_items(definition):
         if key in suppressed({k: c[item["id"]] for k, c in per_cell.items()}, hidden):
             items.add(item["id"])
+    plans = {k: plan_summary(x.get("_plan") for x in a).with_plan for k, a in cells.items()}
+    if any(plans.values()) and key in suppressed(plans, hidden):
+        items.add("_plan")  # the follow-up's action plans
     return False, items
 
 
@@ -907,28 +914,59 @@ def trainer_choices() -> list[User]:
 # --- level-3 transfer indicators of the programme report -------------------------------------------------------
 
 
-def transfer_indicators(cohort_scope, profession: str | None, jurisdiction: str | None) -> dict:
-    """The follow-up surveys of the cohorts in ``cohort_scope`` (a select of cohort ids): people asked,
-    respondents, response rate, and from the action plans' counts: who applied what they planned (two queries)."""
-    rounds = select(SurveyRound.id).where(SurveyRound.role == "follow_up", SurveyRound.cohort_id.in_(cohort_scope))
+def transfer_indicators(filters, cohorts_in_scope) -> dict:
+    """The follow-up surveys of the cohorts the programme report's ``filters`` cover (``cohorts_in_scope(filters)``:
+    a select of cohort ids): people asked, respondents, response rate, and from the action plans' counts who
+    applied what they planned (two queries). The plans' figures are hidden under SMALL_GROUP respondents with a
+    plan, and when the report without one of its filters would give a smaller group by difference (``suppressed``
+    over that filter's cells)."""
+    rounds = select(SurveyRound.id).where(
+        SurveyRound.role == "follow_up", SurveyRound.cohort_id.in_(cohorts_in_scope(filters))
+    )
     asked_q = (
         select(func.count(), func.sum(case((SurveyParticipation.responded.is_(True), 1), else_=0)))
         .select_from(SurveyParticipation)
         .where(SurveyParticipation.round_id.in_(rounds))
     )
-    if profession or jurisdiction:
+    if filters.profession or filters.jurisdiction:
         asked_q = asked_q.join(User, User.id == SurveyParticipation.user_id)
-        if profession:
-            asked_q = asked_q.where(User.profession == profession)
-        if jurisdiction:
-            asked_q = asked_q.where(User.jurisdiction == jurisdiction)
+        if filters.profession:
+            asked_q = asked_q.where(User.profession == filters.profession)
+        if filters.jurisdiction:
+            asked_q = asked_q.where(User.jurisdiction == filters.jurisdiction)
     asked, responded = db.session.execute(asked_q).one()
-    plans = select(SurveyResponse.answers["_plan"]).where(SurveyResponse.round_id.in_(rounds))
-    if profession:
-        plans = plans.where(SurveyResponse.profession == profession)
-    if jurisdiction:
-        plans = plans.where(SurveyResponse.jurisdiction == jurisdiction)
-    summary = plan_summary(db.session.scalars(plans))
+    # Every follow-up response of the period (the course, cohort, profession and jurisdiction filters left out),
+    # with what each filter reads: the current group and the wider ones come from the same rows.
+    widest = replace(filters, course_id=None, cohort_id=None)
+    rows = db.session.execute(
+        select(
+            Cohort.course_id,
+            SurveyRound.cohort_id,
+            SurveyResponse.profession,
+            SurveyResponse.jurisdiction,
+            SurveyResponse.answers["_plan"],
+        )
+        .join(SurveyRound, SurveyRound.id == SurveyResponse.round_id)
+        .join(Cohort, Cohort.id == SurveyRound.cohort_id)
+        .where(SurveyRound.role == "follow_up", SurveyRound.cohort_id.in_(cohorts_in_scope(widest)))
+    ).all()
+    wanted = {
+        index: value
+        for index, value in enumerate((filters.course_id, filters.cohort_id, filters.profession, filters.jurisdiction))
+        if value
+    }
+
+    def matches(row, leave_out=None) -> bool:
+        return all(row[i] == value for i, value in wanted.items() if i != leave_out)
+
+    summary = plan_summary(row[4] for row in rows if matches(row))
+    for index, value in wanted.items():
+        cells: dict = defaultdict(int)
+        for row in rows:
+            if matches(row, leave_out=index) and isinstance(row[4], dict) and _whole(row[4].get("actions")) > 0:
+                cells[row[index]] += 1
+        if value in suppressed(dict(cells)):
+            summary.hidden = True
     return {
         "follow_up_asked": asked or 0,
         "follow_up_responded": int(responded or 0),

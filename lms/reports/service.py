@@ -356,7 +356,7 @@ def programme_indicators(filters: ProgrammeFilters, now: datetime | None = None)
         "average_gain": round(gain_total / gain_people, 1) if gain_people else None,
         "gain_people": gain_people,
         # Level 3 (transfer to practice): the follow-up surveys of the cohorts in scope (two queries)
-        **evaluation.transfer_indicators(_cohorts_in_scope(filters), filters.profession, filters.jurisdiction),
+        **evaluation.transfer_indicators(filters, _cohorts_in_scope),
     }
 
 

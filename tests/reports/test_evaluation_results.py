@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.evaluation.models import SMALL_GROUP
+from lms.evaluation.models import SMALL_GROUP, SurveyRound
 from lms.reports import evaluation, exports, service
 from tests.attendance.test_documents import has, pdf_pages
 from tests.factories import enrol, make_session
@@ -409,14 +410,15 @@ def test_query_count_does_not_grow_with_responses(client, db, world, count_queri
 # --- level 3 in the programme report ------------------------------------------------------------------------------------
 
 
-def _follow_up(db, world, make_user, plans):
-    survey, version = eb.make_survey(db, role="follow_up")
-    survey_round = eb.make_round(db, survey, world["a"], opens_at=datetime(2027, 6, 1))
-    people = [make_user(email=f"fu{i}@example.org") for i in range(len(plans) + 3)]
+def _follow_up(db, world, make_user, plans, cohort="a", survey=None):
+    survey, version = survey or eb.make_survey(db, role="follow_up")
+    survey_round = eb.make_round(db, survey, world[cohort], opens_at=datetime(2027, 6, 1))
+    people = [make_user(email=f"fu{cohort}{i}@example.org") for i in range(len(plans) + 3)]
     eb.ask(db, survey_round, [p.id for p in people], responded_ids=[p.id for p in people[: len(plans)]])
     for i, plan in enumerate(plans):
         eb.respond(db, survey_round, version, {**eb.answers(i), **({"_plan": plan} if plan else {})})
     db.session.commit()
+    return survey, version
 
 
 PERIOD = "from=2027-01-01&to=2027-12-31"
@@ -463,6 +465,38 @@ def test_transfer_indicators_shown_from_five_plans(client, db, world, make_user,
         service.ProgrammeFilters(date(2027, 1, 1), date(2027, 12, 31), jurisdiction="fes")
     )
     assert other["follow_up_responded"] == 0 and other["plans"].with_plan == 0
+
+
+def test_transfer_indicators_never_give_a_small_group_by_difference(client, db, world, make_user):
+    plan = {"actions": 2, "done": 1, "partly": 0, "not_yet": 1}
+    survey = _follow_up(db, world, make_user, [plan] * 6)
+    _follow_up(db, world, make_user, [plan] * 3, cohort="b", survey=survey)
+    period = (date(2027, 1, 1), date(2027, 12, 31))
+    everything = service.programme_indicators(service.ProgrammeFilters(*period))["plans"]
+    assert not everything.masked and everything.with_plan == 9 and everything.applied_share == 100.0
+    # cohort A alone (6 plans) would give cohort B's three by difference
+    only_a = service.programme_indicators(service.ProgrammeFilters(*period, cohort_id=world["a"].id))["plans"]
+    assert only_a.with_plan == 6 and only_a.masked and only_a.applied_share is None
+    client.login("admin@example.org")
+    page = client.get(f"/reports/programme?{PERIOD}&cohort={world['a'].id}").get_data(as_text=True)
+    assert "fewer than 5: not shown" in page
+
+
+def test_follow_up_results_show_the_action_plans(client, db, world, make_user):
+    plan = {"actions": 3, "done": 2, "partly": 1, "not_yet": 0}
+    survey = _follow_up(db, world, make_user, [plan] * 4 + [None])
+    client.login("trainer@example.org")
+    url = f"/reports/cohorts/{world['a'].id}/evaluation?role=follow_up"
+    page = client.get(url).get_data(as_text=True)
+    assert "Action plans" in page and "Fewer than 5 respondents with an action plan" in page
+    _follow_up(db, world, make_user, [plan], cohort="b", survey=survey)  # another cohort: no change here
+    survey_round = db.session.scalar(select(SurveyRound).where(SurveyRound.cohort_id == world["a"].id))
+    eb.respond(db, survey_round, survey[1], {**eb.answers(9), "_plan": plan})
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Respondents with an action plan" in page and "Fewer than 5 respondents" not in page
+    data = _rows(client.get(url.replace("evaluation?", "evaluation.csv?")), "csv")
+    assert "Actions done;;10;66.7" in data
 
 
 def test_the_dashboard_and_the_programme_report_link_the_results(client, db, world):
