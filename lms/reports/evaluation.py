@@ -203,14 +203,14 @@ class GroupResults:
     plans: PlanSummary | None = None
 
 
-def _valid(kind: str, value, options: set[str]):
+def _valid(kind: str, value):
     """The answer if it fits the item's kind (an answer to an older version's item of another kind is ignored)."""
     if kind in SCALES:
         return value if isinstance(value, int) and not isinstance(value, bool) and value in SCALES[kind] else None
     if kind == "single":
         return value if isinstance(value, str) and value else None
     if kind == "multiple":
-        return [v for v in value if isinstance(v, str)] or None if isinstance(value, list) else None
+        return list(dict.fromkeys(v for v in value if isinstance(v, str))) or None if isinstance(value, list) else None
     if kind in TEXTS:
         return value.strip() or None if isinstance(value, str) else None
     return None
@@ -219,7 +219,7 @@ def _valid(kind: str, value, options: set[str]):
 def item_result(number: int, item: dict, values: list, locale: str) -> ItemResult:
     kind = item.get("kind", "")
     options = item.get("options") or []
-    answered = [v for v in (_valid(kind, value, {o["id"] for o in options}) for value in values) if v is not None]
+    answered = [v for v in (_valid(kind, value) for value in values) if v is not None]
     n = len(answered)
     result = ItemResult(number, item, text_in(item.get("text"), locale), kind, n, n < SMALL_GROUP)
     if result.masked:
@@ -285,7 +285,7 @@ def group_results(
         values = [a.get(item["id"]) for a in answers if a.get(item["id"]) is not None]
         result = item_result(number, item, values if item["id"] not in hidden_items else [], locale)
         if item["id"] in hidden_items:
-            result.n = len([v for v in values if _valid(item.get("kind", ""), v, set()) is not None])
+            result.n = len([v for v in values if _valid(item.get("kind", ""), v) is not None])
         by_section[section["id"]].append(result)
     sections = [(s, by_section[s["id"]]) for s in definition.get("sections") or []]
     summary = plan_summary(a.get("_plan") for a in answers) if plans else None
@@ -317,7 +317,7 @@ def item_counts(definition: dict, answers: list[dict]) -> dict[str, int]:
     counts = {}
     for _number, _section, item in numbered_items(definition):
         kind = item.get("kind", "")
-        counts[item["id"]] = sum(1 for a in answers if _valid(kind, a.get(item["id"]), set()) is not None)
+        counts[item["id"]] = sum(1 for a in answers if _valid(kind, a.get(item["id"])) is not None)
     return counts
 
 
@@ -364,7 +364,7 @@ def _means(definition: dict, answers: list[dict], hidden_items: set) -> dict[str
     means = {}
     for _number, _section, item in numbered_items(definition):
         if item.get("kind") in SCALES:
-            values = [v for v in (_valid(item["kind"], a.get(item["id"]), set()) for a in answers) if v is not None]
+            values = [v for v in (_valid(item["kind"], a.get(item["id"])) for a in answers) if v is not None]
             enough = len(values) >= SMALL_GROUP and item["id"] not in hidden_items
             means[item["id"]] = round(sum(values) / len(values), 2) if enough else None
     return means
@@ -685,7 +685,7 @@ def _assemble(
 def answer_text(item: dict, value, locale: str) -> str:
     """One answer as a person reads it (named surveys)."""
     kind = item.get("kind")
-    value = _valid(kind, value, set())
+    value = _valid(kind, value)
     if value is None:
         return ""
     options = {o["id"]: text_in(o.get("text"), locale) for o in item.get("options") or []}
