@@ -499,8 +499,122 @@ def _demo_cohorts(size: str) -> None:
                 rng=rng,
                 should_pass=None if role == "pretest" else passes,
             )
+    db.session.flush()
+    _demo_evaluation(finished, sessions, running, held, rng)
     if size == "large":
         _demo_large(courses, trainers)
+
+
+#: what demo learners write in the surveys' free-text items and in their action plans (fictional, no case data)
+_DEMO_COMMENTS = {
+    "fr": [
+        "Les cas pratiques sur la distinction entre traite et trafic de migrants étaient très utiles.",
+        "Prévoir plus de temps pour les échanges entre parquet et cellules de prise en charge.",
+        "La liste des indicateurs est claire ; j'aurais aimé un exercice sur l'audition d'un enfant.",
+        "Les supports en arabe et en français facilitent le travail avec les collègues.",
+        "Un atelier de plus sur la coopération internationale serait bienvenu.",
+    ],
+    "ar": [
+        "كانت الحالات التطبيقية حول التمييز بين الاتجار بالبشر وتهريب المهاجرين مفيدة جدا.",
+        "يستحسن تخصيص وقت أطول للتبادل بين النيابة العامة وخلايا التكفل.",
+        "لائحة المؤشرات واضحة؛ وكنت أود تمرينا حول الاستماع إلى طفل.",
+    ],
+}
+_DEMO_ACTIONS = [
+    "Utiliser la liste d'indicateurs dès la première audition d'une affaire de travail forcé.",
+    "Saisir la cellule de prise en charge du tribunal dès qu'une victime présumée est identifiée.",
+    "Vérifier systématiquement l'article 448-1 (moyens et but d'exploitation) avant de qualifier les faits.",
+    "Proposer une réunion trimestrielle avec les associations d'accompagnement de la ville.",
+]
+
+
+def _demo_survey_answers(definition: dict, rng, locale: str, index: int) -> dict:
+    """Plausible answers to every item of ``definition``: mostly favourable, some free text."""
+    answers = {}
+    for section in definition.get("sections", []):
+        for item in section["items"]:
+            kind = item["kind"]
+            if kind == "agree5":
+                answers[item["id"]] = rng.choice((3, 4, 4, 5, 5, 2))
+            elif kind == "scale10":
+                answers[item["id"]] = rng.choice((6, 7, 8, 8, 9, 9, 10, 10))
+            elif kind == "single":
+                answers[item["id"]] = rng.choice(item["options"])["id"]
+            elif kind == "multiple":
+                picked = rng.sample(item["options"], k=min(len(item["options"]), rng.randint(1, 3)))
+                answers[item["id"]] = [o["id"] for o in item["options"] if o in picked]
+            elif index % 2 == 0 or item.get("required"):
+                bank = _DEMO_COMMENTS.get(locale) or _DEMO_COMMENTS["fr"]
+                text = bank[(index + len(answers)) % len(bank)]
+                answers[item["id"]] = text[: item.get("max_length", 300 if kind == "short_text" else 3000)]
+    return answers
+
+
+def _demo_evaluation(finished, finished_sessions, running, held, rng) -> None:
+    """Answered surveys, so that every results page shows figures: the finished cohort's workshops, its end of
+    course (with action plans) and, its follow-up set one month after the end, its follow-up (plans reviewed);
+    the running cohort's held workshops (fewer than five answers each: shown masked, as they would be)."""
+    from datetime import timedelta
+
+    from .cohorts import service as cohorts
+    from .evaluation import responses
+    from .evaluation import service as evaluation
+    from .evaluation.models import OUTCOMES, ActionPlan, ActionPlanItem
+
+    finished.follow_up_months = 1
+    db.session.flush()
+
+    def answer(round_, user, at, index, reviews=None):
+        if round_ is None or evaluation.has_responded(user.id, round_.id):
+            return
+        version = evaluation.current_surveys([round_.survey.course_id])[(round_.survey.course_id, round_.role)][1]
+        locale = user.locale or "fr"
+        answers = _demo_survey_answers(version.definition, rng, locale, index)
+        responses.submit(round_, user, answers, at, reviews=reviews)
+
+    for cohort, sessions, skip in ((finished, finished_sessions, 4), (running, held, 1)):
+        for session in sessions:
+            round_ = evaluation.ensure_round(cohort, "session", session)
+            if round_ is None:
+                continue
+            asked = db.session.scalars(
+                select(User)
+                .join(evaluation.SurveyParticipation, evaluation.SurveyParticipation.user_id == User.id)
+                .where(evaluation.SurveyParticipation.round_id == round_.id)
+                .order_by(User.id)
+            ).all()
+            for index, user in enumerate(asked):
+                if index % 7 != skip:
+                    answer(round_, user, session.ends_at + timedelta(hours=2 + index), index)
+    end = evaluation.ensure_round(finished, "course_end")
+    people = cohorts.learners(finished)
+    for index, user in enumerate(people):
+        if index == 6:
+            continue  # one has not answered: the reminder's only recipient
+        plan = ActionPlan(user_id=user.id, cohort_id=finished.id)
+        for position in range(1, 2 + index % 3):
+            action = _DEMO_ACTIONS[(index + position) % len(_DEMO_ACTIONS)]
+            plan.items.append(ActionPlanItem(position=position, text=action))
+        db.session.add(plan)
+        answer(end, user, end.opens_at + timedelta(hours=10 + index), index)
+    follow_up = evaluation.ensure_round(finished, "follow_up")
+    for index, user in enumerate(people):
+        if follow_up is None or index in (5, 6):
+            continue
+        plan = db.session.scalar(
+            select(ActionPlan).where(ActionPlan.user_id == user.id, ActionPlan.cohort_id == finished.id)
+        )
+        reviews = [
+            responses.Review(
+                item.position,
+                OUTCOMES[(index + n) % len(OUTCOMES)],
+                "Le soutien du procureur du Roi" if n == 0 else None,
+                "La charge de travail" if (index + n) % 2 else None,
+            )
+            for n, item in enumerate(plan.items if plan is not None else [])
+        ]
+        answer(follow_up, user, follow_up.opens_at + timedelta(days=1 + index), index, reviews)
+    db.session.flush()
 
 
 def _demo_large(courses, trainers) -> None:

@@ -223,6 +223,11 @@ def two_cohort_world(db, make_user):
         state="finished",
     )
     db.session.add(job)
+    from tests.evaluation.builders import ask, make_round, make_survey
+
+    survey, _version = make_survey(db, magistrates.id)  # an open survey round of cohort A, the learner asked
+    survey_round = make_round(db, survey, cohort_a)
+    ask(db, survey_round, users["learner"])
     db.session.commit()
     notification_id = db.session.scalar(select(Notification.id).where(Notification.key == "world:certificate"))
     values = {
@@ -243,6 +248,7 @@ def two_cohort_world(db, make_user):
         "filename": "tadrib.css",
         "notification_id": notification_id,
         "delivery_id": delivery.id,
+        "round_id": survey_round.id,
     }
     return users, values
 

@@ -71,7 +71,14 @@ def mine():
         if issued:
             flash(_("Your certificate is ready: it was issued as soon as you met the conditions."), "success")
         rows = _my_certificates()
-    return render_template("certificates/mine.html", rows=rows, describe=service.describe_missing)
+    blocked = {
+        certificate.id: dict(service.download_blockers(current_user, certificate))
+        for _c, _s, certificate in rows
+        if certificate is not None
+    }
+    if any(blocked.values()):
+        db.session.commit()  # rounds made for an early answer
+    return render_template("certificates/mine.html", rows=rows, describe=service.describe_missing, blocked=blocked)
 
 
 @bp.get("/<serial>.pdf")
@@ -80,6 +87,15 @@ def download(serial: str):
     certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
     if certificate is None or not service.can_download(current_user, certificate):
         abort(404)
+    for code, value in service.download_blockers(current_user, certificate):
+        if code == "survey" and value is not None:
+            db.session.commit()  # the survey's round, made now if the last day has not come yet
+            flash(
+                _("Your certificate is ready. Your trainers ask you to answer the end-of-course survey first: it "
+                  "takes a few minutes, then the download opens."),
+                "info",
+            )
+            return redirect(url_for("evaluation.answer", round_id=value))
     data = service.pdf_bytes(certificate)
     response = current_app.response_class(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"attachment; filename=certificate-{certificate.serial}.pdf"

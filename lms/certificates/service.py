@@ -541,6 +541,17 @@ def find_by_code(typed: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == normalize_code(typed)[:CODE_LENGTH]))
 
 
+def download_blockers(user, certificate: Certificate) -> list[tuple]:
+    """What ``user`` must still do before downloading ``certificate`` (``signals.download_blocked``): nothing for
+    trainers and admins, or for a certificate not theirs."""
+    if certificate.user_id != user.id:
+        return []
+    from .signals import download_blocked
+
+    cohort = db.session.get(Cohort, certificate.cohort_id)
+    return [found for _r, found in download_blocked.send(user, certificate=certificate, cohort=cohort) if found]
+
+
 def can_download(user, certificate: Certificate) -> bool:
     """The learner themself, an admin or a trainer of the cohort may download the PDF."""
     if user.is_admin or certificate.user_id == user.id:

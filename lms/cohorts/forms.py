@@ -47,6 +47,14 @@ class CohortForm(BaseForm):
     )
     excused_absences = RadioField(_l("Excused absences"), default="not_counted")
     auto_issue = BooleanField(_l("Issue each certificate as soon as the learner meets the rule"), default=False)
+    survey_before_certificate = BooleanField(
+        _l("Ask for the end-of-course survey before the certificate can be downloaded"), default=False
+    )
+    follow_up_months = IntegerField(
+        _l("Follow-up survey (months after the last day)"),
+        validators=[Optional(), NumberRange(min=0, max=24)],
+        default=3,
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, courses=(), trainers=(), jurisdictions=(), locale="fr", **kwargs):

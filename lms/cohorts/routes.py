@@ -152,6 +152,8 @@ def _save_cohort_from(form: CohortForm, cohort: Cohort | None, saved: str) -> Co
             venue_ar=(form.venue_ar.data or "").strip() or None,
             language=form.language.data,
             excused_absences=form.excused_absences.data,
+            survey_before_certificate=bool(form.survey_before_certificate.data),
+            follow_up_months=3 if form.follow_up_months.data is None else form.follow_up_months.data,
             completion={
                 "modules": "all" if form.require_modules.data else 0,
                 "quizzes_passed": "all" if form.require_quizzes.data else 0,

@@ -118,6 +118,8 @@ def _snapshot(cohort: Cohort) -> dict:
         "completion": cohort.completion,
         "mode": cohort.mode,
         "excused_absences": cohort.excused_absences,
+        "survey_before_certificate": cohort.survey_before_certificate,
+        "follow_up_months": cohort.follow_up_months,
     }
 
 

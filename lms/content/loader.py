@@ -83,6 +83,16 @@ class ModuleSource:
 
 
 @dataclass
+class SurveySource:
+    """``courses/<course>/surveys/<slug>.yaml``, validated: ``definition`` is what a SurveyVersion stores."""
+
+    slug: str
+    role: str
+    definition: dict
+    source_hash: str
+
+
+@dataclass
 class CourseSource:
     slug: str
     title: dict
@@ -92,6 +102,7 @@ class CourseSource:
     completion: dict
     modules: list[ModuleSource] = field(default_factory=list)
     source_hash: str = ""
+    surveys: list[SurveySource] = field(default_factory=list)
 
 
 class _Report:
@@ -136,28 +147,33 @@ def _line(container, key=None) -> int:
     return 1
 
 
-def _texts(report, path, container, key, required=True) -> dict:
-    """A per-locale text mapping with fr and ar (en optional)."""
+def _texts(report, path, container, key, required=True, where="") -> dict:
+    """A per-locale text mapping with fr and ar (en optional). ``where`` prefixes the messages (e.g.
+    "item 'pace': ")."""
     value = container.get(key) if isinstance(container, dict) else None
-    line = _line(container, key)
+    return _locale_texts(report, path, value, _line(container, key), key, required, where)
+
+
+def _locale_texts(report, path, value, line, key, required=True, where="") -> dict:
+    """``_texts`` of a value already in hand (an entry of a list, say), reported at ``line`` as ``key``."""
     if value is None:
         if required:
-            report.add(path, line, f"'{key}' is required (with 'fr' and 'ar')")
+            report.add(path, line, f"{where}'{key}' is required (with 'fr' and 'ar')")
         return {}
     if not isinstance(value, dict):
-        report.add(path, line, f"'{key}' must map locales to texts, e.g. {{fr: ..., ar: ...}}")
+        report.add(path, line, f"{where}'{key}' must map locales to texts, e.g. {{fr: ..., ar: ...}}")
         return {}
     result = {}
     for locale, text in value.items():
         if locale not in LOCALES:
-            report.add(path, _line(value, locale), f"'{key}': unknown locale '{locale}' (use fr, ar, en)")
+            report.add(path, _line(value, locale), f"{where}'{key}': unknown locale '{locale}' (use fr, ar, en)")
         elif not isinstance(text, (str, int, float)) or not str(text).strip():
-            report.add(path, _line(value, locale), f"'{key}.{locale}' must be a non-empty text")
+            report.add(path, _line(value, locale), f"{where}'{key}.{locale}' must be a non-empty text")
         else:
             result[locale] = str(text).strip()
     for locale in REQUIRED_LOCALES:
         if locale not in value:
-            report.add(path, line, f"'{key}' is missing the '{locale}' text")
+            report.add(path, line, f"{where}'{key}' is missing the '{locale}' text")
     return result
 
 
@@ -1003,6 +1019,240 @@ def _check_assessments(report, folder: Path, modules: list[ModuleSource]) -> Non
             )
 
 
+# --- surveys: courses/<course>/surveys/<slug>.yaml ----------------------------------------------
+#
+# The evaluation surveys of a course (issue #20): a level-1 survey after each workshop session (role session) and
+# at the end of the course (course_end), a level-3 follow-up months later (follow_up). At most one per role.
+
+SURVEYS_DIR = "surveys"
+SURVEY_ROLES = ("session", "course_end", "follow_up")
+SURVEY_KINDS = ("agree5", "scale10", "single", "multiple", "short_text", "long_text")
+#: kinds whose items must be answered unless they say ``required: false``
+SURVEY_REQUIRED_BY_DEFAULT = ("agree5", "scale10", "single")
+SURVEY_CHOICE_KINDS = ("single", "multiple")
+#: the longest answer of a text item (its ``max_length`` may only lower it)
+SURVEY_TEXT_MAX = {"short_text": 300, "long_text": 3000}
+SURVEY_OPTIONS = (2, 12)
+SURVEY_AGREE_POINTS = 5
+SURVEY_ID_MAX = 64
+SURVEY_KEYS = ("title", "intro", "role", "named", "sections")
+SURVEY_SECTION_KEYS = ("id", "title", "items")
+SURVEY_ITEM_KEYS = ("id", "kind", "text", "required", "labels", "options", "max_length")
+
+
+def _survey_id(report, path, container, key, what, where="") -> str | None:
+    """A section, item or option id: a slug of at most 64 characters; ids starting with '_' are the app's."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    line = _line(container, key)
+    if isinstance(value, str) and value.startswith("_"):
+        report.add(path, line, f"{where}{what} id '{value}': ids starting with '_' are reserved")
+        return None
+    if not isinstance(value, str) or not SLUG_RE.match(value) or len(value) > SURVEY_ID_MAX:
+        report.add(path, line, f"{where}each {what} needs an 'id' (a slug: a-z, 0-9, -; at most {SURVEY_ID_MAX})")
+        return None
+    return value
+
+
+def _unknown_keys(report, path, data, allowed, where="") -> None:
+    for key in data:
+        if key not in allowed:
+            report.add(path, data.line_of(key), f"{where}unknown key '{key}' (use {', '.join(allowed)})")
+
+
+def _survey_options(report, path, item, where) -> list[dict]:
+    raw = item.get("options")
+    low, high = SURVEY_OPTIONS
+    if not isinstance(raw, list) or not raw:
+        report.add(path, item.line_of("options"), f"{where}'options' must list {low} to {high} options")
+        return []
+    if not low <= len(raw) <= high:
+        report.add(path, item.line_of("options"), f"{where}give {low} to {high} options (has {len(raw)})")
+    options, seen = [], {}
+    for index, entry in enumerate(raw):
+        line = raw.item_lines[index] if isinstance(raw, LineList) else item.line_of("options")
+        if not isinstance(entry, dict):
+            report.add(path, line, f"{where}each option must be a mapping with 'id' and 'text'")
+            continue
+        _unknown_keys(report, path, entry, ("id", "text"), where)
+        oid = _survey_id(report, path, entry, "id", "option", where)
+        if oid is None:
+            continue
+        if oid in seen:
+            report.add(path, entry.line_of("id"), f"{where}duplicate option id '{oid}' (first at line {seen[oid]})")
+            continue
+        seen[oid] = entry.line_of("id")
+        options.append({"id": oid, "text": _texts(report, path, entry, "text", where=f"{where}option '{oid}': ")})
+    return options
+
+
+def _survey_labels(report, path, item, kind, where):
+    raw, line = item.get("labels"), item.line_of("labels")
+    if kind == "agree5":
+        if not isinstance(raw, list) or len(raw) != SURVEY_AGREE_POINTS:
+            report.add(
+                path,
+                line,
+                f"{where}'labels' of an agree5 item must list {SURVEY_AGREE_POINTS} texts {{fr, ar}}, "
+                "from strongly disagree to strongly agree",
+            )
+            return None
+        return [
+            _locale_texts(report, path, entry, raw.item_lines[index], f"labels.{index + 1}", where=where)
+            for index, entry in enumerate(raw)
+        ]
+    if kind == "scale10":
+        if not isinstance(raw, dict):
+            report.add(path, line, f"{where}'labels' of a scale10 item must be {{low: {{fr, ar}}, high: {{fr, ar}}}}")
+            return None
+        _unknown_keys(report, path, raw, ("low", "high"), where)
+        return {
+            end: _locale_texts(report, path, raw.get(end), raw.line_of(end), f"labels.{end}", where=where)
+            for end in ("low", "high")
+        }
+    report.add(path, line, f"{where}'labels' is only for agree5 and scale10 items")
+    return None
+
+
+def _survey_item(report, path, raw: LineDict) -> dict | None:
+    iid = _survey_id(report, path, raw, "id", "item")
+    if iid is None:
+        return None
+    where = f"item '{iid}': "
+    _unknown_keys(report, path, raw, SURVEY_ITEM_KEYS, where)
+    kind = raw.get("kind")
+    if kind not in SURVEY_KINDS:
+        report.add(path, raw.line_of("kind"), f"{where}'kind' must be one of {', '.join(SURVEY_KINDS)}")
+        _texts(report, path, raw, "text", where=where)
+        return None
+    item = {"id": iid, "kind": kind, "text": _texts(report, path, raw, "text", where=where)}
+    required = raw.get("required", kind in SURVEY_REQUIRED_BY_DEFAULT)
+    if not isinstance(required, bool):
+        report.add(path, raw.line_of("required"), f"{where}'required' must be true or false")
+    item["required"] = required is True
+    if kind in SURVEY_CHOICE_KINDS:
+        item["options"] = _survey_options(report, path, raw, where)
+    elif "options" in raw:
+        report.add(path, raw.line_of("options"), f"{where}'options' is only for single and multiple items")
+    if "labels" in raw:
+        labels = _survey_labels(report, path, raw, kind, where)
+        if labels is not None:
+            item["labels"] = labels
+    if kind in SURVEY_TEXT_MAX:
+        limit = SURVEY_TEXT_MAX[kind]
+        length = raw.get("max_length", limit)
+        if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= limit:
+            report.add(path, raw.line_of("max_length"), f"{where}'max_length' must be a whole number from 1 to {limit}")
+            length = limit
+        item["max_length"] = length
+    elif "max_length" in raw:
+        report.add(path, raw.line_of("max_length"), f"{where}'max_length' is only for short_text and long_text items")
+    return item
+
+
+def _load_survey(report, path: Path, roles: dict[str, str]) -> SurveySource | None:
+    """One survey file; ``roles`` (role -> file name, in file order) finds a second survey of a role."""
+    data, _raw = _read_yaml(report, path)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        report.add(path, 1, "a survey must be a mapping (title, role, sections)")
+        return None
+    start = len(report.problems)
+    _unknown_keys(report, path, data, SURVEY_KEYS)
+    title = _texts(report, path, data, "title")
+    intro = _texts(report, path, data, "intro", required=False)
+    role = data.get("role")
+    if role not in SURVEY_ROLES:
+        report.add(path, data.line_of("role"), f"'role' must be {' | '.join(SURVEY_ROLES)}")
+    elif role in roles:
+        report.add(
+            path, data.line_of("role"), f"the course already has a '{role}' survey ({roles[role]}): one per role"
+        )
+    else:
+        roles[role] = path.name
+    named = data.get("named", False)
+    if not isinstance(named, bool):
+        report.add(path, data.line_of("named"), "'named' must be true or false")
+    sections_data = data.get("sections")
+    if not isinstance(sections_data, list) or not sections_data:
+        report.add(path, data.line_of("sections"), "'sections' must list at least one section")
+        sections_data = []
+    sections, section_lines, item_lines = [], {}, {}
+    for index, raw in enumerate(sections_data):
+        line = sections_data.item_lines[index]
+        if not isinstance(raw, dict):
+            report.add(path, line, "each section must be a mapping (id, title, items)")
+            continue
+        sid = _survey_id(report, path, raw, "id", "section")
+        if sid is None:
+            continue
+        where = f"section '{sid}': "
+        if sid in section_lines:
+            report.add(path, raw.line_of("id"), f"duplicate section id '{sid}' (first at line {section_lines[sid]})")
+        else:
+            section_lines[sid] = raw.line_of("id")
+        _unknown_keys(report, path, raw, SURVEY_SECTION_KEYS, where)
+        section = {"id": sid, "title": _texts(report, path, raw, "title", where=where), "items": []}
+        items_data = raw.get("items")
+        if not isinstance(items_data, list) or not items_data:
+            report.add(path, raw.line_of("items"), f"{where}'items' must list at least one item")
+            items_data = []
+        for item_index, item_raw in enumerate(items_data):
+            if not isinstance(item_raw, dict):
+                report.add(
+                    path, items_data.item_lines[item_index], f"{where}each item must be a mapping (id, kind, text)"
+                )
+                continue
+            item = _survey_item(report, path, item_raw)
+            if item is None:
+                continue
+            if item["id"] in item_lines:
+                report.add(
+                    path,
+                    item_raw.line_of("id"),
+                    f"duplicate item id '{item['id']}' (first at line {item_lines[item['id']]}): "
+                    "item ids are unique in the whole survey",
+                )
+                continue
+            item_lines[item["id"]] = item_raw.line_of("id")
+            section["items"].append(item)
+        sections.append(section)
+    if len(report.problems) > start:
+        return None
+    definition = {"title": title, "intro": intro, "role": role, "named": named, "sections": sections}
+    return SurveySource(
+        slug=path.stem,
+        role=role,
+        definition=definition,
+        source_hash=_sha(json.dumps(definition, sort_keys=True, ensure_ascii=False)),
+    )
+
+
+def _load_surveys(report, course_folder: Path) -> list[SurveySource]:
+    folder = course_folder / SURVEYS_DIR
+    if not folder.is_dir():
+        return []
+    surveys, roles = [], {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if not path.is_file():
+            report.add(path, 1, f"unexpected folder '{path.name}' in the surveys folder (surveys are <slug>.yaml)")
+            continue
+        if path.suffix != ".yaml":
+            report.add(path, 1, f"unexpected file '{path.name}' in the surveys folder (surveys are <slug>.yaml)")
+            continue
+        if not SLUG_RE.match(path.stem) or len(path.stem) > 80:
+            report.add(path, 1, f"survey file '{path.name}' must be named <slug>.yaml (a-z, 0-9, -)")
+            continue
+        survey = _load_survey(report, path, roles)
+        if survey is not None:
+            surveys.append(survey)
+    return surveys
+
+
 # --- the tree ---------------------------------------------------------------------------------
 
 
@@ -1030,7 +1280,9 @@ def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], 
             continue
         course = _load_course_meta(report, folder)
         modules, seen_slugs, seen_positions = [], {}, {}
-        for module_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for module_dir in sorted(
+            p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != SURVEYS_DIR
+        ):
             match = MODULE_DIR_RE.match(module_dir.name)
             if not match:
                 report.add(
@@ -1056,8 +1308,10 @@ def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], 
             for text in module.texts.values():
                 _check_law_quotes(report, text, law)
                 _check_figures(report, text)
+        surveys = _load_surveys(report, folder)
         if course is not None:
             course.modules = modules
+            course.surveys = surveys
             courses.append(course)
     if not courses and not report.problems:
         report.add(root, 1, "no course folder found")

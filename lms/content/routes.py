@@ -48,6 +48,7 @@ def dashboard():
         finished=finished,
         not_started=not_started,
         next_workshop=service.next_workshop(current_user, now),  # one query, however many cohorts and sessions
+        open_surveys=service.open_surveys(current_user, now),
         now=now,
     )
 

@@ -12,6 +12,7 @@ from ..extensions import db
 from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
 from .signals import course_access, learner_standings
 from .signals import next_workshop as next_workshop_signal
+from .signals import open_surveys as open_surveys_signal
 
 
 def can_open(user, course: Course) -> bool:
@@ -96,6 +97,11 @@ def next_workshop(user, now):
     none is planned)."""
     found = [workshop for _receiver, workshop in next_workshop_signal.send(user, now=now) if workshop is not None]
     return found[0] if found else None
+
+
+def open_surveys(user, now) -> list:
+    """The surveys the learner may answer now, from the ``open_surveys`` receivers (empty when none is connected)."""
+    return [found for _receiver, rounds in open_surveys_signal.send(user, now=now) for found in rounds or ()]
 
 
 def standings(user, progresses: list, with_attendance: bool = True) -> dict:

@@ -30,3 +30,10 @@ next_workshop = _signals.signal("next-workshop")
 Sent by ``content.service.next_workshop`` with ``now`` (naive UTC). A receiver returns what the home template
 reads (attendance: ``(WorkshopSession, Cohort)``) or None, in one query whatever the number of cohorts and sessions;
 the first answer is shown. Connected in ``lms/attendance/handlers.py`` (``attendance.service.next_session_for``)."""
+
+open_surveys = _signals.signal("open-surveys")
+"""The evaluation surveys the learner may answer now, shown as a card on their home page.
+
+Sent by ``content.service.open_surveys`` with ``now`` (naive UTC). A receiver returns a list of what the home
+template reads (evaluation: ``MyRound``, with ``round``, ``version``, ``cohort``, ``session``) in a fixed number of
+queries; the lists are joined. Connected in ``lms/evaluation/handlers.py`` (``_open_surveys``)."""

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from ..core.markdown import render_markdown
 from ..core.timeutil import utcnow
 from ..extensions import db
-from .loader import MODULE_LINK_RE, CourseSource, ModuleSource, Problem, load_courses
-from .models import Course, Module, ModuleText, QuizVersion, SyncRun
+from .loader import MODULE_LINK_RE, CourseSource, ModuleSource, Problem, SurveySource, load_courses
+from .models import Course, Module, ModuleText, QuizVersion, Survey, SurveyVersion, SyncRun
 
 
 class SyncRefused(Exception):
@@ -182,6 +182,61 @@ def _sync_quiz(module: Module, source: ModuleSource, result: SyncResult) -> None
     result.counts["quizzes created" if not versions else "quizzes updated"] += 1
 
 
+def _sync_surveys(course: Course, source: CourseSource, result: SyncResult) -> None:
+    """The course's surveys (``surveys/<slug>.yaml``), versioned like quizzes. A survey removed from the folder is
+    archived with its versions and responses, never deleted; its last version stays current, so that a round
+    already open can still be answered (no new round opens for an archived survey)."""
+    existing = {s.slug: s for s in db.session.scalars(select(Survey).where(Survey.course_id == course.id))}
+    for survey_source in source.surveys:
+        survey = existing.pop(survey_source.slug, None)
+        if survey is None:
+            survey = Survey(course_id=course.id, slug=survey_source.slug, role=survey_source.role)
+            db.session.add(survey)
+            db.session.flush()
+        else:
+            if survey.is_archived:
+                survey.is_archived = False
+                result.counts["surveys restored"] += 1
+            if survey.role != survey_source.role:
+                survey.role = survey_source.role  # the definition, which holds the role too, changes with it
+        _sync_survey_version(survey, survey_source, result)
+    _archive_surveys(existing.values(), result)
+
+
+def _archive_surveys(surveys, result: SyncResult) -> None:
+    for survey in surveys:
+        if not survey.is_archived:
+            survey.is_archived = True
+            result.counts["surveys archived"] += 1
+
+
+def _sync_survey_version(survey: Survey, source: SurveySource, result: SyncResult) -> None:
+    versions = db.session.scalars(
+        select(SurveyVersion).where(SurveyVersion.survey_id == survey.id).order_by(SurveyVersion.version)
+    ).all()
+    current = next((v for v in versions if v.is_current), None)
+    if current is not None and current.source_hash == source.source_hash:
+        return
+    if current is not None:
+        current.is_current = False
+    # A survey that returns to an earlier definition makes that version current again rather than a duplicate.
+    previous = next((v for v in versions if v.source_hash == source.source_hash), None)
+    if previous is not None:
+        previous.is_current = True
+        result.counts["surveys updated"] += 1
+        return
+    db.session.add(
+        SurveyVersion(
+            survey_id=survey.id,
+            version=(versions[-1].version + 1) if versions else 1,
+            source_hash=source.source_hash,
+            definition=source.definition,
+            is_current=True,
+        )
+    )
+    result.counts["surveys created" if not versions else "surveys updated"] += 1
+
+
 def sync_courses(path: str) -> SyncResult:
     """Validate then load every course under ``path``.
 
@@ -197,10 +252,13 @@ def sync_courses(path: str) -> SyncResult:
     for source in sources:
         course = _sync_course(source, existing.pop(source.slug, None), result)
         _sync_modules(course, source, result)
+        _sync_surveys(course, source, result)
     for course in existing.values():
         if not course.is_archived:
             course.is_archived = True
             result.counts["courses archived"] += 1
+        # a course gone from courses/ asks no more surveys
+        _archive_surveys(db.session.scalars(select(Survey).where(Survey.course_id == course.id)), result)
     if result.changed:
         db.session.add(SyncRun(summary=result.summary(), source_path=str(path)[:500]))
     return result

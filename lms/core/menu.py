@@ -17,6 +17,7 @@ MENU = [
     ("content.catalogue", _l("Courses"), None),
     ("certificates.mine", _l("My certificates"), ("learner",)),
     ("attendance.checkin_page", _l("Check in"), ("learner",)),
+    ("evaluation.index", _l("My surveys"), ("learner",)),
     ("reports.trainer_home", _l("My cohorts"), ("trainer", "admin")),
     ("accounts.invite_learner", _l("Invite"), ("trainer",)),
     ("content.admin_courses", _l("Course content"), ("admin",)),

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 
-from . import models  # noqa: E402,F401
+from . import handlers, models, routes, service, tasks  # noqa: E402,F401

@@ -24,6 +24,10 @@ KINDS: dict[str, Kind] = {
     "low_attendance": Kind(
         _l("Attendance warnings"), _l("When your attendance falls below what the certificate requires.")
     ),
+    "survey_invitation": Kind(
+        _l("Evaluation surveys"),
+        _l("An invitation to give your opinion on a workshop or your training, and one reminder if you have not."),
+    ),
     "certificate_issued": Kind(_l("Certificates"), _l("When a certificate is issued to you.")),
     "job_finished": Kind(
         _l("Background work finished"),

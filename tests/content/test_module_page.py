@@ -85,7 +85,7 @@ def test_a_synced_change_to_the_course_shows_at_once(client, make_user, courses,
     assert "Titre révisé du parcours" in after and title not in after
 
 
-def test_learner_home_costs_seven_queries_whatever_the_number_of_courses(client, make_user, courses, count_queries):
+def test_learner_home_costs_eight_queries_whatever_the_number_of_courses(client, make_user, courses, count_queries):
     make_user(email="judge@example.org", profession="magistrate-judge")
     client.login("judge@example.org")
     client.get("/courses/home")
@@ -95,5 +95,5 @@ def test_learner_home_costs_seven_queries_whatever_the_number_of_courses(client,
     # the user; every live course with its modules and the learner's progress; the courses granted by enrolment
     # (asked once for all the courses not meant for the learner's profession); where they stand against the
     # certificate: their cohorts and their attempts, each asked once for all the courses; the next workshop; the
-    # bell's unread count
-    assert queries.count == 7, queries.statements
+    # surveys waiting for their answers; the bell's unread count
+    assert queries.count == 8, queries.statements

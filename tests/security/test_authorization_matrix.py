@@ -24,6 +24,9 @@ CLASSES = {
     "admin": {"admin"},
     "learner_pages": set(ROLES) - {"anonymous"},
     "own_notification": {"learner"},  # the world's notification is the learner's: anyone else gets 404
+    # the world's survey round asks the learner only, and only they are enrolled in cohort A: anyone else gets 404
+    "own_survey": {"learner"},
+    "own_action_plan": {"learner"},
 }
 ENDPOINTS = {
     "cohorts.merge_walk_in": "admin",
@@ -134,6 +137,10 @@ ENDPOINTS = {
     "notifications.admin_deliveries": "admin",
     "notifications.retry_delivery": "admin",
     "notifications.retry_all_deliveries": "admin",
+    "evaluation.index": "signed_in",
+    "evaluation.answer": "own_survey",
+    # only the signed-in person's own plan, in a cohort they are enrolled in (tests/evaluation/test_action_plan.py)
+    "evaluation.action_plan": "own_action_plan",
 }
 # The addresses of before issue #17: a 308 to the page, which checks access itself (tests/core/test_legacy_urls.py).
 ENDPOINTS.update({PREFIX + endpoint: "public" for endpoint in LEGACY_URLS.values()})
