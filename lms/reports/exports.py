@@ -8,7 +8,7 @@ from flask_babel import force_locale
 
 from ..accounts import service as accounts
 from ..i18n import _, format_date, format_number, format_percent
-from . import service
+from . import evaluation, service
 
 
 def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[str, object]]:
@@ -26,6 +26,30 @@ def indicator_rows(indicators: dict, masked: bool, locale: str) -> list[tuple[st
             _("Average pre/post-test gain (points)"),
             format_number(indicators["average_gain"], 1, signed=True),
         ),
+        *transfer_rows(indicators, masked),
+    ]
+
+
+def transfer_rows(indicators: dict, masked: bool) -> list[tuple[str, object]]:
+    """Level 3: the follow-up survey's response rate, and from the action plans' counts who applied what they
+    planned. The shares need at least SMALL_GROUP respondents with a plan (whatever ``masked`` says)."""
+    plans = indicators["plans"]
+
+    def share(value) -> str:
+        if plans.with_plan == 0:
+            return "—"
+        if plans.masked:
+            return str(_("fewer than %(num)d: not shown", num=evaluation.SMALL_GROUP))
+        return format_percent(value)
+
+    return [
+        (_("Follow-up survey: people asked"), service.mask(indicators["follow_up_asked"], masked)),
+        (_("Follow-up survey: respondents"), service.mask(indicators["follow_up_responded"], masked)),
+        (_("Follow-up survey: response rate"), format_percent(indicators["follow_up_rate"])),
+        (_("Follow-up: respondents who applied at least one planned action"), share(plans.applied_share)),
+        (_("Follow-up: planned actions done"), share(plans.share("done"))),
+        (_("Follow-up: planned actions partly done"), share(plans.share("partly"))),
+        (_("Follow-up: planned actions not done yet"), share(plans.share("not_yet"))),
     ]
 
 

@@ -26,7 +26,7 @@ from ..core.timeutil import utcnow
 from ..core.work import unit_of_work
 from ..extensions import db
 from ..i18n import _, format_date, format_percent
-from . import bp, charts, dashboard, exports, service, tasks
+from . import bp, charts, dashboard, evaluation, exports, service, tasks
 
 
 def _rtl() -> bool:
@@ -376,3 +376,123 @@ def programme_job_file(job_id: int):
     except (KeyError, TypeError, ValueError):
         pass
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
+
+
+# --- results of the evaluation surveys (issue #20) --------------------------------------------------------------
+
+
+def _role_arg() -> str | None:
+    role = request.args.get("role") or None
+    return role if role in evaluation.ROLES else None
+
+
+@bp.get("/cohorts/<int:cohort_id>/evaluation")
+@roles_required("trainer", "admin")
+def cohort_evaluation(cohort_id: int):
+    cohort = cohorts.managed_cohort(cohort_id)
+    # An admin also reads the programme's results: the cohort's are then checked against them (by difference).
+    locale = str(get_locale() or "fr")
+    page = evaluation.cohort_evaluation(
+        cohort, _role_arg(), arg_number("session", strict=False), locale, programme_wide=current_user.is_admin
+    )
+    rtl = _rtl()
+    rate_charts = {
+        role: charts.bar_chart(
+            [(evaluation.session_label(i.session, locale) if i.session else cohort.title, i.rate or 0) for i in infos],
+            _("Response rate, in percent"),
+            maximum=100,
+            unit="%",
+            rtl=rtl,
+        )
+        for role, infos in page.rounds.items()
+        if role == "session" and len(infos) > 1
+    }
+    return render_template(
+        "reports/evaluation_cohort.html",
+        cohort=cohort,
+        page=page,
+        results=page.results,
+        item_charts=evaluation.item_charts(page.results, rtl),
+        rate_charts=rate_charts,
+        role_labels=evaluation.role_labels(),
+        session_label=lambda s: evaluation.session_label(s, locale),
+        small_group=evaluation.SMALL_GROUP,
+        t=lambda values: evaluation.text_in(values, locale),
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/evaluation.<fmt>")
+@roles_required("trainer", "admin")
+def cohort_evaluation_export(cohort_id: int, fmt: str):
+    cohort = cohorts.managed_cohort(cohort_id)
+    if fmt not in MIMETYPES:
+        abort(404)
+    locale = str(get_locale() or "fr")
+    page = evaluation.cohort_evaluation(
+        cohort, _role_arg(), arg_number("session", strict=False), locale, programme_wide=current_user.is_admin
+    )
+    header, rows = evaluation.results_table(page.results, locale)
+    name = f"evaluation-cohort-{cohort.id}-{page.role or 'none'}".replace("_", "-")
+    if page.session_id:
+        name += f"-session-{page.session_id}"
+    return export_response(header, rows, name, fmt, sheet=_("Evaluation"), rtl=locale == "ar")
+
+
+def _evaluation_filters(args) -> evaluation.EvaluationFilters:
+    def day(name):
+        try:
+            return clamp_date(date.fromisoformat(args.get(name, ""))) if args.get(name) else None
+        except ValueError:
+            return None
+
+    start, end = day("from"), day("to")
+    if start and end and end < start:
+        start, end = end, start
+    role = args.get("role")
+    return evaluation.EvaluationFilters(
+        role=role if role in evaluation.ROLES else "course_end",
+        start=start,
+        end=end,
+        course_id=whole_number(args.get("course"), "course"),
+        cohort_id=whole_number(args.get("cohort"), "cohort"),
+        trainer_id=whole_number(args.get("trainer"), "trainer"),
+        profession=args.get("profession") or None,
+        jurisdiction=args.get("jurisdiction") or None,
+        gender=args.get("gender") or None,
+    )
+
+
+@bp.get("/evaluation")
+@roles_required("admin")
+def programme_evaluation():
+    filters = _evaluation_filters(request.args)
+    locale = str(get_locale() or "fr")
+    results = evaluation.programme_evaluation(filters, locale)
+    return render_template(
+        "reports/evaluation_programme.html",
+        filters=filters,
+        results=results,
+        item_charts=evaluation.item_charts(results, _rtl()),
+        role_labels=evaluation.role_labels(),
+        courses=service.course_choices(),
+        cohorts=db.session.scalars(select(Cohort).order_by(Cohort.title)).all(),
+        trainers=evaluation.trainer_choices(),
+        jurisdictions=accounts.jurisdictions(),
+        professions=accounts.profession_labels(),
+        genders=accounts.gender_labels(),
+        small_group=evaluation.SMALL_GROUP,
+        t=lambda values: evaluation.text_in(values, locale),
+    )
+
+
+@bp.get("/evaluation.<fmt>")
+@roles_required("admin")
+def programme_evaluation_export(fmt: str):
+    if fmt not in MIMETYPES:
+        abort(404)
+    filters = _evaluation_filters(request.args)
+    locale = str(get_locale() or "fr")
+    results = evaluation.programme_evaluation(filters, locale)
+    header, rows = evaluation.results_table(results, locale)
+    name = f"evaluation-{filters.role}".replace("_", "-")
+    return export_response(header, rows, name, fmt, sheet=_("Evaluation"), rtl=locale == "ar")

@@ -19,6 +19,7 @@ from ..content.models import Course, Module, ModuleProgress, QuizVersion
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..quizzes.models import SUBMITTED, Attempt
+from . import evaluation
 
 # The cohort dashboard's names are re-exported here, with the rest of the reports' service.
 from .dashboard import CohortDashboard, LearnerRow, MatrixView, cohort_dashboard, flag  # noqa: F401
@@ -213,7 +214,7 @@ BREAKDOWNS = ("profession", "jurisdiction", "gender")
 
 
 def programme_indicators(filters: ProgrammeFilters, now: datetime | None = None) -> dict:
-    """The programme's indicators for a period and filters. Aggregates in SQL: five queries in all."""
+    """The programme's indicators for a period and filters. Aggregates in SQL: seven queries in all."""
     now = now or utcnow()
     scope = _people_in_scope(filters)
     # Trained: completed every live module of the course of (at least) one of their cohorts. A person in two
@@ -354,6 +355,8 @@ def programme_indicators(filters: ProgrammeFilters, now: datetime | None = None)
         "quiz_results": quiz_pairs or 0,
         "average_gain": round(gain_total / gain_people, 1) if gain_people else None,
         "gain_people": gain_people,
+        # Level 3 (transfer to practice): the follow-up surveys of the cohorts in scope (two queries)
+        **evaluation.transfer_indicators(filters, _cohorts_in_scope),
     }
 
 

@@ -105,6 +105,11 @@ ENDPOINTS = {
     "reports.cohort_dashboard": "cohort",
     "reports.learner_detail": "cohort",
     "reports.cohort_results_export": "cohort",
+    # survey results (issue #20): a cohort's trainers and admins; the programme-wide view: admins
+    "reports.cohort_evaluation": "cohort",
+    "reports.cohort_evaluation_export": "cohort",
+    "reports.programme_evaluation": "admin",
+    "reports.programme_evaluation_export": "admin",
     "certificates.download": "certificate_file",
     "accounts.admin_users": "admin",
     "accounts.admin_new_user": "admin",
