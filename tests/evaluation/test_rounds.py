@@ -237,3 +237,54 @@ def test_erasing_a_person_removes_plan_and_participation_but_keeps_anonymous_ans
     assert db.session.scalar(select(func.count()).select_from(ActionPlanItem)) == 0
     assert nadia.id not in _asked(db, round_.id)
     assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) == 1
+
+
+def test_download_route_sends_the_learner_to_the_survey_then_serves_the_pdf(app, db, cohort, people, client):
+    nadia, _salma, _omar = people
+    user = db.session.get(User, nadia.id)
+    certificate, _created = certificates.issue(cohort, user, None, check=False)
+    cohort.survey_before_certificate = True
+    db.session.commit()
+    serial = certificate.serial
+    client.login("nadia@example.org")
+    page = client.get("/certificates")
+    assert page.status_code == 200
+    round_id = service.course_end_round(cohort).id  # made for her early answer: her certificate is issued
+    assert f"/evaluation/rounds/{round_id}" in page.get_data(as_text=True)
+    assert f"/certificates/{serial}.pdf" not in page.get_data(as_text=True)
+    response = client.get(f"/certificates/{serial}.pdf")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/evaluation/rounds/{round_id}")
+    # the trainer downloads it whatever
+    client.logout()
+    client.login("trainer@example.org")
+    assert client.get(f"/certificates/{serial}.pdf").status_code == 200
+    client.logout()
+    # she answers; the download opens
+    client.login("nadia@example.org")
+    form = client.get(f"/evaluation/rounds/{round_id}")
+    assert form.status_code == 200
+    answered = client.post_form(f"/evaluation/rounds/{round_id}", {"q-useful": "4"} | _required_answers(db, cohort))
+    assert answered.status_code == 302
+    assert service.has_responded(nadia.id, round_id)
+    response = client.get(f"/certificates/{serial}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+
+
+def _required_answers(db, cohort) -> dict:
+    """A valid answer to every required item of the cohort's current end-of-course survey."""
+    version = service.current_surveys([cohort.course_id])[(cohort.course_id, "course_end")][1]
+    answers = {}
+    for section in version.definition["sections"]:
+        for item in section["items"]:
+            if not item["required"]:
+                continue
+            kind = item["kind"]
+            if kind == "agree5":
+                answers[f"q-{item['id']}"] = "4"
+            elif kind == "scale10":
+                answers[f"q-{item['id']}"] = "8"
+            elif kind in ("single", "multiple"):
+                answers[f"q-{item['id']}"] = item["options"][0]["id"]
+            else:
+                answers[f"q-{item['id']}"] = "Utile."
+    return answers
