@@ -468,3 +468,55 @@ def export_data(user) -> dict:
             {"round_id": round_id, "week": week.isoformat(), "answers": answers} for round_id, week, answers in named
         ],
     }
+
+
+# --- the trainer's view of what is asked when ---------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    """A line of the cohort's survey schedule: one round (made or to come), when it opens, is recalled, closes."""
+
+    role: str
+    session: WorkshopSession | None
+    opens_at: datetime
+    closes_at: datetime | None
+    remind_at: datetime
+    round: SurveyRound | None
+
+    def state(self, now: datetime) -> str:
+        if self.opens_at > now:
+            return "planned"
+        if self.closes_at is not None and now >= self.closes_at:
+            return "closed"
+        return "open"
+
+
+def cohort_schedule(cohort: Cohort) -> list[Planned]:
+    """Every survey round of the cohort, made or to come, in time order: the sessions' (when each ends), the
+    end of course, the follow-up. Computed from the same rules as the task; three queries."""
+    zone = display_zone()
+    surveys = current_surveys([cohort.course_id])
+    made = {
+        (r.survey_id, r.subject): r
+        for r in db.session.scalars(select(SurveyRound).where(SurveyRound.cohort_id == cohort.id))
+    }
+    lines: list[Planned] = []
+
+    def add(role, session, times):
+        found = surveys.get((cohort.course_id, role))
+        if found is None or times is None:
+            return
+        round_ = made.get((found[0].id, subject_of(cohort.id, session.id if session else None)))
+        opens_at, closes_at = (round_.opens_at, round_.closes_at) if round_ is not None else times
+        invited = round_.invited_at if round_ is not None and round_.invited_at else opens_at
+        lines.append(Planned(role, session, opens_at, closes_at, invited + rules.REMIND_AFTER[role], round_))
+
+    if (cohort.course_id, rules.SESSION) in surveys:
+        for session in db.session.scalars(
+            select(WorkshopSession).where(WorkshopSession.cohort_id == cohort.id).order_by(WorkshopSession.starts_at)
+        ):
+            add(rules.SESSION, session, rules.session_times(session.ends_at))
+    add(rules.COURSE_END, None, rules.course_end_times(cohort.end_date, zone))
+    add(rules.FOLLOW_UP, None, rules.follow_up_times(cohort.end_date, cohort.follow_up_months or 0, zone))
+    return sorted(lines, key=lambda line: line.opens_at)

@@ -24,6 +24,7 @@ from ..core.jobs import BackgroundJob
 from ..core.numbers import arg_number, whole_number
 from ..core.timeutil import utcnow
 from ..core.work import unit_of_work
+from ..evaluation import service as evaluation_service
 from ..extensions import db
 from ..i18n import _, format_date, format_percent
 from . import bp, charts, dashboard, evaluation, exports, service, tasks
@@ -411,6 +412,8 @@ def cohort_evaluation(cohort_id: int):
         "reports/evaluation_cohort.html",
         cohort=cohort,
         page=page,
+        schedule=evaluation_service.cohort_schedule(cohort),
+        now=utcnow(),
         results=page.results,
         item_charts=evaluation.item_charts(page.results, rtl),
         rate_charts=rate_charts,

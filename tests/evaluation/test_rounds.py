@@ -288,3 +288,24 @@ def _required_answers(db, cohort) -> dict:
             else:
                 answers[f"q-{item['id']}"] = "Utile."
     return answers
+
+
+def test_the_cohort_survey_schedule(app, db, cohort, people, client):
+    nadia, _salma, _omar = people
+    session = make_session(db, cohort, datetime(2027, 1, 13, 8, 0), hours=3, title="Atelier 1")
+    db.session.commit()
+    lines = service.cohort_schedule(cohort)
+    assert [(line.role, line.session.id if line.session else None) for line in lines] == [
+        ("session", session.id),
+        ("course_end", None),
+        ("follow_up", None),
+    ]
+    assert lines[0].opens_at == session.ends_at and lines[0].remind_at == session.ends_at + timedelta(days=3)
+    assert lines[1].opens_at == LAST_DAY_MIDNIGHT and lines[1].closes_at is None
+    assert [line.state(datetime(2027, 2, 1)) for line in lines] == ["open", "open", "planned"]
+    client.login("trainer@example.org")
+    page = client.get(f"/reports/cohorts/{cohort.id}/evaluation").get_data(as_text=True)
+    assert 'id="h-schedule"' in page and "Atelier 1" in page
+    assert f"/reports/cohorts/{cohort.id}/evaluation" in client.get(f"/attendance/cohorts/{cohort.id}/reminders").get_data(
+        as_text=True
+    )
