@@ -39,6 +39,8 @@ def _prepared_rounds(user, now) -> list[service.MyRound]:
     """The person's rounds, after making the ones they may be missing (``service.my_rounds`` prepares: a learner
     enrolled after a round opened, an end-of-course survey a certificate lets them answer early). A GET that
     may write: the write lock only for it (see ``core.database.write_transaction``)."""
+    if not service.needs_preparing(current_user):
+        return service.my_rounds(current_user, now, prepare=False)
     user_id = current_user.id
     db.session.rollback()
     with write_transaction():

@@ -222,9 +222,9 @@ def opens_early(round_: SurveyRound, user_id: int) -> bool:
     return round_.role == rules.COURSE_END and _has_live_certificate(user_id, round_.cohort_id)
 
 
-def _early_course_end_rounds(user: User, now: datetime) -> None:
-    """Make the end-of-course rounds not open yet of the cohorts where ``user`` holds a certificate, so that
-    they can answer before the last day (a cohort may make the download wait for it)."""
+def _early_course_end_cohorts(user: User) -> list[Cohort]:
+    """The cohorts where ``user`` holds a certificate whose end-of-course round is not made yet: made early, so
+    that they can answer before the last day (a cohort may make the download wait for it). Two queries."""
     cohorts = db.session.scalars(
         select(Cohort)
         .join(Certificate, and_(Certificate.cohort_id == Cohort.id, Certificate.revoked_at.is_(None)))
@@ -232,26 +232,28 @@ def _early_course_end_rounds(user: User, now: datetime) -> None:
         .where(Certificate.user_id == user.id, Cohort.is_archived.is_(False))
     ).all()
     if not cohorts:
-        return
+        return []
     surveys = current_surveys(c.course_id for c in cohorts)
     existing = _existing_subjects({s.id for s, _v in surveys.values()})
-    for cohort in cohorts:
-        found = surveys.get((cohort.course_id, rules.COURSE_END))
-        if found is not None and (found[0].id, subject_of(cohort.id, None)) not in existing:
-            ensure_round(cohort, rules.COURSE_END)
+    return [
+        cohort
+        for cohort in cohorts
+        for found in [surveys.get((cohort.course_id, rules.COURSE_END))]
+        if found is not None and (found[0].id, subject_of(cohort.id, None)) not in existing
+    ]
 
 
-def _join_late(user: User) -> None:
-    """Participation rows for rounds that opened before ``user`` was enrolled (or marked present): asked too."""
-    rows = db.session.execute(
+def _late_round_ids(user: User) -> list[int]:
+    """Rounds that opened before ``user`` was enrolled (or marked present) and do not ask them yet. Two queries."""
+    not_asked = ~exists().where(
+        SurveyParticipation.round_id == SurveyRound.id, SurveyParticipation.user_id == user.id
+    )
+    cohort_rounds = db.session.scalars(
         select(SurveyRound.id)
         .join(Enrolment, and_(Enrolment.cohort_id == SurveyRound.cohort_id, Enrolment.user_id == user.id))
-        .where(
-            SurveyRound.session_id.is_(None),
-            ~exists().where(SurveyParticipation.round_id == SurveyRound.id, SurveyParticipation.user_id == user.id),
-        )
+        .where(SurveyRound.session_id.is_(None), not_asked)
     ).all()
-    session_rows = db.session.execute(
+    session_rounds = db.session.scalars(
         select(SurveyRound.id)
         .join(
             Attendance,
@@ -261,9 +263,21 @@ def _join_late(user: User) -> None:
                 Attendance.status.in_(("present", "late")),
             ),
         )
-        .where(~exists().where(SurveyParticipation.round_id == SurveyRound.id, SurveyParticipation.user_id == user.id))
+        .where(not_asked)
     ).all()
-    for (round_id,) in [*rows, *session_rows]:
+    return [*cohort_rounds, *session_rounds]
+
+
+def needs_preparing(user: User) -> bool:
+    """Whether ``my_rounds(prepare=True)`` would write anything for ``user`` (read only: a page takes the write
+    lock only then)."""
+    return bool(_late_round_ids(user) or _early_course_end_cohorts(user))
+
+
+def _prepare(user: User) -> None:
+    for cohort in _early_course_end_cohorts(user):
+        ensure_round(cohort, rules.COURSE_END)
+    for round_id in _late_round_ids(user):
         try:
             with db.session.begin_nested():
                 db.session.add(SurveyParticipation(round_id=round_id, user_id=user.id, responded=False))
@@ -277,8 +291,7 @@ def my_rounds(user: User, now: datetime | None = None, *, prepare: bool = True) 
     after a round opened, an end-of-course survey answerable early): writes, in the caller's transaction."""
     now = now or utcnow()
     if prepare:
-        _early_course_end_rounds(user, now)
-        _join_late(user)
+        _prepare(user)
     rows = db.session.execute(
         select(SurveyRound, SurveyParticipation.responded, Survey, Cohort, WorkshopSession)
         .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
