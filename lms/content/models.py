@@ -194,3 +194,114 @@ class SurveyVersion(db.Model):
     survey: Mapped[Survey] = relationship()
 
     __table_args__ = (UniqueConstraint("survey_id", "version"),)
+
+
+# --- the library (courses/_library/): instruments article by article, fictional case notes, the glossary -----
+
+
+class LibraryInstrument(db.Model):
+    """A legal instrument of the library (the Palermo Protocol, Law No. 27-14, a decree, a circular...), loaded
+    from ``courses/_library/<slug>/instrument.yaml``."""
+
+    __tablename__ = "library_instrument"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: treaty | law | decree | circular
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(default=0)
+    #: {"fr", "ar", "en"}: the full title, and the short one used in references ("Loi n° 27-14")
+    title: Mapped[dict] = mapped_column(JSON)
+    short_title: Mapped[dict] = mapped_column(JSON)
+    #: {"fr", "ar", "en"}: where the text comes from (publication, date), shown on every article
+    source: Mapped[dict] = mapped_column(JSON)
+    #: adoption or publication date, ISO (a string: some are known to the month only)
+    dated: Mapped[str | None] = mapped_column(String(10))
+    #: for a circular: a summary (Markdown rendered to sanitised HTML per locale), not the text
+    summary_html: Mapped[dict] = mapped_column(JSON, default=dict)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LibraryArticle(db.Model):
+    """One article of an instrument: its text per locale, as the official versions give it. Its address is
+    ``/library/<instrument slug>/<article slug>``; modules cite it as ``[[<instrument>/<article>]]``."""
+
+    __tablename__ = "library_article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("library_instrument.id"), index=True)
+    #: "448-1", "3", "5-bis": the address and the reference
+    slug: Mapped[str] = mapped_column(String(40))
+    #: as printed: "448-1", "Article 3"
+    number: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]
+    #: {"fr", "ar", "en"}: heading of the article (may be empty)
+    heading: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: {"fr", "ar", "en"}: the text, paragraphs separated by blank lines (plain text, escaped when shown)
+    text: Mapped[dict] = mapped_column(JSON)
+    #: locales whose text is a provisional wording (the official text not available yet)
+    pending: Mapped[list] = mapped_column(JSON, default=list)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    is_archived: Mapped[bool] = mapped_column(default=False)
+
+    instrument: Mapped[LibraryInstrument] = relationship()
+
+    __table_args__ = (UniqueConstraint("instrument_id", "slug"),)
+
+
+class CaseNote(db.Model):
+    """A fictional case note, tagged like SHERLOC's case law (act, means, purpose, form, child or adult,
+    articles applied), loaded from ``courses/_library/cases/<slug>.yaml``."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[dict] = mapped_column(JSON)
+    #: {"fr", "ar", "en"}: the facts and the reasoning, Markdown rendered to sanitised HTML
+    body_html: Mapped[dict] = mapped_column(JSON)
+    #: {"acts": [...], "means": [...], "purposes": [...], "forms": [...], "victim": "child"|"adult",
+    #:  "articles": ["law-27-14/448-1", ...]}
+    tags: Mapped[dict] = mapped_column(JSON)
+    #: "<course slug>/<module folder>" where the case first appeared, if it did
+    from_module: Mapped[str | None] = mapped_column(String(200))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    is_archived: Mapped[bool] = mapped_column(default=False)
+
+
+class GlossaryTerm(db.Model):
+    """A term of the bilingual glossary (``courses/_library/glossary/<slug>.yaml``): the term in each language,
+    the forms marked in modules, its definition, legal source and Moroccan usage."""
+
+    __tablename__ = "glossary_term"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: {"fr", "ar", "en"}: the term
+    term: Mapped[dict] = mapped_column(JSON)
+    #: {"fr": [...], "ar": [...], "en": [...]}: other forms found in modules (plural, with article...)
+    variants: Mapped[dict] = mapped_column(JSON, default=dict)
+    definition: Mapped[dict] = mapped_column(JSON)
+    #: "law-27-14/448-1" or None
+    source_ref: Mapped[str | None] = mapped_column(String(120))
+    #: {"fr", "ar", "en"}: where Moroccan usage differs from the Mashreq's (e.g. كتابة الضبط)
+    usage: Mapped[dict] = mapped_column(JSON, default=dict)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    is_archived: Mapped[bool] = mapped_column(default=False)
+
+
+class ArticleCitation(db.Model):
+    """Where an article is cited: a module (in any locale) or a quiz question. Rebuilt by each sync."""
+
+    __tablename__ = "article_citation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("library_article.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
+    #: a question of the module's quiz, or None for the module's text
+    question_id: Mapped[str | None] = mapped_column(String(80))
+
+    __table_args__ = (UniqueConstraint("article_id", "module_id", "question_id"),)
