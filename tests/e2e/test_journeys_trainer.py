@@ -568,9 +568,10 @@ def test_admin_reads_programme_report(lang, page, live_server, shot, report_coho
     expect(filters.locator("input[name=mask]")).to_be_checked()
     expect(filters.locator("#profession")).to_have_value("magistrate-judge")
 
-    # Tiles, in the order of the report: cohorts, enrolled, trained, certified, sessions held, ...
+    # Tiles, in the order of the report: cohorts, enrolled, trained, certified, sessions held, ..., then the
+    # seven of the follow-up survey (level 3)
     values = page.locator(".kpi .kpi-value")
-    expect(values).to_have_count(9)
+    expect(values).to_have_count(16)
     expect(values.nth(0)).to_have_text("1")
     expect(values.nth(1)).to_have_text(str(report_cohort["magistrates"]))
     expect(values.nth(2)).to_have_text("<5")  # 3 trained, masked
