@@ -7,13 +7,24 @@ import re
 from flask import abort, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from ..content.normalize import fold
 from ..core.access import signed_in
-from ..i18n import LANGUAGE_NAMES
+from ..core.markdown import _keep_text_together
+from ..i18n import _l
 from . import bp, service
 
 LOCALES = ("fr", "ar", "en")
+#: the summary of each other language's text on an article page
+TEXT_IN = {"fr": _l("French text"), "ar": _l("Arabic text"), "en": _l("English text")}
+
+
+@bp.app_template_filter("together")
+def together(value) -> Markup:
+    """``value`` escaped, its article and law numbers kept on one line and in the order typed, in an Arabic line
+    too ("الفصل 1-448"), as module pages show them (``core.markdown.keep_together``)."""
+    return Markup(_keep_text_together(str(escape(value))))  # noqa: S704  # nosec B704 - escaped just above
 
 
 def _locale() -> str:
@@ -33,7 +44,7 @@ def _page_context() -> dict:
         "victim_labels": service.VICTIM_LABELS,
         "text": service.text,
         "lang_of": service.lang_of,
-        "language_names": LANGUAGE_NAMES,
+        "text_in": TEXT_IN,
         "label": service.article_label,
     }
 

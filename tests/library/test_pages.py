@@ -33,6 +33,8 @@ def test_every_page_answers_in_french_and_arabic(client, make_user, synced, loca
         # Arabic is pending: the banner says the wording is provisional; the French text is in a <details>
         assert "flash-warning" in article.split("</article>")[0]
         assert '<div lang="fr" dir="ltr">' in article
+        # the article number keeps the order it was typed in ("1-448") in a right-to-left line
+        assert "\u200e1\u2011448\u200e" in article and "<summary>النص الفرنسي</summary>" in article
     else:
         assert '<article class="library-article" lang="fr" dir="ltr">' in article
         assert article.index("On entend par traite") < article.index("يقصد بالاتجار بالبشر")
