@@ -98,3 +98,13 @@ def test_no_marking_inside_existing_dfn_abbr_or_law_titles():
     assert html.count("<dfn") == 2  # the one already there, and "puis la traite"
     assert 'puis la <span class="gloss"><dfn' in html and "&amp; la traite.</p>" in html
     assert '<p class="admonition-title">Loi sur la traite</p>' in html
+
+
+def test_quiz_texts_write_references_out(app, db, synced):
+    from lms.quizzes.display import qtext
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        text = qtext({"fr": "Le consentement ([[law-27-14/448-2]], [[palermo-protocol/3|le Protocole]]) ?"})
+    assert text == "Le consentement (Article 448-2, Loi n° 27-14, le Protocole) ?"
+    with app.test_request_context():
+        assert qtext({"fr": "Sans référence"}) == "Sans référence"
