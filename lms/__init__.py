@@ -135,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         core,
         demo,
         evaluation,
+        library,
         notifications,
         quizzes,
         reports,
@@ -154,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(evaluation.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(library.bp)
     from .core.legacy_urls import register_legacy_urls
 
     register_legacy_urls(app)  # the addresses of before each URL named its package: 308 to the new ones

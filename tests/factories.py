@@ -249,6 +249,10 @@ def two_cohort_world(db, make_user):
         "notification_id": notification_id,
         "delivery_id": delivery.id,
         "round_id": survey_round.id,
+        # the library (courses/_library/): signed-in people only; a page the shipped library lacks answers 404
+        "instrument_slug": "law-27-14",
+        "article_slug": "448-1",
+        "case_slug": "domestic-servitude",
     }
     return users, values
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.markdown import heading_ids
+from .library import LibrarySource, check_text_references, load_library, references_in
 from .yamllines import LineDict, LineList, YamlError, load, shift_lines
 
 REQUIRED_LOCALES = ("fr", "ar")
@@ -80,6 +81,9 @@ class ModuleSource:
     quiz: dict | None = None
     source_hash: str = ""
     quiz_hash: str | None = None
+    #: library articles the module's text cites (``instrument/article``), and those each quiz question cites
+    references: set = field(default_factory=set)
+    question_references: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -1264,13 +1268,66 @@ def load_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem]]:
 
 def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], list[Problem]]:
     """``load_courses`` and the warnings: things to finish that do not make the content invalid."""
+    tree = load_tree(root)
+    return tree.courses, tree.problems, tree.warnings
+
+
+@dataclass
+class Tree:
+    """All of ``courses/``: the courses, the library (``courses/_library/``), the problems and the warnings."""
+
+    courses: list[CourseSource]
+    library: LibrarySource
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
+def _question_references(quiz: dict | None) -> dict[str, set[str]]:
+    """``{question id: {instrument/article, ...}}`` for the questions whose texts cite articles."""
+    found: dict[str, set[str]] = {}
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    for question in (quiz or {}).get("questions", []):
+        refs = {ref for text in strings(question) for ref in references_in(text)}
+        if refs:
+            found[question["id"]] = refs
+    return found
+
+
+def _check_library_references(report, folder: Path, modules: list[ModuleSource], library: LibrarySource) -> None:
+    """Unknown references in module texts (at their line) and quizzes; what each module cites; the library's part
+    of each module's hash (a changed article it cites, or a changed glossary, renders it again)."""
+    for module in modules:
+        for text in module.texts.values():
+            check_text_references(report, text.path, text.body_line, text.source, library)
+            module.references |= set(references_in(text.body))
+        quiz_path = folder / module.folder / "quiz.yaml"
+        if quiz_path.exists():
+            check_text_references(report, quiz_path, None, quiz_path.read_text(encoding="utf-8"), library, True)
+        module.question_references = _question_references(module.quiz)
+        if library.instruments or library.terms:
+            module.source_hash = _sha(module.source_hash, "library", library.render_hash(module.references))
+
+
+def load_tree(root: str | Path) -> Tree:
+    """Parse and validate every course and the library under ``root``; all problems at once."""
     root = Path(root).resolve()
     report = _Report(root.parent)
     if not root.is_dir():
         report.add(root, 1, "no such folder")
-        return [], report.problems, report.warnings
+        return Tree([], LibrarySource(), report.problems, report.warnings)
     courses = []
     law = load_law(report, root)
+    library = load_library(report, root)
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if not SLUG_RE.match(folder.name):
             report.add(folder, 1, f"course folder '{folder.name}' must be a slug (a-z, 0-9, -)")
@@ -1303,6 +1360,7 @@ def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], 
             report.add(folder, 1, "the course has no module folder")
         anchors = {(m.folder, locale): heading_ids(text.body) for m in modules for locale, text in m.texts.items()}
         _check_assessments(report, folder, modules)
+        _check_library_references(report, folder, modules, library)
         for module in modules:
             _check_links(report, folder, module, anchors)
             for text in module.texts.values():
@@ -1315,4 +1373,7 @@ def check_courses(root: str | Path) -> tuple[list[CourseSource], list[Problem], 
             courses.append(course)
     if not courses and not report.problems:
         report.add(root, 1, "no course folder found")
-    return courses, report.problems, report.warnings
+    for case in library.cases:
+        if case.from_module and not (root / case.from_module).is_dir():
+            report.add(case.path, 1, f"'from_module': no module folder {case.from_module} in the courses")
+    return Tree(courses, library, report.problems, report.warnings)

@@ -489,3 +489,41 @@ def short_title(title: str) -> str:
     Palerme" (the same in Arabic, whose colon has no space before it)."""
     head = title.split(":", 1)[0].strip()
     return head or title
+
+
+# --- article references in plain texts (quiz prompts, options, explanations) ----------------------------------
+
+
+def plain_references(text: str, locale: str) -> str:
+    """``text`` with each ``[[instrument/article|text]]`` written as its text and each ``[[instrument/article]]`` as
+    the article's label in ``locale`` ("Article 448-1, Loi n° 27-14"). For texts shown as plain text (quiz
+    questions: modules render references as links at sync). One query per request, only when a text cites."""
+    if "[[" not in text:
+        return text
+    from flask import g
+
+    from .library import REFERENCE_RE, article_label
+    from .models import LibraryArticle, LibraryInstrument
+
+    labels = g.get("_tadrib_reference_labels")
+    if labels is None:
+        labels = {}
+        for instrument_slug, short_title, article_slug, heading in db.session.execute(
+            select(LibraryInstrument.slug, LibraryInstrument.short_title, LibraryArticle.slug, LibraryArticle.heading)
+            .join(LibraryInstrument, LibraryArticle.instrument_id == LibraryInstrument.id)
+            .where(LibraryArticle.is_archived.is_(False))
+        ):
+            labels[f"{instrument_slug}/{article_slug}"] = (short_title or {}, (heading or {}).get("_number") or {})
+        g._tadrib_reference_labels = labels
+
+    def replace(match) -> str:
+        if match.group(3):
+            return match.group(3).strip()
+        ref = f"{match.group(1)}/{match.group(2)}"
+        if ref not in labels:
+            return ref
+        short_title, numbers = labels[ref]
+        has = locale in numbers and locale in short_title
+        return article_label(short_title, numbers, locale if has else "fr")
+
+    return REFERENCE_RE.sub(replace, text)

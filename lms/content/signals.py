@@ -1,7 +1,7 @@
 """What other domains plug into the content domain (blinker signals, connected by the higher domains' packages).
 
-Every signal is sent with the learner (a ``User``) as sender. A receiver is called ``receiver(user, **kwargs)``
-and what it returns is combined by the caller in ``content.service``.
+Every signal but ``content_synced`` is sent with the learner (a ``User``) as sender. A receiver is called
+``receiver(user, **kwargs)`` and what it returns is combined by the caller in ``content.service``.
 """
 
 from blinker import Namespace
@@ -37,3 +37,12 @@ open_surveys = _signals.signal("open-surveys")
 Sent by ``content.service.open_surveys`` with ``now`` (naive UTC). A receiver returns a list of what the home
 template reads (evaluation: ``MyRound``, with ``round``, ``version``, ``cohort``, ``session``) in a fixed number of
 queries; the lists are joined. Connected in ``lms/evaluation/handlers.py`` (``_open_surveys``)."""
+
+content_synced = _signals.signal("content-synced")
+"""A sync of ``courses/`` changed something (courses, modules, quizzes, surveys or the library).
+
+Sent by ``content.sync.sync_courses`` once what it wrote is flushed, inside the caller's transaction (the caller
+commits or rolls back everything together: ``flask courses sync``), and only when the sync changed something (a
+sync with no change writes nothing). The sender is the app; receivers get nothing but the app context, return
+nothing, and may write in the same session (they must not commit). Connected in ``lms/search`` (the index is
+rebuilt here and by ``flask search rebuild``, never by a request)."""

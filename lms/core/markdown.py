@@ -38,6 +38,7 @@ ALLOWED_TAGS = {
     "small",
     "mark",
     "abbr",
+    "dfn",
     "code",
     "pre",
     "kbd",
@@ -67,11 +68,13 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "lang", "dir", "title"},
-    "a": {"href"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
     "ol": {"start"},
     "abbr": {"title"},
+    # the library's article references and glossary terms (lms/content/libmarkup.py)
+    "dfn": {"tabindex", "aria-describedby"},
+    "a": {"href", "aria-describedby"},
 }
 #: classes Python-Markdown produces that the stylesheet knows; anything else is dropped
 ALLOWED_CLASSES = {
@@ -87,6 +90,10 @@ ALLOWED_CLASSES = {
     "footnote",
     "footnote-ref",
     "footnote-backref",
+    "ref",
+    "ref-preview",
+    "gloss",
+    "gloss-def",
 }
 ID_RE = re.compile(r"^[\w\-:.]{1,120}$", re.UNICODE)
 
@@ -99,6 +106,10 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return value if ID_RE.match(value) else None
     if attribute == "dir":
         return value if value in ("ltr", "rtl", "auto") else None
+    if attribute == "tabindex":
+        return "0" if value == "0" else None
+    if attribute == "aria-describedby":
+        return value if ID_RE.match(value) else None
     return value
 
 

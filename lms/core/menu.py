@@ -15,6 +15,7 @@ from ..i18n import _l
 MENU = [
     ("content.dashboard", _l("My training"), None),
     ("content.catalogue", _l("Courses"), None),
+    ("library.index", _l("Library"), None),
     ("certificates.mine", _l("My certificates"), ("learner",)),
     ("attendance.checkin_page", _l("Check in"), ("learner",)),
     ("evaluation.index", _l("My surveys"), ("learner",)),

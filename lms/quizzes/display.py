@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 
+from ..content.service import plain_references
 from ..i18n import RTL_LOCALES, _
 from .grading import option_order, score_question
 
 
 def qtext(texts: dict | None) -> str:
+    """The text in the reader's language (or French), article references written out (``[[law-27-14/448-1]]`` →
+    "Article 448-1, Loi n° 27-14")."""
     texts = texts or {}
-    return texts.get(str(get_locale() or "fr")) or texts.get("fr") or next(iter(texts.values()), "")
+    locale = str(get_locale() or "fr")
+    text = texts.get(locale) or texts.get("fr") or next(iter(texts.values()), "")
+    return plain_references(text, locale) if isinstance(text, str) else text
 
 
 def right_response(question: dict):

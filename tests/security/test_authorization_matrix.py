@@ -141,6 +141,12 @@ ENDPOINTS = {
     "evaluation.answer": "own_survey",
     # only the signed-in person's own plan, in a cohort they are enrolled in (tests/evaluation/test_action_plan.py)
     "evaluation.action_plan": "own_action_plan",
+    "library.index": "signed_in",
+    "library.instrument": "signed_in",
+    "library.article": "signed_in",
+    "library.cases": "signed_in",
+    "library.case": "signed_in",
+    "library.glossary": "signed_in",
 }
 # The addresses of before issue #17: a 308 to the page, which checks access itself (tests/core/test_legacy_urls.py).
 ENDPOINTS.update({PREFIX + endpoint: "public" for endpoint in LEGACY_URLS.values()})
