@@ -188,6 +188,14 @@ def app(migrated_template, tmp_path, request):
         shutil.copyfile(synced[0] if synced else migrated_template, path)
         url = f"sqlite:///{path}"
     app = create_app(TestConfig(url, str(instance)))
+    # The process caches of course views and module texts are keyed by ids and versions of one database: each
+    # test has its own (another test's "demo" course may have had the same id and version).
+    from lms.certificates import service as certificates_service
+    from lms.content import service as content_service
+
+    content_service._COURSE_CACHE.clear()
+    content_service._TEXT_CACHE.clear()
+    certificates_service._QUIZ_SETTINGS.clear()
     if synced:
         if TEST_DATABASE_URL:
             _restore_rows(app, synced[0])
