@@ -37,3 +37,11 @@ open_surveys = _signals.signal("open-surveys")
 Sent by ``content.service.open_surveys`` with ``now`` (naive UTC). A receiver returns a list of what the home
 template reads (evaluation: ``MyRound``, with ``round``, ``version``, ``cohort``, ``session``) in a fixed number of
 queries; the lists are joined. Connected in ``lms/evaluation/handlers.py`` (``_open_surveys``)."""
+
+content_synced = _signals.signal("content-synced")
+"""The content (courses and library) has just been synced, in the sync's transaction, not yet committed.
+
+Sent by ``content.sync.sync_courses`` at its end with the ``SyncResult`` as sender (not a user) and ``changed``
+(whether anything was written). Receivers write in the same transaction (the caller commits once) and return
+nothing. Connected in ``lms/search/handlers.py`` (``search.service.rebuild_index``: the index is rebuilt after
+each sync, never by a request)."""

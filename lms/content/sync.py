@@ -14,6 +14,7 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 from .loader import MODULE_LINK_RE, CourseSource, ModuleSource, Problem, SurveySource, load_courses
 from .models import Course, Module, ModuleText, QuizVersion, Survey, SurveyVersion, SyncRun
+from .signals import content_synced
 
 
 class SyncRefused(Exception):
@@ -261,4 +262,5 @@ def sync_courses(path: str) -> SyncResult:
         _archive_surveys(db.session.scalars(select(Survey).where(Survey.course_id == course.id)), result)
     if result.changed:
         db.session.add(SyncRun(summary=result.summary(), source_path=str(path)[:500]))
+    content_synced.send(result, changed=result.changed)
     return result
