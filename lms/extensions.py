@@ -29,7 +29,8 @@ db = SQLAlchemy(model_class=Base)
 
 def include_name(name, type_, parent_names) -> bool:
     """Alembic's filter: tables a search engine owns (SQLite's FTS5 table ``search_fts`` and its shadow tables
-    ``search_fts_*``, PostgreSQL's GIN index ``ix_search_document_fts``) are not models, so autogenerate and the model/migration comparison leave them alone."""
+    ``search_fts_*``, PostgreSQL's GIN index ``ix_search_document_fts``) are not models, so autogenerate and the
+    model/migration comparison leave them alone."""
     if type_ == "table" and name and (name == "search_fts" or name.startswith("search_fts_")):
         return False
     if type_ == "index" and name == "ix_search_document_fts":  # PostgreSQL's GIN index on an expression

@@ -73,7 +73,7 @@ def _fold(word: str) -> str:
     if "\u0600" <= word[0] <= "\u06ff":
         for prefix in _ARTICLE_PREFIXES:
             if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-                return word[len(prefix):]
+                return word[len(prefix) :]
         return word
     if len(word) > 3 and word.isalpha():
         if word[-1] in "sx" and not word.endswith("ss"):

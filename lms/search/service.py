@@ -104,8 +104,15 @@ def documents() -> list[dict]:
         objectives = "\n".join(str(o) for o in (text.objectives or []))
         body = "\n".join(part for part in (objectives, plain_text(text.body_html)) if part)
         docs.append(
-            _doc("module", f"{course_slug}/{module_slug}", text.locale, text.title, body,
-                 course_order[course_slug] * 1000 + position, course_id)  # fmt: skip
+            _doc(
+                "module",
+                f"{course_slug}/{module_slug}",
+                text.locale,
+                text.title,
+                body,
+                course_order[course_slug] * 1000 + position,
+                course_id,
+            )  # fmt: skip
         )
     articles = db.session.execute(
         select(LibraryArticle, LibraryInstrument)
