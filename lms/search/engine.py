@@ -51,6 +51,13 @@ class Found:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def prefixed(terms: list[str]) -> bool:
+    """Whether the last word is also looked for as a prefix (the word being typed): a word of letters of two
+    characters or more. Never a number: "448-1" must not find 448-10 to 448-14 first."""
+    last = terms[-1] if terms else ""
+    return len(last) >= 2 and not any(ch.isdigit() for ch in last)
+
+
 def _terms(raw: str) -> list[str]:
     return query_terms(raw)[:MAX_TERMS]
 
@@ -89,7 +96,8 @@ class SqliteEngine:
     @staticmethod
     def expressions(terms: list[str]) -> tuple[str, str]:
         quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
-        quoted[-1] += "*"
+        if prefixed(terms):
+            quoted[-1] += "*"
         return " AND ".join(quoted), " OR ".join(quoted)
 
     def rebuild(self) -> None:
@@ -111,7 +119,8 @@ class PostgresEngine:
     @staticmethod
     def expressions(terms: list[str]) -> tuple[str, str]:
         quoted = ["'" + t.replace("\\", "").replace("'", "") + "'" for t in terms]
-        quoted[-1] += ":*"
+        if prefixed(terms):
+            quoted[-1] += ":*"
         return " & ".join(quoted), " | ".join(quoted)
 
     def rebuild(self) -> None:

@@ -76,7 +76,8 @@ def _doc(kind, ref, locale, title, body, position, course_id=None) -> dict:
         "locale": locale,
         "title": title,
         "body": body,
-        "normalized": " ".join(t.norm for t in tokens(title + "\n" + body)),
+        # the title counts twice: a word of the title says more about the document than one of its body
+        "normalized": " ".join(t.norm for t in tokens(title + "\n" + title + "\n" + body)),
         "course_id": course_id,
         "position": position,
     }
@@ -200,10 +201,11 @@ class Results:
 
 
 def _matches(terms: list[str]):
-    whole, prefix = set(terms), terms[-1] if terms else ""
+    whole = set(terms)
+    prefix = terms[-1] if engine.prefixed(terms) else None
 
     def match(norm: str) -> bool:
-        return norm in whole or (len(prefix) >= 2 and norm.startswith(prefix))
+        return norm in whole or (prefix is not None and norm.startswith(prefix))
 
     return match
 

@@ -104,8 +104,11 @@ def test_query_syntax_never_reaches_the_engine(indexed, typed):
 
 
 def test_match_expressions_quote_every_word():
-    assert SqliteEngine.expressions(["near", "448x1"]) == ('"near" AND "448x1"*', '"near" OR "448x1"*')
+    assert SqliteEngine.expressions(["near", "traite"]) == ('"near" AND "traite"*', '"near" OR "traite"*')
     assert PostgresEngine.expressions(["a", "رضا"]) == ("'a' & 'رضا':*", "'a' | 'رضا':*")
+    # a number is never a prefix: 448-1 must not bring 448-10 to 448-14 first
+    assert SqliteEngine.expressions(["art", "448x1"]) == ('"art" AND "448x1"', '"art" OR "448x1"')
+    assert PostgresEngine.expressions(["448x1"]) == ("'448x1'", "'448x1'")
 
 
 def test_highlight_and_snippet_mark_original_words_escaped():
