@@ -63,17 +63,19 @@ def _terms(raw: str) -> list[str]:
 
 
 def _ranked_sql(matched: str) -> str:
-    # only this module's constant SQL is put together here: every value is a bound parameter
+    # ranked on ids only; the texts (a module's body is tens of KB) are read for the rows kept, never sorted
     return f"""
 WITH matched AS ({matched}),
 ranked AS (
-  SELECT matched.*,
+  SELECT matched.id, matched.tier,
          ROW_NUMBER() OVER (PARTITION BY kind ORDER BY tier, CASE WHEN locale = :locale THEN 0 ELSE 1 END,
                             score, position, id) AS n,
          COUNT(*) OVER (PARTITION BY kind) AS total
   FROM matched
 )
-SELECT id, kind, ref, locale, title, body, course_id, tier, total FROM ranked WHERE n <= :limit ORDER BY kind, n
+SELECT d.id, d.kind, d.ref, d.locale, d.title, d.body, d.course_id, ranked.tier, ranked.total
+FROM ranked JOIN search_document AS d ON d.id = ranked.id
+WHERE ranked.n <= :limit ORDER BY d.kind, ranked.n
 """  # noqa: S608 # nosec B608
 
 
@@ -85,7 +87,7 @@ class SqliteEngine:
 
     SQL = _ranked_sql(
         f"""
-  SELECT d.id, d.kind, d.ref, d.locale, d.title, d.body, d.course_id, d.position,
+  SELECT d.id, d.kind, d.locale, d.position,
          bm25(search_fts) AS score,
          CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :every)
               THEN 0 ELSE 1 END AS tier
@@ -109,7 +111,7 @@ class PostgresEngine:
 
     SQL = _ranked_sql(
         f"""
-  SELECT d.id, d.kind, d.ref, d.locale, d.title, d.body, d.course_id, d.position,
+  SELECT d.id, d.kind, d.locale, d.position,
          -ts_rank(to_tsvector('simple', d.normalized), to_tsquery('simple', :some)) AS score,
          CASE WHEN to_tsvector('simple', d.normalized) @@ to_tsquery('simple', :every) THEN 0 ELSE 1 END AS tier
   FROM search_document AS d

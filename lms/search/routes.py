@@ -24,5 +24,6 @@ def clean_query(raw: str) -> str:
 def index():
     query = clean_query(request.args.get("q", ""))
     locale = str(get_locale() or "fr")
-    results = service.search(current_user, query, locale) if query else None
+    kind = request.args.get("kind")
+    results = service.search(current_user, query, locale, kind if kind in service.GROUPS else None) if query else None
     return render_template("search/index.html", query=query, results=results)

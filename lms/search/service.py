@@ -194,6 +194,8 @@ class Results:
     terms: list[str]
     #: [(kind, count, [Result])] in GROUPS' order, kinds with results only
     groups: list[tuple[str, int, list[Result]]]
+    #: the one kind asked for (all its results), or None (the first of each kind)
+    kind: str | None = None
 
     @property
     def total(self) -> int:
@@ -284,21 +286,30 @@ def url_for_hit(kind: str, ref: str) -> str:
 MAX_QUERY = 200
 
 
-def search(user, raw: str, locale: str, per_kind: int = 10) -> Results:
-    """What ``user`` finds for ``raw``: the modules of courses they may open, the whole library; grouped by kind,
-    the page's language first. A fixed number of queries: the courses, the ``course_access`` receivers', one
-    search (none when the text holds no word)."""
+#: results shown per kind (the page links to all of one kind: ``ALL_OF_KIND``)
+PER_KIND = 5
+ALL_OF_KIND = 50
+
+
+def search(user, raw: str, locale: str, kind: str | None = None) -> Results:
+    """What ``user`` finds for ``raw``: the modules of courses they may open, the whole library; grouped by kind
+    (``PER_KIND`` of each; with ``kind``, up to ``ALL_OF_KIND`` of that kind alone), the page's language first. A
+    fixed number of queries: the courses, the ``course_access`` receivers', one search (none when the text holds
+    no word). Snippets are cut only for the results shown."""
+    if kind not in GROUPS:
+        kind = None
+    per_kind = ALL_OF_KIND if kind else PER_KIND
     raw = (raw or "")[:MAX_QUERY]
     terms = engine._terms(raw)
     if not terms:
-        return Results(raw, [], [])
+        return Results(raw, [], [], kind)
     courses = db.session.scalars(select(Course).where(~Course.is_archived)).all()
     allowed = [c.id for c in open_courses(user, courses)] if courses else []
     found = engine.query(raw, locale, allowed, per_kind)
     groups = []
-    for kind in GROUPS:
-        hits = found.hits.get(kind)
-        if not hits:
+    for group in GROUPS:
+        hits = found.hits.get(group)
+        if not hits or (kind and group != kind):
             continue
         results = [
             Result(
@@ -312,5 +323,5 @@ def search(user, raw: str, locale: str, per_kind: int = 10) -> Results:
             )
             for hit in hits
         ]
-        groups.append((kind, found.counts[kind], results))
-    return Results(raw, found.terms, groups)
+        groups.append((group, found.counts[group], results))
+    return Results(raw, found.terms, groups, kind)

@@ -109,3 +109,14 @@ def test_a_sync_rebuilds_the_index(db, courses):
     from lms.search.models import SearchDocument
 
     assert db.session.scalar(select(SearchDocument.id).where(SearchDocument.kind == "module").limit(1))
+
+
+def test_five_of_each_kind_then_all_of_one_kind(client, make_user, indexed):
+    make_user(roles=("trainer",), email="t@example.org")
+    client.login("t@example.org")
+    page = client.get("/search?q=traite").get_data(as_text=True)
+    modules = page.split('id="results-module"', 1)[1].split("</section>", 1)[0]
+    assert modules.count("<li ") == 5 and "kind=module" in modules
+    page = client.get("/search?q=traite&kind=module").get_data(as_text=True)
+    assert 'id="results-article"' not in page and page.count('href="/courses/') > 5
+    assert client.get("/search?q=traite&kind=nonsense").status_code == 200
