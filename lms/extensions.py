@@ -33,7 +33,7 @@ def include_name(name, type_, parent_names) -> bool:
     model/migration comparison leave them alone."""
     if type_ == "table" and name and (name == "search_fts" or name.startswith("search_fts_")):
         return False
-    if type_ == "index" and name == "ix_search_document_fts":  # PostgreSQL's GIN index on an expression
+    if type_ == "index" and name == "ix_search_document_fts":  # PostgreSQL only
         return False
     return True
 

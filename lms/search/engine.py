@@ -107,15 +107,16 @@ class SqliteEngine:
 
 
 class PostgresEngine:
-    """``to_tsvector('simple', normalized)`` with its GIN index (migration 0020), ranked by ts_rank."""
+    """The column ``vector`` (``to_tsvector('simple', normalized)``, written here) with its GIN index (migration
+    0020), ranked by ts_rank."""
 
     SQL = _ranked_sql(
         f"""
   SELECT d.id, d.kind, d.locale, d.position,
-         -ts_rank(to_tsvector('simple', d.normalized), to_tsquery('simple', :some)) AS score,
-         CASE WHEN to_tsvector('simple', d.normalized) @@ to_tsquery('simple', :every) THEN 0 ELSE 1 END AS tier
+         -ts_rank(d.vector, to_tsquery('simple', :some)) AS score,
+         CASE WHEN d.vector @@ to_tsquery('simple', :every) THEN 0 ELSE 1 END AS tier
   FROM search_document AS d
-  WHERE to_tsvector('simple', d.normalized) @@ to_tsquery('simple', :some) AND {_ALLOWED}"""  # noqa: S608 # nosec B608
+  WHERE d.vector @@ to_tsquery('simple', :some) AND {_ALLOWED}"""  # noqa: S608 # nosec B608
     )
 
     @staticmethod
@@ -126,7 +127,7 @@ class PostgresEngine:
         return " & ".join(quoted), " | ".join(quoted)
 
     def rebuild(self) -> None:
-        pass  # the GIN index follows the table
+        db.session.execute(text("UPDATE search_document SET vector = to_tsvector('simple', normalized)"))
 
 
 def current_engine():

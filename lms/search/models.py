@@ -4,12 +4,13 @@ language. Rebuilt whole by ``search.service.rebuild_index`` after each content s
 The engine's own structures are not models (migration 0020 makes them, ``lms.extensions.include_name`` keeps
 them out of the model/migration comparison): on SQLite the FTS5 table ``search_fts`` (external content: this
 table, column ``normalized``, tokenizer ``unicode61 remove_diacritics 2``); on PostgreSQL the GIN index
-``ix_search_document_fts`` on ``to_tsvector('simple', normalized)``.
+``ix_search_document_fts`` on the column ``vector`` (``to_tsvector('simple', normalized)``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -32,6 +33,9 @@ class SearchDocument(db.Model):
     body: Mapped[str] = mapped_column(Text)
     #: ``normalize(title + body)``: what the engine indexes
     normalized: Mapped[str] = mapped_column(Text)
+    #: PostgreSQL only: ``to_tsvector('simple', normalized)``, written by the rebuild (ranking reads it instead of
+    #: parsing the text again for every match); NULL on SQLite, whose FTS5 table holds the index
+    vector: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
     #: the module's course (who may see it); NULL for the library, which everyone signed in may read
     course_id: Mapped[int | None] = mapped_column()
     #: order within a kind when ranks tie (course then module position, instrument then article position)

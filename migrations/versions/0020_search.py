@@ -1,11 +1,12 @@
 """search: the index (search_document) and the engine's structure (SQLite: the FTS5 table search_fts;
-PostgreSQL: a GIN index on to_tsvector('simple', normalized))
+PostgreSQL: the column vector, to_tsvector('simple', normalized), and its GIN index)
 
 Revision ID: 0020
 Revises: 0019
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -24,6 +25,7 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('normalized', sa.Text(), nullable=False),
+    sa.Column('vector', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=True),
     sa.Column('course_id', sa.Integer(), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_document'))
@@ -37,7 +39,7 @@ def upgrade():
         )
     elif dialect == 'postgresql':
         op.execute(
-            "CREATE INDEX ix_search_document_fts ON search_document USING gin (to_tsvector('simple', normalized))"
+            "CREATE INDEX ix_search_document_fts ON search_document USING gin (vector)"
         )
 
 
