@@ -17,7 +17,7 @@ from ..content.service import open_courses
 from ..extensions import db
 from . import engine
 from .models import SearchDocument
-from .normalize import _SCANNER, Token, _fold_match, tokens
+from .normalize import _HAS_APOSTROPHE, _SCANNER, Token, _fold, _fold_match, tokens
 
 #: the groups of the results page, in order
 GROUPS = ("module", "article", "case", "term")
@@ -240,10 +240,17 @@ def snippet(text: str, terms: list[str], words: int = SNIPPET_WORDS) -> Markup:
     match = _matches(terms)
     seen: list[Token] = []
     best = None
-    for t in _iter_tokens(text):
-        seen.append(t)
-        if best is None and match(t.norm):
-            best = len(seen) - 1
+    for found_match in _SCANNER.finditer(text or ""):
+        word = found_match.group()
+        if found_match.lastgroup == "word" and not _HAS_APOSTROPHE.search(word):
+            norm = _fold(word)  # the common case, without building a list (cached per word)
+            found = [Token(norm, found_match.start(), found_match.end())] if norm else ()
+        else:
+            found = _fold_match(found_match)
+        for token in found:
+            seen.append(token)
+            if best is None and match(token.norm):
+                best = len(seen) - 1
         if len(seen) >= (best + words if best is not None else 4000):
             break
     if best is None:  # the words are in the title only (or in a part too far): the text's beginning
@@ -253,18 +260,12 @@ def snippet(text: str, terms: list[str], words: int = SNIPPET_WORDS) -> Markup:
         return _marked(text, [], 0, end) + (Markup("…") if end < len(text) else Markup(""))
     first = max(0, best - words // 4)
     window = seen[first : first + words]
-    found = [t for t in window if match(t.norm)]
+    marked = [t for t in window if match(t.norm)]
     start = 0 if first == 0 else window[0].start
     end = window[-1].end
     prefix = Markup("…") if start > 0 else Markup("")
     suffix = Markup("…") if end < len(text) else Markup("")
-    return prefix + _marked(text, found, start, end) + suffix
-
-
-def _iter_tokens(text: str):
-    """``tokens(text)`` lazily (the snippet stops reading once its window is full)."""
-    for match in _SCANNER.finditer(text or ""):
-        yield from _fold_match(match)
+    return prefix + _marked(text, marked, start, end) + suffix
 
 
 def url_for_hit(kind: str, ref: str) -> str:
