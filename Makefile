@@ -66,13 +66,15 @@ screenshots: setup
 	$(BIN)/python scripts/screenshots.py $(SHOTS_ARGS)
 
 ## bench: HTTP ratios to hello world (wrk), certificates against their floor, dashboard at 10 and 2,000 learners,
-## password-reset requests with a consumer running and queuing 2,400 reminders (bench/queue_bench.py)
+## password-reset requests with a consumer running and queuing 2,400 reminders (bench/queue_bench.py), /search with
+## 20x today's content indexed (bench/search_bench.py)
 bench: setup
 	@status=0; \
 	$(BIN)/python bench/http_bench.py || status=1; \
 	$(BIN)/python bench/cert_bench.py --n 253 || status=1; \
 	$(BIN)/python bench/dashboard_bench.py || status=1; \
 	$(BIN)/python bench/queue_bench.py || status=1; \
+	$(BIN)/python bench/search_bench.py || status=1; \
 	exit $$status
 
 ## load: 100 learners and a trainer for 60 s, on PostgreSQL (2 instances) then SQLite; fails on any loss or error

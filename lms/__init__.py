@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         quizzes,
         reports,
+        search,
     )
     from .accounts import cli as accounts_cli
     from .cohorts import cli as cohorts_cli
@@ -156,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(library.bp)
+    app.register_blueprint(search.bp)
     from .core.legacy_urls import register_legacy_urls
 
     register_legacy_urls(app)  # the addresses of before each URL named its package: 308 to the new ones
@@ -164,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     app.cli.add_command(content_cli.cli)
     app.cli.add_command(certificates.cli.cli)
     app.cli.add_command(reports.cli.cli)
+    app.cli.add_command(search.cli.cli)
     from .core.backup import backup_command
     from .quizzes import cli as quizzes_cli
 
@@ -195,6 +198,7 @@ def _register_blueprints(app: Flask) -> None:
     from .notifications import models as _notification_models  # noqa: F401
     from .quizzes import display as quiz_display
     from .quizzes import models as _quiz_models  # noqa: F401
+    from .search import models as _search_models  # noqa: F401
 
     quiz_display.register(app)
     from .accounts import names

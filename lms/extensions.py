@@ -25,7 +25,20 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Alembic's filter: tables a search engine owns (SQLite's FTS5 table ``search_fts`` and its shadow tables
+    ``search_fts_*``, PostgreSQL's GIN index ``ix_search_document_fts``) are not models, so autogenerate and the
+    model/migration comparison leave them alone."""
+    if type_ == "table" and name and (name == "search_fts" or name.startswith("search_fts_")):
+        return False
+    if type_ == "index" and name == "ix_search_document_fts":  # PostgreSQL only
+        return False
+    return True
+
+
+migrate = Migrate(render_as_batch=True, compare_type=True, include_name=include_name)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -39,10 +39,11 @@ template reads (evaluation: ``MyRound``, with ``round``, ``version``, ``cohort``
 queries; the lists are joined. Connected in ``lms/evaluation/handlers.py`` (``_open_surveys``)."""
 
 content_synced = _signals.signal("content-synced")
-"""A sync of ``courses/`` changed something (courses, modules, quizzes, surveys or the library).
+"""A sync of ``courses/`` ran (courses, modules, quizzes, surveys, the library), its writes flushed, not yet
+committed.
 
-Sent by ``content.sync.sync_courses`` once what it wrote is flushed, inside the caller's transaction (the caller
-commits or rolls back everything together: ``flask courses sync``), and only when the sync changed something (a
-sync with no change writes nothing). The sender is the app; receivers get nothing but the app context, return
-nothing, and may write in the same session (they must not commit). Connected in ``lms/search`` (the index is
-rebuilt here and by ``flask search rebuild``, never by a request)."""
+Sent by ``content.sync.sync_courses`` at its end with the ``SyncResult`` as sender (not a user) and ``changed``
+(whether anything was written). Receivers write in the same transaction (the caller commits both or neither:
+``flask courses sync``) and return nothing. Connected in ``lms/search/handlers.py``
+(``search.service.rebuild_index``: the index is rebuilt after a sync that changed something, or while it is
+empty; never by a request)."""

@@ -310,10 +310,10 @@ def sync_courses(path: str) -> SyncResult:
         _archive_surveys(db.session.scalars(select(Survey).where(Survey.course_id == course.id)), result)
     if result.changed:
         db.session.add(SyncRun(summary=result.summary(), source_path=str(path)[:500]))
-        # The receivers (the search index) read what this sync wrote, in its transaction: the caller commits
-        # both or neither.
-        db.session.flush()
-        content_synced.send(current_app._get_current_object())
+    # The receivers (the search index) read what this sync wrote, in its transaction: the caller commits both or
+    # neither.
+    db.session.flush()
+    content_synced.send(result, changed=result.changed)
     return result
 
 

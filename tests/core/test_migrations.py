@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 from lms import create_app
 from lms.config import TestConfig
-from lms.extensions import db
+from lms.extensions import db, include_name
 
 
 def test_upgrade_on_empty_database_then_no_autogenerate_diff(tmp_path):
@@ -15,7 +15,9 @@ def test_upgrade_on_empty_database_then_no_autogenerate_diff(tmp_path):
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "render_as_batch": True, "include_name": include_name}
+            )
             diff = compare_metadata(context, db.metadata)
             tables = set(inspect(connection).get_table_names())
         db.engine.dispose()
@@ -26,7 +28,7 @@ def test_upgrade_on_empty_database_then_no_autogenerate_diff(tmp_path):
 def test_migrated_database_matches_models(app, db):
     """The same check on the test database (PostgreSQL when TEST_DATABASE_URL is set)."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], diff
 

@@ -131,6 +131,7 @@ ENDPOINTS = {
     "reports.programme_job_status": "admin",
     "reports.programme_job_file": "admin",
     "notifications.index": "signed_in",
+    "search.index": "signed_in",
     "notifications.mark_all_read": "signed_in",
     "notifications.preferences": "signed_in",
     "notifications.open_one": "own_notification",
