@@ -121,7 +121,7 @@ def test_refused_tree_writes_nothing(db, lib_tree):
     assert _count(db, LibraryInstrument) == 0
 
 
-def test_content_synced_is_sent_after_a_sync_that_changed_something(app, db, lib_tree):
+def test_content_synced_is_sent_after_each_sync_saying_whether_it_changed_something(app, db, lib_tree):
     seen = []
 
     def receiver(sender, **kwargs):
@@ -131,8 +131,8 @@ def test_content_synced_is_sent_after_a_sync_that_changed_something(app, db, lib
     signals.content_synced.connect(receiver)
     try:
         sync_courses(str(lib_tree))
-        sync_courses(str(lib_tree))  # no change: not sent
+        sync_courses(str(lib_tree))  # no change: sent, saying so (the index is rebuilt only if it is empty)
     finally:
         signals.content_synced.disconnect(receiver)
     db.session.rollback()
-    assert seen == [({}, 3)]
+    assert seen == [({"changed": True}, 3), ({"changed": False}, 3)]
