@@ -543,7 +543,7 @@ def _demo_survey_answers(definition: dict, rng, locale: str, index: int) -> dict
             elif kind == "multiple":
                 picked = rng.sample(item["options"], k=min(len(item["options"]), rng.randint(1, 3)))
                 answers[item["id"]] = [o["id"] for o in item["options"] if o in picked]
-            elif index % 2 == 0 or item.get("required"):
+            elif index % 6 != 5 or item.get("required"):  # five in six write: the free text shows
                 bank = _DEMO_COMMENTS.get(locale) or _DEMO_COMMENTS["fr"]
                 text = bank[(index + len(answers)) % len(bank)]
                 answers[item["id"]] = text[: item.get("max_length", 300 if kind == "short_text" else 3000)]
