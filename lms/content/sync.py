@@ -197,36 +197,43 @@ def _sync_modules(course: Course, source: CourseSource, result: SyncResult, libr
             current.is_current = False
 
 
-def _sync_quiz(module: Module, source: ModuleSource, result: SyncResult) -> None:
-    versions = db.session.scalars(
-        select(QuizVersion).where(QuizVersion.module_id == module.id).order_by(QuizVersion.version)
-    ).all()
+def _sync_version(model, owner: str, owner_id: int, source_hash: str, definition: dict, noun: str, result) -> None:
+    """A versioned definition (a quiz, a survey): a new row only when the source changed, the current one moved;
+    a definition that returns to an earlier text makes that version current again rather than a duplicate."""
+    column = getattr(model, owner)
+    versions = db.session.scalars(select(model).where(column == owner_id).order_by(model.version)).all()
     current = next((v for v in versions if v.is_current), None)
+    if current is not None and current.source_hash == source_hash:
+        return
+    if current is not None:
+        current.is_current = False
+    previous = next((v for v in versions if v.source_hash == source_hash), None)
+    if previous is not None:
+        previous.is_current = True
+        result.counts[f"{noun} updated"] += 1
+        return
+    db.session.add(
+        model(
+            **{owner: owner_id},
+            version=(versions[-1].version + 1) if versions else 1,
+            source_hash=source_hash,
+            definition=definition,
+            is_current=True,
+        )
+    )
+    result.counts[f"{noun} created" if not versions else f"{noun} updated"] += 1
+
+
+def _sync_quiz(module: Module, source: ModuleSource, result: SyncResult) -> None:
     if source.quiz is None:
+        current = db.session.scalar(
+            select(QuizVersion).where(QuizVersion.module_id == module.id, QuizVersion.is_current.is_(True))
+        )
         if current is not None:
             current.is_current = False
             result.counts["quizzes withdrawn"] += 1
         return
-    if current is not None and current.source_hash == source.quiz_hash:
-        return
-    if current is not None:
-        current.is_current = False
-    # A quiz that returns to an earlier definition becomes current again rather than a duplicate.
-    previous = next((v for v in versions if v.source_hash == source.quiz_hash), None)
-    if previous is not None:
-        previous.is_current = True
-        result.counts["quizzes updated"] += 1
-        return
-    db.session.add(
-        QuizVersion(
-            module_id=module.id,
-            version=(versions[-1].version + 1) if versions else 1,
-            source_hash=source.quiz_hash,
-            definition=source.quiz,
-            is_current=True,
-        )
-    )
-    result.counts["quizzes created" if not versions else "quizzes updated"] += 1
+    _sync_version(QuizVersion, "module_id", module.id, source.quiz_hash, source.quiz, "quizzes", result)
 
 
 def _sync_surveys(course: Course, source: CourseSource, result: SyncResult) -> None:
@@ -258,30 +265,7 @@ def _archive_surveys(surveys, result: SyncResult) -> None:
 
 
 def _sync_survey_version(survey: Survey, source: SurveySource, result: SyncResult) -> None:
-    versions = db.session.scalars(
-        select(SurveyVersion).where(SurveyVersion.survey_id == survey.id).order_by(SurveyVersion.version)
-    ).all()
-    current = next((v for v in versions if v.is_current), None)
-    if current is not None and current.source_hash == source.source_hash:
-        return
-    if current is not None:
-        current.is_current = False
-    # A survey that returns to an earlier definition makes that version current again rather than a duplicate.
-    previous = next((v for v in versions if v.source_hash == source.source_hash), None)
-    if previous is not None:
-        previous.is_current = True
-        result.counts["surveys updated"] += 1
-        return
-    db.session.add(
-        SurveyVersion(
-            survey_id=survey.id,
-            version=(versions[-1].version + 1) if versions else 1,
-            source_hash=source.source_hash,
-            definition=source.definition,
-            is_current=True,
-        )
-    )
-    result.counts["surveys created" if not versions else "surveys updated"] += 1
+    _sync_version(SurveyVersion, "survey_id", survey.id, source.source_hash, source.definition, "surveys", result)
 
 
 def sync_courses(path: str) -> SyncResult:
