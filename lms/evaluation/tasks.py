@@ -39,14 +39,20 @@ def _title(version: SurveyVersion, locale: str) -> str:
     return texts.get(locale) or texts.get("fr") or ""
 
 
-def _tell(round_: SurveyRound, user: User, key: str, reminder: bool, now: datetime) -> bool:
+def _about(round_: SurveyRound) -> tuple[SurveyVersion, Cohort, WorkshopSession | None] | None:
+    """What every invitation of ``round_`` says: the survey's current version, the cohort, the session; None when
+    the survey was withdrawn. Read once per round, not once per person."""
     survey = db.session.get(Survey, round_.survey_id)
     found = service.current_surveys([survey.course_id]).get((survey.course_id, survey.role))
     if found is None or found[0].id != survey.id:
-        return False
-    version = found[1]
+        return None
     cohort = db.session.get(Cohort, round_.cohort_id)
     session = db.session.get(WorkshopSession, round_.session_id) if round_.session_id else None
+    return found[1], cohort, session
+
+
+def _tell(round_: SurveyRound, about_round: tuple, user: User, key: str, reminder: bool) -> bool:
+    version, cohort, session = about_round
     locale = user.locale or "fr"
     with force_locale(locale):
         name = _title(version, locale)
@@ -90,8 +96,9 @@ def invite(now: datetime | None = None) -> int:
     for round_ in to_invite:
         if not round_.is_open(now):
             continue
-        for user in service.non_respondents(round_.id):
-            sent += _tell(round_, user, f"survey-invite:{round_.id}:{user.id}", False, now)
+        about_round = _about(round_)
+        for user in service.non_respondents(round_.id) if about_round else ():
+            sent += _tell(round_, about_round, user, f"survey-invite:{round_.id}:{user.id}", False)
         round_.invited_at = now
         db.session.commit()
     to_remind = db.session.scalars(
@@ -100,8 +107,9 @@ def invite(now: datetime | None = None) -> int:
     for round_ in to_remind:
         if not round_.is_open(now) or not rules.reminder_due(round_.role, round_.invited_at, now):
             continue
-        for user in service.non_respondents(round_.id):
-            sent += _tell(round_, user, f"survey-remind:{round_.id}:{user.id}", True, now)
+        about_round = _about(round_)
+        for user in service.non_respondents(round_.id) if about_round else ():
+            sent += _tell(round_, about_round, user, f"survey-remind:{round_.id}:{user.id}", True)
         round_.reminded_at = now
         db.session.commit()
     return sent

@@ -309,3 +309,13 @@ def test_the_cohort_survey_schedule(app, db, cohort, people, client):
     assert f"/reports/cohorts/{cohort.id}/evaluation" in client.get(f"/attendance/cohorts/{cohort.id}/reminders").get_data(
         as_text=True
     )
+
+
+def test_invitations_read_the_survey_once_per_round_not_once_per_person(app, db, cohort, people):
+    from tests.conftest import QueryCounter
+
+    with QueryCounter(db.engine) as counter:
+        assert tasks.invite(LAST_DAY_MIDNIGHT) == len(people)
+    reads = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT") and "survey_version" in s]
+    # one when the rounds are opened, one for the round's invitations: not one more for each of the three
+    assert len(reads) <= 2, reads
