@@ -68,6 +68,8 @@ screenshots: setup
 ## bench: HTTP ratios to hello world (wrk), certificates against their floor, dashboard at 10 and 2,000 learners,
 ## password-reset requests with a consumer running and queuing 2,400 reminders (bench/queue_bench.py), /search with
 ## 20x today's content indexed (bench/search_bench.py)
+## (results go to the ignored bench/out/; RECORD=1 writes them to the committed bench/results/)
+bench load: export BENCH_RECORD := $(if $(RECORD),1,0)
 bench: setup
 	@status=0; \
 	$(BIN)/python bench/http_bench.py || status=1; \

@@ -26,7 +26,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
+#: where a run writes its results: an ignored folder (``bench/out/``), so that ``make bench`` leaves the tree clean;
+#: ``BENCH_RECORD=1`` (``make bench RECORD=1``) writes them to the committed ``bench/results/`` instead
+RECORDED = BENCH / "results"
+RESULTS = RECORDED if os.environ.get("BENCH_RECORD") == "1" else BENCH / "out"
+RESULTS.mkdir(exist_ok=True)
 PYTHON = sys.executable
 DEMO_PASSWORD = "bench-demo-password-2027"
 SESSION_COOKIE = "tadrib_session"

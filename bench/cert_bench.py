@@ -1,6 +1,6 @@
 """Certificate rendering benchmark: steady ms per certificate against a one-line Amiri floor, in one process.
 
-    .venv/bin/python bench/cert_bench.py [--n 253] [--warmup 5] [--out bench/results/certificates.json]
+    .venv/bin/python bench/cert_bench.py [--n 253] [--warmup 5] [--out bench/out/certificates.json]
 
 Both use the renderer's shared FontConfiguration (PERF-BASELINES.md §4: compare with
 ``minimal-amiri:fc``). After the warm-up, certificates and floor documents alternate in blocks of 10,
@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchlib import RESULTS  # noqa: E402
 
 from lms.certificates import pdf  # noqa: E402
 
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=253, help="certificates (and floor documents) to time")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "certificates.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "certificates.json")
     args = parser.parse_args(argv)
     if args.n < 20:
         parser.error("--n must be at least 20 (memory is compared after 20 and after N)")

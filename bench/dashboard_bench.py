@@ -7,7 +7,7 @@ with N learners, their module progress, quiz attempts, attendance and a few cert
 times ``cohort_dashboard(cohort)``, ``programme_indicators(...)`` and the dashboard page through the Flask
 test client signed in as the trainer: median of 7 after 2 warm-ups, the two sizes alternating so that host
 drift hits both alike. Goals: the page at 2,000 within 4x the page at 10; the same number of SQL queries at
-both sizes (aggregates in SQL, not one query per learner). Results: bench/results/dashboard.json.
+both sizes (aggregates in SQL, not one query per learner). Results: bench/out/dashboard.json.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchlib import RESULTS  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dashboard.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "dashboard.json")
     args = parser.parse_args(argv)
 
     import tempfile

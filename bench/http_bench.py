@@ -6,7 +6,7 @@ Prepares a temporary instance (migrations, courses, demo data), writes and serve
 and the app with gunicorn (sync workers = os.cpu_count(), 127.0.0.1, free ports), signs in a learner and
 a trainer, then runs ``wrk -t1 -c16 -d10s --latency`` per case (3 s warm-up first; the repeat loop is
 outside the case loop) and compares medians to hello world's. Absolute req/s drift with the host: only
-the ratios measured in this run are judged. Results: bench/results/http.json. Needs wrk (as root with
+the ratios measured in this run are judged. Results: bench/out/http.json. Needs wrk (as root with
 apt-get it is installed; otherwise the command is printed and the exit status is 2).
 """
 

@@ -14,7 +14,7 @@ Two set-ups, one after the other, each on a fresh temporary instance with the de
 Rate limits are off (all the load comes from one address). Afterwards, in the database: every answer
 acknowledged with 200 is stored with its last acknowledged value; no attempt was graded twice; every
 acknowledged attendance mark is stored; and no response was an error (non-2xx/3xx other than 429).
-Results: bench/results/load.json; gunicorn logs: bench/results/logs/. Exit status 1 on any loss or error.
+Results: bench/out/load.json, gunicorn logs: bench/out/logs/. Exit status 1 on any loss or error.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@
    on 127.0.0.1:6379) against the same loop without ``notify`` (loading the users, the title in each person's
    language, the commit). Median of ``--notify-runs``, the two alternating. Reported as a ratio and ms per item.
 
-Absolute times drift with the host: only this run's ratios are judged. Results: bench/results/queue.json.
+Absolute times drift with the host: only this run's ratios are judged. Results: bench/out/queue.json.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ search index with every document ``--copies`` times (the copies keep their text:
 documents, which is what costs), serves the app and ``bench/hello_app.py`` with gunicorn (same settings as
 bench/http_bench.py), signs in a learner, and runs wrk on /search with a rotation of French and Arabic queries
 (a Lua script: one query per request, in turn) and on hello world, alternately, ``--runs`` times. The ratio is
-judged on medians. Results: bench/results/search.json (search-postgresql.json with --database-url).
+judged on medians. Results: bench/out/search.json (search-postgresql.json with --database-url).
 """
 
 from __future__ import annotations
