@@ -11,3 +11,4 @@ bp = Blueprint("offline", __name__, url_prefix="/offline")
 
 # The web app manifest (``manifest.py``, helper C) is imported on the line after ``routes``.
 from . import routes  # noqa: E402,F401
+from . import manifest  # noqa: E402,F401
