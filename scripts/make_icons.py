@@ -54,7 +54,7 @@ def render(svg: Path, target: Path, size: int, background: str, scale: float, pd
         pdf = Path(work) / "icon.pdf"
         HTML(string=page_html(svg, size, background, scale), base_url=str(svg.parent)).write_pdf(pdf)
         # 72 dpi: one PDF point is one pixel; -singlefile writes <prefix>.png
-        subprocess.run(  # nosec B603 - fixed program and arguments, no shell
+        subprocess.run(  # noqa: S603  # nosec B603 - fixed program and arguments, no shell
             [pdftocairo, "-png", "-transp", "-singlefile", "-r", "72", str(pdf), str(target.with_suffix(""))],
             check=True,
         )

@@ -9,6 +9,5 @@ from flask import Blueprint
 
 bp = Blueprint("offline", __name__, url_prefix="/offline")
 
-# The web app manifest (``manifest.py``, helper C) is imported on the line after ``routes``.
-from . import routes  # noqa: E402,F401
-from . import manifest  # noqa: E402,F401
+# The views register themselves on ``bp``: the web app manifest (``manifest.py``) and the rest (``routes.py``).
+from . import manifest, routes  # noqa: E402,F401
