@@ -16,6 +16,7 @@ stand-in served at /e2e-sw.js (the real one comes with the offline packs).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -312,4 +313,55 @@ def test_the_next_person_finds_nothing_of_one_who_did_not_sign_out(browser, live
     assert answers == [None, CLEAR]  # the sign-in page, then the sign-in
     # Nothing of the first person (the server's Clear-Site-Data empties the whole site's storage, other keys too).
     assert page.evaluate(PLANTED_LEFT) == []
+    context.close()
+
+
+OUTBOX_JS = Path(__file__).resolve().parents[2] / "lms" / "static" / "outbox.js"
+# One answer waiting in the real outbox (outbox.js), for an attempt the server does not know: sent, it is refused
+# (404) and dropped, so that the outbox is empty once it could be sent.
+WAITING_ANSWER = """async () => {
+  const token = document.querySelector("input[name=csrf_token]").value;
+  await window.TadribOutbox.add({key: crypto.randomUUID(), attempt: 999999, url: "/quizzes/attempts/999999/autosave",
+    csrf: token, seq: 1, qids: ["q1"], fields: [["q1", "a"]], bases: {}, at: new Date().toISOString()}, {q1: [["q1", "a"]]});
+  return localStorage.getItem("tadrib-outbox");
+}"""
+
+
+@pytest.mark.skipif(not OUTBOX_JS.exists(), reason="outbox.js (quiz answers kept on the device) is not in this tree")
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_the_real_outbox_is_loaded_and_flushed_before_signing_out(browser, live_server, lang):
+    person = live_server.make_user("learner", locale=lang)
+    context = device(browser, live_server, lang)
+    page = context.new_page()
+    sign_in(page, person)
+    page.add_script_tag(url=page.locator("form[data-signout]").get_attribute("data-outbox"))
+    assert page.evaluate(WAITING_ANSWER) == "1"
+    page.reload()  # a page without outbox.js: the sign-out form loads it
+    assert page.evaluate("typeof window.TadribOutbox") == "undefined"
+    sent = []
+    page.on("request", lambda request: sent.append(request.method) if "/999999/autosave" in request.url else None)
+
+    # No connection: the answer cannot be sent; the warning gives its number; cancelled, it stays on the device.
+    context.set_offline(True)
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_menu(page)
+    sign_out_button(page, lang).click()
+    for _ in range(100):  # the flush fails at once offline; the warning follows
+        if dialogs:
+            break
+        page.wait_for_timeout(100)
+    assert dialogs == [TEXT[lang]["unsent"].format(n=1)]
+    assert page.evaluate("localStorage.getItem('tadrib-outbox')") == "1"
+    assert "tadrib-answers" in left_over(page)["databases"]
+
+    # Back online: signing out sends it first (no warning), then nothing is left.
+    context.set_offline(False)
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with page.expect_navigation():
+        sign_out_button(page, lang).click()
+    expect(page.locator(".flash")).to_contain_text(TEXT[lang]["signed_out"])
+    assert sent and sent[-1] == "POST" and len(dialogs) == 1
+    after = left_over(page)
+    assert {k: after[k] for k in NOTHING} == NOTHING
     context.close()
