@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         evaluation,
         library,
         notifications,
+        offline,
         quizzes,
         reports,
         search,
@@ -158,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(library.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(offline.bp)
     from .core.legacy_urls import register_legacy_urls
 
     register_legacy_urls(app)  # the addresses of before each URL named its package: 308 to the new ones

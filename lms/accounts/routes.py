@@ -18,7 +18,7 @@ from ..core.pagination import paginate
 from ..core.work import unit_of_work
 from ..extensions import db, limiter, login_manager
 from ..i18n import _
-from . import bp, lockout, service, totp
+from . import bp, device, lockout, service, totp
 from .forms import (
     AdminEditUserForm,
     AdminUserForm,
@@ -60,6 +60,7 @@ def start_session(user: User, remember: bool = False) -> None:
     session.clear()
     login_user(user, remember=remember)
     session["locale"] = user.locale
+    device.signed_in(user.id)  # a shared computer: the previous person's offline copies go (device.py)
 
 
 def _failed_login(response) -> bool:
@@ -253,6 +254,8 @@ def logout():
             if locale:
                 session["locale"] = locale
             flash(_("You are signed out."), "info")
+            # A shared computer: the browser drops this person's offline copies and unsent answers (device.py).
+            return device.clear_site_data(redirect(url_for("core.home")))
     return redirect(url_for("core.home"))
 
 

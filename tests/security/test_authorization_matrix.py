@@ -46,6 +46,7 @@ ENDPOINTS = {
     "accounts.accept_invitation": "public",
     "certificates.verify": "public",
     "certificates.verify_code": "public",
+    "offline.manifest": "public",  # the web app manifest: fetched by the browser without cookies
     "accounts.logout": "signed_in",
     "accounts.profile": "signed_in",
     "accounts.change_password": "signed_in",
