@@ -33,7 +33,9 @@
   function formatter(box) {
     var intl = box.getAttribute("data-intl") || document.documentElement.lang;
     var strings = JSON.parse(box.getAttribute("data-strings"));
-    var size = new Intl.NumberFormat(intl, {style: "unit", unit: "megabyte", maximumFractionDigits: 1});
+    // Arabic's short unit ("م.ب") is little known: the unit's name in full there
+    var size = new Intl.NumberFormat(intl, {style: "unit", unit: "megabyte", maximumFractionDigits: 1,
+      unitDisplay: intl.slice(0, 2) === "ar" ? "long" : "short"});
     var date = new Intl.DateTimeFormat(intl, {dateStyle: "long"});
     return {
       t: strings,
