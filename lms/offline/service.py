@@ -14,7 +14,6 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from ..certificates.models import Certificate
-from ..content import service as content
 from ..content.models import ArticleCitation, Course, GlossaryTerm, LibraryArticle, LibraryInstrument, Module
 from ..core.menu import asset_url
 from ..extensions import db
@@ -79,9 +78,7 @@ def pack(user, course: Course) -> dict:
     add(url_for("content.course", course_slug=course.slug), _hash("course", course.version), languages)
     modules = list(
         db.session.scalars(
-            select(Module)
-            .where(Module.course_id == course.id, Module.is_archived.is_(False))
-            .order_by(Module.position)
+            select(Module).where(Module.course_id == course.id, Module.is_archived.is_(False)).order_by(Module.position)
         )
     )
     for module in modules:

@@ -1,6 +1,5 @@
-/* Tadrib's service worker (issue #22): courses stored for reading offline. Navigations: network first;
-   offline, the stored copy (banner "offline copy from <date>", links to pages not stored marked). Versioned
-   static files: cache first. Any other request (fetch, XHR, autosave) goes to the network, never to a cache. */
+/* Tadrib's service worker (issue #22). Navigations: network first, offline the stored copy (banner, links to
+   pages not stored marked). Versioned static files: cache first. Other requests: network only, never a cache. */
 "use strict";
 const ME = self.location, ROOT = new URL("../", ME).pathname, STATIC = ROOT + "static/", PAGES = "tadrib-pages";
 const MISSING = ROOT + "offline/missing", HTML = {"Content-Type": "text/html; charset=utf-8"};

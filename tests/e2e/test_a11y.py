@@ -485,7 +485,10 @@ def test_axe_offline_states(lang: str, browser, live_server, shot):
 
     person = live_server.make_user("learner", profession="magistrate-judge", locale=lang)
     ctx = browser.new_context(
-        base_url=live_server.url, locale=CONTEXT_LOCALES[lang], viewport={"width": 1280, "height": 900}, service_workers="allow"
+        base_url=live_server.url,
+        locale=CONTEXT_LOCALES[lang],
+        viewport={"width": 1280, "height": 900},
+        service_workers="allow",
     )
     ctx.set_default_timeout(ACTION_TIMEOUT_MS)
     page = open_page(ctx)

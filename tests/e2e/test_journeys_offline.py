@@ -26,10 +26,16 @@ MODULE = f"{COURSE}/palermo-protocol"
 CHANGED = "definition"  # the module whose text changes on the server during the journey
 ARTICLE = "/library/law-27-14/448-1"
 INSTRUMENT = "/library/law-27-14"
-AVAILABLE = {"fr": r"Disponible hors ligne · [\d,.\s]+\s*Mo · enregistré le", "ar": r"متاحة دون اتصال · [\d,.\s]+\s*\S+ · حُفظت في"}
+AVAILABLE = {
+    "fr": r"Disponible hors ligne · [\d,.\s]+\s*Mo · enregistré le",
+    "ar": r"متاحة دون اتصال · [\d,.\s]+\s*\S+ · حُفظت في",
+}
 BANNER = {"fr": "Copie hors ligne du", "ar": "نسخة غير متصلة بتاريخ"}
 MISSING = {"fr": "non enregistrée sur cet appareil", "ar": "غير محفوظة على هذا الجهاز"}
-NOT_STORED_TITLE = {"fr": "Cette page n’est pas enregistrée sur cet appareil", "ar": "هذه الصفحة غير محفوظة على هذا الجهاز"}
+NOT_STORED_TITLE = {
+    "fr": "Cette page n’est pas enregistrée sur cet appareil",
+    "ar": "هذه الصفحة غير محفوظة على هذا الجهاز",
+}
 
 # A message to the service worker, resolved when it answers (offline.js's protocol).
 ASK_SW = """(message) => navigator.serviceWorker.ready.then(reg => new Promise((ok, ko) => {
@@ -77,6 +83,14 @@ def _change_module(live_server, slug: str, marker: str | None) -> None:
         db.session.remove()
 
 
+def _switch(page, lang: str) -> None:
+    """The header's language switcher, on a phone: inside the menu."""
+    page.locator("details.site-menu summary").click()
+    with page.expect_navigation():
+        page.locator(f"header button[name=lang][value={lang}]").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
     person = live_server.make_user("learner", profession="magistrate-judge", locale=lang)
@@ -114,6 +128,15 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
         expect(page.locator("article.module-text")).to_be_visible()
         shot(page, "banner")
 
+        # 2b. The language switcher works offline: the service worker answers it with the other stored copy
+        other = "ar" if lang == "fr" else "fr"
+        _switch(page, other)
+        expect(page).to_have_url(re.compile(re.escape(MODULE) + "$"))
+        expect(page.locator("p.offline-copy")).to_contain_text(BANNER[other])
+        expect(html).to_have_attribute("dir", "rtl" if other == "ar" else "ltr")
+        _switch(page, lang)
+        expect(page.locator("p.offline-copy")).to_contain_text(BANNER[lang])
+
         # 3. The library article the module cites is stored
         reference = page.locator(f"article.module-text a[href='{ARTICLE}']").first
         expect(reference).not_to_have_attribute("data-offline-missing", re.compile(".*"))
@@ -147,6 +170,13 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
             page.goto(f"{COURSE}/{CHANGED}")
             expect(page.locator("p.offline-copy")).to_be_visible()
             expect(page.locator("article.module-text .e2e-marker")).to_have_text(marker)
+            # 7. Online, forms go through the service worker to the server as before (a POST: the language)
+            context.set_offline(False)
+            page.goto(MODULE)
+            expect(page.locator("p.offline-copy")).to_have_count(0)
+            _switch(page, other)
+            expect(html).not_to_have_attribute("data-offline-copy", re.compile(".*"))
+            _switch(page, lang)
         finally:
             context.set_offline(False)
             _change_module(live_server, CHANGED, None)

@@ -186,7 +186,9 @@ def test_each_shipped_course_fits_the_offline_budget(client, db, courses, make_u
         assert any(url.endswith(".pdf") for url in sizes), "each pack measured with a certificate in it"
         measured[slug] = (sum(sizes.values()), len(pack["entries"]), len(sizes))
     for slug, (total, entries, files) in measured.items():
-        print(f"offline pack {slug}: {total} bytes ({total / 1e6:.2f} MB), {entries} entries, {files} files with assets")
+        print(
+            f"offline pack {slug}: {total} bytes ({total / 1e6:.2f} MB), {entries} entries, {files} files with assets"
+        )
         assert total <= PACK_BUDGET, slug
 
 
