@@ -32,6 +32,7 @@ AVAILABLE = {
 }
 BANNER = {"fr": "Copie hors ligne du", "ar": "نسخة غير متصلة بتاريخ"}
 MISSING = {"fr": "non enregistrée sur cet appareil", "ar": "غير محفوظة على هذا الجهاز"}
+NEEDS_CONNECTION = {"fr": "Une connexion est nécessaire", "ar": "يتطلّب هذا اتصالًا بالإنترنت"}
 NOT_STORED_TITLE = {
     "fr": "Cette page n’est pas enregistrée sur cet appareil",
     "ar": "هذه الصفحة غير محفوظة على هذا الجهاز",
@@ -81,6 +82,20 @@ def _change_module(live_server, slug: str, marker: str | None) -> None:
                 text.body_html = f'<p class="e2e-marker">{marker}</p>' + text.body_html
         db.session.commit()
         db.session.remove()
+
+
+def _completed(live_server, user_id: int) -> bool:
+    from sqlalchemy import select
+
+    from lms.content.models import ModuleProgress
+    from lms.extensions import db
+
+    with live_server.app.app_context():
+        done = db.session.scalar(
+            select(ModuleProgress.id).where(ModuleProgress.user_id == user_id, ModuleProgress.completed_at.is_not(None))
+        )
+        db.session.remove()
+    return done is not None
 
 
 def _switch(page, lang: str) -> None:
@@ -136,6 +151,12 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
         expect(html).to_have_attribute("dir", "rtl" if other == "ar" else "ltr")
         _switch(page, lang)
         expect(page.locator("p.offline-copy")).to_contain_text(BANNER[lang])
+
+        # 2c. A form sent offline (mark the module as read): the device says it needs a connection, nothing is sent
+        page.locator("main form[action$='/palermo-protocol/complete'] button[type=submit]").first.click()
+        expect(page.locator("h1")).to_have_text(NEEDS_CONNECTION[lang])
+        assert not _completed(live_server, person.id)
+        page.goto(MODULE)
 
         # 3. The library article the module cites is stored
         reference = page.locator(f"article.module-text a[href='{ARTICLE}']").first
