@@ -1,5 +1,4 @@
-/* Tadrib's service worker (issue #22). Navigations: network first, offline the stored copy (banner, links to
-   pages not stored marked). Versioned static files: cache first. Other requests: network only, never a cache. */
+/* Tadrib's service worker (issue #22): stored courses for reading offline. See lms/offline/__init__.py. */
 "use strict";
 const ME = self.location, ROOT = new URL("../", ME).pathname, STATIC = ROOT + "static/", PAGES = "tadrib-pages";
 const MISSING = ROOT + "offline/missing", HTML = {"Content-Type": "text/html; charset=utf-8"};
@@ -43,7 +42,7 @@ async function asset(r, u) {
   const c = await caches.open("tadrib-static"), hit = await c.match(r);
   if (hit) { return hit; }
   const res = await fetch(r);
-  if (ok(res)) {  // one version per file: older ones go
+  if (ok(res)) {  // one version per file
     for (const k of await c.keys()) { if (new URL(k.url).pathname === u.pathname) { await c.delete(k); } }
     await c.put(r, res.clone());
   }
@@ -58,12 +57,13 @@ function find(all, key, want) {  // a page's stored entry: the current language 
   return best;
 }
 
-async function page(e, u) {
-  const key = keyOf(u);
-  let res;
-  try { res = await fetch(e.request); } catch (err) { return offline(key, u); }
-  if (ok(res)) { e.waitUntil(keep(key, u, res.clone()).catch(() => {})); }
-  return res;
+async function page(e, u) {  // a link that hangs (lie-fi): after 10 s, a stored copy if there is one
+  const key = keyOf(u), net = fetch(e.request).then(res => {
+    if (ok(res)) { e.waitUntil(keep(key, u, res.clone()).catch(() => {})); }
+    return res;
+  });
+  const slow = new Promise(go => setTimeout(go, 1e4)).then(async () => (await stored(await packs(), key, await lang())) ? offline(key, u) : net);
+  return Promise.race([net, slow]).catch(() => offline(key, u));
 }
 
 async function keep(key, u, res) {  // a stored page opened online: its copy follows
@@ -147,7 +147,7 @@ async function sync(url, tell) {
     else {
       changed = true;
       const r = await fetch(e.url, {credentials: "same-origin"});
-      if (ok(r)) {  // not ok: e.g. a certificate that waits for a survey answer, not stored
+      if (ok(r)) {  // not ok: e.g. a certificate waiting for a survey answer
         const b = await r.arrayBuffer();
         e.bytes = b.byteLength;
         entries.push(e);

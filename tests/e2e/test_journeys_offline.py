@@ -12,6 +12,7 @@ Screenshots (course page block, banner, /offline page) go to tests/e2e/screensho
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -202,4 +203,27 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
             context.set_offline(False)
             _change_module(live_server, CHANGED, None)
     finally:
+        context.close()
+
+
+def test_a_link_that_hangs_falls_back_to_the_stored_copy(browser, live_server):
+    """Lie-fi (connected, nothing comes back): after 10 s the stored copy answers; a page not stored keeps waiting."""
+    person = live_server.make_user("learner", profession="magistrate-judge", locale="fr")
+    context = _phone_context(browser, live_server, "fr")
+    page = context.new_page()
+    held = []
+    try:
+        sign_in(page, person)
+        page.goto(COURSE)
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        assert page.evaluate(ASK_SW, {"type": "pack", "url": f"/offline/courses/{COURSE.rsplit('/', 1)[1]}.json"})
+        context.route(re.compile(re.escape(MODULE) + "$"), lambda route: held.append(route))  # never answered
+        started = time.monotonic()
+        page.goto(MODULE, timeout=30_000)
+        waited = time.monotonic() - started
+        expect(page.locator("p.offline-copy")).to_contain_text(BANNER["fr"])
+        assert 9 < waited < 25, waited
+        assert held, "the service worker's request went through the route (else this test proves nothing)"
+    finally:
+        context.unroute_all(behavior="ignoreErrors")
         context.close()
