@@ -227,3 +227,39 @@ def test_a_link_that_hangs_falls_back_to_the_stored_copy(browser, live_server):
     finally:
         context.unroute_all(behavior="ignoreErrors")
         context.close()
+
+
+def test_an_attempt_page_opened_online_reopens_offline(browser, live_server):
+    """The quiz's pages (helper A's journeys build on this): an attempt page fetched online is kept in
+    ``tadrib-pages``, and its other pages when the page asks (``store``); offline, a reload shows them."""
+    from lms.content.models import QuizVersion
+    from lms.extensions import db
+    from lms.quizzes import service
+
+    person = live_server.make_user("learner", profession="magistrate-judge", locale="fr")
+    quiz_id, _definition = live_server.quiz_definition("palermo-magistrates", "palermo-protocol")
+    with live_server.app.test_request_context():
+        attempt = service.start_attempt(person.id, db.session.get(QuizVersion, quiz_id))
+        db.session.commit()
+        attempt_id = attempt.id
+        db.session.remove()
+    context = _phone_context(browser, live_server, "fr")
+    page = context.new_page()
+    try:
+        sign_in(page, person)
+        url = f"/quizzes/attempts/{attempt_id}"
+        page.goto(url)
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now controlled by the service worker, which keeps the page
+        expect(page.locator("form.quiz-form")).to_be_visible()
+        assert page.evaluate(ASK_SW, {"type": "store", "urls": [f"{url}?view=one&page=2"]})
+        context.set_offline(True)
+        page.reload()
+        expect(page.locator("form.quiz-form")).to_be_visible()
+        page.goto(f"{url}?view=one&page=2")
+        expect(page.locator("form.quiz-form")).to_be_visible()
+        page.goto(f"{url}?view=one&page=3")  # never opened: the "not stored" page (no pack on this device)
+        expect(page.locator("body")).to_contain_text("Hors ligne")
+    finally:
+        context.set_offline(False)
+        context.close()
