@@ -66,7 +66,10 @@
       make.disabled = true;
       status.textContent = f.fill(f.t.storing, {n: 0, total: "…"});
       ask({type: "pack", url: url}, function (p) {
-        status.textContent = f.fill(f.t.storing, {n: p.n, total: p.total});
+        // a live region: said about every tenth of the way, not at each of fifty pages
+        if (p.n === 1 || p.n === p.total || p.n % Math.max(1, Math.round(p.total / 10)) === 0) {
+          status.textContent = f.fill(f.t.storing, {n: p.n, total: p.total});
+        }
       }).then(show, function () {
         status.textContent = f.t.failed;
       }).then(function () { make.disabled = false; });
