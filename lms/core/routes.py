@@ -100,10 +100,16 @@ def privacy():
 
 
 def get_locale() -> str:
-    """The user's preference, else the session's choice, else Accept-Language, else French."""
+    """``?locale=`` on a GET (that one response only), else the user's preference, else the session's choice,
+    else Accept-Language, else French. The offline packs store each page once per language under
+    ``<url>?locale=<lang>``: the parameter changes neither the session nor the profile."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and background work: French unless force_locale says otherwise
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.method == "GET":
+        asked = request.args.get("locale")
+        if asked in languages:
+            return asked
     try:
         if current_user and current_user.is_authenticated and current_user.locale in languages:
             return current_user.locale

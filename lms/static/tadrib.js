@@ -36,6 +36,22 @@
     var seconds = parseInt(display.getAttribute("data-reload-after"), 10) || 30;
     window.setTimeout(function () { window.location.reload(); }, (seconds + 1) * 1000);
   }
+  /* sw:begin */
+  // Signed-in pages carry data-sw: the service worker that keeps the courses stored for offline reading.
+  var root = document.documentElement, sw = root.getAttribute("data-sw");
+  if (sw && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(sw, {scope: new URL("..", new URL(sw, location.href)).pathname}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var last = +window.localStorage.getItem("tadrib-sw-refresh") || 0, now = Date.now();
+      reg.active.postMessage({type: "lang", lang: root.lang});
+      if (navigator.onLine && !root.hasAttribute("data-offline-copy") && !(now - last < 6e5)) {
+        window.localStorage.setItem("tadrib-sw-refresh", String(now));
+        reg.active.postMessage({type: "refresh"});
+      }
+    }).catch(function () {});
+  }
+  /* sw:end */
 })();
 /* signout:begin */
 // Signing out on a shared computer (form[data-signout]): first send the quiz answers still waiting on this device

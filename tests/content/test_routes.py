@@ -35,7 +35,7 @@ def test_read_module_in_french_and_arabic(client, make_user, courses):
     assert 'lang="fr" dir="ltr"' in fr and "Objectifs" in fr and "admonition law" in fr
     client.post_form("/language", {"lang": "ar"})
     ar = client.get(f"{COURSE}/definition").get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl">' in ar
+    assert '<html lang="ar" dir="rtl"' in ar
     assert '<article class="module-text" lang="ar" dir="rtl">' in ar
     assert "الاتجار بالبشر" in ar
 

@@ -127,6 +127,10 @@ CHECKS = [
     PageCheck("library-cases", "learner", lambda env: "/library/cases?victim=child"),
     PageCheck("glossary", "learner", lambda env: "/library/glossary"),
     PageCheck("search", "learner", lambda env: "/search?q=448-1"),
+    # the offline field kit without a service worker (these contexts block them): what the feature needs
+    PageCheck("offline-device", "learner", lambda env: "/offline"),
+    PageCheck("offline-missing", "anonymous", lambda env: "/offline/missing"),
+    PageCheck("offline-missing-action", "learner", lambda env: "/offline/missing?kind=action"),
     PageCheck("cohort-evaluation", "trainer", lambda env: f"/reports/cohorts/{env['cohort_id']}/evaluation"),
     PageCheck("programme-evaluation", "admin", lambda env: "/reports/evaluation"),
     PageCheck("verify", "anonymous", lambda env: f"/certificates/verify/{env['code']}"),
@@ -462,3 +466,48 @@ def test_focus_not_hidden_under_attempt_bar(lang: str, a11y_env, signed_in_conte
         )
     finally:
         page.close()
+
+
+# --- the offline field kit with its service worker: the course page's block, a stored copy read offline (its
+# banner, its links to pages not stored), the list of what the device stores ---------------------------------
+
+
+def _axe_failing(page, name: str, lang: str) -> list:
+    violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+    failing = [v for v in violations if v.get("impact") in FAILING_IMPACTS]
+    assert not failing, f"{name} [{lang}] {page.url}: serious/critical axe violations\n" + format_violations(failing)
+    return violations
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_axe_offline_states(lang: str, browser, live_server, shot):
+    from .conftest import ACTION_TIMEOUT_MS, CONTEXT_LOCALES
+
+    person = live_server.make_user("learner", profession="magistrate-judge", locale=lang)
+    ctx = browser.new_context(
+        base_url=live_server.url,
+        locale=CONTEXT_LOCALES[lang],
+        viewport={"width": 1280, "height": 900},
+        service_workers="allow",
+    )
+    ctx.set_default_timeout(ACTION_TIMEOUT_MS)
+    page = open_page(ctx)
+    try:
+        sign_in(page, person)
+        page.goto(f"/courses/{COURSE}")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.locator("[data-offline-act=pack]").click()
+        expect(page.locator("[data-offline-act=unpack]")).to_be_visible(timeout=60_000)
+        _axe_failing(page, "offline-course-stored", lang)
+        ctx.set_offline(True)
+        page.goto(f"/courses/{COURSE}/{MODULE}")
+        expect(page.locator("p.offline-copy")).to_be_visible()
+        expect(page.locator("main a[data-offline-missing]").first).to_be_attached()
+        _axe_failing(page, "offline-copy", lang)
+        page.goto("/offline")
+        expect(page.locator(".offline-list > li")).to_have_count(1)
+        _axe_failing(page, "offline-device-list", lang)
+        shot(page, "offline-device-list")
+    finally:
+        ctx.set_offline(False)
+        ctx.close()

@@ -27,6 +27,8 @@ CLASSES = {
     # the world's survey round asks the learner only, and only they are enrolled in cohort A: anyone else gets 404
     "own_survey": {"learner"},
     "own_action_plan": {"learner"},
+    # a course the person may open (content.service.can_open): the other cohort's learner (another profession) gets 404
+    "open_course": {"learner", "trainer", "other_trainer", "admin"},
 }
 ENDPOINTS = {
     "cohorts.merge_walk_in": "admin",
@@ -149,6 +151,11 @@ ENDPOINTS = {
     "library.cases": "signed_in",
     "library.case": "signed_in",
     "library.glossary": "signed_in",
+    # offline field kit (lms/offline): the pack manifest of a course, per person (tests/offline/test_routes.py)
+    "offline.index": "signed_in",
+    "offline.missing": "public",
+    "offline.service_worker": "public",
+    "offline.pack": "open_course",
 }
 # The addresses of before issue #17: a 308 to the page, which checks access itself (tests/core/test_legacy_urls.py).
 ENDPOINTS.update({PREFIX + endpoint: "public" for endpoint in LEGACY_URLS.values()})
