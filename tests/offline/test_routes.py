@@ -109,11 +109,14 @@ def test_the_service_worker_is_served_for_the_whole_site(client, make_user):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.data == (STATIC / "sw.js").read_bytes()
     # registered from signed-in pages only: signed-out pages are unchanged
-    assert "data-sw" not in client.get("/privacy").get_data(as_text=True)
+    signed_out = client.get("/privacy").get_data(as_text=True)
+    assert "data-sw" not in signed_out and 'href="/offline"' not in signed_out
     make_user(email="judge@example.org")
     client.login("judge@example.org")
     page = client.get("/privacy").get_data(as_text=True)
     assert re.search(r'<html [^>]*data-sw="/offline/sw\.js\?v=[0-9a-f]{10}"', page)
+    # the footer leads to what this device stores (signed in only: nothing is stored for a signed-out visitor)
+    assert 'href="/offline"' in page
 
 
 def test_the_offline_pages(client, make_user, courses):
