@@ -250,7 +250,6 @@ def autosave(attempt_id: int):
     by_id = service.questions_by_id(attempt.quiz_version)
     shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
     question_ids = list(attempt.question_ids)
-    deadline = attempt.deadline_at
     try:
         result = service.autosave(
             attempt, service.parse_form(shown, request.form), form_number("seq"), bases=_bases(shown), key=key
@@ -261,7 +260,7 @@ def autosave(attempt_id: int):
         return jsonify(
             ok=False,
             message=str(error),
-            closed="time" if deadline is not None and utcnow() > deadline else "submitted",
+            closed="time" if attempt.finished_by == "timeout" else "submitted",
             redirect=url_for("quizzes.result", attempt_id=attempt_id),
         ), 409
     db.session.commit()

@@ -183,7 +183,8 @@
             var body = outcome.body || {};
             if (outcome.status === 400 && body.error === "csrf") {
               var fresh = currentToken();
-              if (tokens[entry.csrf] || !fresh || fresh === entry.csrf) { report.problem = "csrf"; return null; }
+              // Refused with the current page's token too: the session that issued it has ended.
+              if (tokens[entry.csrf] || !fresh || fresh === entry.csrf) { report.problem = "signin"; return null; }
               tokens[entry.csrf] = fresh;
               return step();
             }

@@ -31,20 +31,27 @@ TEXT = {
         "device": "Enregistré sur cet appareil, sera envoyé",
         "saved": re.compile(r"^Enregistré à "),
         "needs": "La remise demande une connexion",
+        "late": "3 réponses enregistrées sur cet appareil n’ont pas été comptées",
+        "result": "Voir le résultat",
+        "signin": "Votre session a pris fin : reconnectez-vous pour envoyer 2 réponses enregistrées sur cet appareil.",
     },
     "ar": {
         "device": "محفوظ على هذا الجهاز، سيُرسل لاحقًا",
         "saved": re.compile(r"^تم الحفظ على الساعة "),
         "needs": "يتطلب الإرسال النهائي اتصالًا بالإنترنت",
+        "late": "3 إجابات محفوظة على هذا الجهاز لم تُحتسب",
+        "result": "الاطلاع على النتيجة",
+        "signin": "انتهت جلستك: سجّل الدخول من جديد لإرسال إجابتين (2) محفوظتين على هذا الجهاز.",
     },
 }
 KEY = re.compile(rb'name="key"\r\n\r\n([A-Za-z0-9-]+)\r\n')
 
 
-def start_attempt(page, live_server, lang: str) -> tuple[int, dict]:
-    """A new magistrate (pages in ``lang``) starts the module's quiz; (attempt id, questions by id)."""
+def start_attempt(page, live_server, lang: str, learner=None) -> tuple[int, dict]:
+    """A new magistrate (pages in ``lang``; or ``learner``) starts the module's quiz; (attempt id, questions by
+    id)."""
     quiz_id, definition = live_server.quiz_definition(COURSE, MODULE)
-    learner = live_server.make_user("learner", profession="magistrate-judge", locale=lang)
+    learner = learner or live_server.make_user("learner", profession="magistrate-judge", locale=lang)
     sign_in(page, learner)
     page.goto(f"/quizzes/{quiz_id}")
     with page.expect_navigation():
@@ -253,3 +260,167 @@ def test_answers_left_on_the_device_are_shown_again_and_sent(lang, context, live
     stored, recorded = server_state(live_server, attempt_id)
     assert stored == answers.values
     assert len(recorded) == answers.changes
+
+
+def cut_saves(page) -> None:
+    """The saves fail as without a connection, while the page itself can still be reloaded."""
+    page.route("**/autosave", lambda route: route.abort("internetdisconnected"))
+
+
+def send_now(page) -> None:
+    page.unroute("**/autosave")
+    page.evaluate("() => window.TadribOutbox.flush()")
+
+
+@langs
+def test_answers_that_arrive_after_the_time_are_removed_and_counted(lang, context, live_server):
+    """The server's clock decides: answers kept on the device that reach it after the time limit and its grace
+    are not counted; the device removes them and says how many (never silently)."""
+    from datetime import timedelta
+
+    from lms.core.timeutil import utcnow
+    from lms.extensions import db
+    from lms.quizzes.models import Attempt
+
+    page = context.new_page()
+    attempt_id, questions = start_attempt(page, live_server, lang)
+    status = page.locator("[data-save-status]")
+    answers, rng = Answers(page), random.Random(3)
+    cut_saves(page)
+    for question in clickable(page, questions)[:3]:
+        answers.change(question, rng)
+    expect(status).to_have_text(TEXT[lang]["device"])
+    with live_server.app.app_context():  # the time limit passed, grace and all, while the device was offline
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.deadline_at = utcnow() - timedelta(minutes=30)
+        db.session.commit()
+        db.session.remove()
+    send_now(page)
+    wait_sent(page)
+    expect(status).to_contain_text(TEXT[lang]["late"])
+    expect(status.get_by_role("link", name=TEXT[lang]["result"])).to_have_attribute(
+        "href", f"/quizzes/attempts/{attempt_id}/result"
+    )
+    assert server_state(live_server, attempt_id) == ({}, [])
+
+
+@pytest.mark.parametrize("lang", ["fr"])
+def test_an_expired_token_is_replaced_by_the_pages_once(lang, context, live_server):
+    page = context.new_page()
+    attempt_id, questions = start_attempt(page, live_server, lang)
+    answers, rng = Answers(page), random.Random(4)
+    cut_saves(page)
+    for question in clickable(page, questions)[:2]:
+        answers.change(question, rng)
+    # The entries carry a token that the server no longer accepts (the page they were made on is old).
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+             const open = indexedDB.open("tadrib-answers");
+             open.onsuccess = () => {
+               const tx = open.result.transaction("outbox", "readwrite");
+               const store = tx.objectStore("outbox");
+               store.openCursor().onsuccess = (event) => {
+                 const cursor = event.target.result;
+                 if (cursor) { cursor.update({...cursor.value, csrf: "stale-token"}); cursor.continue(); }
+               };
+               tx.oncomplete = () => { open.result.close(); resolve(); };
+               tx.onerror = () => reject(tx.error);
+             };
+           })"""
+    )
+    send_now(page)
+    wait_sent(page)
+    expect(page.locator("[data-save-status]")).to_have_text(TEXT[lang]["saved"])
+    stored, recorded = server_state(live_server, attempt_id)
+    assert stored == answers.values and len(recorded) == 2
+
+
+@langs
+def test_a_session_that_ended_keeps_the_answers_until_signed_in_again(lang, browser, context, live_server):
+    learner = live_server.make_user("learner", profession="magistrate-judge", locale=lang)
+    page = context.new_page()
+    attempt_id, questions = start_attempt(page, live_server, lang, learner)
+    status = page.locator("[data-save-status]")
+    answers, rng = Answers(page), random.Random(5)
+    cut_saves(page)
+    for question in clickable(page, questions)[:2]:
+        answers.change(question, rng)
+    context.clear_cookies()  # the session ends (expired, or signed out in another tab)
+    send_now(page)
+    expect(status).to_have_text(TEXT[lang]["signin"])
+    assert page.evaluate("() => localStorage.getItem('tadrib-outbox')") == "2"
+    assert server_state(live_server, attempt_id) == ({}, [])
+
+    # Signed in again, the person comes back to the attempt: its page sends what the device kept (the entries'
+    # token is the old session's: the page's own replaces it).
+    sign_in(page, learner)
+    page.goto(f"/quizzes/attempts/{attempt_id}")
+    wait_sent(page)
+    expect(status).to_have_text(TEXT[lang]["saved"])
+    stored, recorded = server_state(live_server, attempt_id)
+    assert stored == answers.values and len(recorded) == 2
+
+
+@pytest.mark.parametrize("lang", ["ar"])
+def test_past_the_time_limit_nothing_more_is_kept_on_the_device(lang, context, live_server):
+    """A timed attempt states the rule; once its time is over on the server's clock (the grace still running),
+    a change is sent directly and, without a connection, not kept on the device, and the page says so."""
+    from datetime import timedelta
+
+    from lms.core.timeutil import utcnow
+    from lms.extensions import db
+    from lms.quizzes.models import Attempt
+
+    page = context.new_page()
+    attempt_id, questions = start_attempt(page, live_server, lang)
+    with live_server.app.app_context():  # the limit passed 20 seconds ago; the quiz's grace is 2 minutes
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.deadline_at = utcnow() - timedelta(seconds=20)
+        db.session.commit()
+        db.session.remove()
+    page.reload()
+    expect(page.locator("form[data-autosave]")).to_have_attribute("data-outbox", "on")
+    expect(page.locator("[data-offline-rule]")).to_be_visible()
+    expect(page.locator("[data-offline-rule]")).to_contain_text("ساعة الخادم هي المرجع")
+    status = page.locator("[data-save-status]")
+    answers, rng = Answers(page), random.Random(6)
+    targets = clickable(page, questions)
+
+    context.set_offline(True)
+    answers.change(targets[0], rng)
+    expect(status).to_have_text("انتهت المدة المحددة حسب ساعة الخادم: لم تعد الإجابات تُحفظ على هذا الجهاز.")
+    assert page.evaluate("() => localStorage.getItem('tadrib-outbox')") in (None, "0")
+
+    context.set_offline(False)  # within the grace period the server still takes a change
+    answers.change(targets[1], rng)
+    expect(status).to_have_text(TEXT[lang]["saved"])
+    stored, recorded = server_state(live_server, attempt_id)
+    assert stored == answers.values and recorded == []
+
+
+@pytest.mark.parametrize("lang", ["fr"])
+def test_without_indexeddb_the_page_saves_online_as_before(lang, context, live_server):
+    context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined})")
+    page = context.new_page()
+    quiz_id, definition = live_server.quiz_definition(COURSE, MODULE)
+    learner = live_server.make_user("learner", profession="magistrate-judge", locale=lang)
+    sign_in(page, learner)
+    page.goto(f"/quizzes/{quiz_id}")
+    with page.expect_navigation():
+        page.locator('main form[action$="/start"] button[type=submit]').click()
+    attempt_id = int(page.url.rsplit("/", 1)[1])
+    questions = {q["id"]: q for q in definition["questions"]}
+    status = page.locator("[data-save-status]")
+    answers, rng = Answers(page), random.Random(8)
+    targets = clickable(page, questions)
+    answers.change(targets[0], rng)
+    expect(status).to_have_text(TEXT[lang]["saved"])
+    context.set_offline(True)
+    answers.change(targets[1], rng)
+    expect(status).to_contain_text("Non enregistré : vérifiez votre connexion.")  # the message of before
+    context.set_offline(False)
+    answers.change(targets[2], rng)  # the next save carries the one that failed
+    expect(status).to_have_text(TEXT[lang]["saved"])
+    expect(page.locator("form[data-autosave]")).not_to_have_attribute("data-outbox", "on")
+    stored, recorded = server_state(live_server, attempt_id)
+    assert stored == answers.values and recorded == []
