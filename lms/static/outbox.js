@@ -66,6 +66,8 @@
 
   /* Store one change: the outbox entry and the answers it carries ({qid: fields}), in one transaction. */
   function add(entry, answers) {
+    // counted at once (a sign-out right after a change sees it), then recounted from the store
+    try { remember((parseInt(window.localStorage.getItem(COUNT), 10) || 0) + 1); } catch (error) { /* refused */ }
     return open().then(function (db) {
       var tx = db.transaction(["outbox", "answers"], "readwrite");
       tx.objectStore("outbox").add(entry);

@@ -212,7 +212,21 @@
       }
     } else if (event.type === "done") {
       showOutcome(event);
+      retryLater(event);
     }
+  }
+  // A send that failed with the connection said to be up (a flaky network, a server restarting) is tried again
+  // after 1, 2, 4… seconds (at most 30); the "online" event sends at once.
+  var retryDelay = 0;
+  var retryTimer = null;
+  function retryLater(event) {
+    window.clearTimeout(retryTimer);
+    if (!event.left || (event.problem !== "network" && event.problem !== "server") || navigator.onLine === false) {
+      retryDelay = 0;  // sent, or nothing to retry, or offline: the "online" event will send
+      return;
+    }
+    retryDelay = Math.min(retryDelay ? retryDelay * 2 : 1000, 30000);
+    retryTimer = window.setTimeout(function () { if (navigator.onLine !== false) { flushNow(); } }, retryDelay);
   }
   function showOutcome(event) {
     if (lateSaid) {
