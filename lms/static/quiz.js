@@ -304,7 +304,8 @@
         return;
       }
       var page = targetPage(action);
-      if (page !== null) { window.location.assign(pageUrl(page)); return; }
+      var stored = navigator.serviceWorker && navigator.serviceWorker.controller;  // it keeps the other pages
+      if (page !== null && stored) { window.location.assign(pageUrl(page)); return; }
       if (action === "save") { showStatus(say("device"), false); return; }
       showStatus(say("needs-connection"), false);
     }, function () { showStatus(say("needs-connection"), false); });
