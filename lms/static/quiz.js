@@ -10,6 +10,16 @@
    sent directly, as before. */
 (function () {
   "use strict";
+  // The summary's Submit: without a connection it says so and stays (the answers are on the server already).
+  var submitForm = document.querySelector("form[data-needs-connection]");
+  if (submitForm) {
+    submitForm.addEventListener("submit", function (event) {
+      if (navigator.onLine !== false) { return; }
+      event.preventDefault();
+      var note = submitForm.querySelector("[data-connection-status]");
+      if (note) { note.textContent = submitForm.getAttribute("data-needs-connection"); note.hidden = false; }
+    });
+  }
   var form = document.querySelector("form[data-autosave]");
   if (!form || !window.fetch || !window.FormData) { return; }
   var url = form.getAttribute("data-autosave");

@@ -271,6 +271,16 @@ def test_submitting_offline_says_it_needs_a_connection(lang, context, live_serve
     stored = server_state(live_server, attempt_id)[0]  # the form saved every question shown, blank ones too
     assert {qid: stored[qid] for qid in answers.values} == answers.values
 
+    # The summary's Submit without a connection: said, and the page stays.
+    context.set_offline(True)
+    page.locator('main form[action$="/submit"] button[type=submit]').click()
+    expect(page.locator("[data-connection-status]")).to_contain_text(TEXT[lang]["needs"])
+    expect(page).to_have_url(re.compile(rf"/quizzes/attempts/{attempt_id}/summary$"))
+    context.set_offline(False)
+    with page.expect_navigation():
+        page.locator('main form[action$="/submit"] button[type=submit]').click()
+    expect(page).to_have_url(re.compile(rf"/quizzes/attempts/{attempt_id}/result$"))
+
 
 @langs
 def test_answers_left_on_the_device_are_shown_again_and_sent(lang, context, live_server):
