@@ -87,3 +87,17 @@ class Answer(db.Model):
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
 
     __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+
+class SaveKey(db.Model):
+    """A save that carried an idempotency key (a device sending the answers it stored offline): what it did, so
+    that the same save sent again (the answer lost on the way, a retry) returns the same result and writes
+    nothing. Deleted with the attempt."""
+
+    __tablename__ = "quiz_save_key"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: {"stored": {question id: seq}, "refused": [question id]}, as the first save answered
+    result: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -19,6 +21,9 @@ from ..i18n import _, format_time, ngettext
 from . import bp, service
 from .models import IN_PROGRESS, Attempt
 from .service import QuizError
+
+#: an autosave's idempotency key: a UUID from the device, or any 1 to 64 letters, digits and hyphens
+SAVE_KEY = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _version_or_404(quiz_id: int) -> QuizVersion:
@@ -131,7 +136,36 @@ def _attempt_page(attempt: Attempt, page: int, refused: dict | None = None, stat
         page=page,
         pages=pages,
         form=ConfirmForm(),
+        server_now=utcnow(),
+        offline_plurals=_offline_plurals(),
     ), status
+
+
+#: a number of each plural category of the Unicode plural rules (which the page's script picks with
+#: Intl.PluralRules), so that a count said by the script reads as gettext would say it
+PLURAL_SAMPLES = {"zero": 0, "one": 1, "two": 2, "few": 3, "many": 11, "other": 100}
+
+
+def _offline_plurals() -> dict:
+    """The sentences with a count that the page's script says about the answers stored on the device, each in
+    the form of every plural category, with ``{n}`` where the count goes."""
+    sentences = {
+        "signin": lambda n: ngettext(
+            "Your session has ended: sign in again to send %(count)s answer saved on this device.",
+            "Your session has ended: sign in again to send %(count)s answers saved on this device.",
+            n,
+            count="{n}",
+        ),
+        "late": lambda n: ngettext(
+            "%(count)s answer saved on this device was not counted: it reached the server after the time limit "
+            "and its grace period.",
+            "%(count)s answers saved on this device were not counted: they reached the server after the time "
+            "limit and its grace period.",
+            n,
+            count="{n}",
+        ),
+    }
+    return {name: {cat: say(n) for cat, n in PLURAL_SAMPLES.items()} for name, say in sentences.items()}
 
 
 def _save_from_form(attempt: Attempt):
@@ -209,16 +243,26 @@ def save(attempt_id: int):
 @reads_first  # many learners save every few seconds: each holds the write lock for its write alone
 def autosave(attempt_id: int):
     attempt = _own_attempt(attempt_id)
+    # An idempotency key (a device sending the answers it stored offline): each save is applied once.
+    key = request.form.get("key")
+    if key is not None and not SAVE_KEY.fullmatch(key):
+        return jsonify(ok=False, message=_("This save could not be read. Reload the page.")), 400
     by_id = service.questions_by_id(attempt.quiz_version)
     shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
     question_ids = list(attempt.question_ids)
     try:
         result = service.autosave(
-            attempt, service.parse_form(shown, request.form), form_number("seq"), bases=_bases(shown)
+            attempt, service.parse_form(shown, request.form), form_number("seq"), bases=_bases(shown), key=key
         )
     except QuizError as error:
         db.session.commit()
-        return jsonify(ok=False, message=str(error), redirect=url_for("quizzes.result", attempt_id=attempt_id)), 409
+        # "closed": why no answer can be saved any more ("time": the time limit and its grace are over).
+        return jsonify(
+            ok=False,
+            message=str(error),
+            closed="time" if attempt.finished_by == "timeout" else "submitted",
+            redirect=url_for("quizzes.result", attempt_id=attempt_id),
+        ), 409
     db.session.commit()
     if result.ok:
         message = _("Saved at %(time)s", time=format_time(result.saved_at, "short"))

@@ -22,7 +22,7 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 from ..i18n import _
 from . import grading, signals
-from .models import IN_PROGRESS, SUBMITTED, Answer, Attempt
+from .models import IN_PROGRESS, SUBMITTED, Answer, Attempt, SaveKey
 
 
 class QuizError(Exception):
@@ -163,6 +163,8 @@ class SaveResult:
     #: question ids whose answer was not stored: that question was saved since by a newer save, or by another
     #: window (a second tab, a phone) that this window had not seen
     refused: list
+    #: the save carried a key already recorded: this is the first save's result, and nothing was written
+    replayed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -198,7 +200,12 @@ def save_answers(
 
 
 def autosave(
-    attempt: Attempt, responses: dict, seq: int | None, now: datetime | None = None, bases: dict | None = None
+    attempt: Attempt,
+    responses: dict,
+    seq: int | None,
+    now: datetime | None = None,
+    bases: dict | None = None,
+    key: str | None = None,
 ) -> SaveResult:
     """``save_answers`` in two steps: read (the attempt, its deadline, the questions), then write. On SQLite the
     write is a short write transaction of its own, so the database's one write lock is held for the write only;
@@ -206,7 +213,11 @@ def autosave(
 
     Everything the write depends on is checked again by the write itself: the attempt still in progress in the
     conditional UPDATE that claims it (and locks it against every other save of the attempt), each answer's
-    stored response and sequence number read after that claim. Raises QuizError as ``save_answers`` does."""
+    stored response and sequence number read after that claim. Raises QuizError as ``save_answers`` does.
+
+    ``key``: an idempotency key (a device sending answers it stored offline, each save once): a save whose key is
+    recorded for the attempt returns the result recorded then and writes nothing; a new key is recorded with the
+    result of its save, in the same transaction."""
     now = now or utcnow()
     attempt_id, allowed = attempt.id, set(attempt.question_ids)
     closing = attempt.state != IN_PROGRESS or _deadline_passed(attempt, now)
@@ -217,28 +228,91 @@ def autosave(
         db.session.rollback()
     with write_transaction():
         if closing:  # submitted, or out of time: the full path (which finishes the attempt once), rarely
+            recorded = _recorded(attempt_id, key) if key else None
+            if recorded is not None:
+                return recorded
             return save_answers(db.session.get(Attempt, attempt_id), responses, now=now, seq=seq, bases=bases)
-        write_seq = _claim(attempt_id, seq)
+        write_seq, recorded = _claim_keyed(attempt_id, seq, key)
+        if recorded is not None:
+            return recorded
         if write_seq is None:
             raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
-        return _write_answers(attempt_id, values, seq, write_seq, bases or {}, now)
+        result = _write_answers(attempt_id, values, seq, write_seq, bases or {}, now)
+        if key:
+            db.session.execute(
+                _insert_key(db.engine.dialect.name),
+                {
+                    "attempt_id": attempt_id,
+                    "key": key,
+                    "result": {"stored": result.stored, "refused": result.refused},
+                    "created_at": now,
+                },
+            )
+        return result
+
+
+def _recorded_result(result: dict | None, at: datetime | None) -> SaveResult | None:
+    if result is None:
+        return None
+    return SaveResult(at, dict(result.get("stored") or {}), list(result.get("refused") or []), replayed=True)
+
+
+def _recorded(attempt_id: int, key: str) -> SaveResult | None:
+    """The result recorded for the save ``key`` of the attempt (None: no save with that key was applied)."""
+    row = db.session.execute(
+        select(SaveKey.result, SaveKey.created_at).where(SaveKey.attempt_id == attempt_id, SaveKey.key == key)
+    ).first()
+    return _recorded_result(*row) if row else None
+
+
+def _claim_keyed(attempt_id: int, seq: int | None, key: str | None) -> tuple[int | None, SaveResult | None]:
+    """``_claim``, and with a ``key`` the result recorded for it, read by the claim itself (its RETURNING clause,
+    after the attempt is locked: no other save of it runs until this one ends), so that a keyed save costs one
+    statement more than a save without a key (recording the key), and a replayed one none."""
+    if not key:
+        return _claim(attempt_id, seq), None
+    recorded = (SaveKey.attempt_id == attempt_id) & (SaveKey.key == key)
+    row = _claim_statement(
+        attempt_id,
+        seq,
+        select(SaveKey.result).where(recorded).scalar_subquery(),
+        select(SaveKey.created_at).where(recorded).scalar_subquery(),
+    ).first()
+    if row is None:
+        return None, None
+    write_seq = row[0] if seq is None else seq
+    return write_seq, _recorded_result(row[1], row[2])
+
+
+@functools.cache
+def _insert_key(dialect: str):
+    """INSERT a save key, doing nothing when it is there already (two sends of one save racing on PostgreSQL,
+    whose second claim reads the keys as they were before the first committed)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(SaveKey.__table__).on_conflict_do_nothing()
 
 
 def _claim(attempt_id: int, seq: int | None) -> int | None:
     """Lock the attempt for this save if it is still in progress, and raise its save counter to ``seq`` (or by
     one for a save without a number). Returns the sequence number the save's answers are stored with, or None
     when the attempt is no longer in progress. Every save of an attempt waits here for the one before it."""
+    claimed = _claim_statement(attempt_id, seq).scalar()
+    if claimed is None:
+        return None
+    return claimed if seq is None else seq
+
+
+def _claim_statement(attempt_id: int, seq: int | None, *also):
+    """Run the claim's conditional UPDATE, returning the new save counter and ``also``."""
     claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.state == IN_PROGRESS)
     if seq is None:
         claim = claim.values(save_seq=Attempt.save_seq + 1)
     else:
         claim = claim.values(save_seq=case((Attempt.save_seq < seq, seq), else_=Attempt.save_seq))
-    claimed = db.session.execute(
-        claim.returning(Attempt.save_seq).execution_options(synchronize_session=False)
-    ).scalar()
-    if claimed is None:
-        return None
-    return claimed if seq is None else seq
+    return db.session.execute(claim.returning(Attempt.save_seq, *also).execution_options(synchronize_session=False))
 
 
 def _write_answers(attempt_id: int, values: list, seq: int | None, write_seq: int, bases: dict, now) -> SaveResult:
