@@ -1,4 +1,4 @@
-/* Tadrib's service worker (issue #22): stored courses for reading offline. See lms/offline/__init__.py. */
+/* Tadrib's service worker: see lms/offline/__init__.py. */
 "use strict";
 const ME = self.location, ROOT = new URL("../", ME).pathname, STATIC = ROOT + "static/", PAGES = "tadrib-pages";
 const MISSING = ROOT + "offline/missing", HTML = {"Content-Type": "text/html; charset=utf-8"};
@@ -87,7 +87,10 @@ async function offline(key, u) {
     let s = await stored(all, key, want);
     if (s) { return rewrite(s, all, true); }
     const kept = await (await caches.open(PAGES)).match(u.pathname + u.search);
-    if (kept) { return kept; }
+    if (kept) {  // a quiz page, with the banner
+      const p = all.find(p => p.strings[want]) || all[0];
+      return p ? rewrite({hit: {p, e: {key, lang: p.strings[want] ? want : p.languages[0]}}, res: kept}, all, true) : kept;
+    }
     s = await stored(all, MISSING, want);
     return s ? rewrite(s, all, false) : plain();
   } catch (err) { return plain(); }
@@ -128,8 +131,7 @@ async function post(r, u) {  // a form sent offline: the language switch works; 
 let queue = Promise.resolve();
 const serial = fn => (queue = queue.then(fn, fn));
 
-// Store or refresh one course: its manifest, then each entry whose version changed; entries gone are dropped.
-// A manifest answering 404 (the course is no longer open to this person) removes the pack.
+// Store or refresh a course: entries whose version changed; a 404 manifest (course closed) removes it.
 async function sync(url, tell) {
   const res = await fetch(url, {credentials: "same-origin", cache: "no-store"});
   if (res.status === 404) {

@@ -37,7 +37,7 @@
     window.setTimeout(function () { window.location.reload(); }, (seconds + 1) * 1000);
   }
   /* sw:begin */
-  // Signed-in pages carry data-sw: the service worker that keeps the courses stored for offline reading.
+  // data-sw (signed in): the offline kit's worker
   var root = document.documentElement, sw = root.getAttribute("data-sw");
   if (sw && "serviceWorker" in navigator) {
     navigator.serviceWorker.register(sw, {scope: new URL("..", new URL(sw, location.href)).pathname}).then(function () {
