@@ -144,9 +144,22 @@ def _later(row: dict, moment: datetime | None) -> None:
 
 def refresh(cohort: Cohort, user_ids: list[int] | None = None) -> None:
     """Recompute and store the summaries of ``user_ids`` (None: the whole cohort) in ``cohort``; the rows of
-    learners no longer enrolled go."""
-    summaries, quiz_rows = compute(cohort, user_ids)
+    learners no longer enrolled go.
+
+    The summaries are locked first (PostgreSQL: ``FOR UPDATE``, in id order; SQLite has one writer at a time), so
+    that two transactions writing about the same learner at once recompute one after the other, the second
+    from what the first committed (read committed: each statement sees the commits made before it began)."""
     session = db.session
+    lock = select(LearnerSummary.user_id).where(LearnerSummary.cohort_id == cohort.id)
+    if user_ids is None:
+        session.execute(lock.order_by(LearnerSummary.user_id).with_for_update()).all()
+    else:
+        for i in range(0, len(user_ids), CHUNK):
+            chunk = sorted(user_ids)[i : i + CHUNK]
+            session.execute(
+                lock.where(LearnerSummary.user_id.in_(chunk)).order_by(LearnerSummary.user_id).with_for_update()
+            ).all()
+    summaries, quiz_rows = compute(cohort, user_ids)
     for table in (LearnerSummary, LearnerQuizSummary):
         if user_ids is None:
             session.execute(delete(table).where(table.cohort_id == cohort.id))
