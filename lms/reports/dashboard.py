@@ -452,14 +452,21 @@ def _learner_table(plan: _Plan):
 
 # --- the dashboard ----------------------------------------------------------------------------------------
 
-#: the matrix's orders (MatrixView.sort), in SQL; every one ends by name regardless of case, then the id
-_BY_NAME = (func.lower(User.name_latin), User.name_latin, User.id)
+
+def _by_code_point(column):
+    """Names ordered by their characters' code points, as Python sorted them before the summaries, whatever the
+    database's collation (SQLite compares bytes already; PostgreSQL's may ignore spaces and punctuation)."""
+    return column.collate("C") if db.engine.dialect.name == "postgresql" else column
 
 
 def _order(view: MatrixView, table) -> list:
+    """The matrix's order (MatrixView.sort), in SQL; every one ends by name regardless of case (ASCII letters on
+    SQLite, whose lower() folds no other), then the id."""
+    name = _by_code_point(table.c.name_latin)
+    folded = _by_code_point(func.lower(table.c.name_latin))
     if view.sort == "progress":  # most modules first, then by name as written
-        return [table.c.completed.desc(), table.c.name_latin, func.lower(table.c.name_latin), table.c.id]
-    by_name = [func.lower(table.c.name_latin), table.c.name_latin, table.c.id]
+        return [table.c.completed.desc(), name, folded, table.c.id]
+    by_name = [folded, name, table.c.id]
     if view.sort == "attendance":  # lowest first, learners without a session that counts last
         percent = case((table.c.counted > 0, cast(table.c.attended, Float) / table.c.counted), else_=0.0)
         return [flag(table.c.counted <= 0), percent, *by_name]
