@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, delete, event, func, insert, inspect, select
+from sqlalchemy import bindparam, case, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..attendance.models import Attendance, WorkshopSession
@@ -49,19 +49,62 @@ def _bucket(grade: float | None) -> int | None:
 # --- the recomputation ---------------------------------------------------------------------------------------
 
 
+def _statements(plan, everyone: bool) -> dict:
+    """The statements ``compute`` runs for a plan (the cohort, its modules, quizzes and quiz settings), built once
+    and reused (building them costs SQLAlchemy more than running them for one learner): for the whole cohort, or
+    for the learners of the expanding parameter ``who``."""
+    from .dashboard import _quiz_table  # the dashboard's SQL rule for grades, written once
+
+    cohort_id = plan.cohort.id
+    enrolled = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort_id)
+    who = enrolled if everyone else enrolled.where(Enrolment.user_id.in_(bindparam("who", expanding=True)))
+    statements = {
+        "who": who,
+        "attempts": select(Attempt.user_id, func.max(Attempt.started_at), func.max(Attempt.submitted_at))
+        .where(Attempt.cohort_id == cohort_id, Attempt.user_id.in_(who))
+        .group_by(Attempt.user_id),
+        "marks": select(
+            Attendance.user_id,
+            func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)),
+            func.sum(case((Attendance.status == "excused", 1), else_=0)),
+            func.max(Attendance.marked_at),
+        )
+        .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
+        .where(WorkshopSession.cohort_id == cohort_id, Attendance.user_id.in_(who))
+        .group_by(Attendance.user_id),
+    }
+    if plan.module_ids:
+        statements["progress"] = (
+            select(
+                ModuleProgress.user_id,
+                func.count(ModuleProgress.completed_at),
+                func.max(ModuleProgress.completed_at),
+            )
+            .where(ModuleProgress.module_id.in_(plan.module_ids), ModuleProgress.user_id.in_(who))
+            .group_by(ModuleProgress.user_id)
+        )
+    if plan.quizzes:
+        statements["quizzes"] = select(_quiz_table(plan, who, with_attempts=True))
+    return statements
+
+
 def compute(cohort: Cohort, user_ids: list[int] | None = None) -> tuple[list[dict], list[dict]]:
     """The summaries of ``user_ids`` (None: every learner enrolled) in ``cohort``, from the source tables: rows
     of ``learner_summary`` and of ``learner_quiz_summary``, as dictionaries. Learners not enrolled get none."""
-    from .dashboard import _plan, _quiz_table  # the dashboard's SQL rules, written once
+    from .dashboard import _memo, _plan
 
     plan = _plan(cohort, datetime.min)  # the clock plays no part in what is stored
-    enrolled = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id)
+    statements = _memo(("summaries", user_ids is None), plan, lambda: _statements(plan, user_ids is None))
     summaries: dict[int, dict] = {}
     quiz_rows: list[dict] = []
     chunks = [None] if user_ids is None else [user_ids[i : i + CHUNK] for i in range(0, len(user_ids), CHUNK)]
     for chunk in chunks:
-        who = enrolled if chunk is None else enrolled.where(Enrolment.user_id.in_(chunk))
-        for user_id in db.session.scalars(who):
+        parameters = {} if chunk is None else {"who": chunk}
+
+        def run(kind, parameters=parameters):
+            return db.session.execute(statements[kind], parameters) if kind in statements else ()
+
+        for user_id in db.session.scalars(statements["who"], parameters):
             summaries[user_id] = {
                 "cohort_id": cohort.id,
                 "user_id": user_id,
@@ -75,62 +118,36 @@ def compute(cohort: Cohort, user_ids: list[int] | None = None) -> tuple[list[dic
                 "excused": 0,
                 "last_activity": None,
             }
-        if plan.module_ids:
-            for user_id, completed, completed_at in db.session.execute(
-                select(
-                    ModuleProgress.user_id,
-                    func.count(ModuleProgress.completed_at),
-                    func.max(ModuleProgress.completed_at),
-                )
-                .where(ModuleProgress.module_id.in_(plan.module_ids), ModuleProgress.user_id.in_(who))
-                .group_by(ModuleProgress.user_id)
-            ):
-                row = summaries[user_id]
-                row["modules_completed"], row["completed_at"] = completed, completed_at
-                _later(row, completed_at)
-        if plan.quizzes:
-            for user_id, module_id, attempts, is_open, grade, passed in db.session.execute(
-                select(_quiz_table(plan, who, with_attempts=True))
-            ):
-                row = summaries[user_id]
-                quiz_rows.append(
-                    {
-                        "cohort_id": cohort.id,
-                        "user_id": user_id,
-                        "module_id": module_id,
-                        "grade": grade,
-                        "bucket": _bucket(grade),
-                        "passed": int(bool(passed)),
-                        "open": int(bool(is_open)),
-                        "attempts": attempts,
-                    }
-                )
-                if module_id in plan.graded and passed:
-                    row["quizzes_passed"] += 1
-                if module_id != plan.pre and not is_open and not passed:
-                    row["failing"] = 1
-                if module_id == plan.pre:
-                    row["pre_grade"] = grade
-                if module_id == plan.post:
-                    row["post_grade"] = grade
-        for user_id, started, submitted in db.session.execute(
-            select(Attempt.user_id, func.max(Attempt.started_at), func.max(Attempt.submitted_at))
-            .where(Attempt.cohort_id == cohort.id, Attempt.user_id.in_(who))
-            .group_by(Attempt.user_id)
-        ):
+        for user_id, completed, completed_at in run("progress"):
+            row = summaries[user_id]
+            row["modules_completed"], row["completed_at"] = completed, completed_at
+            _later(row, completed_at)
+        for user_id, module_id, attempts, is_open, grade, passed in run("quizzes"):
+            row = summaries[user_id]
+            quiz_rows.append(
+                {
+                    "cohort_id": cohort.id,
+                    "user_id": user_id,
+                    "module_id": module_id,
+                    "grade": grade,
+                    "bucket": _bucket(grade),
+                    "passed": int(bool(passed)),
+                    "open": int(bool(is_open)),
+                    "attempts": attempts,
+                }
+            )
+            if module_id in plan.graded and passed:
+                row["quizzes_passed"] += 1
+            if module_id != plan.pre and not is_open and not passed:
+                row["failing"] = 1
+            if module_id == plan.pre:
+                row["pre_grade"] = grade
+            if module_id == plan.post:
+                row["post_grade"] = grade
+        for user_id, started, submitted in run("attempts"):
             _later(summaries[user_id], started)
             _later(summaries[user_id], submitted)
-        for user_id, attended, excused, marked_at in db.session.execute(
-            select(
-                Attendance.user_id,
-                func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)),
-                func.sum(case((Attendance.status == "excused", 1), else_=0)),
-                func.max(Attendance.marked_at),
-            )
-            .join(WorkshopSession, WorkshopSession.id == Attendance.session_id)
-            .where(WorkshopSession.cohort_id == cohort.id, Attendance.user_id.in_(who))
-            .group_by(Attendance.user_id)
-        ):
+        for user_id, attended, excused, marked_at in run("marks"):
             row = summaries[user_id]
             row["attended"], row["excused"] = int(attended or 0), int(excused or 0)
             _later(row, marked_at)
