@@ -258,7 +258,7 @@ def _memo(kind, plan: _Plan, build):
     return statement
 
 
-def _plan(cohort: Cohort, now: datetime) -> _Plan:
+def _plan(cohort: Cohort, now: datetime, with_sessions: bool = True) -> _Plan:
     modules = db.session.scalars(
         select(Module)
         .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
@@ -276,7 +276,7 @@ def _plan(cohort: Cohort, now: datetime) -> _Plan:
         else {}
     )
     settings = {mid: cohorts.effective_quiz_settings(cohort, slug_of[mid], q) for mid, q in quizzes.items()}
-    return _Plan(cohort, now, modules, quizzes, settings, attendance.sessions_of(cohort))
+    return _Plan(cohort, now, modules, quizzes, settings, attendance.sessions_of(cohort) if with_sessions else [])
 
 
 # --- the same rules, in SQL -----------------------------------------------------------------------------

@@ -57,12 +57,18 @@ def _statements(plan, everyone: bool) -> dict:
 
     cohort_id = plan.cohort.id
     enrolled = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort_id)
-    who = enrolled if everyone else enrolled.where(Enrolment.user_id.in_(bindparam("who", expanding=True)))
+    if everyone:
+        who = enrolled
+    else:  # the learners given (an index lookup each), whether enrolled or not: the rows of others are skipped
+        who = bindparam("who", expanding=True)
     statements = {
-        "who": who,
-        "attempts": select(Attempt.user_id, func.max(Attempt.started_at), func.max(Attempt.submitted_at))
-        .where(Attempt.cohort_id == cohort_id, Attempt.user_id.in_(who))
-        .group_by(Attempt.user_id),
+        "who": enrolled if everyone else enrolled.where(Enrolment.user_id.in_(who)),
+        # by learner, then cohort (the learners' index, not the cohort's: the other cohorts' rows are skipped)
+        "attempts": select(
+            Attempt.user_id, Attempt.cohort_id, func.max(Attempt.started_at), func.max(Attempt.submitted_at)
+        )
+        .where(Attempt.user_id.in_(who))
+        .group_by(Attempt.user_id, Attempt.cohort_id),
         "marks": select(
             Attendance.user_id,
             func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)),
@@ -93,7 +99,8 @@ def compute(cohort: Cohort, user_ids: list[int] | None = None) -> tuple[list[dic
     of ``learner_summary`` and of ``learner_quiz_summary``, as dictionaries. Learners not enrolled get none."""
     from .dashboard import _memo, _plan
 
-    plan = _plan(cohort, datetime.min)  # the clock plays no part in what is stored
+    plan = _plan(cohort, datetime.min, with_sessions=False)  # neither the clock nor the sessions play a part
+    connection = db.session.connection()  # Core: no ORM processing of the statements or their rows
     statements = _memo(("summaries", user_ids is None), plan, lambda: _statements(plan, user_ids is None))
     summaries: dict[int, dict] = {}
     quiz_rows: list[dict] = []
@@ -102,9 +109,9 @@ def compute(cohort: Cohort, user_ids: list[int] | None = None) -> tuple[list[dic
         parameters = {} if chunk is None else {"who": chunk}
 
         def run(kind, parameters=parameters):
-            return db.session.execute(statements[kind], parameters) if kind in statements else ()
+            return connection.execute(statements[kind], parameters) if kind in statements else ()
 
-        for user_id in db.session.scalars(statements["who"], parameters):
+        for user_id in connection.execute(statements["who"], parameters).scalars():
             summaries[user_id] = {
                 "cohort_id": cohort.id,
                 "user_id": user_id,
@@ -119,11 +126,13 @@ def compute(cohort: Cohort, user_ids: list[int] | None = None) -> tuple[list[dic
                 "last_activity": None,
             }
         for user_id, completed, completed_at in run("progress"):
-            row = summaries[user_id]
+            if (row := summaries.get(user_id)) is None:
+                continue
             row["modules_completed"], row["completed_at"] = completed, completed_at
             _later(row, completed_at)
         for user_id, module_id, attempts, is_open, grade, passed in run("quizzes"):
-            row = summaries[user_id]
+            if (row := summaries.get(user_id)) is None:
+                continue
             quiz_rows.append(
                 {
                     "cohort_id": cohort.id,
@@ -144,11 +153,13 @@ def compute(cohort: Cohort, user_ids: list[int] | None = None) -> tuple[list[dic
                 row["pre_grade"] = grade
             if module_id == plan.post:
                 row["post_grade"] = grade
-        for user_id, started, submitted in run("attempts"):
-            _later(summaries[user_id], started)
-            _later(summaries[user_id], submitted)
+        for user_id, attempt_cohort, started, submitted in run("attempts"):
+            if attempt_cohort == cohort.id and (row := summaries.get(user_id)) is not None:
+                _later(row, started)
+                _later(row, submitted)
         for user_id, attended, excused, marked_at in run("marks"):
-            row = summaries[user_id]
+            if (row := summaries.get(user_id)) is None:
+                continue
             row["attended"], row["excused"] = int(attended or 0), int(excused or 0)
             _later(row, marked_at)
     return list(summaries.values()), quiz_rows
@@ -166,29 +177,29 @@ def refresh(cohort: Cohort, user_ids: list[int] | None = None) -> None:
     The summaries are locked first (PostgreSQL: ``FOR UPDATE``, in id order; SQLite has one writer at a time), so
     that two transactions writing about the same learner at once recompute one after the other, the second
     from what the first committed (read committed: each statement sees the commits made before it began)."""
-    session = db.session
+    connection = db.session.connection()  # Core: no ORM processing (nor the events of this module)
     lock = select(LearnerSummary.user_id).where(LearnerSummary.cohort_id == cohort.id)
     if user_ids is None:
-        session.execute(lock.order_by(LearnerSummary.user_id).with_for_update()).all()
+        connection.execute(lock.order_by(LearnerSummary.user_id).with_for_update()).all()
     else:
         for i in range(0, len(user_ids), CHUNK):
             chunk = sorted(user_ids)[i : i + CHUNK]
-            session.execute(
+            connection.execute(
                 lock.where(LearnerSummary.user_id.in_(chunk)).order_by(LearnerSummary.user_id).with_for_update()
             ).all()
     summaries, quiz_rows = compute(cohort, user_ids)
-    for table in (LearnerSummary, LearnerQuizSummary):
+    for table in (LearnerSummary.__table__, LearnerQuizSummary.__table__):
         if user_ids is None:
-            session.execute(delete(table).where(table.cohort_id == cohort.id))
+            connection.execute(delete(table).where(table.c.cohort_id == cohort.id))
         else:
             for i in range(0, len(user_ids), CHUNK):
-                session.execute(
-                    delete(table).where(table.cohort_id == cohort.id, table.user_id.in_(user_ids[i : i + CHUNK]))
+                connection.execute(
+                    delete(table).where(table.c.cohort_id == cohort.id, table.c.user_id.in_(user_ids[i : i + CHUNK]))
                 )
     if summaries:
-        session.execute(insert(LearnerSummary), summaries)
+        connection.execute(insert(LearnerSummary.__table__), summaries)
     if quiz_rows:
-        session.execute(insert(LearnerQuizSummary), quiz_rows)
+        connection.execute(insert(LearnerQuizSummary.__table__), quiz_rows)
 
 
 def rebuild_all() -> int:
