@@ -2,7 +2,7 @@
 up to date by lms.reports.summaries; the cohort dashboard reads them. Filled here from the existing data.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
