@@ -200,6 +200,7 @@ def _register_blueprints(app: Flask) -> None:
     from .notifications import models as _notification_models  # noqa: F401
     from .quizzes import display as quiz_display
     from .quizzes import models as _quiz_models  # noqa: F401
+    from .reports import models as _report_models  # noqa: F401
     from .search import models as _search_models  # noqa: F401
 
     quiz_display.register(app)

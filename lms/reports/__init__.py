@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from . import cli, routes  # noqa: E402,F401
+from . import cli, routes, summaries  # noqa: E402,F401  (summaries: the session's events that keep them)

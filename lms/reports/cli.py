@@ -1,4 +1,4 @@
-"""``flask reports programme --from DATE --to DATE --format csv|xlsx|pdf``."""
+"""``flask reports programme --from DATE --to DATE --format csv|xlsx|pdf``, ``flask reports rebuild-summaries``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-cli = click.Group("reports", help="Programme indicators.")
+cli = click.Group("reports", help="Programme indicators, learner summaries.")
 
 
 @cli.command("programme")
@@ -49,3 +49,15 @@ def programme_command(start, end, fmt, mask, locale, output):
         click.echo(f"Written {output} ({len(data)} bytes).")
     else:
         sys.stdout.buffer.write(data)
+
+
+@cli.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries_command():
+    """Recompute every learner's summary (the cohort dashboards read them) from progress, attempts and marks."""
+    from ..extensions import db
+    from . import summaries
+
+    written = summaries.rebuild_all()
+    db.session.commit()
+    click.echo(f"Learner summaries rebuilt: {written}.")

@@ -1,9 +1,10 @@
-"""The cohort dashboard. Every learner's indicators are computed in SQL, in one query that returns one row
-per learner: modules completed, attendance counts, quizzes passed, each quiz's grade, the flags of "who needs
-help", eligibility for a certificate, certificate held. The summary, the filters, the sort and the page are
-then light passes over those rows (the page needs every grade anyway, for the score charts), and full rows
-(module by module, quiz by quiz, certificate) are loaded only for the learners shown. A fixed number of
-queries whatever the cohort's size.
+"""The cohort dashboard. It reads each learner's summary (``lms.reports.summaries``: modules completed, quizzes
+passed, pre- and post-test grades, attendance counts, kept up to date by every write that changes them) and
+works out in SQL what depends on the clock and on the cohort's rules: the flags of "who needs help",
+eligibility for a certificate, certificate held. The cohort-wide figures (counts, completion curve, average
+gain, score charts) are SQL aggregates; the filters, the sort and the page are SQL too, and full rows (module by
+module, quiz by quiz, certificate) are loaded only for the learners shown. A fixed number of queries, and work
+in Python for one page only, whatever the cohort's size.
 
 Where Python and SQL both need a rule, it is written once in Python and the SQL is derived from it
 (attendance thresholds, "behind", the pass mark), or written side by side with its SQL where the rule lives
@@ -12,11 +13,8 @@ Where Python and SQL both need a rule, it is written once in Python and the SQL 
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
-from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -24,7 +22,6 @@ from sqlalchemy import (
     Integer,
     Numeric,
     and_,
-    bindparam,
     case,
     cast,
     false,
@@ -50,6 +47,8 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 from ..quizzes.grading import pass_threshold
 from ..quizzes.models import IN_PROGRESS, SUBMITTED, Attempt
+from . import summaries
+from .models import LearnerQuizSummary, LearnerSummary
 
 #: learners per page of the matrix
 PER_PAGE = 50
@@ -130,8 +129,8 @@ class CohortDashboard:
     average_gain: float | None = None
     #: (day, percent of the learners who had completed every module), week by week from the cohort's start
     completion: list[tuple[date, float]] = field(default_factory=list)
-    #: quiz module id -> every learner's grade, learners in name order (the score charts)
-    grades: dict[int, list[float]] = field(default_factory=dict)
+    #: quiz module id -> learners per bucket of grades (charts.histogram_counts' buckets: the score charts)
+    histograms: dict[int, list[int]] = field(default_factory=dict)
 
     def module_with_role(self, role: str):
         return next(
@@ -231,6 +230,7 @@ class _Plan:
             self.pre,
             self.post,
             tuple(self.graded),
+            tuple(s.id for s in self.sessions),
             tuple(self.held_ids),
             tuple(self.open_ids),
             self.total_sessions,
@@ -258,7 +258,7 @@ def _memo(kind, plan: _Plan, build):
     return statement
 
 
-def _plan(cohort: Cohort, now: datetime) -> _Plan:
+def _plan(cohort: Cohort, now: datetime, with_sessions: bool = True) -> _Plan:
     modules = db.session.scalars(
         select(Module)
         .where(Module.course_id == cohort.course_id, Module.is_archived.is_(False))
@@ -276,7 +276,7 @@ def _plan(cohort: Cohort, now: datetime) -> _Plan:
         else {}
     )
     settings = {mid: cohorts.effective_quiz_settings(cohort, slug_of[mid], q) for mid, q in quizzes.items()}
-    return _Plan(cohort, now, modules, quizzes, settings, attendance.sessions_of(cohort))
+    return _Plan(cohort, now, modules, quizzes, settings, attendance.sessions_of(cohort) if with_sessions else [])
 
 
 # --- the same rules, in SQL -----------------------------------------------------------------------------
@@ -362,63 +362,48 @@ def _quiz_table(plan: _Plan, users, with_attempts: bool = False):
 
 
 def _learner_table(plan: _Plan):
-    """One row per learner of the cohort, ordered by name: who they are, their counts, their flags (0 or 1),
-    and their grade in each quiz (``grade_<module id>``, null when none yet)."""
+    """One row per learner of the cohort, from their summary (``learner_summary``, one row each): who they are,
+    their counts, their flags (0 or 1), eligibility, certificate held, the pre- and post-test's grades. What
+    depends on the clock is worked out here: the marks of sessions not held yet are taken away from the
+    summary's counts, and a session in progress without a mark is still to come (attendance.rules)."""
     cohort = plan.cohort
-    enrolled = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id)
-    progress = (
-        select(
-            ModuleProgress.user_id,
-            func.count(ModuleProgress.completed_at).label("completed"),
-            func.max(ModuleProgress.completed_at).label("completed_at"),
+    summary = LearnerSummary
+    held = set(plan.held_ids)
+    future_ids = [s.id for s in plan.sessions if s.id not in held]
+    extra_ids = [*plan.open_ids, *future_ids]
+    if extra_ids:  # usually none marked: an index lookup of the sessions to come and in progress
+        in_future = Attendance.session_id.in_(future_ids) if future_ids else false()
+        in_progress = Attendance.session_id.in_(plan.open_ids) if plan.open_ids else false()
+        marks = (
+            select(
+                Attendance.user_id,
+                func.sum(flag(and_(in_future, Attendance.status.in_(("present", "late"))))).label("attended"),
+                func.sum(flag(and_(in_future, Attendance.status == "excused"))).label("excused"),
+                func.sum(flag(in_progress)).label("marked_open"),
+            )
+            .where(Attendance.session_id.in_(extra_ids))
+            .group_by(Attendance.user_id)
+            .subquery("marks")
         )
-        .where(ModuleProgress.module_id.in_(plan.module_ids), ModuleProgress.user_id.in_(enrolled))
-        .group_by(ModuleProgress.user_id)
-        .subquery("progress")
-    )
-    quizzes = _quiz_table(plan, enrolled)
-    not_pretest = quizzes.c.module_id != plan.pre if plan.pre else true()
-    results = (
-        select(
-            quizzes.c.user_id,
-            func.sum(flag(and_(quizzes.c.module_id.in_(plan.graded), quizzes.c.passed == 1))).label("passed"),
-            # a quiz failed for now: attempted, none open, not passed (the pre-test is a diagnostic only)
-            func.max(flag(and_(not_pretest, quizzes.c.open == 0, quizzes.c.passed == 0))).label("failing"),
-            *(
-                func.max(case((quizzes.c.module_id == module_id, quizzes.c.grade))).label(f"grade_{module_id}")
-                for module_id in plan.quizzes
-            ),
-        )
-        .group_by(quizzes.c.user_id)
-        .subquery("results")
-    )
-    in_progress = Attendance.session_id.in_(plan.open_ids) if plan.open_ids else false()
-    marks = (
-        select(
-            Attendance.user_id,
-            func.sum(flag(Attendance.status.in_(("present", "late")))).label("attended"),
-            func.sum(flag(Attendance.status == "excused")).label("excused"),
-            func.sum(flag(in_progress)).label("marked_open"),
-        )
-        .where(Attendance.session_id.in_(plan.held_ids))  # the cohort's sessions: whoever is enrolled joins below
-        .group_by(Attendance.user_id)
-        .subquery("marks")
-    )
-    completed = func.coalesce(progress.c.completed, 0)
+        attended = summary.attended - func.coalesce(marks.c.attended, 0)
+        excused = summary.excused - func.coalesce(marks.c.excused, 0)
+        marked_open = func.coalesce(marks.c.marked_open, 0)
+    else:
+        marks = None
+        attended, excused, marked_open = summary.attended, summary.excused, literal(0, Integer)
+    completed = summary.modules_completed
     # When they completed every module (null until then): the completion curve.
-    finished_at = case((completed == len(plan.modules), progress.c.completed_at)) if plan.modules else null()
-    passed = func.coalesce(results.c.passed, 0)
-    attended = func.coalesce(marks.c.attended, 0)
-    excused = func.coalesce(marks.c.excused, 0)
+    finished_at = case((completed == len(plan.modules), summary.completed_at)) if plan.modules else null()
+    passed = summary.quizzes_passed
     # attendance.rules: a session over without a mark counts as absent, one in progress without a mark is
     # still to come; an excused absence counts as the cohort says.
-    open_unmarked = literal(len(plan.open_ids), Integer) - func.coalesce(marks.c.marked_open, 0)
+    open_unmarked = literal(len(plan.open_ids), Integer) - marked_open
     counted = literal(len(plan.held_ids), Integer) - open_unmarked
     if plan.excused_policy != attendance_rules.EXCUSED_ABSENT:
         counted = counted - excused
     remaining = literal(plan.total_sessions - len(plan.held_ids), Integer) + open_unmarked
     behind = completed < plan.behind_below if plan.behind_below else false()
-    failing = func.coalesce(results.c.failing, 0) == 1
+    failing = summary.failing == 1
     has_sessions = counted > 0  # attendance is None until a session counts
     if plan.counts_attendance and plan.threshold > 0:
         unreachable = and_(
@@ -435,10 +420,10 @@ def _learner_table(plan: _Plan):
         low_attendance = false()
     # The certificate's rule, as SQL (lms.certificates.rules).
     eligible = eligible_sql(plan.requirements, completed, passed, attended, counted, plan.total_sessions)
-    certified = Enrolment.user_id.in_(
+    certified = summary.user_id.in_(
         select(Certificate.user_id).where(Certificate.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
     )
-    return (
+    statement = (
         select(
             *(getattr(User, name) for name in Person._fields),
             completed.label("completed"),
@@ -450,28 +435,72 @@ def _learner_table(plan: _Plan):
             flag(behind).label("behind"),
             flag(failing).label("failing"),
             flag(low_attendance).label("low_attendance"),
+            flag(or_(behind, failing, low_attendance)).label("needs_help"),
             flag(eligible).label("eligible"),
             flag(certified).label("certified"),
-            *(results.c[f"grade_{module_id}"] for module_id in plan.quizzes),
+            summary.pre_grade,
+            summary.post_grade,
         )
-        .select_from(Enrolment)
-        .join(User, User.id == Enrolment.user_id)
-        .outerjoin(progress, progress.c.user_id == Enrolment.user_id)
-        .outerjoin(results, results.c.user_id == Enrolment.user_id)
-        .outerjoin(marks, marks.c.user_id == Enrolment.user_id)
-        .where(Enrolment.cohort_id == cohort.id)
-        .order_by(User.name_latin, User.id)
+        .select_from(summary)
+        .join(User, User.id == summary.user_id)
+        .where(summary.cohort_id == cohort.id)
     )
+    if marks is not None:
+        statement = statement.outerjoin(marks, marks.c.user_id == summary.user_id)
+    return statement
 
 
 # --- the dashboard ----------------------------------------------------------------------------------------
+
+
+def _by_code_point(column):
+    """Names ordered by their characters' code points, as Python sorted them before the summaries, whatever the
+    database's collation (SQLite compares bytes already; PostgreSQL's may ignore spaces and punctuation)."""
+    return column.collate("C") if db.engine.dialect.name == "postgresql" else column
+
+
+def _order(view: MatrixView, table) -> list:
+    """The matrix's order (MatrixView.sort), in SQL; every one ends by name regardless of case (ASCII letters on
+    SQLite, whose lower() folds no other), then the id."""
+    name = _by_code_point(table.c.name_latin)
+    folded = _by_code_point(func.lower(table.c.name_latin))
+    if view.sort == "progress":  # most modules first, then by name as written
+        return [table.c.completed.desc(), name, folded, table.c.id]
+    by_name = [folded, name, table.c.id]
+    if view.sort == "attendance":  # lowest first, learners without a session that counts last
+        percent = case((table.c.counted > 0, cast(table.c.attended, Float) / table.c.counted), else_=0.0)
+        return [flag(table.c.counted <= 0), percent, *by_name]
+    return by_name
+
+
+def _kept(view: MatrixView, table):
+    """The view's filters on the learner table, as one condition."""
+    conditions = []
+    if view.profession:
+        conditions.append(table.c.profession == view.profession)
+    if view.jurisdiction:
+        conditions.append(table.c.jurisdiction == view.jurisdiction)
+    if view.status == "help":
+        conditions.append(table.c.needs_help == 1)
+    elif view.status == "eligible":
+        conditions.append(and_(table.c.eligible == 1, table.c.certified == 0))
+    elif view.status == "certified":
+        conditions.append(table.c.certified == 1)
+    if view.learner_id is not None:
+        conditions.append(table.c.id == view.learner_id)
+    return and_(true(), *conditions)
 
 
 def cohort_dashboard(
     cohort: Cohort, now: datetime | None = None, with_marks: bool = False, view: MatrixView | None = None
 ) -> CohortDashboard:
     """The dashboard of a cohort: every learner (by name) unless ``view`` filters, sorts or pages them.
-    With ``with_marks``, each listed learner's attendance status per session too."""
+    With ``with_marks``, each listed learner's attendance status per session too.
+
+    It reads the learners' summaries (``lms.reports.summaries``): the cohort-wide figures are SQL aggregates over
+    them, the matrix is one page of them, and only the learners listed (and the first who need help) get their
+    module-by-module and quiz-by-quiz rows. The same statements whatever the cohort's size."""
+    summaries.apply_pending()  # this transaction's own writes, not committed yet
     view = view or MatrixView()
     plan = _plan(cohort, now or utcnow())
     board = CohortDashboard(
@@ -487,86 +516,73 @@ def cohort_dashboard(
             "marks": {},
         },
     )
-    statement = _memo("learners", plan, partial(_learner_table, plan))
-    if view.learner_id is not None:
-        statement = statement.where(User.id == view.learner_id)
-    learners = db.session.connection().execute(statement).all()  # Core rows: no ORM processing per row
-    # By name regardless of case, as the database orders names otherwise (a stable sort).
-    names = [name.lower() for name in _column(learners, "name_latin")]
-    learners = [learners[i] for i in sorted(range(len(learners)), key=names.__getitem__)]
-    needing = _needing_help(learners)
-    _summarize(board, plan, learners)
-    board.help_count = len(needing)
-    listed = _matrix(board, learners, view, {r.id for r in needing})
-    helped = needing[:HELP_SHOWN]
+    table = _memo("learners", plan, lambda: _learner_table(plan).subquery("learners"))
+    kept = _kept(view, table)
+    _summarize(board, plan, table, kept)
+    listed = select(table).where(kept).order_by(*_order(view, table))
+    if view.per_page:
+        board.pages = max((board.total_rows + view.per_page - 1) // view.per_page, 1)
+        board.page = min(max(view.page, 1), board.pages)
+        listed = listed.limit(view.per_page).offset((board.page - 1) * view.per_page)
+    learners = db.session.connection().execute(listed).all()  # Core rows: no ORM processing per row
+    helped = (
+        db.session.connection()
+        .execute(select(table).where(table.c.needs_help == 1).order_by(*_order(MatrixView(), table)).limit(HELP_SHOWN))
+        .all()
+        if view.learner_id is None
+        else [r for r in learners if r.needs_help]
+    )
     # The full rows of the learners shown; when that is the whole cohort (exports), selected by a subquery.
-    rows = {r.id: _row(plan, r) for r in [*listed, *helped]}
-    everyone = len(listed) == len(learners) and view.learner_id is None
+    rows = {r.id: _row(plan, r) for r in [*learners, *helped]}
+    everyone = not view.per_page and view.learner_id is None and not _filtered(view)
     who = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort.id) if everyone else list(rows)
     if rows:
         _fill(plan, rows, who, board.attendance_info["marks"] if with_marks else None)
-    board.rows = [rows[r.id] for r in listed]
+    board.rows = [rows[r.id] for r in learners]
     board.needs_help = [rows[r.id] for r in helped]
     return board
 
 
-def _column(learners: list, name: str) -> list:
-    """One column of the learners' rows, in their order (read by position: on thousands of rows, much faster
-    than by name)."""
-    return list(map(itemgetter(learners[0]._fields.index(name)), learners)) if learners else []
+def _filtered(view: MatrixView) -> bool:
+    return bool(view.profession or view.jurisdiction or view.status)
 
 
-def _needing_help(learners: list) -> list:
-    """The learners who need help (behind, failing a quiz or below the attendance threshold), in order."""
-    flags = zip(*(_column(learners, column) for column in FLAG_COLUMNS.values()), strict=True)
-    return [r for r, raised in zip(learners, flags, strict=True) if any(raised)]
-
-
-def _summarize(board: CohortDashboard, plan: _Plan, learners: list) -> None:
-    """The counts, the completion curve, every grade (quiz by quiz, learners by name), the average gain."""
-    column = partial(_column, learners)
-    board.size = len(learners)
-    board.ready_count = sum(1 for e, c in zip(column("eligible"), column("certified"), strict=True) if e and not c)
-    finished = sorted(moment.date() for moment in column("finished_at") if moment)
+def _summarize(board: CohortDashboard, plan: _Plan, table, kept) -> None:
+    """The counts, the completion curve, the average gain (one aggregate over the summaries) and the score
+    charts' buckets (one over the quizzes' summaries)."""
+    days = completion_days(plan.cohort, plan.now)
+    # finished on a day or before: finished before the next midnight
+    ends = [datetime.combine(day + timedelta(days=1), datetime.min.time()) for day in days]
+    both = and_(table.c.pre_grade.is_not(None), table.c.post_grade.is_not(None))
+    figures = (
+        db.session.connection()
+        .execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(flag(kept)), 0),
+                func.coalesce(func.sum(table.c.needs_help), 0),
+                func.coalesce(func.sum(flag(and_(table.c.eligible == 1, table.c.certified == 0))), 0),
+                func.sum(flag(both)),
+                func.sum(case((both, table.c.post_grade - table.c.pre_grade))),
+                *(func.coalesce(func.sum(flag(table.c.finished_at < end)), 0) for end in ends),
+            )
+        )
+        .one()
+    )
+    board.size, board.total_rows, board.help_count, board.ready_count, gains, gain_sum = figures[:6]
     board.completion = [
-        (day, round(100.0 * bisect_right(finished, day) / (board.size or 1), 1))
-        for day in completion_days(plan.cohort, plan.now)
+        (day, round(100.0 * count / (board.size or 1), 1)) for day, count in zip(days, figures[6:], strict=True)
     ]
-    grades = {module_id: column(f"grade_{module_id}") for module_id in plan.quizzes}
-    board.grades = {module_id: [g for g in values if g is not None] for module_id, values in grades.items()}
-    if plan.pre and plan.post:
-        gains = [g for g in map(gain, grades[plan.pre], grades[plan.post]) if g is not None]
-        board.average_gain = round(sum(gains) / len(gains), 1) if gains else None
-
-
-def _matrix(board: CohortDashboard, learners: list, view: MatrixView, needing: set) -> list:
-    """The learners the view keeps, in its order, on its page (which sets the board's paging). ``needing``:
-    the ids of the learners who need help."""
-    rows = learners
-    if view.profession:
-        rows = [r for r, value in zip(rows, _column(rows, "profession"), strict=True) if value == view.profession]
-    if view.jurisdiction:
-        rows = [r for r, value in zip(rows, _column(rows, "jurisdiction"), strict=True) if value == view.jurisdiction]
-    if view.status == "help":
-        rows = [r for r in rows if r.id in needing]
-    elif view.status == "eligible":
-        rows = [r for r in rows if r.eligible and not r.certified]
-    elif view.status == "certified":
-        rows = [r for r in rows if r.certified]
-    if view.sort == "progress":  # most modules first, then by name as written
-        rows = sorted(rows, key=lambda r: (-r.completed, r.name_latin))
-    elif view.sort == "attendance":  # lowest first, learners without a session that counts last
-        rows = sorted(rows, key=lambda r: _attendance_key(attendance.attendance_percent(r.attended, r.counted)))
-    board.total_rows = len(rows)
-    if view.per_page:
-        board.pages = max((len(rows) + view.per_page - 1) // view.per_page, 1)
-        board.page = min(max(view.page, 1), board.pages)
-        rows = rows[(board.page - 1) * view.per_page : board.page * view.per_page]
-    return rows
-
-
-def _attendance_key(percent: float | None) -> tuple:
-    return (percent is None, percent or 0)
+    if plan.pre and plan.post and gains:
+        board.average_gain = round(gain_sum / gains, 1)
+    board.histograms = {module_id: [0] * summaries.BINS for module_id in plan.quizzes}
+    for module_id, bucket, count in db.session.execute(
+        select(LearnerQuizSummary.module_id, LearnerQuizSummary.bucket, func.count())
+        .where(LearnerQuizSummary.cohort_id == plan.cohort.id, LearnerQuizSummary.bucket.is_not(None))
+        .group_by(LearnerQuizSummary.module_id, LearnerQuizSummary.bucket)
+    ):
+        if module_id in board.histograms:
+            board.histograms[module_id][bucket] = count
 
 
 def _row(plan: _Plan, record) -> LearnerRow:
@@ -576,6 +592,7 @@ def _row(plan: _Plan, record) -> LearnerRow:
         modules=dict.fromkeys(plan.module_ids, "new"),
         completed=record.completed,
         attendance=attendance.attendance_percent(record.attended, record.counted),
+        gain=gain(record.pre_grade, record.post_grade) if plan.pre and plan.post else None,
         eligible=bool(record.eligible),
         flags=[name for name, column in FLAG_COLUMNS.items() if getattr(record, column)],
         attendance_verdict=attendance_verdict(plan, record),
@@ -598,7 +615,8 @@ def _rows(statement, parameters: dict | None = None):
 
 
 def _fill(plan: _Plan, rows: dict[int, LearnerRow], who, marks: dict | None) -> None:
-    """Module by module, quiz by quiz, certificate (and attendance marks) of the learners in ``rows``."""
+    """Module by module, quiz by quiz (from the quizzes' summaries), certificate (and attendance marks) of the
+    learners in ``rows``."""
     progress = select(ModuleProgress.user_id, ModuleProgress.module_id, ModuleProgress.completed_at).where(
         ModuleProgress.user_id.in_(who), ModuleProgress.module_id.in_(plan.module_ids)
     )
@@ -607,13 +625,13 @@ def _fill(plan: _Plan, rows: dict[int, LearnerRow], who, marks: dict | None) -> 
         row.modules[module_id] = "done" if completed_at else "started"
         if completed_at and (row.completed_at is None or completed_at > row.completed_at):
             row.completed_at = completed_at
-    if isinstance(who, list):  # the learners shown, as an expanding parameter: one statement for every page
-        quizzes = _memo("page-quizzes", plan, lambda: select(_quiz_table(plan, bindparam("who", expanding=True), True)))
-        parameters = {"who": who}
-    else:
-        quizzes = _memo("all-quizzes", plan, lambda: select(_quiz_table(plan, who, with_attempts=True)))
-        parameters = {}
-    for user_id, module_id, attempts, is_open, grade, passed in _rows(quizzes, parameters):
+    quiz = LearnerQuizSummary
+    quizzes = select(quiz.user_id, quiz.module_id, quiz.attempts, quiz.open, quiz.grade, quiz.passed).where(
+        quiz.cohort_id == plan.cohort.id, quiz.user_id.in_(who)
+    )
+    for user_id, module_id, attempts, is_open, grade, passed in _rows(quizzes):
+        if module_id not in plan.settings:
+            continue
         most = plan.settings[module_id]["max_attempts"]
         rows[user_id].quizzes[module_id] = {
             "grade": grade,
@@ -622,8 +640,6 @@ def _fill(plan: _Plan, rows: dict[int, LearnerRow], who, marks: dict | None) -> 
             "open": bool(is_open),
             "exhausted": bool(most) and attempts >= most,
         }
-    for row in rows.values():
-        row.gain = gain(row.quizzes.get(plan.pre, {}).get("grade"), row.quizzes.get(plan.post, {}).get("grade"))
     for certificate in db.session.scalars(
         select(Certificate).where(
             Certificate.cohort_id == plan.cohort.id, Certificate.revoked_at.is_(None), Certificate.user_id.in_(who)

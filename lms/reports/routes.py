@@ -60,8 +60,8 @@ FLAG_LABELS = {
 @roles_required("trainer", "admin")
 def cohort_dashboard(cohort_id: int):
     cohort = cohorts.managed_cohort(cohort_id)
-    # Every learner's indicators come from SQL, one light row each; full rows only for the matrix's page
-    # (50 learners) and the "who needs help" list: a 2,000-learner cohort stays a light page.
+    # Every figure comes from the learners' summaries in SQL (aggregates, one page of rows); full rows only for
+    # the matrix's page (50 learners) and the "who needs help" list: a 2,000-learner cohort stays a light page.
     view = service.MatrixView(
         profession=request.args.get("profession", ""),
         jurisdiction=request.args.get("jurisdiction", ""),
@@ -87,13 +87,13 @@ def cohort_dashboard(cohort_id: int):
     )
     score_charts = []
     for module in board.modules:
-        values = board.grades.get(module.id) if module.id in board.quizzes else None
-        if values:
+        counts = board.histograms.get(module.id) if module.id in board.quizzes else None
+        if counts and any(counts):
             score_charts.append(
                 (
                     module,
-                    charts.histogram_table(values),  # the chart's data: learners per bucket of grades
-                    charts.histogram(values, _("Distribution of grades, in percent"), rtl=rtl),
+                    charts.histogram_table(None, counts=counts),  # the chart's data: learners per bucket
+                    charts.histogram(None, _("Distribution of grades, in percent"), rtl=rtl, counts=counts),
                 )
             )
     titles = content.module_titles(board.modules, str(get_locale() or "fr"))
