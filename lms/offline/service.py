@@ -89,15 +89,18 @@ def pack(user, course: Course) -> dict:
             langs,
         )
     cited = db.session.execute(
+        # each article once: cited articles as a subquery (PostgreSQL has no DISTINCT over the JSON columns)
         select(LibraryArticle, LibraryInstrument)
-        .join(ArticleCitation, ArticleCitation.article_id == LibraryArticle.id)
         .join(LibraryInstrument, LibraryInstrument.id == LibraryArticle.instrument_id)
         .where(
-            ArticleCitation.module_id.in_([m.id for m in modules] or [0]),
-            ArticleCitation.question_id.is_(None),
+            LibraryArticle.id.in_(
+                select(ArticleCitation.article_id).where(
+                    ArticleCitation.module_id.in_([m.id for m in modules] or [0]),
+                    ArticleCitation.question_id.is_(None),
+                )
+            ),
             LibraryArticle.is_archived.is_(False),
         )
-        .distinct()
         .order_by(LibraryInstrument.position, LibraryInstrument.slug, LibraryArticle.position)
     ).all()
     for article, instrument in cited:
