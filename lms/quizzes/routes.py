@@ -242,25 +242,28 @@ def save(attempt_id: int):
 @signed_in
 @reads_first  # many learners save every few seconds: each holds the write lock for its write alone
 def autosave(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
     # An idempotency key (a device sending the answers it stored offline): each save is applied once.
     key = request.form.get("key")
     if key is not None and not SAVE_KEY.fullmatch(key):
         return jsonify(ok=False, message=_("This save could not be read. Reload the page.")), 400
-    by_id = service.questions_by_id(attempt.quiz_version)
-    shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in attempt.question_ids]
-    question_ids = list(attempt.question_ids)
+
+    def read(by_id: dict, question_ids: list) -> tuple[dict, dict]:
+        shown = [by_id[q] for q in request.form.getlist("shown") if q in by_id and q in question_ids]
+        return service.parse_form(shown, request.form), _bases(shown)
+
+    # The attempt is read by the save itself (its claim checks that it is this learner's and still open).
     try:
-        result = service.autosave(
-            attempt, service.parse_form(shown, request.form), form_number("seq"), bases=_bases(shown), key=key
-        )
+        result, question_ids = service.autosave(attempt_id, current_user.id, read, form_number("seq"), key=key)
+    except service.NotYourAttempt:
+        abort(404)
     except QuizError as error:
         db.session.commit()
+        finished_by = service.finished_by(attempt_id)
         # "closed": why no answer can be saved any more ("time": the time limit and its grace are over).
         return jsonify(
             ok=False,
             message=str(error),
-            closed="time" if attempt.finished_by == "timeout" else "submitted",
+            closed="time" if finished_by == "timeout" else "submitted",
             redirect=url_for("quizzes.result", attempt_id=attempt_id),
         ), 409
     db.session.commit()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, bindparam, case, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content.models import QuizVersion
@@ -199,45 +200,88 @@ def save_answers(
     return result
 
 
+class NotYourAttempt(LookupError):
+    """No attempt with that id belongs to the person saving (the route answers 404)."""
+
+
+#: per database engine: quiz version id -> (its questions by id, its grace minutes). A quiz version never changes
+#: once written (a changed quiz gets a new row): an autosave reads the attempt's version from here, not 30-45 KB
+#: of definition from the database on every save. An edit through the ORM empties it (``_forget_definitions``).
+_version_facts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def version_facts(version_id: int) -> tuple[dict, int]:
+    """The questions by id of quiz version ``version_id`` and its grace minutes, read once per process."""
+    engine = db.engine
+    known = _version_facts.get(engine)
+    if known is None:
+        known = _version_facts[engine] = {}
+    facts = known.get(version_id)
+    if facts is None:
+        definition = db.session.scalar(select(QuizVersion.definition).where(QuizVersion.id == version_id))
+        facts = (
+            {q["id"]: q for q in definition["questions"]},
+            definition["settings"].get("grace_minutes", 0),
+        )
+        if len(known) >= 256:
+            known.clear()
+        known[version_id] = facts
+    return facts
+
+
+@event.listens_for(QuizVersion.definition, "set", propagate=True)
+def _forget_definitions(*_args):
+    _version_facts.clear()
+
+
 def autosave(
-    attempt: Attempt,
-    responses: dict,
+    attempt_id: int,
+    user_id: int,
+    read,
     seq: int | None,
     now: datetime | None = None,
-    bases: dict | None = None,
     key: str | None = None,
-) -> SaveResult:
-    """``save_answers`` in two steps: read (the attempt, its deadline, the questions), then write. On SQLite the
-    write is a short write transaction of its own, so the database's one write lock is held for the write only;
-    on PostgreSQL, which locks the attempt's row alone, both steps are one transaction.
+) -> tuple[SaveResult, list]:
+    """``save_answers`` for the learner ``user_id``'s attempt ``attempt_id``, in as few statements as the engine
+    allows: the conditional UPDATE that claims the attempt (still in progress, theirs; it locks it against every
+    other save of the attempt) returns what the save needs of it (its quiz version, questions and deadline, and
+    with a ``key`` the result recorded for it); one SELECT reads the stored answers of the questions sent and one
+    upsert writes those that changed (``_write_answers``). On SQLite the read transaction (the user's row) ends
+    first, so that the database's one write lock is held for the write only.
 
-    Everything the write depends on is checked again by the write itself: the attempt still in progress in the
-    conditional UPDATE that claims it (and locks it against every other save of the attempt), each answer's
-    stored response and sequence number read after that claim. Raises QuizError as ``save_answers`` does.
+    ``read(by_id, question_ids)`` -> (responses, bases): the responses sent and the save number of each answer as
+    the window last saw it, parsed with the attempt's questions. Returns the result and the attempt's question
+    ids. Raises NotYourAttempt, or QuizError as ``save_answers`` does.
 
     ``key``: an idempotency key (a device sending answers it stored offline, each save once): a save whose key is
     recorded for the attempt returns the result recorded then and writes nothing; a new key is recorded with the
     result of its save, in the same transaction."""
     now = now or utcnow()
-    attempt_id, allowed = attempt.id, set(attempt.question_ids)
-    closing = attempt.state != IN_PROGRESS or _deadline_passed(attempt, now)
-    values = [(qid, response) for qid, response in responses.items() if qid in allowed]
     if db.engine.dialect.name == "sqlite":
         # SQLite: the read transaction ends here, so that the write lock (one for the whole database) is held
         # for the write alone. PostgreSQL locks the attempt's row only, from the UPDATE on: one transaction.
         db.session.rollback()
     with write_transaction():
-        if closing:  # submitted, or out of time: the full path (which finishes the attempt once), rarely
-            recorded = _recorded(attempt_id, key) if key else None
-            if recorded is not None:
-                return recorded
-            return save_answers(db.session.get(Attempt, attempt_id), responses, now=now, seq=seq, bases=bases)
-        write_seq, recorded = _claim_keyed(attempt_id, seq, key)
+        row = db.session.execute(
+            _autosave_claim(seq is None, bool(key)),
+            {"attempt_id": attempt_id, "owner": user_id, "seq": seq, "key": key},
+        ).first()
+        if row is None:  # not theirs, or submitted: the full path (which says which), rarely
+            return _closed_save(attempt_id, user_id, read, seq, now, key)
+        claimed, version_id, question_ids = row[0], row[1], row[2]
+        recorded = _recorded_result(row[4], row[5]) if key else None
         if recorded is not None:
-            return recorded
-        if write_seq is None:
-            raise QuizError(_("This attempt is already submitted: it can no longer be changed."))
-        result = _write_answers(attempt_id, values, seq, write_seq, bases or {}, now)
+            return recorded, question_ids
+        by_id, grace = version_facts(version_id)
+        responses, bases = read(by_id, question_ids)
+        if row[3] is not None and now > row[3] + timedelta(minutes=grace):
+            # Out of time: the claim is undone, and the full path finishes the attempt (once) and says so.
+            db.session.rollback()
+            return _closed_save(attempt_id, user_id, read, seq, now, key)
+        allowed = set(question_ids)
+        values = [(qid, response) for qid, response in responses.items() if qid in allowed]
+        write_seq = claimed if seq is None else seq
+        result = _write_answers(attempt_id, values, seq, write_seq, bases, now)
         if key:
             db.session.execute(
                 _insert_key(db.engine.dialect.name),
@@ -248,7 +292,25 @@ def autosave(
                     "created_at": now,
                 },
             )
-        return result
+        return result, question_ids
+
+
+def finished_by(attempt_id: int) -> str | None:
+    """How the attempt ended (learner, timeout; None: not ended)."""
+    return db.session.scalar(select(Attempt.finished_by).where(Attempt.id == attempt_id))
+
+
+def _closed_save(attempt_id: int, user_id: int, read, seq, now, key) -> tuple[SaveResult, list]:
+    """An autosave whose claim found no attempt in progress of ``user_id`` (or one out of time): not theirs, a
+    replayed key, or the refusal (finishing an attempt out of time, once)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id:
+        raise NotYourAttempt(attempt_id)
+    recorded = _recorded(attempt_id, key) if key else None
+    if recorded is not None:
+        return recorded, attempt.question_ids
+    responses, bases = read(questions_by_id(attempt.quiz_version), attempt.question_ids)
+    return save_answers(attempt, responses, now=now, seq=seq, bases=bases), attempt.question_ids
 
 
 def _recorded_result(result: dict | None, at: datetime | None) -> SaveResult | None:
@@ -265,23 +327,30 @@ def _recorded(attempt_id: int, key: str) -> SaveResult | None:
     return _recorded_result(*row) if row else None
 
 
-def _claim_keyed(attempt_id: int, seq: int | None, key: str | None) -> tuple[int | None, SaveResult | None]:
-    """``_claim``, and with a ``key`` the result recorded for it, read by the claim itself (its RETURNING clause,
-    after the attempt is locked: no other save of it runs until this one ends), so that a keyed save costs one
-    statement more than a save without a key (recording the key), and a replayed one none."""
-    if not key:
-        return _claim(attempt_id, seq), None
-    recorded = (SaveKey.attempt_id == attempt_id) & (SaveKey.key == key)
-    row = _claim_statement(
-        attempt_id,
-        seq,
-        select(SaveKey.result).where(recorded).scalar_subquery(),
-        select(SaveKey.created_at).where(recorded).scalar_subquery(),
-    ).first()
-    if row is None:
-        return None, None
-    write_seq = row[0] if seq is None else seq
-    return write_seq, _recorded_result(row[1], row[2])
+@functools.cache
+def _autosave_claim(counted: bool, keyed: bool):
+    """The autosave's claim (``_claim_statement``) of the attempt ``:attempt_id`` of ``:owner``, returning what the
+    save needs of the attempt, and with a key (``:key``) the result recorded for it and when, read by the claim
+    itself (its RETURNING clause, after the attempt is locked: no other save of it runs until this one ends), so
+    that a keyed save costs one statement more than a save without a key (recording the key), and a replayed one
+    none. ``counted``: a save without a number (the counter goes up by one; else to ``:seq``). Built once per
+    variant: building it cost a fifth of the request."""
+    seq = bindparam("seq", type_=Integer)
+    claim = update(Attempt).where(
+        Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("owner"), Attempt.state == IN_PROGRESS
+    )
+    if counted:
+        claim = claim.values(save_seq=Attempt.save_seq + 1)
+    else:
+        claim = claim.values(save_seq=case((Attempt.save_seq < seq, seq), else_=Attempt.save_seq))
+    returned = [Attempt.save_seq, Attempt.quiz_version_id, Attempt.question_ids, Attempt.deadline_at]
+    if keyed:
+        recorded = (SaveKey.attempt_id == bindparam("attempt_id")) & (SaveKey.key == bindparam("key"))
+        returned += [
+            select(SaveKey.result).where(recorded).scalar_subquery(),
+            select(SaveKey.created_at).where(recorded).scalar_subquery(),
+        ]
+    return claim.returning(*returned).execution_options(synchronize_session=False)
 
 
 @functools.cache

@@ -208,7 +208,9 @@ def test_two_windows_saving_at_the_same_moment(app, judge, courses, db):
                 _ = row.quiz_version.definition, row.question_ids
                 _db.session.commit()  # end the read transaction: the threads race on the claim
                 barrier.wait()
-                results[index] = service.autosave(row, responses, seq, bases=bases)
+                results[index], _ids = service.autosave(
+                    attempt_id, row.user_id, lambda _by_id, _ids: (responses, bases), seq
+                )
                 _db.session.commit()
                 _db.session.remove()
 
