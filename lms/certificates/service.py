@@ -6,6 +6,7 @@ download serves the stored file, re-rendered only when the template has changed 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..accounts.models import User
 from ..attendance import service as attendance_service
@@ -186,6 +187,22 @@ def _quiz_file_settings(keys: list[tuple[int, int]]) -> dict[int, dict]:
     return {quiz_id: _QUIZ_SETTINGS[key] for key in keys if key in _QUIZ_SETTINGS for quiz_id in key[:1]}
 
 
+@functools.cache
+def _submitted_percents_statement():
+    """A learner's graded attempts on some modules (cohort, module, percent), oldest first: built once, its inputs
+    bound parameters, so SQLAlchemy's compiled cache serves every home and module page."""
+    return (
+        select(Attempt.cohort_id, Attempt.module_id, Attempt.percent)
+        .where(
+            Attempt.user_id == bindparam("user_id"),
+            Attempt.module_id.in_(bindparam("module_ids", expanding=True)),
+            Attempt.state == SUBMITTED,
+            Attempt.is_pending.is_(False),
+        )
+        .order_by(Attempt.number)
+    )
+
+
 def learner_standings(user, progresses: list, with_attendance: bool = True) -> dict:
     """Where ``user`` stands against their certificate in each course of ``progresses`` (content's
     ``CourseProgress``, whose rows already say which modules are read and which quiz each has): the record and
@@ -209,14 +226,7 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
     percents: dict[tuple[int | None, int], list[float]] = {}
     if counted:
         for cohort_id, module_id, percent in db.session.execute(
-            select(Attempt.cohort_id, Attempt.module_id, Attempt.percent)
-            .where(
-                Attempt.user_id == user.id,
-                Attempt.module_id.in_(list(counted)),
-                Attempt.state == SUBMITTED,
-                Attempt.is_pending.is_(False),
-            )
-            .order_by(Attempt.number)
+            _submitted_percents_statement(), {"user_id": user.id, "module_ids": list(counted)}
         ):
             percents.setdefault((cohort_id, module_id), []).append(percent or 0.0)
     found = {}
