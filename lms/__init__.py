@@ -217,12 +217,15 @@ def _register_hooks(app: Flask) -> None:
     from .audit.labels import audit_label
     from .core.access import enforce_access
     from .core.errors import register_error_handlers
+    from .core.fragments import chrome_fragment, slot
     from .core.menu import asset_url, main_menu
     from .core.security import refuse_nul_bytes, set_security_headers
     from .i18n import LANGUAGE_NAMES, RTL_LOCALES, register_formatting
 
     app.jinja_env.globals.update(
         main_menu=main_menu,
+        chrome_fragment=chrome_fragment,
+        slot=slot,
         asset_url=asset_url,
         role_labels=role_labels,
         profession_labels=profession_labels,

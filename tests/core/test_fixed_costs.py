@@ -59,9 +59,14 @@ def test_user_resolved_a_few_times_and_one_csrf_token_per_page(learner, path):
 def test_the_one_token_is_accepted_by_every_form_of_the_page(learner):
     page = learner.get(f"{COURSE}/definition").get_data(as_text=True)
     (token,) = set(CSRF_IN_PAGE.findall(page))
-    assert learner.post(f"{COURSE}/definition/complete", data={"csrf_token": token, "completed": "1"}).status_code == 302
+    assert (
+        learner.post(f"{COURSE}/definition/complete", data={"csrf_token": token, "completed": "1"}).status_code == 302
+    )
     assert learner.post("/language", data={"csrf_token": token, "lang": "ar", "next": "/courses"}).status_code == 302
-    assert learner.post(f"{COURSE}/definition/complete", data={"csrf_token": "forged", "completed": "1"}).status_code == 400
+    assert (
+        learner.post(f"{COURSE}/definition/complete", data={"csrf_token": "forged", "completed": "1"}).status_code
+        == 400
+    )
 
 
 def test_two_people_get_their_own_token_and_name(client, make_user, courses, app):
