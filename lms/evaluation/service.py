@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -285,6 +285,22 @@ def _prepare(user: User) -> None:
             pass
 
 
+#: ``my_rounds``' queries (every learner's home asks them): built once, the person a bound parameter, so that
+#: SQLAlchemy's compiled cache serves each page instead of building and keying them again
+_MY_ROUNDS = (
+    select(SurveyRound, SurveyParticipation.responded, Survey, Cohort, WorkshopSession)
+    .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
+    .join(Survey, Survey.id == SurveyRound.survey_id)
+    .join(Cohort, Cohort.id == SurveyRound.cohort_id)
+    .outerjoin(WorkshopSession, WorkshopSession.id == SurveyRound.session_id)
+    .where(SurveyParticipation.user_id == bindparam("user_id"))
+    .order_by(SurveyRound.opens_at.desc(), SurveyRound.id.desc())
+)
+_MY_CERTIFIED = select(Certificate.cohort_id).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.revoked_at.is_(None)
+)
+
+
 def my_rounds(user: User, now: datetime | None = None, *, prepare: bool = True) -> list[MyRound]:
     """The rounds ``user`` was asked: open ones (or answerable early) and answered ones, newest first.
     ``prepare``: first make the rounds and participation rows this person may be missing (a learner enrolled
@@ -292,22 +308,9 @@ def my_rounds(user: User, now: datetime | None = None, *, prepare: bool = True) 
     now = now or utcnow()
     if prepare:
         _prepare(user)
-    rows = db.session.execute(
-        select(SurveyRound, SurveyParticipation.responded, Survey, Cohort, WorkshopSession)
-        .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
-        .join(Survey, Survey.id == SurveyRound.survey_id)
-        .join(Cohort, Cohort.id == SurveyRound.cohort_id)
-        .outerjoin(WorkshopSession, WorkshopSession.id == SurveyRound.session_id)
-        .where(SurveyParticipation.user_id == user.id)
-        .order_by(SurveyRound.opens_at.desc(), SurveyRound.id.desc())
-    ).all()
+    rows = db.session.execute(_MY_ROUNDS, {"user_id": user.id}).all()
     versions = current_surveys({s.course_id for _r, _p, s, _c, _w in rows})
-    certified = {
-        cid
-        for (cid,) in db.session.execute(
-            select(Certificate.cohort_id).where(Certificate.user_id == user.id, Certificate.revoked_at.is_(None))
-        )
-    } if rows else set()
+    certified = {cid for (cid,) in db.session.execute(_MY_CERTIFIED, {"user_id": user.id})} if rows else set()
     found = []
     for round_, responded, survey, cohort, session in rows:
         current = versions.get((survey.course_id, survey.role))
