@@ -265,28 +265,46 @@ def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int,
     return per_session
 
 
+#: up to this many ``people``, ``attendance_report`` reads only their marks
+FEW_PEOPLE = 50
+
+
 def attendance_report(
-    cohort: Cohort, now: datetime | None = None, people: list[User] | None = None, with_marks: bool = True
+    cohort: Cohort,
+    now: datetime | None = None,
+    people: list[User] | None = None,
+    with_marks: bool = True,
+    with_session_counts: bool = True,
 ) -> tuple[list, list[LearnerAttendance], dict]:
     """Per session and per learner: attendance over the sessions that count and the flag, by the rule of
     attendance.rules (excused absences as the cohort counts them, a session in progress not held against
-    those who have no mark in it yet). Three queries whatever the cohort size."""
+    those who have no mark in it yet). Three queries whatever the cohort size.
+
+    ``people`` given (up to ``FEW_PEOPLE``): only their marks are read (one learner's home reads a few rows, not
+    the cohort's);
+    ``with_session_counts=False``: no per-session tally (``info["per_session"]`` empty), for a caller that
+    shows none."""
     now = now or utcnow()
     sessions = sessions_of(cohort)
     held_ids = [s.id for s in sessions if s.starts_at <= now]
     open_ids = {s.id for s in sessions if s.starts_at <= now < s.ends_at}
+    # A few people (one learner's home): only their marks are read. A whole cohort reads them all (no long IN).
+    only = [p.id for p in people] if people is not None and len(people) <= FEW_PEOPLE else None
     people = cohorts.learners(cohort) if people is None else people
-    per_session = session_counts(cohort, sessions)
+    per_session = session_counts(cohort, sessions) if with_session_counts else {}
     # Per learner, counted in SQL over the sessions held: a few rows per person, not one per mark.
     marked: dict[int, dict[str, int]] = {}
     marked_open: dict[int, int] = {}
     if held_ids:
         # one expression object in SELECT and GROUP BY: the same bound parameters (PostgreSQL compares them)
         in_open = case((Attendance.session_id.in_(list(open_ids)), 1), else_=0) if open_ids else literal(0)
+        statement = select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id)).where(
+            Attendance.session_id.in_(held_ids)
+        )
+        if only is not None:
+            statement = statement.where(Attendance.user_id.in_(only))
         for user_id, status, is_open, count in db.session.execute(
-            select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id))
-            .where(Attendance.session_id.in_(held_ids))
-            .group_by(Attendance.user_id, Attendance.status, in_open)
+            statement.group_by(Attendance.user_id, Attendance.status, in_open)
         ):
             counts = marked.setdefault(user_id, {})
             counts[status] = counts.get(status, 0) + count

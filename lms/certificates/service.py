@@ -247,7 +247,9 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
         counts_attendance = cohort is not None and cohort.mode != "online"
         attendance = None
         if with_attendance and counts_attendance and float(rule.get("attendance_percent") or 0) > 0:
-            _sessions, rows, _info = attendance_service.attendance_report(cohort, people=[user], with_marks=False)
+            _sessions, rows, _info = attendance_service.attendance_report(
+                cohort, people=[user], with_marks=False, with_session_counts=False
+            )
             attendance = rows[0].percent if rows else None
         record = Record(len(progress.modules), progress.completed, len(quizzes), len(passed), attendance)
         need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)
