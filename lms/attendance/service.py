@@ -6,12 +6,13 @@ with its before and after.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, select, update
 from werkzeug.exceptions import NotFound
 
 from ..accounts.models import User
@@ -436,13 +437,19 @@ def _learner_sessions(user_id: int):
 def next_session_for(user_id: int, now: datetime | None = None) -> tuple[WorkshopSession, Cohort] | None:
     """The learner's next workshop (or the one under way), with its cohort: one query, whatever the number of
     cohorts and sessions."""
-    row = db.session.execute(
-        _learner_sessions(user_id)
-        .where(WorkshopSession.ends_at > (now or utcnow()))
+    row = db.session.execute(_next_session_statement(), {"user_id": user_id, "now": now or utcnow()}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+@functools.cache
+def _next_session_statement():
+    """``next_session_for``'s query, built once (every learner's home asks it): its inputs bound parameters."""
+    return (
+        _learner_sessions(bindparam("user_id"))
+        .where(WorkshopSession.ends_at > bindparam("now"))
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
         .limit(1)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+    )
 
 
 def learner_ics_calendar(user_id: int, name: str, locale: str, base_url: str) -> bytes:

@@ -299,11 +299,15 @@ def describe_missing(item) -> str:
 
 def live_certificate(user_id: int, cohort_id: int) -> Certificate | None:
     """The learner's certificate for the cohort that is not revoked, or None."""
-    return db.session.scalar(
-        select(Certificate).where(
-            Certificate.user_id == user_id, Certificate.cohort_id == cohort_id, Certificate.revoked_at.is_(None)
-        )
-    )
+    return db.session.scalar(_LIVE_CERTIFICATE, {"user_id": user_id, "cohort_id": cohort_id})
+
+
+#: ``live_certificate``'s query, built once (a learner's home asks it for each course whose conditions are met)
+_LIVE_CERTIFICATE = select(Certificate).where(
+    Certificate.user_id == bindparam("user_id"),
+    Certificate.cohort_id == bindparam("cohort_id"),
+    Certificate.revoked_at.is_(None),
+)
 
 
 def _localized_date(value: date, locale: str) -> str:

@@ -57,12 +57,16 @@ def current_surveys(course_ids) -> dict[tuple[int, str], tuple[Survey, SurveyVer
     course_ids = list(set(course_ids))
     if not course_ids:
         return {}
-    rows = db.session.execute(
-        select(Survey, SurveyVersion)
-        .join(SurveyVersion, and_(SurveyVersion.survey_id == Survey.id, SurveyVersion.is_current.is_(True)))
-        .where(Survey.course_id.in_(course_ids), Survey.is_archived.is_(False))
-    ).all()
+    rows = db.session.execute(_CURRENT_SURVEYS, {"course_ids": course_ids}).all()
     return {(s.course_id, s.role): (s, v) for s, v in rows}
+
+
+#: ``current_surveys``' query, built once (a learner's home asks it): the courses an expanding bound parameter
+_CURRENT_SURVEYS = (
+    select(Survey, SurveyVersion)
+    .join(SurveyVersion, and_(SurveyVersion.survey_id == Survey.id, SurveyVersion.is_current.is_(True)))
+    .where(Survey.course_id.in_(bindparam("course_ids", expanding=True)), Survey.is_archived.is_(False))
+)
 
 
 def _asked(cohort: Cohort, session: WorkshopSession | None) -> list[int]:
