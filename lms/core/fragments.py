@@ -29,7 +29,8 @@ _ROLES = ("learner", "trainer", "admin")
 
 def slot(name: str) -> Markup:
     """Where a personal value goes in a cached fragment (a marker no text or markup can contain)."""
-    return Markup(f"\x00{name}\x00")  # noqa: S704  # nosec B704 (a marker: the name is our template's constant)
+    # A marker, its name a constant of our template.
+    return Markup(f"\x00{name}\x00")  # noqa: S704  # nosec B704
 
 
 def fragment_key(name: str) -> tuple:
@@ -53,4 +54,5 @@ def chrome_fragment(fragment: str, caller, **slots) -> Markup:
         cache[key] = html
     for slot_name, value in slots.items():
         html = html.replace(f"\x00{slot_name}\x00", str(escape(value)).replace("\x00", ""))
-    return Markup(html)  # noqa: S704  # nosec B704 (our template's output; the slots escaped above)
+    # Our template's output, its slots escaped above.
+    return Markup(html)  # noqa: S704  # nosec B704
