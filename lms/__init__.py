@@ -217,12 +217,15 @@ def _register_hooks(app: Flask) -> None:
     from .audit.labels import audit_label
     from .core.access import enforce_access
     from .core.errors import register_error_handlers
+    from .core.fragments import chrome_fragment, slot
     from .core.menu import asset_url, main_menu
     from .core.security import refuse_nul_bytes, set_security_headers
     from .i18n import LANGUAGE_NAMES, RTL_LOCALES, register_formatting
 
     app.jinja_env.globals.update(
         main_menu=main_menu,
+        chrome_fragment=chrome_fragment,
+        slot=slot,
         asset_url=asset_url,
         role_labels=role_labels,
         profession_labels=profession_labels,
@@ -258,9 +261,28 @@ def _register_hooks(app: Flask) -> None:
 
     from flask_babel import get_translations
     from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
     from jinja2.ext import _make_new_ngettext
 
     from .core.templating import constant_gettext
+
+    def csrf_token() -> str:
+        """One CSRF token per request, however many forms a page has (the language switch, sign-out, the
+        page's own): Flask-WTF's ``generate_csrf`` reads the config, the session and ``g`` again on each call."""
+        token = g.get("_tadrib_csrf_token")
+        if token is None:
+            token = g._tadrib_csrf_token = generate_csrf()
+        return token
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    # ``layout_context`` below gives templates the user as a plain object and this ``csrf_token``: the context
+    # processors of Flask-Login (the ``current_user`` proxy, resolved again on every use) and Flask-WTF (its own
+    # ``csrf_token``) would only be overridden, one more call each per page.
+    app.template_context_processors[None] = [
+        processor
+        for processor in app.template_context_processors[None]
+        if getattr(processor, "__module__", "") not in ("flask_login.utils", "flask_wtf.csrf")
+    ]
 
     @app.context_processor
     def layout_context():
@@ -276,6 +298,7 @@ def _register_hooks(app: Flask) -> None:
             "current_user": current_user._get_current_object(),
             "gettext": constant_gettext(translations),
             "ngettext": _make_new_ngettext(translations.ngettext),
+            "csrf_token": csrf_token,
         }
 
 

@@ -6,12 +6,13 @@ with its before and after.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import and_, bindparam, case, func, literal, select, update
 from werkzeug.exceptions import NotFound
 
 from ..accounts.models import User
@@ -265,28 +266,46 @@ def session_counts(cohort: Cohort, sessions: list[WorkshopSession]) -> dict[int,
     return per_session
 
 
+#: up to this many ``people``, ``attendance_report`` reads only their marks
+FEW_PEOPLE = 50
+
+
 def attendance_report(
-    cohort: Cohort, now: datetime | None = None, people: list[User] | None = None, with_marks: bool = True
+    cohort: Cohort,
+    now: datetime | None = None,
+    people: list[User] | None = None,
+    with_marks: bool = True,
+    with_session_counts: bool = True,
 ) -> tuple[list, list[LearnerAttendance], dict]:
     """Per session and per learner: attendance over the sessions that count and the flag, by the rule of
     attendance.rules (excused absences as the cohort counts them, a session in progress not held against
-    those who have no mark in it yet). Three queries whatever the cohort size."""
+    those who have no mark in it yet). Three queries whatever the cohort size.
+
+    ``people`` given (up to ``FEW_PEOPLE``): only their marks are read (one learner's home reads a few rows, not
+    the cohort's);
+    ``with_session_counts=False``: no per-session tally (``info["per_session"]`` empty), for a caller that
+    shows none."""
     now = now or utcnow()
     sessions = sessions_of(cohort)
     held_ids = [s.id for s in sessions if s.starts_at <= now]
     open_ids = {s.id for s in sessions if s.starts_at <= now < s.ends_at}
+    # A few people (one learner's home): only their marks are read. A whole cohort reads them all (no long IN).
+    only = [p.id for p in people] if people is not None and len(people) <= FEW_PEOPLE else None
     people = cohorts.learners(cohort) if people is None else people
-    per_session = session_counts(cohort, sessions)
+    per_session = session_counts(cohort, sessions) if with_session_counts else {}
     # Per learner, counted in SQL over the sessions held: a few rows per person, not one per mark.
     marked: dict[int, dict[str, int]] = {}
     marked_open: dict[int, int] = {}
     if held_ids:
         # one expression object in SELECT and GROUP BY: the same bound parameters (PostgreSQL compares them)
         in_open = case((Attendance.session_id.in_(list(open_ids)), 1), else_=0) if open_ids else literal(0)
+        statement = select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id)).where(
+            Attendance.session_id.in_(held_ids)
+        )
+        if only is not None:
+            statement = statement.where(Attendance.user_id.in_(only))
         for user_id, status, is_open, count in db.session.execute(
-            select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id))
-            .where(Attendance.session_id.in_(held_ids))
-            .group_by(Attendance.user_id, Attendance.status, in_open)
+            statement.group_by(Attendance.user_id, Attendance.status, in_open)
         ):
             counts = marked.setdefault(user_id, {})
             counts[status] = counts.get(status, 0) + count
@@ -418,13 +437,19 @@ def _learner_sessions(user_id: int):
 def next_session_for(user_id: int, now: datetime | None = None) -> tuple[WorkshopSession, Cohort] | None:
     """The learner's next workshop (or the one under way), with its cohort: one query, whatever the number of
     cohorts and sessions."""
-    row = db.session.execute(
-        _learner_sessions(user_id)
-        .where(WorkshopSession.ends_at > (now or utcnow()))
+    row = db.session.execute(_next_session_statement(), {"user_id": user_id, "now": now or utcnow()}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+@functools.cache
+def _next_session_statement():
+    """``next_session_for``'s query, built once (every learner's home asks it): its inputs bound parameters."""
+    return (
+        _learner_sessions(bindparam("user_id"))
+        .where(WorkshopSession.ends_at > bindparam("now"))
         .order_by(WorkshopSession.starts_at, WorkshopSession.id)
         .limit(1)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+    )
 
 
 def learner_ics_calendar(user_id: int, name: str, locale: str, base_url: str) -> bytes:

@@ -6,6 +6,7 @@ download serves the stored file, re-rendered only when the template has changed 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..accounts.models import User
 from ..attendance import service as attendance_service
@@ -186,6 +187,22 @@ def _quiz_file_settings(keys: list[tuple[int, int]]) -> dict[int, dict]:
     return {quiz_id: _QUIZ_SETTINGS[key] for key in keys if key in _QUIZ_SETTINGS for quiz_id in key[:1]}
 
 
+@functools.cache
+def _submitted_percents_statement():
+    """A learner's graded attempts on some modules (cohort, module, percent), oldest first: built once, its inputs
+    bound parameters, so SQLAlchemy's compiled cache serves every home and module page."""
+    return (
+        select(Attempt.cohort_id, Attempt.module_id, Attempt.percent)
+        .where(
+            Attempt.user_id == bindparam("user_id"),
+            Attempt.module_id.in_(bindparam("module_ids", expanding=True)),
+            Attempt.state == SUBMITTED,
+            Attempt.is_pending.is_(False),
+        )
+        .order_by(Attempt.number)
+    )
+
+
 def learner_standings(user, progresses: list, with_attendance: bool = True) -> dict:
     """Where ``user`` stands against their certificate in each course of ``progresses`` (content's
     ``CourseProgress``, whose rows already say which modules are read and which quiz each has): the record and
@@ -209,14 +226,7 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
     percents: dict[tuple[int | None, int], list[float]] = {}
     if counted:
         for cohort_id, module_id, percent in db.session.execute(
-            select(Attempt.cohort_id, Attempt.module_id, Attempt.percent)
-            .where(
-                Attempt.user_id == user.id,
-                Attempt.module_id.in_(list(counted)),
-                Attempt.state == SUBMITTED,
-                Attempt.is_pending.is_(False),
-            )
-            .order_by(Attempt.number)
+            _submitted_percents_statement(), {"user_id": user.id, "module_ids": list(counted)}
         ):
             percents.setdefault((cohort_id, module_id), []).append(percent or 0.0)
     found = {}
@@ -237,7 +247,9 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
         counts_attendance = cohort is not None and cohort.mode != "online"
         attendance = None
         if with_attendance and counts_attendance and float(rule.get("attendance_percent") or 0) > 0:
-            _sessions, rows, _info = attendance_service.attendance_report(cohort, people=[user], with_marks=False)
+            _sessions, rows, _info = attendance_service.attendance_report(
+                cohort, people=[user], with_marks=False, with_session_counts=False
+            )
             attendance = rows[0].percent if rows else None
         record = Record(len(progress.modules), progress.completed, len(quizzes), len(passed), attendance)
         need = requirements(rule, record.modules_total, record.quizzes_total, counts_attendance)
@@ -287,11 +299,15 @@ def describe_missing(item) -> str:
 
 def live_certificate(user_id: int, cohort_id: int) -> Certificate | None:
     """The learner's certificate for the cohort that is not revoked, or None."""
-    return db.session.scalar(
-        select(Certificate).where(
-            Certificate.user_id == user_id, Certificate.cohort_id == cohort_id, Certificate.revoked_at.is_(None)
-        )
-    )
+    return db.session.scalar(_LIVE_CERTIFICATE, {"user_id": user_id, "cohort_id": cohort_id})
+
+
+#: ``live_certificate``'s query, built once (a learner's home asks it for each course whose conditions are met)
+_LIVE_CERTIFICATE = select(Certificate).where(
+    Certificate.user_id == bindparam("user_id"),
+    Certificate.cohort_id == bindparam("cohort_id"),
+    Certificate.revoked_at.is_(None),
+)
 
 
 def _localized_date(value: date, locale: str) -> str:

@@ -421,13 +421,29 @@ def current_cohorts(user_id: int, course_ids: list[int], today: date | None = No
     if not course_ids:
         return found
     for cohort in db.session.scalars(
-        select(Cohort)
-        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
-        .where(Enrolment.user_id == user_id, Cohort.course_id.in_(course_ids), Cohort.is_archived.is_(False))
-        .order_by(*_current_first(today))
+        _current_cohorts_statement(),
+        {"user_id": user_id, "course_ids": list(course_ids), "today": today or utc_to_local(utcnow()).date()},
     ):
         found.setdefault(cohort.course_id, cohort)
     return found
+
+
+@functools.cache
+def _current_cohorts_statement():
+    """``current_cohorts``' query, built once: its inputs are bound parameters (the learner, the courses, today),
+    so SQLAlchemy's compiled cache serves every page (the learner's home and each module page ask it)."""
+    today = bindparam("today")
+    running = and_(Cohort.start_date <= today, Cohort.end_date >= today)
+    return (
+        select(Cohort)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(
+            Enrolment.user_id == bindparam("user_id"),
+            Cohort.course_id.in_(bindparam("course_ids", expanding=True)),
+            Cohort.is_archived.is_(False),
+        )
+        .order_by(case((running, 0), else_=1), Cohort.start_date.desc(), Cohort.id.desc())
+    )
 
 
 def _cohort_quiz_overrides(cohort_id: int, version) -> dict:

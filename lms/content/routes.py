@@ -24,11 +24,18 @@ def _locale() -> str:
     return str(get_locale() or "fr")
 
 
-def _open_course(course_slug: str) -> Course:
+def _me():
+    """The signed-in person as a plain object: services and signal receivers read it many times, and each use
+    of the ``current_user`` proxy looks the user up again."""
+    return current_user._get_current_object()
+
+
+def _open_course(course_slug: str, user=None) -> Course:
+    user = user or _me()
     course = service.course_by_slug(course_slug)
-    if course is None or (course.is_archived and not current_user.is_admin):
+    if course is None or (course.is_archived and not user.is_admin):
         abort(404)
-    if not service.can_open(current_user, course):
+    if not service.can_open(user, course):
         abort(403)
     return course
 
@@ -36,7 +43,8 @@ def _open_course(course_slug: str) -> Course:
 @bp.get("/home")
 @signed_in
 def dashboard():
-    courses = service.catalogue(current_user, _locale())
+    user = _me()
+    courses = service.catalogue(user, _locale())
     # Finished means what the certificate means (modules read, quizzes passed, attendance), not modules read.
     finished = [c for c in courses if c.total and c.finished]
     in_progress = [c for c in courses if c.started and not c.finished]
@@ -47,8 +55,8 @@ def dashboard():
         in_progress=in_progress,
         finished=finished,
         not_started=not_started,
-        next_workshop=service.next_workshop(current_user, now),  # one query, however many cohorts and sessions
-        open_surveys=service.open_surveys(current_user, now),
+        next_workshop=service.next_workshop(user, now),  # one query, however many cohorts and sessions
+        open_surveys=service.open_surveys(user, now),
         now=now,
     )
 
@@ -56,14 +64,15 @@ def dashboard():
 @bp.get("")
 @signed_in
 def catalogue():
-    return render_template("content/catalogue.html", courses=service.catalogue(current_user, _locale()))
+    return render_template("content/catalogue.html", courses=service.catalogue(_me(), _locale()))
 
 
 @bp.get("/<course_slug>")
 @signed_in
 def course(course_slug: str):
-    course = _open_course(course_slug)
-    progress = service.course_progress(current_user, course, _locale())
+    user = _me()
+    course = _open_course(course_slug, user)
+    progress = service.course_progress(user, course, _locale())
     return render_template("content/course.html", course=course, progress=progress)
 
 
@@ -75,19 +84,20 @@ VIEW_RECORD_INTERVAL = timedelta(minutes=10)
 @signed_in
 def module(course_slug: str, module_slug: str):
     # One query for the course, its modules and the learner's progress (the most read page).
-    progress = service.live_course_progress(current_user, course_slug, _locale())
+    user = _me()
+    progress = service.live_course_progress(user, course_slug, _locale())
     if progress is None:
         _open_course(course_slug)  # unknown, archived or not open: 404 or 403 as on the course page
         abort(404)  # a course without live modules
     course = progress.course
-    if not service.can_open(current_user, course):
+    if not service.can_open(user, course):
         abort(403)
     index = next((i for i, m in enumerate(progress.modules) if m.slug == module_slug), None)
     if index is None:
         abort(404)
     row = progress.modules[index]
     if row.quiz_id:  # whether its quiz counts and is passed decides the page's main button
-        service.with_standings(current_user, [progress], with_attendance=False)
+        service.with_standings(user, [progress], with_attendance=False)
     text, fallback = service.module_text(row)
     if text is None:
         abort(404)
@@ -107,7 +117,7 @@ def module(course_slug: str, module_slug: str):
     if row.viewed_at is None or utcnow() - row.viewed_at > VIEW_RECORD_INTERVAL:
         # The read transaction ends before the write begins: a short write of its own, after rendering,
         # whose first statement is the write (SQLite then waits for the lock instead of failing).
-        user_id = current_user.id
+        user_id = user.id
         db.session.rollback()
         service.record_view(user_id, row.id)
         db.session.commit()

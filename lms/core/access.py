@@ -57,13 +57,14 @@ def enforce_access():
         abort(403)
     if rule == PUBLIC:
         return None
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         if request.method == "GET":
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         abort(401)
     if rule == SIGNED_IN:
         return None
-    if not any(current_user.has_role(role) for role in rule):
+    if not any(user.has_role(role) for role in rule):
         abort(403)
     return None
 

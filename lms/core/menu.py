@@ -45,7 +45,8 @@ def _menu_items(roles: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
 
 
 def main_menu() -> list[dict]:
-    roles = tuple(role for role in ("learner", "trainer", "admin") if current_user.has_role(role))
+    user = current_user._get_current_object()
+    roles = tuple(role for role in ("learner", "trainer", "admin") if user.has_role(role))
     return [
         {"url": url, "label": label, "active": request.endpoint == endpoint}
         for endpoint, url, label in _menu_items(roles)

@@ -111,8 +111,9 @@ def get_locale() -> str:
         if asked in languages:
             return asked
     try:
-        if current_user and current_user.is_authenticated and current_user.locale in languages:
-            return current_user.locale
+        user = current_user._get_current_object()  # once: each use of the proxy looks the user up again
+        if user is not None and user.is_authenticated and user.locale in languages:
+            return user.locale
     except Exception:  # noqa: S110 - user loading failed (database down): fall back to the session  # nosec B110
         pass
     chosen = session.get("locale")

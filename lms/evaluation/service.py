@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -57,12 +57,16 @@ def current_surveys(course_ids) -> dict[tuple[int, str], tuple[Survey, SurveyVer
     course_ids = list(set(course_ids))
     if not course_ids:
         return {}
-    rows = db.session.execute(
-        select(Survey, SurveyVersion)
-        .join(SurveyVersion, and_(SurveyVersion.survey_id == Survey.id, SurveyVersion.is_current.is_(True)))
-        .where(Survey.course_id.in_(course_ids), Survey.is_archived.is_(False))
-    ).all()
+    rows = db.session.execute(_CURRENT_SURVEYS, {"course_ids": course_ids}).all()
     return {(s.course_id, s.role): (s, v) for s, v in rows}
+
+
+#: ``current_surveys``' query, built once (a learner's home asks it): the courses an expanding bound parameter
+_CURRENT_SURVEYS = (
+    select(Survey, SurveyVersion)
+    .join(SurveyVersion, and_(SurveyVersion.survey_id == Survey.id, SurveyVersion.is_current.is_(True)))
+    .where(Survey.course_id.in_(bindparam("course_ids", expanding=True)), Survey.is_archived.is_(False))
+)
 
 
 def _asked(cohort: Cohort, session: WorkshopSession | None) -> list[int]:
@@ -285,6 +289,22 @@ def _prepare(user: User) -> None:
             pass
 
 
+#: ``my_rounds``' queries (every learner's home asks them): built once, the person a bound parameter, so that
+#: SQLAlchemy's compiled cache serves each page instead of building and keying them again
+_MY_ROUNDS = (
+    select(SurveyRound, SurveyParticipation.responded, Survey, Cohort, WorkshopSession)
+    .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
+    .join(Survey, Survey.id == SurveyRound.survey_id)
+    .join(Cohort, Cohort.id == SurveyRound.cohort_id)
+    .outerjoin(WorkshopSession, WorkshopSession.id == SurveyRound.session_id)
+    .where(SurveyParticipation.user_id == bindparam("user_id"))
+    .order_by(SurveyRound.opens_at.desc(), SurveyRound.id.desc())
+)
+_MY_CERTIFIED = select(Certificate.cohort_id).where(
+    Certificate.user_id == bindparam("user_id"), Certificate.revoked_at.is_(None)
+)
+
+
 def my_rounds(user: User, now: datetime | None = None, *, prepare: bool = True) -> list[MyRound]:
     """The rounds ``user`` was asked: open ones (or answerable early) and answered ones, newest first.
     ``prepare``: first make the rounds and participation rows this person may be missing (a learner enrolled
@@ -292,22 +312,9 @@ def my_rounds(user: User, now: datetime | None = None, *, prepare: bool = True) 
     now = now or utcnow()
     if prepare:
         _prepare(user)
-    rows = db.session.execute(
-        select(SurveyRound, SurveyParticipation.responded, Survey, Cohort, WorkshopSession)
-        .join(SurveyParticipation, SurveyParticipation.round_id == SurveyRound.id)
-        .join(Survey, Survey.id == SurveyRound.survey_id)
-        .join(Cohort, Cohort.id == SurveyRound.cohort_id)
-        .outerjoin(WorkshopSession, WorkshopSession.id == SurveyRound.session_id)
-        .where(SurveyParticipation.user_id == user.id)
-        .order_by(SurveyRound.opens_at.desc(), SurveyRound.id.desc())
-    ).all()
+    rows = db.session.execute(_MY_ROUNDS, {"user_id": user.id}).all()
     versions = current_surveys({s.course_id for _r, _p, s, _c, _w in rows})
-    certified = {
-        cid
-        for (cid,) in db.session.execute(
-            select(Certificate.cohort_id).where(Certificate.user_id == user.id, Certificate.revoked_at.is_(None))
-        )
-    } if rows else set()
+    certified = {cid for (cid,) in db.session.execute(_MY_CERTIFIED, {"user_id": user.id})} if rows else set()
     found = []
     for round_, responded, survey, cohort, session in rows:
         current = versions.get((survey.course_id, survey.role))

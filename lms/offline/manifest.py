@@ -93,16 +93,25 @@ def manifest():
 def manifest_url() -> str:
     """The manifest's URL in the page's language, versioned (``<link rel="manifest">`` in base.html)."""
     locale = _locale()
-    return url_for("offline.manifest", locale=locale, v=_body(locale)[1])
+    cache = current_app.extensions.setdefault("tadrib_manifest_url", {})
+    key = (locale, request.script_root)
+    url = cache.get(key)
+    if url is None:  # built once per language and mount point per process, like the body
+        url = cache[key] = url_for("offline.manifest", locale=locale, v=_body(locale)[1])
+    return url
 
 
 @bp.app_template_global()
 def outbox_url() -> str:
     """The asset URL of ``outbox.js`` (the quiz answers waiting on this device), which the sign-out form loads
     to send them before signing out; empty in a build without it."""
-    if not (Path(current_app.static_folder) / "outbox.js").is_file():
-        return ""
-    return asset_url("outbox.js")
+    cache = current_app.extensions.setdefault("tadrib_outbox_url", {})
+    key = request.script_root if has_request_context() else ""
+    url = cache.get(key)
+    if url is None:  # once per mount point per process: the static files do not change while it runs
+        url = asset_url("outbox.js") if (Path(current_app.static_folder) / "outbox.js").is_file() else ""
+        cache[key] = url
+    return url
 
 
 bp.add_app_template_global(THEME_COLOR, "theme_color")

@@ -69,7 +69,11 @@ def service_worker():
 
 def sw_url() -> str:
     """The service worker's address, versioned by its content (``data-sw`` on signed-in pages)."""
-    return url_for("offline.service_worker", v=asset_url("sw.js").rpartition("v=")[2])
+    cache = current_app.extensions.setdefault("tadrib_sw_url", {})
+    url = cache.get(request.script_root)
+    if url is None:  # once per mount point per process, like asset_url
+        url = cache[request.script_root] = url_for("offline.service_worker", v=asset_url("sw.js").rpartition("v=")[2])
+    return url
 
 
 def course_button_context(course) -> dict:
