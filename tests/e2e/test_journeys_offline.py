@@ -59,6 +59,18 @@ def _phone_context(browser, live_server, lang):
     return context
 
 
+def store_course(page, lang: str):
+    """On the course page, "Make available offline" until it says available with a size; returns the block."""
+    page.goto(COURSE)
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    block = page.locator(".offline-pack")
+    make = block.locator("[data-offline-act=pack]")
+    expect(make).to_be_visible()
+    make.click()
+    expect(block.locator("[data-offline-status]")).to_have_text(re.compile(AVAILABLE[lang]), timeout=60_000)
+    return block
+
+
 def _change_module(live_server, slug: str, marker: str | None) -> None:
     """Add ``marker`` to the module's texts (a new source hash, as a sync would give it); None restores them."""
     from sqlalchemy import select
@@ -115,16 +127,9 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
     try:
         sign_in(page, person)
         # 1. The course page offers to store the course once the service worker runs
-        page.goto(COURSE)
-        assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        block = page.locator(".offline-pack")
-        make = block.locator("[data-offline-act=pack]")
-        expect(make).to_be_visible()
-        make.click()
-        status = block.locator("[data-offline-status]")
-        expect(status).to_have_text(re.compile(AVAILABLE[lang]), timeout=60_000)
+        block = store_course(page, lang)
         expect(block.locator("[data-offline-act=unpack]")).to_be_visible()
-        expect(make).to_be_hidden()
+        expect(block.locator("[data-offline-act=pack]")).to_be_hidden()
         shot(page, "course-button")
         stored = page.evaluate("""() => new Promise(ok => { const r = indexedDB.open("tadrib-offline", 1);
             r.onsuccess = () => { const g = r.result.transaction("packs").objectStore("packs").getAll();

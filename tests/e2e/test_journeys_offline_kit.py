@@ -18,7 +18,7 @@ require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
 
-from .test_journeys_offline import AVAILABLE, BANNER, _phone_context  # noqa: E402
+from .test_journeys_offline import BANNER, _phone_context, store_course  # noqa: E402
 from .test_journeys_offline_quiz import TEXT, Answers, KeysSent, clickable, server_state, wait_sent  # noqa: E402
 
 COURSE = "/courses/palermo-magistrates"
@@ -42,11 +42,7 @@ def test_a_course_and_its_quiz_go_offline_and_every_answer_arrives_once(browser,
     try:
         sign_in(page, person)
         # Online: the course is made available offline, then the quiz is started (its page is stored as it opens).
-        page.goto(COURSE)
-        assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        block = page.locator(".offline-pack")
-        block.locator("[data-offline-act=pack]").click()
-        expect(block.locator("[data-offline-status]")).to_have_text(re.compile(AVAILABLE[lang]), timeout=60_000)
+        store_course(page, lang)
         page.goto(f"/quizzes/{quiz_id}")
         with page.expect_navigation():
             page.locator('main form[action$="/start"] button[type=submit]').click()
