@@ -70,17 +70,22 @@ def test_killed_worker_loses_nothing_saved_and_the_attempt_resumes(app, client, 
     start = client.post_form(f"/quizzes/{quiz_id}/start")
     attempt_id = int(start.headers["Location"].rsplit("/", 1)[1])
     drawn = set(db.session.get(Attempt, attempt_id).question_ids)  # the module quiz draws from a pool
-    first, second = [q for q in questions if q["type"] == "single" and q["id"] in drawn][:2]
-    right = next(o["id"] for o in first["options"] if o["correct"])
+    # Which questions the pool draws varies: answer the first drawn one with a single right answer.
+    first = next(q for q in questions if q["id"] in drawn and q["type"] in ("single", "truefalse"))
+    second = next(q for q in questions if q["id"] in drawn and q["id"] != first["id"])
+    if first["type"] == "single":
+        right = sent = next(o["id"] for o in first["options"] if o["correct"])
+    else:
+        right, sent = first["answer"], "true" if first["answer"] else "false"
     saved = client.post_form(
-        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": first["id"], f"q-{first['id']}": right}
+        f"/quizzes/attempts/{attempt_id}/autosave", {"shown": first["id"], f"q-{first['id']}": sent}
     )
     assert saved.status_code == 200
     db.session.commit()
     db.session.close()
 
     # 1. Killed in the middle of an autosave: the unfinished write vanishes, the saved answer stays.
-    _kill_during(app, attempt_id, "autosave", second["id"], second["options"][0]["id"])
+    _kill_during(app, attempt_id, "autosave", second["id"], "an unfinished answer")
     assert service.responses_of(attempt_id) == {first["id"]: right}
     db.session.close()  # the test holds no lock while the next worker runs
 
