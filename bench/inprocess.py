@@ -1,13 +1,14 @@
 """Per-request cost of the benchmarked pages inside one process (no gunicorn, no sockets), with a profile.
 
-    .venv/bin/python bench/inprocess.py [--profile CASE [--dump FILE]] [--calls N] [--instance DIR]
+    .venv/bin/python bench/inprocess.py [--profile CASE [--dump FILE]] [--calls N] [--instance DIR] [--only CASE]
 
 Prepares a temporary instance like ``make bench`` (or reuses ``--instance``), signs in a learner and a trainer
 through the app itself (trainers' two-factor step switched off: it is not what is measured), then calls the
 WSGI app directly with a prepared environ and the session cookie, best of 3 x N calls per case. The figures
 are the app's own time per request; gunicorn, the socket and the load generator add ~0.3-0.4 ms per request
 on top (bench/http_bench.py measures the whole). ``--profile CASE`` prints that case's top functions
-(cProfile), ``--dump`` keeps the profile for pstats or snakeviz. Absolute times: for comparing changes on one
+(cProfile), ``--dump`` keeps the profile for pstats or snakeviz; ``--only CASE`` times one case (to sample it
+with a low-overhead profiler: ``py-spy record --format raw -- python bench/inprocess.py --only "module page"``). Absolute times: for comparing changes on one
 machine, never as test thresholds.
 """
 
@@ -37,6 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default=None, help="case to profile (name as printed)")
     parser.add_argument("--instance", type=Path, default=None, help="reuse a prepared instance folder")
     parser.add_argument("--dump", type=Path, default=None, help="write the profile here (pstats format)")
+    parser.add_argument("--only", default=None, help="time only this case (e.g. under py-spy)")
     args = parser.parse_args(argv)
     with temp_dir("tadrib-inproc-") as tmp:
         instance = args.instance or Path(tmp) / "instance"
@@ -89,6 +91,8 @@ def main(argv=None) -> int:
         if autosave:
             cases["quiz autosave"] = case(autosave[0], method="POST", data=autosave[1])
         for name, (environ, body) in cases.items():
+            if args.only and name != args.only:
+                continue
             _time(app, environ, body, 50)  # warm
             best = min(_time(app, environ, body, args.calls) for _ in range(3))
             print(f"{name:<21} {best / args.calls * 1000:7.3f} ms/request (best of 3 x {args.calls})", flush=True)

@@ -51,6 +51,7 @@ def notify(
             db.session.add(Notification(user_id=user.id, kind=kind, key=key, title=title[:255], body=body, link=link))
     except IntegrityError:  # made meanwhile by another consumer
         return False
+    _changed_unread(user.id)
     if (
         mail_template
         and user.email
@@ -76,6 +77,30 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(_UNREAD_COUNT, {"user_id": user_id})
 
 
+def unread_subquery():
+    """The unread count as a scalar subquery correlated to the user's row (loaded with the signed-in user)."""
+    from ..accounts.models import User
+
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+
+def _changed_unread(user_id: int) -> None:
+    """This request changed ``user_id``'s unread count: the value loaded with the signed-in user is asked again."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from ..accounts import extras
+    from . import UNREAD
+
+    if has_request_context() and getattr(current_user, "id", None) == user_id:
+        extras.forget(UNREAD)
+
+
 #: the bell's COUNT, on every signed-in page: built once (its input a bound parameter, served by the compiled cache)
 _UNREAD_COUNT = select(func.count(Notification.id)).where(
     Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
@@ -87,7 +112,9 @@ def mark_read(user_id: int, notification_ids: list[int] | None = None) -> int:
     statement = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(notification_ids))
-    return db.session.execute(statement.values(read_at=utcnow())).rowcount
+    changed = db.session.execute(statement.values(read_at=utcnow())).rowcount
+    _changed_unread(user_id)
+    return changed
 
 
 # --- a person's own notifications (the notifications page) --------------------------------------------------

@@ -31,15 +31,20 @@ def test_the_bell_says_the_unread_count_in_text_on_every_page(client, make_user,
         assert '<span class="bell-count" aria-hidden="true">2</span>' in html
 
 
-def test_the_bell_is_one_count_query_on_the_partial_index(client, make_user, make_notification, db, count_queries):
+def test_the_bell_is_one_count_on_the_partial_index_loaded_with_the_user(
+    client, make_user, make_notification, db, count_queries
+):
+    """No query of its own: the count is a subquery of the statement that loads the signed-in user."""
     learner = make_user(email="judge@example.org")
     make_notification(learner)
     client.login("judge@example.org")
     client.get("/privacy")
     with count_queries() as queries:
-        client.get("/privacy")
+        html = client.get("/privacy").get_data(as_text=True)
+    assert "Notifications, 1 unread" in html
     counts = [s for s in queries.statements if "notification" in s]
     assert len(counts) == 1 and "count(notification.id)" in counts[0], queries.statements
+    assert "FROM user_account" in counts[0] and counts[0] == queries.statements[0], "the user's own statement"
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as connection:
             plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + counts[0], (learner.id,)).all()
@@ -179,3 +184,30 @@ def test_pages_in_french_and_arabic(client, make_user, make_notification):
         page = client.get("/notifications").get_data(as_text=True)
         assert f'<html lang="{locale}"' in page and bell in page and mark_all in page
         assert kind in client.get("/notifications/preferences").get_data(as_text=True)
+
+
+def test_a_change_of_the_count_during_the_request_is_counted_again(app, make_user, make_notification, db):
+    """The count loaded with the user is this request's: marking read or being notified in the same request asks
+    it again, and a count loaded for someone else (a pending two-factor step) is never shown."""
+    from flask_login import login_user
+
+    from lms.accounts.models import User
+    from lms.accounts.routes import load_user
+    from lms.notifications import notification_count, service
+
+    learner = make_user(email="judge@example.org")
+    other = make_user(email="other@example.org")
+    make_notification(learner)
+    make_notification(other)
+    make_notification(other)
+    with app.test_request_context("/privacy"):
+        me = load_user(f"{learner.id}:{learner.session_version}")
+        login_user(me)
+        assert notification_count() == 1
+        service.notify(db.session.get(User, learner.id), "certificate_issued", "test:again", title="New")
+        assert notification_count() == 2
+        service.mark_read(learner.id)
+        assert notification_count() == 0
+        load_user(f"{other.id}:{other.session_version}")  # loaded, not signed in (as a two-factor step does)
+        assert notification_count() == 0
+    db.session.rollback()
