@@ -147,6 +147,7 @@ GOALS = {
     "learner home": (0.20, None, "§4 learner home ≥ 20 %"),
     "module page": (0.30, 0.20, "≥ 0.30, < 0.20 regression"),
     "quiz autosave": (0.30, None, "≥ 0.30"),
+    "autosave by 16 learners": (0.25, None, "#23 ≥ 0.25, each learner on their own attempt"),
     "cohort dashboard": (0.20, None, "§4 dashboard, 10 learners ≥ 20 %"),
     "certificate download": (0.50, None, "≥ 0.50"),
 }
@@ -161,6 +162,26 @@ request = function()
   return wrk.format(nil, nil, nil, bodies[(n %% #bodies) + 1])
 end
 """
+
+
+MANY_AUTOSAVE_LUA = """-- Quiz autosave by %(n)d learners, each on their own attempt: request n goes to learner
+-- n mod %(n)d (16 connections: 16 different attempts saved at once), alternating two options so that every
+-- request writes.
+local items = {%(items)s}
+local n = 0
+request = function()
+  n = n + 1
+  local item = items[(n %% #items) + 1]
+  local body = item.bodies[(math.floor(n / #items) %% #item.bodies) + 1]
+  return wrk.format("POST", item.path, {
+    ["Cookie"] = item.cookie,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["User-Agent"] = "%(agent)s",
+  }, body)
+end
+"""
+#: learners of the many-attempts autosave case (one wrk connection each)
+MANY = 16
 
 
 def ensure_wrk() -> str | None:
@@ -230,8 +251,28 @@ def _check(op, url: str, what: str, data: dict | None = None) -> tuple[str, byte
     return final, body
 
 
-def prepare_autosave(app_url: str, op, work: Path) -> tuple[Path, str, dict]:
-    """Start an attempt on the module's quiz; write the wrk script that autosaves one single-choice answer."""
+def prepare_many_autosaves(app_url: str, env: dict, work: Path) -> tuple[Path, str, dict]:
+    """``MANY`` new learners enrolled in the demo cohort (bench/load.py's set-up), each signed in with an attempt
+    of their own on the module's quiz; the wrk script that autosaves each one's answer in turn."""
+    from load import PASSWORD, create_learners
+
+    plan = create_learners(env, MANY)
+    items, attempts = [], []
+    for email in plan["emails"]:
+        op, jar, _cookie = sign_in(app_url, email, PASSWORD)
+        _script, path, info = prepare_autosave(app_url, op, work, script_name=None)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        bodies = ", ".join(json.dumps(b) for b in info.pop("bodies"))
+        items.append(f"{{path = {json.dumps(path)}, cookie = {json.dumps(cookie)}, bodies = {{{bodies}}}}}")
+        attempts.append(info["attempt_id"])
+    script = work / "autosave-many.lua"
+    script.write_text(MANY_AUTOSAVE_LUA % {"n": MANY, "items": ",\n  ".join(items), "agent": USER_AGENT})
+    return script, path, {"learners": MANY, "attempt_ids": attempts}
+
+
+def prepare_autosave(app_url: str, op, work: Path, script_name: str | None = "autosave.lua") -> tuple[Path, str, dict]:
+    """Start an attempt on the module's quiz; write the wrk script that autosaves one single-choice answer (none
+    when ``script_name`` is None: the bodies are in the info)."""
     _final, page = _check(op, app_url + MODULE_PATH, "module page")
     text = page.decode()
     quiz = re.search(r'href="/quizzes/(\d+)"', text)
@@ -256,9 +297,11 @@ def prepare_autosave(app_url: str, op, work: Path) -> tuple[Path, str, dict]:
     status, _f, answer = fetch(op, app_url + autosave.group(1), dict(urllib.parse.parse_qsl(bodies[0])))
     if status != 200 or not json.loads(answer).get("ok"):
         raise BenchError(f"autosave answered {status}: {answer[:200]!r}")
-    script = work / "autosave.lua"
-    script.write_text(AUTOSAVE_LUA % ", ".join(json.dumps(b) for b in bodies))
     info = {"quiz_id": int(quiz_id), "attempt_id": int(attempt.group(1)), "question": qid, "options": values[:2]}
+    if script_name is None:
+        return None, autosave.group(1), {**info, "bodies": bodies}
+    script = work / script_name
+    script.write_text(AUTOSAVE_LUA % ", ".join(json.dumps(b) for b in bodies))
     return script, autosave.group(1), info
 
 
@@ -397,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         learner_op, learner_jar, _ = sign_in(app.url, LEARNER)
         trainer_op, trainer_jar, _ = sign_in(app.url, TRAINER)
         script, autosave_path, autosave_info = prepare_autosave(app.url, learner_op, work)
+        many_script, many_path, many_info = prepare_many_autosaves(app.url, env, work)
         cert_path, cert_who, cert_how = find_certificate(app.url, learner_op, trainer_op, env)
         _check(trainer_op, app.url + DASHBOARD_PATH, "cohort dashboard")
         _check(learner_op, app.url + "/courses/home", "learner home")
@@ -415,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
             ("learner home", app.url + "/courses/home", cookie_of["learner"], None),
             ("module page", app.url + MODULE_PATH, cookie_of["learner"], None),
             ("quiz autosave", app.url + autosave_path, cookie_of["learner"], script),
+            (f"autosave by {MANY} learners", app.url + many_path, None, many_script),
             ("cohort dashboard", app.url + DASHBOARD_PATH, cookie_of["trainer"], None),
             ("certificate download", app.url + cert_path, cookie_of[cert_who], None),
         ]
@@ -509,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         "hello_rps_median": round(hello_rps, 1),
         "hello_p99_ms_median": round(hello_p99, 2),
         "autosave": autosave_info,
+        "autosave_many": many_info,
         "certificate": {"path": cert_path, "downloaded_by": cert_who, "found": cert_how},
         "cases": summary,
         "against_reference_page": against_reference,

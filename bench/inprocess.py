@@ -7,9 +7,9 @@ through the app itself (trainers' two-factor step switched off: it is not what i
 WSGI app directly with a prepared environ and the session cookie, best of 3 x N calls per case. The figures
 are the app's own time per request; gunicorn, the socket and the load generator add ~0.3-0.4 ms per request
 on top (bench/http_bench.py measures the whole). ``--profile CASE`` prints that case's top functions
-(cProfile), ``--dump`` keeps the profile for pstats or snakeviz; ``--only CASE`` times one case (to sample it
-with a low-overhead profiler: ``py-spy record --format raw -- python bench/inprocess.py --only "module page"``). Absolute times: for comparing changes on one
-machine, never as test thresholds.
+(cProfile), ``--dump`` keeps the profile for pstats or snakeviz; ``--only CASE`` times one case (to sample
+it with a low-overhead profiler: ``py-spy record --format raw -- python bench/inprocess.py --only "module page"``).
+Absolute times: for comparing changes on one machine, never as test thresholds.
 """
 
 from __future__ import annotations
