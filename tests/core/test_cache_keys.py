@@ -42,7 +42,9 @@ def _module(db, slug="definition") -> Module:
 # --- content: module texts and course views ---------------------------------------------------------------------
 
 
-def test_module_text_is_keyed_by_the_text_and_the_module_source_hash(app, client, db, make_user, courses, count_queries):
+def test_module_text_is_keyed_by_the_text_and_the_module_source_hash(
+    app, client, db, make_user, courses, count_queries
+):
     """``_TEXT_CACHE``: (text id, module source hash). A body changed without a new hash (no sync) is not read
     again: the page is served from the cache without reading module_text; a sync's new hash shows the new body."""
     _learner(client, make_user, courses)
@@ -185,7 +187,7 @@ def test_each_mount_point_gets_its_own_urls(app, client, db, make_user, courses)
         assert outside == [], path
         for page in (root, again):
             assert [a for a in _addresses(page) if a.startswith(PREFIX)] == [], path
-        for name in ("href=\"%s/static/tadrib.css", 'rel="manifest" href="%s/', 'data-sw="%s/offline/sw.js'):
+        for name in ('href="%s/static/tadrib.css', 'rel="manifest" href="%s/', 'data-sw="%s/offline/sw.js'):
             assert name % PREFIX in under and name % "" in root, name
 
 
@@ -201,9 +203,7 @@ def test_menu_and_asset_urls_are_keyed_by_roles_language_and_mount_point(app):
     learner_fr = menu(("learner",), "fr")
     assert menu(("learner",), "fr") is learner_fr  # served from the cache
     assert menu(("learner",), "ar") != learner_fr  # labels in Arabic
-    assert {e for e, _u, _l in menu(("trainer",), "fr")} - {e for e, _u, _l in learner_fr} >= {
-        "reports.trainer_home"
-    }
+    assert {e for e, _u, _l in menu(("trainer",), "fr")} - {e for e, _u, _l in learner_fr} >= {"reports.trainer_home"}
     assert all(url.startswith(PREFIX + "/") for _e, url, _l in menu(("learner",), "fr", f"http://localhost{PREFIX}/"))
     assert menu(("learner",), "fr") is learner_fr
 
