@@ -305,6 +305,45 @@ def shot(request):
 
 # --- shared browser steps -------------------------------------------------------------------------------
 
+#: what sticks out sideways: the page's scroll width, the viewport's width, and every element (outside a scroll box
+#: of its own, e.g. a table's) that reaches beyond either edge, in either direction (a right-to-left page overflows
+#: to the left)
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  const inScrollBox = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest(".visually-hidden, .skip-link") || inScrollBox(el)) continue;  // hidden text, scroll boxes
+    const r = el.getBoundingClientRect();
+    if (r.width && (r.right > width + 1 || r.left < -1)) {
+      out.push(`${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).trim().replace(/ +/g, ".") : ""}`
+               + ` [${Math.round(r.left)}..${Math.round(r.right)}]`);
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, out};
+}"""
+
+
+def assert_no_sideways_scroll(page, where: str, sizes=((768, 1024), (1280, 720))) -> None:
+    """At each viewport size (a tablet, a projector by default), nothing scrolls sideways; the viewport is put
+    back as it was."""
+    before = page.viewport_size
+    try:
+        for width, height in sizes:
+            page.set_viewport_size({"width": width, "height": height})
+            info = page.evaluate(OVERFLOWING)
+            assert info["scrollWidth"] <= info["width"] and not info["out"], (
+                f"{where} scrolls sideways at {width}px (page {info['scrollWidth']}px wide); "
+                "elements outside the viewport:\n  " + "\n  ".join(info["out"][:12])
+            )
+    finally:
+        page.set_viewport_size(before)
+
 
 def sign_in(page, person: Person) -> None:
     page.goto("/account/login")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .conftest import LANGS, new_context, require_browser, sign_in, switch_language
+from .conftest import LANGS, OVERFLOWING, new_context, require_browser, sign_in, switch_language
 
 require_browser()
 pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed")
@@ -357,26 +357,6 @@ def test_axe(check: PageCheck, lang: str, a11y_env, signed_in_contexts, shot):
 
 
 # --- what axe cannot see: reflow at 320 px, focus hidden under the sticky quiz bar -------------------------
-
-OVERFLOWING = """() => {
-  const width = document.documentElement.clientWidth;
-  const out = [];
-  const inScrollBox = (el) => {
-    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      if (getComputedStyle(a).overflowX !== "visible") return true;
-    }
-    return false;
-  };
-  for (const el of document.querySelectorAll("body *")) {
-    if (el.closest(".visually-hidden, .skip-link") || inScrollBox(el)) continue;  // hidden text, scroll boxes
-    const r = el.getBoundingClientRect();
-    if (r.width && (r.right > width + 1 || r.left < -1)) {
-      out.push(`${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).trim().replace(/ +/g, ".") : ""}`
-               + ` [${Math.round(r.left)}..${Math.round(r.right)}]`);
-    }
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, width, out};
-}"""
 
 REFLOW_CHECKS = [c for c in CHECKS if c.prepare is None]
 

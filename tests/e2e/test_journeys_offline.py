@@ -4,7 +4,9 @@ size), goes offline (Playwright's offline mode also cuts the service worker's fe
 copy, with the banner "offline copy from <date>" in the page's language and direction), follows the library
 article the module cites (stored), follows a link to a page not stored (marked; opening it shows the "not stored"
 page), and finds the course on the /offline page with its size. Back online, a module changed on the server
-replaces the old copy once the service worker refreshes.
+replaces the old copy once the service worker refreshes. The course page's block, the "needs a connection" and
+"not stored" pages and /offline are also checked at 768 px (a tablet) and 1280 px (a projector): nothing scrolls
+sideways, in either direction.
 
 Screenshots (course page block, banner, /offline page) go to tests/e2e/screenshots/.
 """
@@ -16,7 +18,15 @@ import time
 
 import pytest
 
-from .conftest import ACTION_TIMEOUT_MS, CONTEXT_LOCALES, LANGS, NAV_TIMEOUT_MS, require_browser, sign_in
+from .conftest import (
+    ACTION_TIMEOUT_MS,
+    CONTEXT_LOCALES,
+    LANGS,
+    NAV_TIMEOUT_MS,
+    assert_no_sideways_scroll,
+    require_browser,
+    sign_in,
+)
 
 require_browser()
 
@@ -131,6 +141,7 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
         expect(block.locator("[data-offline-act=unpack]")).to_be_visible()
         expect(block.locator("[data-offline-act=pack]")).to_be_hidden()
         shot(page, "course-button")
+        assert_no_sideways_scroll(page, f"the course page's offline block [{lang}]")
         stored = page.evaluate("""() => new Promise(ok => { const r = indexedDB.open("tadrib-offline", 1);
             r.onsuccess = () => { const g = r.result.transaction("packs").objectStore("packs").getAll();
             g.onsuccess = () => ok(g.result.map(p => [p.slug, p.bytes, p.count])); }; })""")
@@ -161,6 +172,7 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
         # 2c. A form sent offline (mark the module as read): the device says it needs a connection, nothing is sent
         page.locator("main form[action$='/palermo-protocol/complete'] button[type=submit]").first.click()
         expect(page.locator("h1")).to_have_text(NEEDS_CONNECTION[lang])
+        assert_no_sideways_scroll(page, f"the needs-a-connection page [{lang}]")
         assert not _completed(live_server, person.id)
         page.goto(MODULE)
 
@@ -176,6 +188,7 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
         expect(instrument).to_have_attribute("data-offline-missing", MISSING[lang])
         instrument.click()
         expect(page.locator("h1")).to_have_text(NOT_STORED_TITLE[lang])
+        assert_no_sideways_scroll(page, f"the not-stored page [{lang}]")
 
         # 5. The /offline page lists the course with its size
         page.goto("/offline")
@@ -185,6 +198,7 @@ def test_a_learner_reads_their_course_offline(browser, live_server, lang, shot):
         expect(item.locator("dd").nth(1)).to_have_text(re.compile(r"\d"))
         expect(page.locator("[data-offline-needs]")).to_be_hidden()
         shot(page, "device")
+        assert_no_sideways_scroll(page, f"/offline with a stored course [{lang}]")
 
         # 6. Back online: a module changed on the server replaces the stored copy at the next refresh
         context.set_offline(False)
