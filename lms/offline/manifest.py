@@ -50,15 +50,16 @@ def build(locale: str) -> dict:
             for name, size, purpose in ICONS
         ]
         icons.append({"src": asset_url("favicon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"})
+        root = (request.script_root if has_request_context() else "") + "/"  # the mount point (a reverse proxy's)
         return {
-            "id": "/",
+            "id": root,
             "name": _("Tadrib — judicial training on trafficking in human beings"),
             "short_name": _("Tadrib"),
             "description": _("Tadrib — judicial training on trafficking in human beings, Morocco."),
             "lang": locale,
             "dir": "rtl" if locale in RTL_LOCALES else "ltr",
-            "start_url": "/",
-            "scope": "/",
+            "start_url": root,
+            "scope": root,
             "display": "standalone",
             "theme_color": THEME_COLOR,
             "background_color": BACKGROUND_COLOR,

@@ -227,6 +227,8 @@ def test_manifest_body_is_keyed_by_language_and_mount_point(app, client):
     for (locale, script_name), body in bodies.items():
         assert body["lang"] == locale and body["dir"] == ("rtl" if locale == "ar" else "ltr")
         assert all(icon["src"].startswith(script_name + "/static/") for icon in body["icons"])
+        # an installed app opens, and stays, within its own mount point
+        assert body["id"] == body["start_url"] == body["scope"] == script_name + "/"
 
 
 # --- the offline pages' templates ---------------------------------------------------------------------------------
