@@ -309,7 +309,8 @@ def qr_png(url: str, scale: int = QR_PX_PER_MODULE, dark: tuple[int, int, int] =
         image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST)
     out = io.BytesIO()
     # RGB, not a palette PNG: WeasyPrint 70 declares a palette image DeviceRGB but keeps its palette data.
-    image.convert("RGB").save(out, format="PNG")
+    # Light compression: WeasyPrint decodes this PNG and compresses the pixels again for the PDF.
+    image.convert("RGB").save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
