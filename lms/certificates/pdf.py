@@ -11,6 +11,7 @@ Render once at issuance and store the bytes: a certificate costs 50-250 ms of CP
 
 from __future__ import annotations
 
+import base64
 import io
 import mimetypes
 import os
@@ -25,7 +26,7 @@ from urllib.request import DataHandler, Request, url2pathname
 
 import jinja2
 import segno
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from ..core.forms import strip_bidi
 
@@ -41,12 +42,15 @@ ALLOWED_ROOTS: tuple[Path, ...] = (STATIC_DIR.resolve(), CERT_TEMPLATES_DIR.reso
 #: ``/static/...`` (resolved against the file:// base URL as ``file:///static/...``) maps to the static folder.
 STATIC_PREFIX = "/static/"
 MAX_RESOURCE_BYTES = 2 * 1024 * 1024
-#: WeasyPrint options used for every certificate. No raster image is embedded today; if a raster logo is
-#: added, ``optimize_images`` keeps it small.
-PDF_OPTIONS: dict[str, Any] = {"optimize_images": True, "presentational_hints": False}
-#: QR code: quiet zone in modules and target printed size.
+#: WeasyPrint options used for every certificate. The only raster image is the QR code, a PNG made by
+#: :func:`qr_png`: ``optimize_images`` would only re-encode it once more (~1.5 ms per certificate) for no gain.
+PDF_OPTIONS: dict[str, Any] = {"optimize_images": False, "presentational_hints": False}
+#: QR code: quiet zone in modules and printed size (fixed by certificate.css).
 QR_BORDER = 2
 QR_SIZE_MM = 30.0
+#: The QR code is a PNG with this many pixels per module, in the certificate's teal.
+QR_PX_PER_MODULE = 8
+QR_DARK = (0x0B, 0x55, 0x63)
 
 _lock = threading.RLock()
 #: One render at a time per process: the FontConfiguration (Pango/fontconfig state) is shared, and
@@ -186,10 +190,22 @@ def _stylesheet():
 
 
 def _image_cache() -> dict:
+    """The shared image cache, without the previous certificates' QR codes.
+
+    WeasyPrint keys it by URL (and raster images add ``<md5>-<slot>-`` entries for their data): the
+    constant images (emblem, ornament) stay parsed for the process, while each learner's QR (a
+    ``data:image/png`` URL, the only raster image) is dropped before the next render.
+    """
     cache = _shared()["image_cache"]
-    if len(cache) > 32:  # only static files are fetched; the bound is a safety net
+    for key in [key for key in cache if _per_render_image(key)]:
+        del cache[key]
+    if len(cache) > 32:  # only static files are kept; the bound is a safety net
         cache.clear()
     return cache
+
+
+def _per_render_image(key: Any) -> bool:
+    return isinstance(key, str) and (key.startswith("data:image/png") or re.match(r"[0-9a-f]{32}-", key) is not None)
 
 
 def loc(value: Any, lang: str) -> Any:
@@ -266,31 +282,41 @@ def _jinja() -> jinja2.Environment:
 # --------------------------------------------------------------------------- QR code
 
 
-def qr_svg(url: str, size_mm: float = QR_SIZE_MM, dark: str = "#0b5563") -> str:
-    """An inline ``<svg>`` (no XML declaration) of the QR code for ``url``, about ``size_mm`` wide.
+def qr_matrix(url: str) -> tuple[bytes, ...]:
+    """The QR code's modules for ``url``, one ``bytes`` per row (1 = dark), quiet zone not included."""
+    return tuple(bytes(row) for row in segno.make(url, error="m").matrix)
 
-    The scale makes the SVG's own width ``size_mm`` at 96 CSS px per inch (the stylesheet fixes the size too).
-    It is embedded inline in the page; segno's output holds no user text, only the modules.
+
+def qr_png(url: str, scale: int = QR_PX_PER_MODULE, dark: tuple[int, int, int] = QR_DARK) -> bytes:
+    """The QR code for ``url`` as an RGB PNG: ``scale`` pixels per module, a ``QR_BORDER``-module white
+    quiet zone, dark modules in ``dark``.
+
+    A raster image is drawn by WeasyPrint as one image XObject (the PNG is built by Pillow, in C): the same
+    QR as an SVG path cost several ms per certificate to parse and draw. At 8 px per module the 30 mm code
+    is ~270 dpi, and the stylesheet asks for ``image-rendering: pixelated`` (no smoothing), so the modules
+    print with sharp edges. tests/certificates/test_pdf.py reads the modules back from the PDF.
     """
-    qr = segno.make(url, error="m")
-    modules = qr.symbol_size(scale=1, border=QR_BORDER)[0]
-    scale = round(size_mm / 25.4 * 96 / modules, 4)
+    from PIL import Image
+
+    matrix = qr_matrix(url)
+    size = len(matrix)
+    modules = Image.frombytes("L", (size, size), b"".join(matrix))  # palette index: 0 light, 1 dark
+    side = size + 2 * QR_BORDER
+    image = Image.new("P", (side, side), 0)
+    image.putpalette((255, 255, 255, *dark))
+    image.paste(modules, (QR_BORDER, QR_BORDER))
+    if scale > 1:
+        image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST)
     out = io.BytesIO()
-    # Like ``svg_inline()`` but with the SVG namespace, so the same string also works as a data: URL.
-    qr.save(
-        out,
-        kind="svg",
-        xmldecl=False,
-        svgns=True,
-        nl=False,
-        scale=scale,
-        border=QR_BORDER,
-        dark=dark,
-        light=None,
-        svgclass="qr",
-        lineclass=None,
-    )
-    return out.getvalue().decode("utf-8")
+    # RGB, not a palette PNG: WeasyPrint 70 declares a palette image DeviceRGB but keeps its palette data.
+    # Light compression: WeasyPrint decodes this PNG and compresses the pixels again for the PDF.
+    image.convert("RGB").save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def qr_data_url(url: str) -> str:
+    """:func:`qr_png` as a ``data:`` URL for the template's ``<img>`` (only base64: no user text inside)."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
 
 
 # --------------------------------------------------------------------------- rendering
@@ -301,7 +327,7 @@ def certificate_html(ctx: Mapping[str, Any]) -> str:
     values = dict(ctx)
     values.setdefault("name_arabic", "")
     values.setdefault("trainers", [])
-    values["qr"] = Markup(qr_svg(str(values["verify_url"])))  # segno output: no user text inside  # noqa: S704  # nosec B704
+    values["qr"] = qr_data_url(str(values["verify_url"]))  # base64 only; autoescaped in the src attribute
     return _jinja().get_template(TEMPLATE_NAME).render(values)
 
 

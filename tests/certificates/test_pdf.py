@@ -122,10 +122,50 @@ def test_group_code():
     assert pdf.group_code("AB12-CD34") == "AB12-CD34"
 
 
-def test_qr_svg_is_inline_svg_about_3_cm():
-    svg = pdf.qr_svg("https://tadrib.justice.gov.ma/certificates/verify/K7QF3MZPX2DA9WRT")
-    assert svg.startswith("<svg") and "<?xml" not in svg
-    assert 'width="113.' in svg  # 30 mm at 96 px per inch
+def _module_grid(image, modules: int) -> list[list[int]]:
+    """1 for each dark module of a QR image of ``modules`` modules a side (its centre pixel is dark)."""
+    gray = image.convert("L")
+    step = gray.width / modules
+    return [
+        [int(gray.getpixel((int((x + 0.5) * step), int((y + 0.5) * step))) < 128) for x in range(modules)]
+        for y in range(modules)
+    ]
+
+
+def test_qr_in_the_pdf_encodes_the_verify_url():
+    """The QR printed on the certificate is the verify URL's: its modules, read back from the PDF's image,
+    are segno's for that URL (and not those of another code), at >= 8 px per module, 30 mm wide, drawn
+    without smoothing (Interpolate false: sharp module edges in print)."""
+    import pdfplumber
+    import segno
+
+    url = "https://tadrib.justice.gov.ma/certificates/verify/QRTESTK7QF3MZPX2"
+    data = pdf.render_certificate_pdf(pdf.sample_context(verify_url=url, verification_code="QRTESTK7QF3MZPX2"))
+    images = PdfReader(io.BytesIO(data)).pages[0].images
+    assert len(images) == 1
+    printed = images[0].image
+    expected = [list(row) for row in segno.make(url, error="m").matrix_iter(scale=1, border=pdf.QR_BORDER)]
+    assert printed.width == printed.height and printed.width >= 8 * len(expected)
+    grid = _module_grid(printed, len(expected))
+    assert grid == [[int(bool(v)) for v in row] for row in expected]
+    other = segno.make(url.replace("QRTEST", "QRTESU"), error="m").matrix_iter(scale=1, border=pdf.QR_BORDER)
+    assert grid != [[int(bool(v)) for v in row] for row in other]
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        (box,) = document.pages[0].images
+        assert abs((box["x1"] - box["x0"]) - pdf.QR_SIZE_MM / 25.4 * 72) < 0.5
+        assert box["stream"].get("Interpolate") is False
+
+
+def test_qr_png_modules():
+    png = pdf.qr_png("https://example.org/v/ABC")
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    modules = len(pdf.qr_matrix("https://example.org/v/ABC")) + 2 * pdf.QR_BORDER
+    assert image.mode == "RGB" and image.size == (modules * pdf.QR_PX_PER_MODULE,) * 2
+    assert image.getpixel((0, 0)) == (255, 255, 255)  # quiet zone
+    corner = pdf.QR_BORDER * pdf.QR_PX_PER_MODULE + 1
+    assert image.getpixel((corner, corner)) == pdf.QR_DARK  # finder pattern, in the certificate's teal
 
 
 # --------------------------------------------------------------------------- escaping and fetcher

@@ -38,8 +38,8 @@ def world(app, db, courses, make_user, make_cohort):
 def printed_urls(monkeypatch):
     """Every URL put in a certificate's QR code."""
     urls = []
-    original = certificate_pdf.qr_svg
-    monkeypatch.setattr(certificate_pdf, "qr_svg", lambda url, *a, **k: urls.append(url) or original(url, *a, **k))
+    original = certificate_pdf.qr_png
+    monkeypatch.setattr(certificate_pdf, "qr_png", lambda url, *a, **k: urls.append(url) or original(url, *a, **k))
     return urls
 
 
