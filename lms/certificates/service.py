@@ -23,6 +23,7 @@ from ..audit.service import record
 from ..cohorts import service as cohorts
 from ..cohorts.models import Cohort
 from ..content.models import Module, ModuleProgress, QuizVersion
+from ..core.database import read_rows
 from ..core.timeutil import utcnow
 from ..core.urls import external_url, site_path
 from ..extensions import db
@@ -225,7 +226,7 @@ def learner_standings(user, progresses: list, with_attendance: bool = True) -> d
     }
     percents: dict[tuple[int | None, int], list[float]] = {}
     if counted:
-        for cohort_id, module_id, percent in db.session.execute(
+        for cohort_id, module_id, percent in read_rows(
             _submitted_percents_statement(), {"user_id": user.id, "module_ids": list(counted)}
         ):
             percents.setdefault((cohort_id, module_id), []).append(percent or 0.0)

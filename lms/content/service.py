@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, select, true
 from sqlalchemy.orm import aliased
 
+from ..core.database import read_rows
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import Course, Module, ModuleProgress, ModuleText, QuizVersion
@@ -347,7 +348,7 @@ def live_course_progress(user, slug: str, locale: str) -> CourseProgress | None:
 
     None when the slug names no live course with live modules: the caller then tells 404 from 403 the slow
     way (``course_by_slug``)."""
-    rows = db.session.execute(_progress_statement("slug"), {"locale": locale, "user_id": user.id, "slug": slug}).all()
+    rows = read_rows(_progress_statement("slug"), {"locale": locale, "user_id": user.id, "slug": slug}).all()
     if not rows:
         return None
     course = _course_view(rows[0][0], rows[0][14])

@@ -178,9 +178,9 @@ def test_standing_for_every_course_costs_two_queries(client, make_user, courses,
     with count_queries() as queries:
         page = client.get("/courses/home").get_data(as_text=True)
     assert page.count('class="card course-card"') == 2 and page.count('class="standing"') == 2
-    # the user; every live course with its modules and progress; the learner's cohorts; their attempts; the next
-    # workshop; the surveys waiting for their answers; the bell's unread count
-    assert queries.count == 7, queries.statements
+    # the user with the bell's unread count; every live course with its modules and progress; the learner's
+    # cohorts; their attempts; the next workshop; the surveys waiting for their answers
+    assert queries.count == 6, queries.statements
 
 
 def test_the_pre_test_module_s_main_button_starts_the_test(app, client, judge, courses, db):

@@ -16,17 +16,17 @@ def _first_module(client, course_path):
     return page[start : page.index('"', start)]
 
 
-def test_module_page_costs_five_queries(client, make_user, courses, count_queries):
+def test_module_page_costs_four_queries(client, make_user, courses, count_queries):
     make_user(email="judge@example.org", profession="magistrate-judge")
     client.login("judge@example.org")
     client.get(f"{COURSE}/definition")  # first view: recorded (a write of its own)
     with count_queries() as queries:
         page = client.get(f"{COURSE}/definition")
     assert page.status_code == 200 and "module-text" in page.get_data(as_text=True)
-    # the signed-in user, then the course with its modules and the learner's progress; the module has a quiz, so
-    # whether it counts and is passed (it decides the page's main button): the learner's cohorts, their attempts;
-    # the bell's unread count
-    assert queries.count == 5, queries.statements
+    # the signed-in user with the bell's unread count, then the course with its modules and the learner's
+    # progress; the module has a quiz, so whether it counts and is passed (it decides the page's main button): the
+    # learner's cohorts, their attempts
+    assert queries.count == 4, queries.statements
 
 
 def test_learner_of_another_profession_opens_the_course_of_their_cohort(client, make_user, make_cohort, courses, db):
@@ -85,15 +85,15 @@ def test_a_synced_change_to_the_course_shows_at_once(client, make_user, courses,
     assert "Titre révisé du parcours" in after and title not in after
 
 
-def test_learner_home_costs_eight_queries_whatever_the_number_of_courses(client, make_user, courses, count_queries):
+def test_learner_home_costs_seven_queries_whatever_the_number_of_courses(client, make_user, courses, count_queries):
     make_user(email="judge@example.org", profession="magistrate-judge")
     client.login("judge@example.org")
     client.get("/courses/home")
     with count_queries() as queries:
         page = client.get("/courses/home")
     assert page.status_code == 200 and "palermo-magistrates" in page.get_data(as_text=True)
-    # the user; every live course with its modules and the learner's progress; the courses granted by enrolment
-    # (asked once for all the courses not meant for the learner's profession); where they stand against the
-    # certificate: their cohorts and their attempts, each asked once for all the courses; the next workshop; the
-    # surveys waiting for their answers; the bell's unread count
-    assert queries.count == 8, queries.statements
+    # the user with the bell's unread count; every live course with its modules and the learner's progress; the
+    # courses granted by enrolment (asked once for all the courses not meant for the learner's profession); where
+    # they stand against the certificate: their cohorts and their attempts, each asked once for all the courses;
+    # the next workshop; the surveys waiting for their answers
+    assert queries.count == 7, queries.statements
