@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..accounts.models import User
 from ..cohorts import service as cohorts
@@ -84,15 +86,20 @@ def mine():
 @bp.get("/<serial>.pdf")
 @signed_in
 def download(serial: str):
-    certificate = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+    # The certificate with its cohort in one statement (who may download it, and what must come first, read the
+    # cohort: then from the session, not asked again).
+    row = db.session.execute(_certificate_by_serial(), {"serial": serial}).first()
+    certificate = row[0] if row is not None else None
     if certificate is None or not service.can_download(current_user, certificate):
         abort(404)
     for code, value in service.download_blockers(current_user, certificate):
         if code == "survey" and value is not None:
             db.session.commit()  # the survey's round, made now if the last day has not come yet
             flash(
-                _("Your certificate is ready. Your trainers ask you to answer the end-of-course survey first: it "
-                  "takes a few minutes, then the download opens."),
+                _(
+                    "Your certificate is ready. Your trainers ask you to answer the end-of-course survey first: it "
+                    "takes a few minutes, then the download opens."
+                ),
                 "info",
             )
             return redirect(url_for("evaluation.answer", round_id=value))
@@ -101,6 +108,16 @@ def download(serial: str):
     response.headers["Content-Disposition"] = f"attachment; filename=certificate-{certificate.serial}.pdf"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@functools.cache
+def _certificate_by_serial():
+    """Built once (every download asks it): a certificate by serial, its cohort loaded with it."""
+    return (
+        select(Certificate, Cohort)
+        .outerjoin(Cohort, Cohort.id == Certificate.cohort_id)
+        .where(Certificate.serial == bindparam("serial"))
+    )
 
 
 @bp.get("/cohorts/<int:cohort_id>")

@@ -417,7 +417,7 @@ def render_and_store(certificate: Certificate) -> bytes:
 
 def pdf_bytes(certificate: Certificate) -> bytes:
     """The stored PDF; rendered again only if missing, altered, or made with an older template or address."""
-    path = _storage() / f"{certificate.serial}.pdf"
+    path = Path(current_app.instance_path) / "certificates" / f"{certificate.serial}.pdf"  # (made when stored)
     if path.exists() and certificate.template_hash == rendering_key():
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() == certificate.pdf_sha256:

@@ -94,6 +94,24 @@ def test_download_access(app, client, db, world, make_user):
     assert client.get(url).status_code == 302  # anonymous: sign in first
 
 
+def test_a_download_is_two_statements(client, db, world, count_queries):
+    """The signed-in person, then the certificate with its cohort (who may download it and what must come first
+    read the cohort from the session): the file is stored, not rendered."""
+    _trainer, learner, cohort = world
+    complete_everything(db, learner.id, cohort)
+    certificate, _created = service.issue(cohort, db.session.get(User, learner.id), None)
+    db.session.commit()
+    url = f"/certificates/{certificate.serial}.pdf"
+    client.login("judge@example.org")
+    assert client.get(url).status_code == 200
+    db.session.remove()
+    with count_queries() as queries:
+        response = client.get(url)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert queries.count == 2, queries.statements
+    assert "JOIN cohort" in queries.statements[1], queries.statements
+
+
 def test_stored_pdf_served_without_rendering_again(app, db, world, monkeypatch):
     _trainer, learner, cohort = world
     complete_everything(db, learner.id, cohort)
