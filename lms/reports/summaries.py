@@ -335,7 +335,17 @@ def _bulk_insert(state) -> None:
         merged = dict(row)
         if values:
             merged.update({getattr(k, "key", k): getattr(v, "value", v) for k, v in values.items()})
+        if model is ModuleProgress and merged.get("completed_at") is None and not _sets_completion(state.statement):
+            continue  # a module viewed (content.service.record_view's upsert): no summary counts views
         _note(pending, model, {name: [merged.get(name)] for name in _names(model) if merged.get(name) is not None})
+
+
+def _sets_completion(statement) -> bool:
+    """Whether an INSERT's ON CONFLICT DO UPDATE sets ``completed_at`` (an upsert of the view times does not)."""
+    clause = getattr(statement, "_post_values_clause", None)
+    pairs = getattr(clause, "update_values_to_set", None) or ()
+    keys = pairs.keys() if isinstance(pairs, dict) else (pair[0] for pair in pairs)
+    return any(getattr(key, "key", key) == "completed_at" for key in keys)
 
 
 def apply_pending(session=None) -> None:

@@ -108,6 +108,10 @@ class Steps:
         module = self.rng.choice(self.modules(self.cohort()))
         content.set_completed(self.learner(), module.id, self.rng.random() < 0.8)
 
+    def view_module(self):  # an upsert of the view times: no summary counts it, none is recomputed
+        module = self.rng.choice(self.modules(self.cohort()))
+        content.record_view(self.learner(), module.id)
+
     def attempt(self):
         """Start an attempt (it stays open), or finish an open one, graded as its answers say (none: 0 %)."""
         opened = self.db.session.scalars(select(Attempt).where(Attempt.state == IN_PROGRESS).order_by(Attempt.id)).all()
@@ -253,6 +257,32 @@ def test_summaries_equal_a_recomputation_after_every_write(db, world, seed):
     assert seen == set(KINDS)
     # the figures were not all zero along the way: the sequence did something worth checking
     assert all(peaks.values()), peaks
+
+
+def test_a_module_viewed_recomputes_nothing_a_module_completed_does(db, world, count_queries):
+    """The module page records a view (first and last viewed times) every ten minutes: no summary reads views, so
+    the write is one statement; completing the module recomputes the learner's summaries in the same transaction."""
+    trainer, cohort_ids, learner_ids = world
+    steps = Steps(db, trainer.id, cohort_ids, learner_ids, random.Random(1))
+    cohort = db.session.get(Cohort, cohort_ids[0])
+    cohorts.enrol(cohort, db.session.get(User, learner_ids[0]), steps.trainer())
+    db.session.commit()
+    module = steps.modules(cohort)[0]
+    with count_queries() as viewed:
+        content.record_view(learner_ids[0], module.id)
+        db.session.commit()
+    assert [s.split()[0] for s in viewed.statements] == ["INSERT"], viewed.statements
+    with count_queries() as completed:
+        content.set_completed(learner_ids[0], module.id, True)
+        db.session.commit()
+    assert any("learner_summary" in s for s in completed.statements), completed.statements
+    stored = db.session.scalar(
+        select(LearnerSummary.modules_completed).where(
+            LearnerSummary.cohort_id == cohort.id, LearnerSummary.user_id == learner_ids[0]
+        )
+    )
+    assert stored == 1
+    _check(db, "viewed then completed")
 
 
 def test_a_forgotten_summary_is_seen(db, world):
