@@ -32,7 +32,11 @@ def _locale() -> str:
 def open_for(user, now) -> list[service.MyRound]:
     """The rounds ``user`` may answer now (the learner's home shows a card when there is one). Reads only: the
     rounds a late enrolment adds are made when the person opens ``/evaluation``."""
-    return [mine for mine in service.my_rounds(user, now, prepare=False) if mine.is_open and not mine.responded]
+    return [
+        mine
+        for mine in service.my_rounds(user, now, prepare=False, pending_only=True)
+        if mine.is_open and not mine.responded
+    ]
 
 
 def _prepared_rounds(user, now) -> list[service.MyRound]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -215,9 +215,7 @@ def _has_live_certificate(user_id: int, cohort_id: int) -> bool:
 
 def _is_enrolled(user_id: int, cohort_id: int) -> bool:
     return bool(
-        db.session.scalar(
-            select(exists().where(Enrolment.user_id == user_id, Enrolment.cohort_id == cohort_id))
-        )
+        db.session.scalar(select(exists().where(Enrolment.user_id == user_id, Enrolment.cohort_id == cohort_id)))
     )
 
 
@@ -249,9 +247,7 @@ def _early_course_end_cohorts(user: User) -> list[Cohort]:
 
 def _late_round_ids(user: User) -> list[int]:
     """Rounds that opened before ``user`` was enrolled (or marked present) and do not ask them yet. Two queries."""
-    not_asked = ~exists().where(
-        SurveyParticipation.round_id == SurveyRound.id, SurveyParticipation.user_id == user.id
-    )
+    not_asked = ~exists().where(SurveyParticipation.round_id == SurveyRound.id, SurveyParticipation.user_id == user.id)
     cohort_rounds = db.session.scalars(
         select(SurveyRound.id)
         .join(Enrolment, and_(Enrolment.cohort_id == SurveyRound.cohort_id, Enrolment.user_id == user.id))
@@ -300,19 +296,31 @@ _MY_ROUNDS = (
     .where(SurveyParticipation.user_id == bindparam("user_id"))
     .order_by(SurveyRound.opens_at.desc(), SurveyRound.id.desc())
 )
+#: the rounds still waiting for the person's answer (not answered, not closed): the learner's home asks only these,
+#: usually none, so that it reads no more as the person's answered surveys pile up
+_MY_PENDING_ROUNDS = _MY_ROUNDS.where(
+    SurveyParticipation.responded.is_(False),
+    or_(SurveyRound.closes_at.is_(None), SurveyRound.closes_at > bindparam("now")),
+)
 _MY_CERTIFIED = select(Certificate.cohort_id).where(
     Certificate.user_id == bindparam("user_id"), Certificate.revoked_at.is_(None)
 )
 
 
-def my_rounds(user: User, now: datetime | None = None, *, prepare: bool = True) -> list[MyRound]:
+def my_rounds(
+    user: User, now: datetime | None = None, *, prepare: bool = True, pending_only: bool = False
+) -> list[MyRound]:
     """The rounds ``user`` was asked: open ones (or answerable early) and answered ones, newest first.
     ``prepare``: first make the rounds and participation rows this person may be missing (a learner enrolled
-    after a round opened, an end-of-course survey answerable early): writes, in the caller's transaction."""
+    after a round opened, an end-of-course survey answerable early): writes, in the caller's transaction.
+    ``pending_only``: only those not answered yet and not closed (one query when there is none)."""
     now = now or utcnow()
     if prepare:
         _prepare(user)
-    rows = db.session.execute(_MY_ROUNDS, {"user_id": user.id}).all()
+    if pending_only:
+        rows = db.session.execute(_MY_PENDING_ROUNDS, {"user_id": user.id, "now": now}).all()
+    else:
+        rows = db.session.execute(_MY_ROUNDS, {"user_id": user.id}).all()
     versions = current_surveys({s.course_id for _r, _p, s, _c, _w in rows})
     certified = {cid for (cid,) in db.session.execute(_MY_CERTIFIED, {"user_id": user.id})} if rows else set()
     found = []
@@ -439,9 +447,7 @@ def erase_user(user) -> None:
     responses to them (the anonymous answers never had one)."""
     db.session.execute(ActionPlan.__table__.delete().where(ActionPlan.user_id == user.id))
     db.session.execute(SurveyParticipation.__table__.delete().where(SurveyParticipation.user_id == user.id))
-    db.session.execute(
-        update(SurveyResponse).where(SurveyResponse.respondent_id == user.id).values(respondent_id=None)
-    )
+    db.session.execute(update(SurveyResponse).where(SurveyResponse.respondent_id == user.id).values(respondent_id=None))
 
 
 def export_data(user) -> dict:

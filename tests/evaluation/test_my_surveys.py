@@ -71,3 +71,26 @@ def test_open_for_lists_only_what_can_be_answered_now(app, db, cohort, learner, 
     db.session.commit()
     assert [m.round.id for m in open_for(db.session.get(User, learner.id), now)] == [round.id]
     assert open_for(db.session.get(User, other_learner.id), now) == []
+
+
+def test_the_home_reads_no_more_for_answered_or_closed_surveys(client, db, cohort, learner, count_queries):
+    """The home asks only the rounds still waiting (not answered, not closed): one query when none waits, however
+    many surveys the person answered or let close."""
+    client.login(learner.email)
+    client.get("/courses/home")
+    with count_queries() as nothing_yet:
+        client.get("/courses/home")
+    _s, _v, answered = survey_world(db, cohort, learner)
+    now = datetime.utcnow()
+    gone_survey, _v2 = make_survey(db, cohort.course_id, role="follow_up")
+    ask(
+        db,
+        make_round(db, gone_survey, cohort, opens_at=now - timedelta(days=60), closes_at=now - timedelta(days=15)),
+        learner,
+    )
+    db.session.commit()
+    client.post_form(f"/evaluation/rounds/{answered.id}", GOOD_FORM)
+    with count_queries() as after:
+        page = client.get("/courses/home").get_data(as_text=True)
+    assert "waiting for your answers" not in page
+    assert after.count == nothing_yet.count, (nothing_yet.statements, after.statements)
