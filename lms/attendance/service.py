@@ -84,9 +84,34 @@ def save_session(
 
 def sessions_of(cohort: Cohort) -> list[WorkshopSession]:
     """The cohort's sessions, in time order."""
-    return db.session.scalars(
-        select(WorkshopSession).where(WorkshopSession.cohort_id == cohort.id).order_by(WorkshopSession.starts_at)
-    ).all()
+    return db.session.scalars(_SESSIONS_OF, {"cohort_id": cohort.id}).all()
+
+
+#: ``sessions_of``' query, built once (every learner's home whose cohort counts attendance asks it)
+_SESSIONS_OF = (
+    select(WorkshopSession)
+    .where(WorkshopSession.cohort_id == bindparam("cohort_id"))
+    .order_by(WorkshopSession.starts_at)
+)
+
+
+@functools.cache
+def _marks_statement(with_open: bool, only_some: bool):
+    """``attendance_report``'s count of marks per learner and status over the sessions held (``:held_ids``), and
+    how many of them in a session under way (``:open_ids``); only ``:only``'s marks when ``only_some``. Built once
+    per shape, its inputs expanding bound parameters."""
+    # one expression object in SELECT and GROUP BY: the same bound parameters (PostgreSQL compares them)
+    in_open = (
+        case((Attendance.session_id.in_(bindparam("open_ids", expanding=True)), 1), else_=0)
+        if with_open
+        else literal(0)
+    )
+    statement = select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id)).where(
+        Attendance.session_id.in_(bindparam("held_ids", expanding=True))
+    )
+    if only_some:
+        statement = statement.where(Attendance.user_id.in_(bindparam("only", expanding=True)))
+    return statement.group_by(Attendance.user_id, Attendance.status, in_open)
 
 
 # --- attendance ----------------------------------------------------------------------------------
@@ -297,15 +322,9 @@ def attendance_report(
     marked: dict[int, dict[str, int]] = {}
     marked_open: dict[int, int] = {}
     if held_ids:
-        # one expression object in SELECT and GROUP BY: the same bound parameters (PostgreSQL compares them)
-        in_open = case((Attendance.session_id.in_(list(open_ids)), 1), else_=0) if open_ids else literal(0)
-        statement = select(Attendance.user_id, Attendance.status, in_open, func.count(Attendance.id)).where(
-            Attendance.session_id.in_(held_ids)
-        )
-        if only is not None:
-            statement = statement.where(Attendance.user_id.in_(only))
+        params = {"held_ids": held_ids, "open_ids": sorted(open_ids), "only": only}
         for user_id, status, is_open, count in db.session.execute(
-            statement.group_by(Attendance.user_id, Attendance.status, in_open)
+            _marks_statement(bool(open_ids), only is not None), params
         ):
             counts = marked.setdefault(user_id, {})
             counts[status] = counts.get(status, 0) + count
