@@ -70,12 +70,17 @@ def test_not_eligible_cannot_be_issued(client, db, world):
     assert db.session.scalar(select(func.count(Certificate.id))) == 0
 
 
-def test_download_access(app, client, db, world, make_user):
-    trainer, learner, cohort = world
+def _issued_pdf_url(db, world) -> str:
+    """The learner of ``world`` completes everything and is issued their certificate: its download address."""
+    _trainer, learner, cohort = world
     complete_everything(db, learner.id, cohort)
     certificate, _created = service.issue(cohort, db.session.get(User, learner.id), None)
     db.session.commit()
-    url = f"/certificates/{certificate.serial}.pdf"
+    return f"/certificates/{certificate.serial}.pdf"
+
+
+def test_download_access(app, client, db, world, make_user):
+    url = _issued_pdf_url(db, world)
     client.login("judge@example.org")
     response = client.get(url)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
@@ -97,11 +102,7 @@ def test_download_access(app, client, db, world, make_user):
 def test_a_download_is_two_statements(client, db, world, count_queries):
     """The signed-in person, then the certificate with its cohort (who may download it and what must come first
     read the cohort from the session): the file is stored, not rendered."""
-    _trainer, learner, cohort = world
-    complete_everything(db, learner.id, cohort)
-    certificate, _created = service.issue(cohort, db.session.get(User, learner.id), None)
-    db.session.commit()
-    url = f"/certificates/{certificate.serial}.pdf"
+    url = _issued_pdf_url(db, world)
     client.login("judge@example.org")
     assert client.get(url).status_code == 200
     db.session.remove()
