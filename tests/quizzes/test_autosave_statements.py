@@ -9,7 +9,7 @@ The quiz version's questions are read once per process (a version never changes)
 import re
 
 from tests.factories import module_quiz, start_quiz
-from tests.quizzes.test_save_keys import _single
+from tests.quizzes.test_save_keys import _single, counted_saves
 
 
 def _kinds(statements):
@@ -33,20 +33,10 @@ def _kinds(statements):
 
 
 def test_one_autosave_is_four_statements_and_a_keyed_one_five(client, judge, courses, db, count_queries):
-    quiz = module_quiz(db)
-    client.login("judge@example.org")
-    attempt_id = start_quiz(client, quiz)
-    qid, right, wrong = _single(quiz)
-    token = client.csrf()
+    _attempt_id, _qid, right, wrong, counted = counted_saves(client, db, count_queries)
 
     def save(value, seq, base, key=None):
-        data = {"shown": qid, f"q-{qid}": value, "seq": str(seq), f"base-{qid}": str(base), "csrf_token": token}
-        if key:
-            data["key"] = key
-        with count_queries() as counter:
-            response = client.raw.post(f"/quizzes/attempts/{attempt_id}/autosave", data=data)
-        assert response.status_code == 200 and response.get_json()["ok"], response.get_json()
-        return _kinds(counter.statements)
+        return _kinds(counted(value, seq, base, key))
 
     claim_and_answers = ["SELECT user_account", "UPDATE quiz_attempt", "SELECT quiz_answer"]
     first = save(right, 3, 0)

@@ -71,21 +71,32 @@ def test_a_replayed_key_returns_the_first_result_and_writes_nothing(client, judg
     assert db.session.scalar(select(func.count()).select_from(SaveKey)) == 1
 
 
-def test_a_keyed_save_costs_one_statement_more(client, judge, courses, db, count_queries):
+def counted_saves(client, db, count_queries):
+    """The judge (signed in) starts an attempt on the module quiz: ``(attempt id, question, right, wrong, save)``,
+    where ``save(value, seq, base, key=None)`` autosaves one answer (accepted) and returns the statements it ran."""
     quiz = module_quiz(db)
     client.login("judge@example.org")
     attempt_id = start_quiz(client, quiz)
     qid, right, wrong = _single(quiz)
     token = client.csrf()
 
-    def statements(value, seq, base, key=None):
+    def save(value, seq, base, key=None):
         data = {"shown": qid, f"q-{qid}": value, "seq": str(seq), f"base-{qid}": str(base), "csrf_token": token}
         if key:
             data["key"] = key
         with count_queries() as counter:
             response = client.raw.post(f"/quizzes/attempts/{attempt_id}/autosave", data=data)
-        assert response.status_code == 200 and response.get_json()["ok"]
-        return counter.count
+        assert response.status_code == 200 and response.get_json()["ok"], response.get_json()
+        return counter.statements
+
+    return attempt_id, qid, right, wrong, save
+
+
+def test_a_keyed_save_costs_one_statement_more(client, judge, courses, db, count_queries):
+    attempt_id, qid, right, wrong, save = counted_saves(client, db, count_queries)
+
+    def statements(value, seq, base, key=None):
+        return len(save(value, seq, base, key))
 
     statements(wrong, 2, 0)  # the first save in the process reads the quiz version's questions (once)
     plain = statements(right, 3, 2)
